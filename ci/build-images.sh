@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# build-images.sh builds every qtro Docker image FROM scratch, with no base image
+# pulled (there is no registry): each image is a directory tree staged from files on
+# this machine (docker/stage-rootfs.sh), written as a deterministic tar and loaded
+# with `docker import`.
+#
+#   qtro/peer-qt5, qtro/peer-qt6  the real Qt peer (build/peers/qt{5,6}/qtro-peer,
+#                                 built first by ci/build-peers.sh), every shared
+#                                 library ldd reports, the dynamic loader, a /tmp
+#   qtro/qtro                     the static Go binary cmd/qtro (CGO_ENABLED=0), a /tmp
+#
+# Every image is tagged :latest and :c-<content hash>. The hash covers the staged
+# files and the image config, so a rebuild with nothing changed costs only the
+# staging and hashing (about a second): docker import is skipped when an image with
+# that hash exists.
+#
+# Usage: ci/build-images.sh [image ...]      (default: peer-qt5 peer-qt6 qtro)
+# Environment:
+#   QTRO_PEER_QT5, QTRO_PEER_QT6  use this peer binary instead of build/peers/qt{5,6}/qtro-peer
+#                                 (and do not run ci/build-peers.sh for it)
+#   QTRO_IMAGE_PREFIX             repository prefix, default "qtro/"
+#   QTRO_IMAGES_QUIET=1           print only the summary lines
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+prefix="${QTRO_IMAGE_PREFIX:-qtro/}"
+stage_base="$root/build/images"
+mkdir -p "$stage_base"
+
+log() { [ "${QTRO_IMAGES_QUIET:-}" = 1 ] || echo "build-images: $*" >&2; }
+die() { echo "build-images: error: $*" >&2; exit 1; }
+
+command -v docker >/dev/null || die "docker CLI not found"
+docker info >/dev/null 2>&1 || die "Docker Engine not reachable (docker info failed)"
+
+images=("$@")
+[ ${#images[@]} -gt 0 ] || images=(peer-qt5 peer-qt6 qtro)
+
+# peer_binary prints the peer binary for Qt major version $1, building the peers
+# with ci/build-peers.sh first unless an override is given.
+peers_built=0
+peer_binary() {
+  local v=$1 var="QTRO_PEER_QT$1"
+  if [ -n "${!var:-}" ]; then
+    [ -x "${!var}" ] || die "$var=${!var} is not an executable file"
+    echo "${!var}"
+    return
+  fi
+  if [ $peers_built = 0 ]; then
+    peers_built=1
+    if [ -x ci/build-peers.sh ]; then
+      log "running ci/build-peers.sh"
+      ./ci/build-peers.sh >&2 || die "ci/build-peers.sh failed"
+    else
+      log "ci/build-peers.sh not found; using existing build/peers/*/qtro-peer"
+    fi
+  fi
+  local bin="$root/build/peers/qt$v/qtro-peer"
+  [ -x "$bin" ] || die "no Qt$v peer at $bin (run ci/build-peers.sh or set $var)"
+  echo "$bin"
+}
+
+# import_image stages nothing itself: it hashes the rootfs dir $2 plus the config
+# lines in $3.. and imports it as $prefix$1 unless that hash is already present.
+import_image() {
+  local name=$1 rootfs=$2; shift 2
+  local changes=("$@") tarfile="$stage_base/$name.tar"
+  local repo="$prefix$name"
+  # Deterministic tar: sorted names, fixed mtime and owners, so the hash only
+  # changes when a file or a mode changes.
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
+    -C "$rootfs" -cf "$tarfile" .
+  local hash
+  hash=$( { sha256sum <"$tarfile"; printf '%s\n' "${changes[@]}"; } | sha256sum | cut -c1-16)
+  local tag="$repo:c-$hash" status
+  if docker image inspect "$tag" >/dev/null 2>&1; then
+    status=cached
+  else
+    local args=()
+    for c in "${changes[@]}"; do args+=(--change "$c"); done
+    args+=(--change "LABEL org.qtro.content-hash=$hash")
+    docker import "${args[@]}" -m "qtro $name $hash" "$tarfile" "$tag" >/dev/null
+    status=built
+  fi
+  docker tag "$tag" "$repo:latest"
+  rm -f "$tarfile"
+  local size
+  size=$(docker image inspect -f '{{.Size}}' "$tag")
+  printf 'build-images: %-16s %-7s %s  %d MB\n' "$repo" "$status" "$tag" $((size / 1000000))
+}
+
+for img in "${images[@]}"; do
+  case "$img" in
+    peer-qt5|peer-qt6)
+      v=${img#peer-qt}
+      bin=$(peer_binary "$v")
+      rootfs="$stage_base/$img/rootfs"
+      docker/stage-rootfs.sh "$rootfs" "$bin" /usr/local/bin/qtro-peer
+      import_image "$img" "$rootfs" \
+        'ENV TMPDIR=/tmp' 'ENV LANG=C.UTF-8' \
+        'ENTRYPOINT ["/usr/local/bin/qtro-peer"]' \
+        "LABEL org.qtro.peer=qt$v"
+      ;;
+    qtro)
+      log "building cmd/qtro (static, CGO_ENABLED=0)"
+      mkdir -p "$stage_base/bin"
+      CGO_ENABLED=0 go build -trimpath -ldflags=-buildid= -o "$stage_base/bin/qtro" ./cmd/qtro
+      rootfs="$stage_base/qtro/rootfs"
+      docker/stage-rootfs.sh "$rootfs" "$stage_base/bin/qtro" /usr/local/bin/qtro
+      import_image qtro "$rootfs" \
+        'ENV TMPDIR=/tmp' \
+        'ENTRYPOINT ["/usr/local/bin/qtro"]' \
+        'LABEL org.qtro.peer=go'
+      ;;
+    *) die "unknown image $img (known: peer-qt5 peer-qt6 qtro)" ;;
+  esac
+done

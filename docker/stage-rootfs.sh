@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# stage-rootfs.sh ROOTFS BINARY DEST stages a minimal root file system for a FROM
+# scratch image: BINARY copied to ROOTFS/DEST, every shared library `ldd` reports for
+# it (at the path ldd reports, symlinks resolved), the dynamic loader, an empty
+# world-writable /tmp (QLocalServer puts local: sockets in QDir::tempPath()), and the
+# C.UTF-8 locale (so a Qt 5 peer sees a UTF-8 codec, as it does natively).
+#
+# What a console QtCore/QtNetwork/QtRemoteObjects peer does NOT need, checked by
+# running one with strace in an empty root: no Qt plugins (no QGuiApplication, no
+# bearer/TLS use), no /usr/share/zoneinfo (QTimeZone is only used for local time,
+# which falls back to UTC), no ld.so.cache (the loader searches the ldd paths), no
+# NSS modules (glibc >= 2.34 has files/dns built in; Docker supplies /etc/hosts and
+# /etc/resolv.conf at run time). A static binary gets just itself and /tmp.
+set -euo pipefail
+[ $# -eq 3 ] || { echo "usage: $0 ROOTFS BINARY DEST" >&2; exit 2; }
+rootfs=$1 bin=$2 dest=$3
+
+rm -rf "$rootfs"
+mkdir -p "$rootfs$(dirname "$dest")" "$rootfs/tmp" "$rootfs/etc"
+chmod 1777 "$rootfs/tmp"
+chmod 0755 "$rootfs" "$rootfs/etc"
+install -m 0755 "$bin" "$rootfs$dest"
+
+# The files Docker bind-mounts over at run time; present so the image has them.
+: >"$rootfs/etc/hosts"
+: >"$rootfs/etc/resolv.conf"
+: >"$rootfs/etc/hostname"
+
+# ldd exits non-zero for a static binary ("not a dynamic executable").
+if libs=$(ldd "$bin" 2>/dev/null); then
+  # Lines are "soname => /path (addr)", "/path (addr)" or "linux-vdso.so.1 (addr)".
+  while read -r path; do
+    [ -n "$path" ] || continue
+    [ -e "$path" ] || { echo "stage-rootfs: $bin needs $path, which is missing" >&2; exit 1; }
+    mkdir -p "$rootfs$(dirname "$path")"
+    cp -L "$path" "$rootfs$path"
+  done < <(printf '%s\n' "$libs" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
+  if grep -q 'not found' <<<"$libs"; then
+    echo "stage-rootfs: unresolved libraries for $bin:" >&2
+    grep 'not found' <<<"$libs" >&2
+    exit 1
+  fi
+  if [ -d /usr/lib/locale/C.utf8 ]; then
+    mkdir -p "$rootfs/usr/lib/locale"
+    cp -r /usr/lib/locale/C.utf8 "$rootfs/usr/lib/locale/"
+  fi
+fi
