@@ -15,15 +15,15 @@ import (
 // Err reports the fault with its offset. A Decoder is not safe for concurrent
 // use; it is meant to be reset and reused for every frame of a connection.
 type Decoder struct {
-	buf    []byte
-	off    int
-	base   int
-	f      Format
-	le     bool
-	lim    Limits
-	types  *Types
-	depth  int
-	err    error
+	buf   []byte
+	off   int
+	base  int
+	f     Format
+	le    bool
+	lim   Limits
+	types *Types
+	depth int
+	err   error
 	// Interned names, keyed by their raw bytes; UTF-16 and Latin-1 text live
 	// in separate maps so equal bytes of different encodings never collide.
 	intern16 map[string]string

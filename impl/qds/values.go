@@ -47,13 +47,13 @@ type TimeSpec uint8
 
 // Qt::TimeSpec values.
 const (
-	LocalTime      TimeSpec = 0
-	UTC            TimeSpec = 1
-	OffsetFromUTC  TimeSpec = 2
-	TimeZoneSpec   TimeSpec = 3
-	invalidMsecs            = 0xFFFFFFFF
-	invalidJulian           = -0x8000000000000000
-	julianUnixEpoch         = 2440588 // Julian day of 1970-01-01
+	LocalTime       TimeSpec = 0
+	UTC             TimeSpec = 1
+	OffsetFromUTC   TimeSpec = 2
+	TimeZoneSpec    TimeSpec = 3
+	invalidMsecs             = 0xFFFFFFFF
+	invalidJulian            = -0x8000000000000000
+	julianUnixEpoch          = 2440588 // Julian day of 1970-01-01
 )
 
 // DateTime is a QDateTime as QDataStream carries it: the local date and time

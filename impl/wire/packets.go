@@ -75,17 +75,17 @@ type HandshakePacket struct{ Version string }
 func (*HandshakePacket) Type() PacketType { return Handshake }
 
 // ObjectName implements Packet; a Handshake's "name" is the version string.
-func (p *HandshakePacket) ObjectName() string                { return p.Version }
-func (p *HandshakePacket) encode(e *qds.Encoder, _ Dialect)   { e.QString(p.Version) }
-func (p *HandshakePacket) decode(d *qds.Decoder, _ Dialect)   { p.Version = d.Name() }
-func (p *InvalidPacket) encode(e *qds.Encoder, _ Dialect)     { e.QString(p.Name) }
-func (p *InvalidPacket) decode(d *qds.Decoder, _ Dialect)     { p.Name = d.Name() }
+func (p *HandshakePacket) ObjectName() string                  { return p.Version }
+func (p *HandshakePacket) encode(e *qds.Encoder, _ Dialect)    { e.QString(p.Version) }
+func (p *HandshakePacket) decode(d *qds.Decoder, _ Dialect)    { p.Version = d.Name() }
+func (p *InvalidPacket) encode(e *qds.Encoder, _ Dialect)      { e.QString(p.Name) }
+func (p *InvalidPacket) decode(d *qds.Decoder, _ Dialect)      { p.Name = d.Name() }
 func (p *RemoveObjectPacket) encode(e *qds.Encoder, _ Dialect) { e.QString(p.Name) }
 func (p *RemoveObjectPacket) decode(d *qds.Decoder, _ Dialect) { p.Name = d.Name() }
-func (p *PingPacket) encode(e *qds.Encoder, _ Dialect)        { e.QString(p.Name) }
-func (p *PingPacket) decode(d *qds.Decoder, _ Dialect)        { p.Name = d.Name() }
-func (p *PongPacket) encode(e *qds.Encoder, _ Dialect)        { e.QString(p.Name) }
-func (p *PongPacket) decode(d *qds.Decoder, _ Dialect)        { p.Name = d.Name() }
+func (p *PingPacket) encode(e *qds.Encoder, _ Dialect)         { e.QString(p.Name) }
+func (p *PingPacket) decode(d *qds.Decoder, _ Dialect)         { p.Name = d.Name() }
+func (p *PongPacket) encode(e *qds.Encoder, _ Dialect)         { e.QString(p.Name) }
+func (p *PongPacket) decode(d *qds.Decoder, _ Dialect)         { p.Name = d.Name() }
 
 // InvalidPacket is packet type 0, which Qt never sends; decoding one keeps
 // the stream in sync and lets the caller report it.
