@@ -100,6 +100,7 @@ type Reader struct {
 	dec     *qds.Decoder
 	packets [Pong + 1]Packet
 	unknown UnknownPacket
+	hdr     [headerSize]byte // a field, not a local: a local escapes via io.ReadFull
 }
 
 // NewReader returns a Reader of dialect d. types resolves user types (nil:
@@ -139,7 +140,7 @@ func (r *Reader) Offset() int64 { return r.off }
 // ReadFrame reads the next frame. It returns io.EOF only at a frame
 // boundary; a stream cut inside a frame gives io.ErrUnexpectedEOF.
 func (r *Reader) ReadFrame() (Frame, error) {
-	var hdr [headerSize]byte
+	hdr := r.hdr[:]
 	if _, err := io.ReadFull(r.br, hdr[:4]); err != nil {
 		return Frame{}, err
 	}
