@@ -1,0 +1,45 @@
+package harness
+
+import (
+	"os"
+	"path/filepath"
+)
+
+// Flavor is one kind of peer: the image it runs as in a container and the
+// binary it runs as natively, with the same arguments either way.
+type Flavor struct {
+	// Name is short and unique: "qt5", "qt6", "go".
+	Name string
+	// Image is the local image ci/build-images.sh builds, e.g. "qtro/peer-qt5:latest".
+	Image string
+	// Binary is the native executable, relative to the module root unless absolute.
+	Binary string
+	// BinaryEnv, if set, names an environment variable that overrides Binary
+	// (the same variable ci/build-images.sh reads).
+	BinaryEnv string
+	// Args are passed to the peer in both modes (after the image's entrypoint).
+	Args []string
+}
+
+// The peers qtro knows. Qt5 and Qt6 are the real Qt peer (ci/build-peers.sh)
+// built against each Qt; Go is the reference node cmd/qtro, whose adapter is
+// its "adapter" subcommand.
+var (
+	Qt5 = Flavor{Name: "qt5", Image: "qtro/peer-qt5:latest", Binary: "build/peers/qt5/qtro-peer", BinaryEnv: "QTRO_PEER_QT5"}
+	Qt6 = Flavor{Name: "qt6", Image: "qtro/peer-qt6:latest", Binary: "build/peers/qt6/qtro-peer", BinaryEnv: "QTRO_PEER_QT6"}
+	Go  = Flavor{Name: "go", Image: "qtro/qtro:latest", Binary: "build/images/bin/qtro", BinaryEnv: "QTRO_BIN", Args: []string{"adapter"}}
+)
+
+// binaryPath resolves the native binary against the module root.
+func (f Flavor) binaryPath(root string) string {
+	b := f.Binary
+	if f.BinaryEnv != "" {
+		if v := os.Getenv(f.BinaryEnv); v != "" {
+			b = v
+		}
+	}
+	if filepath.IsAbs(b) {
+		return b
+	}
+	return filepath.Join(root, b)
+}
