@@ -188,7 +188,7 @@ func (b *apiBuilder) function(fn *Function) APIMethod {
 		if b.classEnum(t) {
 			t = b.enumSignature(t)
 		}
-		m.Params = append(m.Params, APIParam{Type: b.wire(t), Name: p.Name})
+		m.Params = append(m.Params, APIParam{Type: b.wire(t), Name: mocName(p.Name)})
 	}
 	params := strings.Join(norm, ",")
 	var enums []string
@@ -207,6 +207,18 @@ func (b *apiBuilder) function(fn *Function) APIMethod {
 	}
 	m.Signature = b.wire(fn.Name + "(" + params + ")")
 	return m
+}
+
+// mocName is the parameter name moc reports for a declaration repc writes
+// as "type name": the trailing identifier. repc's scanner leaves a '*' in
+// the name ("QObject *obj" gives name "*obj"), which moc reads as part of
+// the type.
+func mocName(name string) string {
+	i := len(name)
+	for i > 0 && isIdentChar(name[i-1]) {
+		i--
+	}
+	return name[i:]
 }
 
 // declString is ASTDeclaration::asString(false).
