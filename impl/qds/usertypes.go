@@ -52,6 +52,15 @@ func (t *Types) Register(name string, c Codec) {
 	t.m.Store(&n)
 }
 
+// Each calls fn for every codec registered directly in t (not its parents).
+func (t *Types) Each(fn func(name string, c Codec)) {
+	if m := t.m.Load(); m != nil {
+		for k, v := range *m {
+			fn(k, v)
+		}
+	}
+}
+
 // Has reports whether name is registered here or in a parent (templates of
 // known types count, as Lookup resolves them).
 func (t *Types) Has(name string) bool { return t.Lookup(name) != nil }

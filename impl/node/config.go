@@ -1,0 +1,67 @@
+package node
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/transport"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// Config configures a Host, Node or RegistryHost. The zero value is usable.
+type Config struct {
+	// Dialect is the dialect of a host's listeners (default Qt6). On a
+	// node, zero means "detect from the host's first bytes".
+	Dialect wire.Dialect
+	// Schemes resolves URL schemes (default transport.Default()).
+	Schemes *transport.Schemes
+	// Limits bounds incoming frames and values.
+	Limits wire.Limits
+	// Types holds user types compiled into this program (e.g. PODs a static
+	// replica knows), on top of the dialect's own.
+	Types *qds.Types
+	// HeartbeatInterval enables Qt's per-replica heartbeat on a node (0: off).
+	HeartbeatInterval time.Duration
+	// RetryInterval is how often a node retries a lost direct connection
+	// (Qt: 250 ms; default 250 ms).
+	RetryInterval time.Duration
+	// MaxSendQueue bounds each connection's unsent bytes (default 64 MiB);
+	// a peer that lets it fill is disconnected as a slow consumer.
+	MaxSendQueue int
+	// Logger receives warnings Qt would print (default: discard).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Schemes == nil {
+		c.Schemes = transport.Default()
+	}
+	if c.RetryInterval <= 0 {
+		c.RetryInterval = 250 * time.Millisecond
+	}
+	if c.MaxSendQueue <= 0 {
+		c.MaxSendQueue = 64 << 20
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+func (c Config) hostDialect() wire.Dialect {
+	if c.Dialect.Valid() {
+		return c.Dialect
+	}
+	return wire.Qt6
+}
+
+// programTypes returns the user types this program knows in dialect d:
+// the dialect's own plus Config.Types. Connections get children of it.
+func (c Config) programTypes(d wire.Dialect) *qds.Types {
+	t := qds.NewTypes(d.Types())
+	if c.Types != nil {
+		c.Types.Each(t.Register)
+	}
+	return t
+}

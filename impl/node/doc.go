@@ -1,0 +1,31 @@
+// Package node is qtro's reference QtRO node: a Host that remotes Go
+// sources, a Node that acquires replicas, and a RegistryHost, speaking both
+// Qt 5.15's and Qt 6.4's wire dialects and interoperating with real Qt.
+//
+// The names follow Qt's: Host.EnableRemoting, Node.ConnectToNode,
+// Node.AcquireDynamic, Replica.WaitForSource, replica states Uninitialized,
+// Default, Valid, Suspect and SignatureMismatch, and node errors mirroring
+// QRemoteObjectNode::ErrorCode.
+//
+// # Dialects
+//
+// A client never speaks first, so a host cannot tell a Qt 5 replica from a
+// Qt 6 one: each listener of a Host has one dialect (Config.Dialect, or
+// Host.Listen with an explicit dialect; a host may listen on several URLs to
+// serve both at once). A Node detects the dialect of each connection from
+// the host's first bytes, unless Config.Dialect pins it.
+//
+// # Concurrency and flow control
+//
+// Every connection has one reading goroutine and one writing goroutine.
+// Outgoing packets are appended to a per-connection buffer and written
+// together, so bursts cost one system call. The buffer is bounded
+// (Config.MaxSendQueue): a peer that does not read is a slow consumer and is
+// disconnected, instead of letting memory grow as Qt's unbounded write
+// buffers do. A slow peer never delays packets to others: each has its own
+// buffer and writer.
+//
+// Events of a replica (state changes, property changes, signals) are
+// delivered to subscribers on the connection's reading goroutine, in wire
+// order; callbacks must not block.
+package node

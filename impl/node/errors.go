@@ -1,0 +1,95 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// ErrorCode mirrors QRemoteObjectNode::ErrorCode.
+type ErrorCode = wire.ErrorCode
+
+// Node error codes, as in Qt.
+const (
+	NoError                       = wire.NoError
+	RegistryNotAcquired           = wire.RegistryNotAcquired
+	RegistryAlreadyHosted         = wire.RegistryAlreadyHosted
+	NodeIsNoServer                = wire.NodeIsNoServer
+	ServerAlreadyCreated          = wire.ServerAlreadyCreated
+	UnintendedRegistryHosting     = wire.UnintendedRegistryHosting
+	OperationNotValidOnClientNode = wire.OperationNotValidOnClientNode
+	SourceNotRegistered           = wire.SourceNotRegistered
+	MissingObjectName             = wire.MissingObjectName
+	HostUrlInvalid                = wire.HostUrlInvalid
+	ProtocolMismatch              = wire.ProtocolMismatch
+	ListenFailed                  = wire.ListenFailed
+	SocketAccessError             = wire.SocketAccessError
+)
+
+// Error is a node error with Qt's code, what was being done and the cause.
+type Error struct {
+	Code ErrorCode
+	Op   string // e.g. "listen", "connect", "enableRemoting"
+	URL  string // the URL involved, if any
+	Err  error
+}
+
+func (e *Error) Error() string {
+	s := "qtro node: " + e.Code.String() + ": " + e.Op
+	if e.URL != "" {
+		s += " " + e.URL
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, &Error{Code: c}) match any error with code c.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Op == "" && t.Err == nil && t.URL == "" && t.Code == e.Code
+}
+
+// CodeOf returns the node error code carried by err (NoError if none).
+func CodeOf(err error) ErrorCode {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	var pe *wire.ProtocolError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	if err != nil {
+		return NoError
+	}
+	return NoError
+}
+
+// Sentinels for conditions that are not Qt node errors.
+var (
+	// ErrClosed means the host, node or replica was closed.
+	ErrClosed = errors.New("qtro node: closed")
+	// ErrNotValid means the replica has not been initialised (or is Suspect).
+	ErrNotValid = errors.New("qtro node: replica not valid")
+	// ErrNoSuchMember means a property, signal or method name is unknown.
+	ErrNoSuchMember = errors.New("qtro node: no such member")
+	// ErrNotWritable means the property may not be written from a replica.
+	ErrNotWritable = errors.New("qtro node: property not writable")
+	// ErrDisconnected means the connection dropped while a call was pending.
+	ErrDisconnected = errors.New("qtro node: disconnected")
+	// ErrSlowConsumer means a peer did not read fast enough and was cut off.
+	ErrSlowConsumer = errors.New("qtro node: slow consumer")
+	// ErrHeartbeat means a Ping went unanswered for a whole interval.
+	ErrHeartbeat = errors.New("qtro node: heartbeat timeout")
+	// ErrSignatureMismatch means a static replica's signature differs from the source's.
+	ErrSignatureMismatch = errors.New("qtro node: signature mismatch")
+)
+
+func errorf(code ErrorCode, op, url string, format string, args ...any) error {
+	return &Error{Code: code, Op: op, URL: url, Err: fmt.Errorf(format, args...)}
+}

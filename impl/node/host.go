@@ -1,0 +1,348 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/transport"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// Host is a host node (QRemoteObjectHost): it listens on one or more URLs
+// and remotes sources to every replica that connects.
+type Host struct {
+	cfg   Config
+	types [7]*qds.Types // program types per dialect
+
+	mu        sync.Mutex
+	listeners []*listener
+	conns     map[*hostConn]struct{}
+	sources   map[string]*Source
+	order     []string // names in enable order, for ObjectList
+	closed    bool
+	wg        sync.WaitGroup
+	regNode   *Node         // the registry client, with SetRegistryURL
+	registry  *Replica      // its "Registry" replica
+	regSource *Source       // set on a RegistryHost: the registry source itself
+	regHost   *RegistryHost // set on a RegistryHost
+	ctx       context.Context
+	cancel    context.CancelFunc
+}
+
+type listener struct {
+	ln      net.Listener
+	url     transport.URL
+	dialect wire.Dialect
+}
+
+// NewHost returns a host listening on url (Qt: QRemoteObjectHost(url)) in
+// cfg's dialect (default Qt6). An empty url makes a host without a
+// listener; add some with Listen.
+func NewHost(ctx context.Context, url string, cfg Config) (*Host, error) {
+	cfg = cfg.withDefaults()
+	h := &Host{cfg: cfg, conns: map[*hostConn]struct{}{}, sources: map[string]*Source{}}
+	for _, d := range wire.Dialects {
+		h.types[d] = cfg.programTypes(d)
+	}
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	if url != "" {
+		if _, err := h.Listen(ctx, url, cfg.hostDialect()); err != nil {
+			h.cancel()
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// Listen adds a listener on url serving dialect d, and returns the URL it
+// actually listens on (Qt's hostUrl(): resolved address, bound port).
+func (h *Host) Listen(ctx context.Context, url string, d wire.Dialect) (string, error) {
+	if !d.Valid() {
+		d = h.cfg.hostDialect()
+	}
+	u, err := transport.Parse(url)
+	if err != nil {
+		return "", &Error{Code: HostUrlInvalid, Op: "listen", URL: url, Err: err}
+	}
+	if u.Scheme == transport.LocalAbstract && d == wire.Qt5 {
+		// Qt 5.15 has no localabstract scheme; a Qt 5 peer could never reach it.
+		h.cfg.Logger.Warn("localabstract: is Qt 6 only; listening anyway for Qt 5 dialect", "url", url)
+	}
+	t, ok := h.cfg.Schemes.Lookup(u.Scheme)
+	if !ok {
+		return "", &Error{Code: HostUrlInvalid, Op: "listen", URL: url, Err: transport.ErrUnknownScheme}
+	}
+	ln, actual, err := t.Listen(ctx, u)
+	if err != nil {
+		code := ListenFailed
+		if errors.Is(err, transport.ErrSocketAccess) {
+			code = SocketAccessError
+		}
+		return "", &Error{Code: code, Op: "listen", URL: url, Err: err}
+	}
+	l := &listener{ln: ln, url: actual, dialect: d}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		ln.Close()
+		return "", ErrClosed
+	}
+	h.listeners = append(h.listeners, l)
+	h.wg.Add(1)
+	h.mu.Unlock()
+	go h.accept(l)
+	return actual.String(), nil
+}
+
+// URL returns the URL of the first listener, as Qt's hostUrl() reports it.
+func (h *Host) URL() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.listeners) == 0 {
+		return ""
+	}
+	return h.listeners[0].url.String()
+}
+
+// URLs returns every listener's URL and dialect.
+func (h *Host) URLs() map[string]wire.Dialect {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]wire.Dialect{}
+	for _, l := range h.listeners {
+		out[l.url.String()] = l.dialect
+	}
+	return out
+}
+
+func (h *Host) accept(l *listener) {
+	defer h.wg.Done()
+	for {
+		c, err := l.ln.Accept()
+		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+		}
+		h.serve(c, l)
+	}
+}
+
+// serve starts a connection: Handshake and ObjectList go out first, then
+// the connection's goroutines take over.
+func (h *Host) serve(c net.Conn, l *listener) {
+	hc := newHostConn(h, c, l.dialect)
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		c.Close()
+		return
+	}
+	h.conns[hc] = struct{}{}
+	// Queue the greeting under h.mu so a source enabled concurrently is in
+	// this ObjectList or in a later broadcast, never in neither.
+	_ = hc.q.send(&wire.HandshakePacket{Version: l.dialect.ProtocolVersion()}, h.objectListLocked(h.order))
+	h.wg.Add(2)
+	h.mu.Unlock()
+	go func() { defer h.wg.Done(); hc.q.run(c) }()
+	go func() { defer h.wg.Done(); hc.readLoop() }()
+}
+
+func (h *Host) objectListLocked(names []string) *wire.ObjectListPacket {
+	ol := &wire.ObjectListPacket{Objects: make([]wire.ObjectInfo, 0, len(names))}
+	for _, n := range names {
+		s := h.sources[n]
+		if s == nil {
+			continue
+		}
+		oi := wire.ObjectInfo{Name: n}
+		if s.class.TypeName != "" {
+			oi.TypeName = qds.Str(s.class.TypeName)
+		}
+		if s.class.Signature != "" {
+			oi.Signature = []byte(s.class.Signature)
+		}
+		ol.Objects = append(ol.Objects, oi)
+	}
+	return ol
+}
+
+// EnableRemoting remotes src under name (Qt: enableRemoting(obj, name)).
+// Every connected node gets an ObjectList with the new source.
+func (h *Host) EnableRemoting(src *Source, name string) error {
+	if name == "" {
+		name = src.class.TypeName
+	}
+	if name == "" {
+		return &Error{Code: MissingObjectName, Op: "enableRemoting"}
+	}
+	src.mu.Lock()
+	if src.host != nil {
+		src.mu.Unlock()
+		return errorf(NoError, "enableRemoting", "", "source already remoted as %q", src.name)
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		src.mu.Unlock()
+		return ErrClosed
+	}
+	if _, dup := h.sources[name]; dup {
+		h.mu.Unlock()
+		src.mu.Unlock()
+		return errorf(NoError, "enableRemoting", "", "a source named %q is already remoted", name)
+	}
+	src.host, src.name = h, name
+	src.class.RegisterTypes(h.types[wire.Qt5])
+	src.class.RegisterTypes(h.types[wire.Qt6])
+	h.sources[name] = src
+	h.order = append(h.order, name)
+	ol := h.objectListLocked([]string{name})
+	for c := range h.conns {
+		if err := c.q.send(ol); err != nil {
+			c.fail(err)
+		}
+	}
+	reg := h.registry
+	h.mu.Unlock()
+	src.mu.Unlock()
+	if reg != nil {
+		h.announce(reg, name, src, 0)
+	}
+	if h.regHost != nil && src != h.regSource {
+		h.registryAddLocal(name, src)
+	}
+	return nil
+}
+
+// DisableRemoting stops remoting a source (Qt: disableRemoting): nodes that
+// acquired it get RemoveObject; the registry is told.
+func (h *Host) DisableRemoting(name string) error {
+	h.mu.Lock()
+	src := h.sources[name]
+	if src == nil {
+		h.mu.Unlock()
+		return &Error{Code: SourceNotRegistered, Op: "disableRemoting", Err: fmt.Errorf("no source %q", name)}
+	}
+	delete(h.sources, name)
+	for i, n := range h.order {
+		if n == name {
+			h.order = append(h.order[:i:i], h.order[i+1:]...)
+			break
+		}
+	}
+	reg := h.registry
+	h.mu.Unlock()
+
+	src.mu.Lock()
+	listeners := src.listeners
+	src.listeners = map[*hostConn]struct{}{}
+	src.host = nil
+	src.mu.Unlock()
+	for c := range listeners {
+		c.dropSource(name)
+		if err := c.q.send(&wire.RemoveObjectPacket{Name: name}); err != nil {
+			c.fail(err)
+		}
+	}
+	if reg != nil {
+		h.announce(reg, name, src, 1)
+	}
+	if h.regHost != nil {
+		h.registryRemoveLocal(name)
+	}
+	return nil
+}
+
+// Source returns the source remoted under name.
+func (h *Host) Source(name string) *Source {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sources[name]
+}
+
+// Connections returns the number of connected nodes.
+func (h *Host) Connections() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+// Close stops listening and drops every connection at once.
+func (h *Host) Close() error {
+	h.shutdown(false)
+	h.wg.Wait()
+	return nil
+}
+
+// Shutdown stops listening, writes what is queued to each connection, then
+// closes them; it returns when all goroutines have ended or ctx is done.
+func (h *Host) Shutdown(ctx context.Context) error {
+	h.shutdown(true)
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		h.shutdown(false)
+		<-done
+		return ctx.Err()
+	}
+}
+
+func (h *Host) shutdown(graceful bool) {
+	h.mu.Lock()
+	first := !h.closed
+	h.closed = true
+	ls := h.listeners
+	conns := make([]*hostConn, 0, len(h.conns))
+	for c := range h.conns {
+		conns = append(conns, c)
+	}
+	reg := h.regNode
+	h.mu.Unlock()
+	if first {
+		h.cancel()
+		for _, l := range ls {
+			l.ln.Close()
+		}
+		if reg != nil {
+			reg.Close()
+		}
+	}
+	for _, c := range conns {
+		if graceful {
+			c.closeAfterFlush()
+		} else {
+			c.close()
+		}
+	}
+}
+
+func (h *Host) removeConn(c *hostConn) {
+	h.mu.Lock()
+	delete(h.conns, c)
+	srcs := make([]*Source, 0, len(h.sources))
+	for _, s := range h.sources {
+		srcs = append(srcs, s)
+	}
+	h.mu.Unlock()
+	for _, s := range srcs {
+		s.mu.Lock()
+		delete(s.listeners, c)
+		s.mu.Unlock()
+	}
+	if h.regHost != nil {
+		h.registryConnClosed(c)
+	}
+}

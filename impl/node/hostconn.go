@@ -1,0 +1,191 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// hostConn is the host side of one connection.
+type hostConn struct {
+	h     *Host
+	c     net.Conn
+	d     wire.Dialect
+	types *qds.Types
+	q     *sendQueue
+
+	mu          sync.Mutex
+	added       map[string]bool
+	registryURL string // the host URL this node registered with us (RegistryHost)
+	closeOnce   sync.Once
+}
+
+func newHostConn(h *Host, c net.Conn, d wire.Dialect) *hostConn {
+	hc := &hostConn{h: h, c: c, d: d, types: qds.NewTypes(h.types[d]), added: map[string]bool{}}
+	hc.q = newSendQueue(d, hc.types, h.cfg.MaxSendQueue)
+	hc.q.onError = func(err error) {
+		if errors.Is(err, ErrSlowConsumer) {
+			h.cfg.Logger.Warn("disconnecting slow consumer", "remote", c.RemoteAddr(), "queued", hc.q.max)
+		}
+		hc.close()
+	}
+	return hc
+}
+
+func (c *hostConn) fail(err error) {
+	c.h.cfg.Logger.Debug("connection failed", "remote", c.c.RemoteAddr(), "err", err)
+	c.close()
+}
+
+func (c *hostConn) close() {
+	c.closeOnce.Do(func() {
+		c.q.close()
+		c.c.Close()
+	})
+}
+
+// closeAfterFlush stops the queue, lets the writer drain it, then closes.
+func (c *hostConn) closeAfterFlush() {
+	c.q.close()
+	go func() {
+		<-c.q.done
+		c.close()
+	}()
+}
+
+func (c *hostConn) dropSource(name string) {
+	c.mu.Lock()
+	delete(c.added, name)
+	c.mu.Unlock()
+}
+
+func (c *hostConn) readLoop() {
+	defer func() {
+		c.close()
+		c.h.removeConn(c)
+	}()
+	r := wire.NewReader(c.c, c.d, c.types, c.h.cfg.Limits)
+	for {
+		p, err := r.ReadPacket()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.h.cfg.Logger.Warn("closing connection", "remote", c.c.RemoteAddr(), "err", err)
+			}
+			return
+		}
+		switch p := p.(type) {
+		case *wire.AddObjectPacket:
+			c.addObject(p.Name, p.Dynamic)
+		case *wire.RemoveObjectPacket:
+			c.removeObject(p.Name)
+		case *wire.Invoke:
+			c.invoke(p)
+		case *wire.PingPacket:
+			// Qt answers every Ping, even for names it does not know.
+			if err := c.q.send(&wire.PongPacket{Name: p.Name}); err != nil {
+				c.fail(err)
+			}
+		case *wire.HandshakePacket:
+			// Qt hosts ignore a Handshake from a client.
+		case *wire.UnknownPacket:
+			c.h.cfg.Logger.Warn("skipping unknown packet type", "type", uint16(p.PacketType), "bytes", len(p.Body))
+		default:
+			c.h.cfg.Logger.Warn("unexpected packet from a client", "type", p.Type(), "name", p.ObjectName())
+		}
+	}
+}
+
+func (c *hostConn) addObject(name string, dynamic bool) {
+	src := c.h.Source(name)
+	if src == nil {
+		// Qt: warning only, no reply.
+		c.h.cfg.Logger.Warn("AddObject for unknown source", "name", name)
+		return
+	}
+	c.mu.Lock()
+	dup := c.added[name]
+	c.added[name] = true
+	c.mu.Unlock()
+	if dup {
+		// Qt registers the listener twice and then sends every change twice;
+		// we keep one listener and send a fresh Init.
+		c.h.cfg.Logger.Warn("duplicate AddObject", "name", name)
+	}
+	src.mu.Lock()
+	if src.host != c.h {
+		src.mu.Unlock()
+		return
+	}
+	// Init and listener registration under one lock: no change is lost
+	// between the snapshot and the first PropertyChange.
+	err := c.q.send(src.initPacketLocked(c.d, dynamic))
+	if err == nil {
+		src.listeners[c] = struct{}{}
+	}
+	src.mu.Unlock()
+	if err != nil {
+		c.h.cfg.Logger.Warn("cannot send Init", "name", name, "err", err)
+		c.fail(err)
+	}
+}
+
+func (c *hostConn) removeObject(name string) {
+	src := c.h.Source(name)
+	c.dropSource(name)
+	if src == nil {
+		return
+	}
+	src.mu.Lock()
+	delete(src.listeners, c)
+	src.mu.Unlock()
+}
+
+func (c *hostConn) invoke(p *wire.Invoke) {
+	src := c.h.Source(p.Name)
+	if src == nil {
+		c.h.cfg.Logger.Warn("Invoke on unknown source", "name", p.Name)
+		return
+	}
+	args := append([]qds.Variant(nil), p.Args...)
+	if src == c.h.regSource {
+		c.noteRegistryCaller(args)
+	}
+	if p.Call != wire.CallInvokeMethod {
+		// Qt treats any non-zero call as a property write.
+		if p.Index < 0 || int(p.Index) >= len(src.class.Properties) || len(args) != 1 {
+			c.h.cfg.Logger.Warn("bad property write", "name", p.Name, "index", p.Index)
+			return
+		}
+		if err := src.write(int(p.Index), args[0]); err != nil {
+			c.h.cfg.Logger.Warn("property write refused", "name", p.Name, "index", p.Index, "err", err)
+		}
+		return
+	}
+	if p.Index < 0 || int(p.Index) >= len(src.class.Methods) {
+		// Qt: warning, and no reply even when one was asked for.
+		c.h.cfg.Logger.Warn("Invoke with out-of-range method index", "name", p.Name, "index", p.Index)
+		return
+	}
+	serial := p.Serial
+	out, handled, err := src.invoke(context.Background(), int(p.Index), args)
+	if err != nil {
+		c.h.cfg.Logger.Warn("slot failed", "name", p.Name, "method", src.class.Methods[p.Index].Signature, "err", err)
+	}
+	if !handled {
+		c.h.cfg.Logger.Warn("no handler for method", "name", p.Name, "method", src.class.Methods[p.Index].Signature)
+	}
+	if serial < 0 {
+		return
+	}
+	if err != nil {
+		out = qds.Variant{}
+	}
+	if err := c.q.send(&wire.InvokeReply{Name: p.Name, Serial: serial, Value: localize(c.d, out)}); err != nil {
+		c.fail(err)
+	}
+}

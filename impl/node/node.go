@@ -1,0 +1,293 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/transport"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// Node is a client node (QRemoteObjectNode): it connects to hosts directly
+// or through a registry and acquires replicas of their sources.
+type Node struct {
+	cfg   Config
+	types [7]*qds.Types
+	ctx   context.Context
+	stop  context.CancelFunc
+	wg    sync.WaitGroup
+
+	mu          sync.Mutex
+	closed      bool
+	conns       map[string]*clientConn         // by URL
+	sources     map[string]sourceInfo          // connectedSources: first connection offering a name wins
+	impls       map[string]*replicaImpl        // replicas by source name
+	registryURL string                         // set by SetRegistryURL
+	registry    *Replica                       // the "Registry" replica
+	locations   map[string]wire.SourceLocation // the registry's table, kept current
+	lastErr     ErrorCode
+	errSubs     []func(error)
+}
+
+type sourceInfo struct {
+	conn *clientConn
+	info wire.ObjectInfo
+}
+
+// NewNode returns a node with no connections.
+func NewNode(cfg Config) *Node {
+	cfg = cfg.withDefaults()
+	n := &Node{cfg: cfg, conns: map[string]*clientConn{}, sources: map[string]sourceInfo{},
+		impls: map[string]*replicaImpl{}, locations: map[string]wire.SourceLocation{}}
+	for _, d := range wire.Dialects {
+		n.types[d] = cfg.programTypes(d)
+	}
+	n.ctx, n.stop = context.WithCancel(context.Background())
+	return n
+}
+
+// ConnectToNode connects to a host at url (Qt: connectToNode). It returns at
+// once; the connection is made in the background and retried every
+// Config.RetryInterval while it fails or after it drops.
+func (n *Node) ConnectToNode(url string) error {
+	u, err := transport.Parse(url)
+	if err != nil {
+		return n.setErr(&Error{Code: RegistryNotAcquired, Op: "connectToNode", URL: url, Err: err})
+	}
+	if _, ok := n.cfg.Schemes.Lookup(u.Scheme); !ok {
+		return n.setErr(&Error{Code: RegistryNotAcquired, Op: "connectToNode", URL: url, Err: transport.ErrUnknownScheme})
+	}
+	n.connect(url, true)
+	return nil
+}
+
+// connect starts a connection to url unless one exists.
+func (n *Node) connect(url string, direct bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return
+	}
+	if c := n.conns[url]; c != nil {
+		if direct {
+			c.direct = true
+		}
+		return
+	}
+	c := &clientConn{n: n, url: url, direct: direct}
+	n.conns[url] = c
+	n.wg.Add(1)
+	go c.run()
+}
+
+// setErr records err as the node's last error and tells subscribers.
+func (n *Node) setErr(err error) error {
+	n.mu.Lock()
+	n.lastErr = CodeOf(err)
+	subs := append([]func(error){}, n.errSubs...)
+	n.mu.Unlock()
+	for _, fn := range subs {
+		fn(err)
+	}
+	return err
+}
+
+// LastError returns the code of the last node error (Qt: lastError()).
+func (n *Node) LastError() ErrorCode {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lastErr
+}
+
+// OnError calls fn for every node error (Qt: the error signal). fn runs on
+// the goroutine that hit the error and must not block.
+func (n *Node) OnError(fn func(error)) {
+	n.mu.Lock()
+	n.errSubs = append(n.errSubs, fn)
+	n.mu.Unlock()
+}
+
+// AcquireDynamic acquires a dynamic replica of the named source (Qt:
+// acquireDynamic): its class comes from the source's definition.
+func (n *Node) AcquireDynamic(name string) (*Replica, error) { return n.acquire(name, nil) }
+
+// Acquire acquires a static replica whose class is known in advance (Qt:
+// acquire<T>()); a source with a different signature leaves it in
+// SignatureMismatch.
+func (n *Node) Acquire(name string, class ClassProvider) (*Replica, error) {
+	if class == nil {
+		return nil, errors.New("qtro node: Acquire needs a class")
+	}
+	return n.acquire(name, class)
+}
+
+func (n *Node) acquire(name string, class ClassProvider) (*Replica, error) {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil, ErrClosed
+	}
+	ri := n.impls[name]
+	fresh := ri == nil
+	if fresh {
+		ri = newReplicaImpl(n, name, class)
+		n.impls[name] = ri
+	}
+	ri.mu.Lock()
+	ri.handles++
+	ri.mu.Unlock()
+	src, known := n.sources[name]
+	loc, located := n.locations[name]
+	n.mu.Unlock()
+	r := &Replica{impl: ri}
+	switch {
+	case known:
+		ri.bind(src.conn, src.info)
+	case located:
+		n.connect(loc.HostURL, false)
+	}
+	return r, nil
+}
+
+// release drops a handle; the last one removes the replica.
+func (n *Node) release(ri *replicaImpl, subs []int) {
+	n.mu.Lock()
+	ri.mu.Lock()
+	for _, id := range subs {
+		delete(ri.subs, id)
+	}
+	ri.handles--
+	last := ri.handles == 0
+	var c *clientConn
+	if last {
+		c = ri.conn
+		ri.conn = nil
+		ri.stopHeartbeatLocked()
+		if n.impls[ri.name] == ri {
+			delete(n.impls, ri.name)
+		}
+	}
+	ri.mu.Unlock()
+	n.mu.Unlock()
+	if last && c != nil {
+		if q, _ := c.queue(); q != nil {
+			_ = q.send(&wire.RemoveObjectPacket{Name: ri.name})
+		}
+	}
+}
+
+// Close drops every connection and ends the node's goroutines.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		n.wg.Wait()
+		return nil
+	}
+	n.closed = true
+	conns := make([]*clientConn, 0, len(n.conns))
+	for _, c := range n.conns {
+		conns = append(conns, c)
+	}
+	n.mu.Unlock()
+	n.stop()
+	for _, c := range conns {
+		c.close()
+	}
+	n.wg.Wait()
+	return nil
+}
+
+// objectList records the sources a connection offers and binds waiting replicas.
+func (n *Node) objectList(c *clientConn, objs []wire.ObjectInfo) {
+	type bindReq struct {
+		ri   *replicaImpl
+		info wire.ObjectInfo
+	}
+	var binds []bindReq
+	n.mu.Lock()
+	for _, o := range objs {
+		if _, ok := n.sources[o.Name]; !ok {
+			n.sources[o.Name] = sourceInfo{conn: c, info: o}
+		}
+	}
+	for _, o := range objs {
+		if s := n.sources[o.Name]; s.conn == c {
+			if ri := n.impls[o.Name]; ri != nil {
+				binds = append(binds, bindReq{ri, s.info})
+			}
+		}
+	}
+	n.mu.Unlock()
+	// The registry first, as Qt does, so a host's announcements can start.
+	for _, b := range binds {
+		if b.ri.name == registryName {
+			b.ri.bind(c, b.info)
+		}
+	}
+	for _, b := range binds {
+		if b.ri.name != registryName {
+			b.ri.bind(c, b.info)
+		}
+	}
+}
+
+// sourceRemoved handles RemoveObject from a host.
+func (n *Node) sourceRemoved(c *clientConn, name string) {
+	n.mu.Lock()
+	if s, ok := n.sources[name]; ok && s.conn == c {
+		delete(n.sources, name)
+	}
+	ri := n.impls[name]
+	n.mu.Unlock()
+	if ri != nil {
+		ri.unbind(c)
+	}
+}
+
+// connLost forgets a connection's sources and suspends its replicas.
+func (n *Node) connLost(c *clientConn) {
+	n.mu.Lock()
+	var affected []*replicaImpl
+	for name, s := range n.sources {
+		if s.conn == c {
+			delete(n.sources, name)
+		}
+	}
+	for _, ri := range n.impls {
+		affected = append(affected, ri)
+	}
+	n.mu.Unlock()
+	for _, ri := range affected {
+		ri.unbind(c)
+	}
+}
+
+// forget removes a connection that will not be retried.
+func (n *Node) forget(c *clientConn) {
+	n.mu.Lock()
+	if n.conns[c.url] == c {
+		delete(n.conns, c.url)
+	}
+	n.mu.Unlock()
+}
+
+func (n *Node) impl(name string) *replicaImpl {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.impls[name]
+}
+
+func (n *Node) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-n.ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,378 @@
+package node
+
+import (
+	"context"
+	"sync"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+const registryName = "Registry"
+
+// registryClass is the API of Qt's registry source (QRegistrySource),
+// identical in Qt 5.15 and 6.4 except for type names, which the source
+// keeps in Qt 5 spelling and localize renames per connection.
+func registryClass() *meta.Class {
+	loc := wire.Qt5.SourceLocationType()
+	entry := []meta.Param{{Name: "entry", Type: loc}}
+	return &meta.Class{
+		TypeName: registryName,
+		Properties: []meta.Property{{
+			Name: "sourceLocations", Type: wire.Qt5.SourceLocationsType(), Modifier: meta.Constant,
+			Notify: -1, Push: -1, Default: qds.UserOf(wire.Qt5.SourceLocationsType(), []wire.SourceLocation{}),
+		}},
+		Signals: []meta.Method{
+			{Name: "remoteObjectAdded", Signature: "remoteObjectAdded(" + loc + ")", ReturnType: "void", Params: entry, Property: -1},
+			{Name: "remoteObjectRemoved", Signature: "remoteObjectRemoved(" + loc + ")", ReturnType: "void", Params: entry, Property: -1},
+		},
+		Methods: []meta.Method{
+			{Name: "addSource", Signature: "addSource(" + loc + ")", ReturnType: "void", Params: entry, Property: -1},
+			{Name: "removeSource", Signature: "removeSource(" + loc + ")", ReturnType: "void", Params: entry, Property: -1},
+			{Name: "removeServer", Signature: "removeServer(QUrl)", ReturnType: "void", Params: []meta.Param{{Name: "url", Type: "QUrl"}}, Property: -1},
+		},
+	}
+}
+
+// Registry signal and method indices.
+const (
+	sigRemoteObjectAdded   = 0
+	sigRemoteObjectRemoved = 1
+	methAddSource          = 0
+	methRemoveSource       = 1
+	methRemoveServer       = 2
+)
+
+func locationOf(v qds.Variant) (wire.SourceLocation, bool) {
+	l, ok := v.Value().(wire.SourceLocation)
+	return l, ok
+}
+
+func locationVariant(l wire.SourceLocation) qds.Variant {
+	return qds.UserOf(wire.Qt5.SourceLocationType(), l)
+}
+
+// RegistryHost is a host that also keeps the registry of source locations
+// (QRemoteObjectRegistryHost): hosts register their sources with it and
+// nodes find sources through it.
+type RegistryHost struct {
+	*Host
+	src   *Source
+	mu    sync.Mutex
+	table []wire.SourceLocation
+}
+
+// NewRegistryHost returns a registry listening on url.
+func NewRegistryHost(ctx context.Context, url string, cfg Config) (*RegistryHost, error) {
+	h, err := NewHost(ctx, url, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rh := &RegistryHost{Host: h, src: NewSource(registryClass())}
+	h.regSource = rh.src
+	h.regHost = rh
+	_ = rh.src.HandleMethod("addSource", func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+		if l, ok := firstLocation(args); ok {
+			rh.add(l)
+		}
+		return qds.Variant{}, nil
+	})
+	_ = rh.src.HandleMethod("removeSource", func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+		if l, ok := firstLocation(args); ok {
+			rh.remove(l)
+		}
+		return qds.Variant{}, nil
+	})
+	_ = rh.src.HandleMethod("removeServer", func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+		if len(args) == 1 {
+			rh.removeServer(args[0].Str())
+		}
+		return qds.Variant{}, nil
+	})
+	if err := h.EnableRemoting(rh.src, registryName); err != nil {
+		h.Close()
+		return nil, err
+	}
+	return rh, nil
+}
+
+func firstLocation(args []qds.Variant) (wire.SourceLocation, bool) {
+	if len(args) == 0 {
+		return wire.SourceLocation{}, false
+	}
+	return locationOf(args[0])
+}
+
+// Locations returns the registry's table.
+func (rh *RegistryHost) Locations() []wire.SourceLocation {
+	rh.mu.Lock()
+	defer rh.mu.Unlock()
+	return append([]wire.SourceLocation(nil), rh.table...)
+}
+
+func (rh *RegistryHost) storeLocked() {
+	rh.src.mu.Lock()
+	rh.src.values[0] = qds.UserOf(wire.Qt5.SourceLocationsType(), append([]wire.SourceLocation(nil), rh.table...))
+	rh.src.mu.Unlock()
+}
+
+// add is QRegistrySource::addSource: the first registration of a name wins.
+func (rh *RegistryHost) add(l wire.SourceLocation) {
+	rh.mu.Lock()
+	for _, e := range rh.table {
+		if e.Name == l.Name {
+			rh.mu.Unlock()
+			rh.cfg.Logger.Warn("registry: ignoring source, name already registered", "name", l.Name, "url", l.HostURL, "registered", e.HostURL)
+			return
+		}
+	}
+	rh.table = append(rh.table, l)
+	rh.storeLocked()
+	rh.mu.Unlock()
+	_ = rh.src.EmitIndex(sigRemoteObjectAdded, []qds.Variant{locationVariant(l)})
+}
+
+// remove is QRegistrySource::removeSource: name and URL must both match.
+func (rh *RegistryHost) remove(l wire.SourceLocation) {
+	rh.mu.Lock()
+	found := false
+	for i, e := range rh.table {
+		if e.Name == l.Name && e.HostURL == l.HostURL {
+			rh.table = append(rh.table[:i:i], rh.table[i+1:]...)
+			found = true
+			break
+		}
+	}
+	if found {
+		rh.storeLocked()
+	}
+	rh.mu.Unlock()
+	if found {
+		_ = rh.src.EmitIndex(sigRemoteObjectRemoved, []qds.Variant{locationVariant(l)})
+	}
+}
+
+// removeServer drops every entry of a host URL silently, as Qt does when a
+// registered host's connection closes (no remoteObjectRemoved is emitted).
+func (rh *RegistryHost) removeServer(url string) {
+	rh.mu.Lock()
+	defer rh.mu.Unlock()
+	kept := rh.table[:0]
+	for _, e := range rh.table {
+		if e.HostURL != url {
+			kept = append(kept, e)
+		}
+	}
+	rh.table = kept
+	rh.storeLocked()
+}
+
+// noteRegistryCaller remembers the host URL of the first Invoke a
+// connection makes on the registry (Qt reads args[0] as a location).
+func (c *hostConn) noteRegistryCaller(args []qds.Variant) {
+	l, ok := firstLocation(args)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	if c.registryURL == "" {
+		c.registryURL = l.HostURL
+	}
+	c.mu.Unlock()
+}
+
+func (h *Host) registryConnClosed(c *hostConn) {
+	c.mu.Lock()
+	url := c.registryURL
+	c.mu.Unlock()
+	if url != "" && h.regHost != nil {
+		h.regHost.removeServer(url)
+	}
+}
+
+func (h *Host) advertisedURL() string { return h.URL() }
+
+// registryAddLocal adds a source of the registry host itself to its table.
+func (h *Host) registryAddLocal(name string, src *Source) {
+	if h.regHost != nil {
+		h.regHost.add(wire.SourceLocation{Name: name, TypeName: src.class.TypeName, HostURL: h.advertisedURL()})
+	}
+}
+
+func (h *Host) registryRemoveLocal(name string) {
+	if h.regHost == nil {
+		return
+	}
+	for _, l := range h.regHost.Locations() {
+		if l.Name == name && l.HostURL == h.advertisedURL() {
+			h.regHost.remove(l)
+		}
+	}
+}
+
+// SetRegistryURL makes the host register its sources with the registry at
+// url (Qt: QRemoteObjectHost(url, registryUrl) / setRegistryUrl). The
+// registry may start later or restart: the connection is retried, and
+// sources are registered again whenever the registry replica becomes Valid.
+func (h *Host) SetRegistryURL(url string) error {
+	h.mu.Lock()
+	if h.regNode != nil || h.regSource != nil {
+		h.mu.Unlock()
+		return &Error{Code: RegistryAlreadyHosted, Op: "setRegistryUrl", URL: url}
+	}
+	cfg := h.cfg
+	cfg.HeartbeatInterval = 0
+	n := NewNode(cfg)
+	h.regNode = n
+	h.mu.Unlock()
+	r, err := n.SetRegistryURL(url)
+	if err != nil {
+		return err
+	}
+	r.Subscribe(func(ev Event) {
+		if ev.Kind == StateChanged && ev.New == Valid {
+			go h.announceAll(r)
+		}
+	})
+	h.mu.Lock()
+	h.registry = r
+	valid := r.State() == Valid
+	h.mu.Unlock()
+	if valid {
+		go h.announceAll(r)
+	}
+	return nil
+}
+
+// announceAll pushes every source to the registry, except names its table
+// already lists (Qt: pushToRegistryIfNeeded).
+func (h *Host) announceAll(r *Replica) {
+	known := map[string]bool{}
+	if v, err := r.Property("sourceLocations"); err == nil {
+		if ls, ok := v.Value().([]wire.SourceLocation); ok {
+			for _, l := range ls {
+				known[l.Name] = true
+			}
+		}
+	}
+	h.mu.Lock()
+	names := append([]string(nil), h.order...)
+	srcs := make([]*Source, len(names))
+	for i, n := range names {
+		srcs[i] = h.sources[n]
+	}
+	h.mu.Unlock()
+	for i, name := range names {
+		if known[name] {
+			h.cfg.Logger.Warn("registry already lists a source of this name; not registering", "name", name)
+			continue
+		}
+		if srcs[i] != nil {
+			h.announce(r, name, srcs[i], methAddSource)
+		}
+	}
+}
+
+// announce sends addSource (method 0) or removeSource (1) to the registry.
+func (h *Host) announce(r *Replica, name string, src *Source, method int) {
+	if r.State() != Valid {
+		return // pushed when the registry replica becomes Valid
+	}
+	l := wire.SourceLocation{Name: name, TypeName: src.class.TypeName, HostURL: h.advertisedURL()}
+	if _, err := r.InvokeIndex(method, []qds.Variant{locationVariant(l)}, false); err != nil {
+		h.cfg.Logger.Warn("cannot update registry", "name", name, "err", err)
+	}
+}
+
+// SetRegistryURL makes the node use the registry at url to find sources
+// (Qt: setRegistryUrl), and returns the registry replica. The connection
+// is retried until the registry is reachable.
+func (n *Node) SetRegistryURL(url string) (*Replica, error) {
+	n.mu.Lock()
+	if n.registry != nil {
+		n.mu.Unlock()
+		return nil, &Error{Code: RegistryAlreadyHosted, Op: "setRegistryUrl", URL: url}
+	}
+	n.registryURL = url
+	n.mu.Unlock()
+	if err := n.ConnectToNode(url); err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(registryName, StaticClass{registryClass()})
+	if err != nil {
+		return nil, err
+	}
+	r.Subscribe(func(ev Event) { n.registryEvent(r, ev) })
+	n.mu.Lock()
+	n.registry = r
+	n.mu.Unlock()
+	return r, nil
+}
+
+// Registry returns the registry replica, or nil.
+func (n *Node) Registry() *Replica {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.registry
+}
+
+// WaitForRegistry waits until the registry replica is Valid.
+func (n *Node) WaitForRegistry(ctx context.Context) error {
+	r := n.Registry()
+	if r == nil {
+		return &Error{Code: RegistryNotAcquired, Op: "waitForRegistry"}
+	}
+	return r.WaitForSource(ctx)
+}
+
+// Locations returns the registry's table as this node knows it.
+func (n *Node) Locations() []wire.SourceLocation {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := make([]wire.SourceLocation, 0, len(n.locations))
+	for _, l := range n.locations {
+		out = append(out, l)
+	}
+	return out
+}
+
+// registryEvent keeps the node's table current and connects to hosts of
+// sources that replicas wait for.
+func (n *Node) registryEvent(r *Replica, ev Event) {
+	var added []wire.SourceLocation
+	switch {
+	case ev.Kind == Initialized:
+		v, _ := r.Property("sourceLocations")
+		ls, _ := v.Value().([]wire.SourceLocation)
+		n.mu.Lock()
+		n.locations = map[string]wire.SourceLocation{}
+		for _, l := range ls {
+			n.locations[l.Name] = l
+		}
+		n.mu.Unlock()
+		added = ls
+	case ev.Kind == SignalEmitted && len(ev.Args) == 1:
+		l, ok := locationOf(ev.Args[0])
+		if !ok {
+			return
+		}
+		n.mu.Lock()
+		if ev.Index == sigRemoteObjectAdded {
+			n.locations[l.Name] = l
+			added = []wire.SourceLocation{l}
+		} else if cur, ok := n.locations[l.Name]; ok && cur.HostURL == l.HostURL {
+			delete(n.locations, l.Name)
+		}
+		n.mu.Unlock()
+	}
+	for _, l := range added {
+		n.mu.Lock()
+		_, waiting := n.impls[l.Name]
+		_, bound := n.sources[l.Name]
+		n.mu.Unlock()
+		if waiting && !bound && l.Name != registryName {
+			n.connect(l.HostURL, false)
+		}
+	}
+}

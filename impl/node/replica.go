@@ -1,0 +1,620 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// State is a replica's state (QRemoteObjectReplica::State).
+type State int
+
+// Replica states, with Qt's values.
+const (
+	Uninitialized     State = 0 // a dynamic replica before its first Init
+	Default           State = 1 // a static replica before its first Init (it has .rep defaults)
+	Valid             State = 2 // initialised and connected
+	Suspect           State = 3 // was Valid; the source went away or the connection dropped
+	SignatureMismatch State = 4 // the source's class signature differs from the replica's
+)
+
+var stateNames = [...]string{"Uninitialized", "Default", "Valid", "Suspect", "SignatureMismatch"}
+
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// ClassProvider gives the class a static replica expects, per dialect
+// (the repc signature differs between Qt 5 and Qt 6). *meta.Class is one
+// (the same class for both); RepClass builds it from a .rep file.
+type ClassProvider interface {
+	ForDialect(d wire.Dialect) (*meta.Class, error)
+}
+
+// StaticClass adapts one *meta.Class to ClassProvider.
+type StaticClass struct{ Class *meta.Class }
+
+// ForDialect implements ClassProvider.
+func (s StaticClass) ForDialect(wire.Dialect) (*meta.Class, error) { return s.Class, nil }
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// Event kinds.
+const (
+	StateChanged    EventKind = iota // Old -> New
+	Initialized                      // the first (or a new) Init was applied
+	PropertyChanged                  // Index/Name/Value: a property's new value
+	SignalEmitted                    // Index/Name/Args: a signal from the source
+)
+
+func (k EventKind) String() string {
+	return [...]string{"StateChanged", "Initialized", "PropertyChanged", "SignalEmitted"}[k]
+}
+
+// Event is something that happened to a replica.
+type Event struct {
+	Kind     EventKind
+	Old, New State         // StateChanged
+	Index    int           // PropertyChanged: property index; SignalEmitted: signal index
+	Name     string        // the property or signal name
+	Value    qds.Variant   // PropertyChanged
+	Args     []qds.Variant // SignalEmitted
+	Received time.Time     // when the packet was read (monotonic clock)
+}
+
+// Replica is a handle to a replica (QRemoteObjectReplica). Several handles
+// for the same source on one node share one implementation, as in Qt.
+type Replica struct {
+	impl     *replicaImpl
+	mu       sync.Mutex
+	released bool
+	subs     []int
+}
+
+type callResult struct {
+	v   qds.Variant
+	err error
+}
+
+// replicaImpl is the state shared by every handle of one source name on a node.
+type replicaImpl struct {
+	n      *Node
+	name   string
+	static ClassProvider // nil: dynamic
+
+	mu          sync.Mutex
+	state       State
+	class       *meta.Class
+	values      []qds.Variant
+	conn        *clientConn
+	changed     chan struct{} // closed and replaced on every state change
+	serial      int32
+	pending     map[int32]chan callResult
+	subs        map[int]func(Event)
+	nextSub     int
+	handles     int
+	hb          *time.Timer
+	pingPending bool
+	inits       int
+}
+
+func newReplicaImpl(n *Node, name string, static ClassProvider) *replicaImpl {
+	r := &replicaImpl{n: n, name: name, static: static, changed: make(chan struct{}),
+		pending: map[int32]chan callResult{}, subs: map[int]func(Event){}}
+	if static != nil {
+		r.state = Default
+		// Until a dialect is known, use the Qt 6 view for defaults.
+		if c, err := static.ForDialect(wire.Qt6); err == nil {
+			r.setClassLocked(c)
+		}
+	}
+	return r
+}
+
+func (r *replicaImpl) setClassLocked(c *meta.Class) {
+	r.class = c
+	if len(r.values) != len(c.Properties) {
+		r.values = make([]qds.Variant, len(c.Properties))
+		for i := range c.Properties {
+			r.values[i] = c.Properties[i].Default
+		}
+	}
+}
+
+// setStateLocked changes state and returns the event to dispatch (if any).
+func (r *replicaImpl) setStateLocked(s State, evs []Event) []Event {
+	if r.state == s {
+		return evs
+	}
+	old := r.state
+	r.state = s
+	close(r.changed)
+	r.changed = make(chan struct{})
+	return append(evs, Event{Kind: StateChanged, Old: old, New: s, Received: time.Now()})
+}
+
+// dispatch delivers events to subscribers; never called with r.mu held.
+func (r *replicaImpl) dispatch(evs []Event) {
+	if len(evs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	subs := make([]func(Event), 0, len(r.subs))
+	for _, fn := range r.subs {
+		subs = append(subs, fn)
+	}
+	r.mu.Unlock()
+	for _, ev := range evs {
+		for _, fn := range subs {
+			fn(ev)
+		}
+	}
+}
+
+// sendLocked queues packets on the replica's connection and restarts the
+// heartbeat timer, which Qt restarts after every packet a replica sends.
+func (r *replicaImpl) sendLocked(ps ...wire.Packet) error {
+	if r.conn == nil {
+		return ErrNotValid
+	}
+	q, _ := r.conn.queue()
+	if q == nil {
+		return ErrNotValid
+	}
+	if err := q.send(ps...); err != nil {
+		return err
+	}
+	r.resetHeartbeatLocked()
+	return nil
+}
+
+func (r *replicaImpl) resetHeartbeatLocked() {
+	iv := r.n.cfg.HeartbeatInterval
+	if iv <= 0 || r.conn == nil {
+		return
+	}
+	if r.hb == nil {
+		r.hb = time.AfterFunc(iv, r.beat)
+		return
+	}
+	r.hb.Reset(iv)
+}
+
+func (r *replicaImpl) stopHeartbeatLocked() {
+	if r.hb != nil {
+		r.hb.Stop()
+	}
+	r.pingPending = false
+}
+
+// beat is the heartbeat timer: a Ping still unanswered after a whole
+// interval drops the connection (which then reconnects, as in Qt).
+func (r *replicaImpl) beat() {
+	r.mu.Lock()
+	c := r.conn
+	if c == nil || r.state != Valid {
+		r.mu.Unlock()
+		return
+	}
+	if r.pingPending {
+		r.pingPending = false
+		r.mu.Unlock()
+		r.n.cfg.Logger.Warn("heartbeat timeout, dropping connection", "replica", r.name, "url", c.url)
+		c.fail(ErrHeartbeat)
+		return
+	}
+	r.pingPending = true
+	err := r.sendLocked(&wire.PingPacket{Name: r.name})
+	r.mu.Unlock()
+	if err != nil {
+		c.fail(err)
+	}
+}
+
+// bind attaches the replica to a connection that offers its source and
+// sends AddObject, unless a static replica's signature does not match.
+func (r *replicaImpl) bind(c *clientConn, info wire.ObjectInfo) {
+	r.mu.Lock()
+	if r.conn != nil || r.handles == 0 {
+		r.mu.Unlock()
+		return
+	}
+	var evs []Event
+	dynamic := r.static == nil
+	if !dynamic {
+		_, d := c.queue()
+		cls, err := r.static.ForDialect(d)
+		if err != nil {
+			r.mu.Unlock()
+			r.n.cfg.Logger.Warn("no static class for dialect", "replica", r.name, "dialect", d, "err", err)
+			return
+		}
+		r.setClassLocked(cls)
+		if cls.Signature != "" && len(info.Signature) > 0 && cls.Signature != string(info.Signature) {
+			evs = r.setStateLocked(SignatureMismatch, evs)
+			r.mu.Unlock()
+			r.n.cfg.Logger.Warn("signature mismatch", "replica", r.name, "ours", cls.Signature, "source", string(info.Signature))
+			r.dispatch(evs)
+			return
+		}
+	}
+	r.conn = c
+	err := r.sendLocked(&wire.AddObjectPacket{Name: r.name, Dynamic: dynamic})
+	r.mu.Unlock()
+	if err != nil {
+		c.fail(err)
+	}
+}
+
+// unbind detaches the replica from c (connection lost or source removed):
+// a Valid replica becomes Suspect; pending calls fail.
+func (r *replicaImpl) unbind(c *clientConn) {
+	r.mu.Lock()
+	if r.conn != c {
+		r.mu.Unlock()
+		return
+	}
+	r.conn = nil
+	r.stopHeartbeatLocked()
+	var evs []Event
+	if r.state == Valid {
+		evs = r.setStateLocked(Suspect, evs)
+	}
+	pending := r.pending
+	r.pending = map[int32]chan callResult{}
+	r.mu.Unlock()
+	for _, ch := range pending {
+		ch <- callResult{err: ErrDisconnected}
+	}
+	r.dispatch(evs)
+}
+
+// init applies an Init (class nil) or InitDynamic packet.
+func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []qds.Variant, at time.Time) {
+	r.mu.Lock()
+	if r.conn != c {
+		r.mu.Unlock()
+		return
+	}
+	if def != nil {
+		cls := meta.FromDefinition(def)
+		r.class = nil
+		r.values = nil
+		r.setClassLocked(cls)
+	}
+	if r.class == nil {
+		r.mu.Unlock()
+		r.n.cfg.Logger.Warn("Init for a replica without a class", "replica", r.name)
+		return
+	}
+	if len(values) != len(r.values) {
+		r.n.cfg.Logger.Warn("Init value count differs from the class", "replica", r.name, "got", len(values), "want", len(r.values))
+	}
+	var changed []int
+	for i := 0; i < len(values) && i < len(r.values); i++ {
+		v := r.decode(i, values[i])
+		// Qt: a static replica notifies only changed values; a dynamic one
+		// notifies every property with a notify signal.
+		if def != nil || !r.values[i].SameValue(v) {
+			changed = append(changed, i)
+		}
+		r.values[i] = v
+	}
+	r.inits++
+	evs := r.setStateLocked(Valid, nil)
+	evs = append(evs, Event{Kind: Initialized, Received: at})
+	for _, i := range changed {
+		p := &r.class.Properties[i]
+		if p.Notify < 0 {
+			continue
+		}
+		evs = append(evs, Event{Kind: PropertyChanged, Index: i, Name: p.Name, Value: r.values[i], Received: at})
+	}
+	r.pingPending = false
+	r.resetHeartbeatLocked()
+	r.mu.Unlock()
+	r.dispatch(evs)
+}
+
+// decode converts a received value to the property's declared type where
+// Qt would (ints to enums stay ints; nothing else is changed).
+func (r *replicaImpl) decode(_ int, v qds.Variant) qds.Variant { return v }
+
+func (r *replicaImpl) propertyChange(c *clientConn, p *wire.PropertyChangePacket, at time.Time) {
+	r.mu.Lock()
+	if r.conn != c || r.class == nil || p.Index < 0 || int(p.Index) >= len(r.values) {
+		r.mu.Unlock()
+		if r.conn == c {
+			r.n.cfg.Logger.Warn("PropertyChange with bad index", "replica", r.name, "index", p.Index)
+		}
+		return
+	}
+	r.values[p.Index] = p.Value
+	// The notify signal follows as an Invoke, which produces the event.
+	r.mu.Unlock()
+}
+
+func (r *replicaImpl) invoke(c *clientConn, p *wire.Invoke, at time.Time) {
+	r.mu.Lock()
+	if r.conn != c || r.class == nil {
+		r.mu.Unlock()
+		return
+	}
+	if p.Index < 0 || int(p.Index) >= len(r.class.Signals) {
+		r.mu.Unlock()
+		r.n.cfg.Logger.Warn("signal index out of range", "replica", r.name, "index", p.Index)
+		return
+	}
+	var ev Event
+	if pi := int(p.PropertyIndex); pi >= 0 && pi < len(r.values) {
+		ev = Event{Kind: PropertyChanged, Index: pi, Name: r.class.Properties[pi].Name, Value: r.values[pi], Received: at}
+	} else {
+		ev = Event{Kind: SignalEmitted, Index: int(p.Index), Name: r.class.Signals[p.Index].Name,
+			Args: append([]qds.Variant(nil), p.Args...), Received: at}
+	}
+	r.mu.Unlock()
+	r.dispatch([]Event{ev})
+}
+
+func (r *replicaImpl) reply(c *clientConn, p *wire.InvokeReply) {
+	r.mu.Lock()
+	ch := r.pending[p.Serial]
+	delete(r.pending, p.Serial)
+	r.mu.Unlock()
+	if ch != nil {
+		ch <- callResult{v: p.Value}
+	}
+}
+
+func (r *replicaImpl) pong() {
+	r.mu.Lock()
+	r.pingPending = false
+	r.resetHeartbeatLocked()
+	r.mu.Unlock()
+}
+
+// Handle API.
+
+// Name returns the source name the replica mirrors.
+func (r *Replica) Name() string { return r.impl.name }
+
+// State returns the replica's state.
+func (r *Replica) State() State {
+	r.impl.mu.Lock()
+	defer r.impl.mu.Unlock()
+	return r.impl.state
+}
+
+// Inits returns how many Init packets the replica has applied (1 after the
+// first acquisition; more after reconnects and re-enables).
+func (r *Replica) Inits() int {
+	r.impl.mu.Lock()
+	defer r.impl.mu.Unlock()
+	return r.impl.inits
+}
+
+// IsInitialized reports Qt's isInitialized(): Valid or Suspect.
+func (r *Replica) IsInitialized() bool {
+	s := r.State()
+	return s == Valid || s == Suspect
+}
+
+// WaitForSource waits until the replica is Valid (Qt: waitForSource).
+func (r *Replica) WaitForSource(ctx context.Context) error {
+	return r.WaitForState(ctx, Valid)
+}
+
+// WaitForState waits until the replica is in state s.
+func (r *Replica) WaitForState(ctx context.Context, s State) error {
+	for {
+		r.impl.mu.Lock()
+		st, ch := r.impl.state, r.impl.changed
+		r.impl.mu.Unlock()
+		if st == s {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("replica %q is %s, waiting for %s: %w", r.impl.name, st, s, ctx.Err())
+		}
+	}
+}
+
+// Class returns the replica's class: the static one, or for a dynamic
+// replica the one built from the source's definition (nil before Init).
+func (r *Replica) Class() *meta.Class {
+	r.impl.mu.Lock()
+	defer r.impl.mu.Unlock()
+	return r.impl.class
+}
+
+// Property returns a property's value.
+func (r *Replica) Property(name string) (qds.Variant, error) {
+	r.impl.mu.Lock()
+	defer r.impl.mu.Unlock()
+	if r.impl.class == nil {
+		return qds.Variant{}, ErrNotValid
+	}
+	i := r.impl.class.PropertyIndex(name)
+	if i < 0 {
+		return qds.Variant{}, fmt.Errorf("%w: property %q", ErrNoSuchMember, name)
+	}
+	return r.impl.values[i], nil
+}
+
+// Values returns a copy of all property values.
+func (r *Replica) Values() []qds.Variant {
+	r.impl.mu.Lock()
+	defer r.impl.mu.Unlock()
+	return append([]qds.Variant(nil), r.impl.values...)
+}
+
+// SetProperty writes a property on the source (an Invoke with call=2). A
+// static replica may write only READWRITE properties, like Qt's generated
+// setters; the new value arrives back as a property change.
+func (r *Replica) SetProperty(name string, x any) error {
+	ri := r.impl
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	if ri.class == nil || ri.state != Valid {
+		return ErrNotValid
+	}
+	i := ri.class.PropertyIndex(name)
+	if i < 0 {
+		return fmt.Errorf("%w: property %q", ErrNoSuchMember, name)
+	}
+	p := &ri.class.Properties[i]
+	if ri.static != nil && !p.Writable() {
+		return fmt.Errorf("%w: %s is %s", ErrNotWritable, name, p.Modifier)
+	}
+	v, err := ri.class.Coerce(p.Type, x)
+	if err != nil {
+		return err
+	}
+	return ri.sendLocked(&wire.Invoke{Name: ri.name, Call: wire.CallWriteProperty, Index: int32(i),
+		Args: []qds.Variant{v}, Serial: -1, PropertyIndex: -1})
+}
+
+// PendingCall is a slot call awaiting its reply (QRemoteObjectPendingCall).
+type PendingCall struct {
+	ch     chan callResult
+	impl   *replicaImpl
+	serial int32
+}
+
+// Wait returns the reply, or an error when ctx ends first (Qt never fails
+// a lost reply; qtro's client-side timeout is the context) or the
+// connection drops.
+func (p *PendingCall) Wait(ctx context.Context) (qds.Variant, error) {
+	select {
+	case res := <-p.ch:
+		return res.v, res.err
+	case <-ctx.Done():
+		p.impl.mu.Lock()
+		delete(p.impl.pending, p.serial)
+		p.impl.mu.Unlock()
+		return qds.Variant{}, ctx.Err()
+	}
+}
+
+// Serial returns the serial id the call was sent with.
+func (p *PendingCall) Serial() int32 { return p.serial }
+
+// Invoke calls a slot (by name or signature). For a method with a return
+// value it asks for a reply and returns a PendingCall; for a void method it
+// sends no serial (as Qt) and returns nil.
+func (r *Replica) Invoke(method string, args ...any) (*PendingCall, error) {
+	ri := r.impl
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	if ri.class == nil || ri.state != Valid {
+		return nil, ErrNotValid
+	}
+	i := ri.class.MethodIndex(method)
+	if i < 0 {
+		return nil, fmt.Errorf("%w: method %q", ErrNoSuchMember, method)
+	}
+	m := &ri.class.Methods[i]
+	if len(args) != len(m.Params) {
+		return nil, fmt.Errorf("%w: %s takes %d arguments, got %d", qds.ErrBadValue, m.Signature, len(m.Params), len(args))
+	}
+	vs := make([]qds.Variant, len(args))
+	for k, a := range args {
+		v, err := ri.class.Coerce(m.Params[k].Type, a)
+		if err != nil {
+			return nil, fmt.Errorf("%s argument %d: %w", m.Name, k, err)
+		}
+		vs[k] = v
+	}
+	return ri.invokeLocked(i, vs, !m.Void())
+}
+
+// InvokeIndex calls method i with arguments already of the right types,
+// asking for a reply when wantReply is set.
+func (r *Replica) InvokeIndex(i int, args []qds.Variant, wantReply bool) (*PendingCall, error) {
+	ri := r.impl
+	ri.mu.Lock()
+	defer ri.mu.Unlock()
+	if ri.class == nil || ri.state != Valid {
+		return nil, ErrNotValid
+	}
+	return ri.invokeLocked(i, args, wantReply)
+}
+
+func (ri *replicaImpl) invokeLocked(i int, args []qds.Variant, wantReply bool) (*PendingCall, error) {
+	serial := int32(-1)
+	var pc *PendingCall
+	if wantReply {
+		// Serials start at 1 (0 is the heartbeat's). Unlike Qt, which sticks
+		// at 1 after INT_MAX, wrap around to 1.
+		ri.serial++
+		if ri.serial <= 0 {
+			ri.serial = 1
+		}
+		serial = ri.serial
+		pc = &PendingCall{ch: make(chan callResult, 1), impl: ri, serial: serial}
+		ri.pending[serial] = pc.ch
+	}
+	if err := ri.sendLocked(&wire.Invoke{Name: ri.name, Call: wire.CallInvokeMethod, Index: int32(i),
+		Args: args, Serial: serial, PropertyIndex: -1}); err != nil {
+		if pc != nil {
+			delete(ri.pending, serial)
+		}
+		return nil, err
+	}
+	return pc, nil
+}
+
+// Call invokes a method and waits for its reply (void methods return at
+// once with an invalid Variant).
+func (r *Replica) Call(ctx context.Context, method string, args ...any) (qds.Variant, error) {
+	pc, err := r.Invoke(method, args...)
+	if err != nil || pc == nil {
+		return qds.Variant{}, err
+	}
+	return pc.Wait(ctx)
+}
+
+// Subscribe calls fn for every event of the replica, on the connection's
+// reading goroutine, in order. fn must not block. The returned function
+// unsubscribes.
+func (r *Replica) Subscribe(fn func(Event)) (cancel func()) {
+	ri := r.impl
+	ri.mu.Lock()
+	id := ri.nextSub
+	ri.nextSub++
+	ri.subs[id] = fn
+	ri.mu.Unlock()
+	r.mu.Lock()
+	r.subs = append(r.subs, id)
+	r.mu.Unlock()
+	return func() {
+		ri.mu.Lock()
+		delete(ri.subs, id)
+		ri.mu.Unlock()
+	}
+}
+
+// Release drops this handle (Qt: deleting the replica). When the last
+// handle of a source is released the node sends RemoveObject.
+func (r *Replica) Release() {
+	r.mu.Lock()
+	if r.released {
+		r.mu.Unlock()
+		return
+	}
+	r.released = true
+	subs := r.subs
+	r.mu.Unlock()
+	r.impl.n.release(r.impl, subs)
+}

@@ -1,0 +1,337 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// MethodHandler runs a slot invoked from a replica. args are converted to
+// the method's parameter types; the result is sent back when the replica
+// asked for a reply (an invalid Variant for void methods).
+type MethodHandler func(ctx context.Context, args []qds.Variant) (qds.Variant, error)
+
+// Source is a Go object remoted by a Host: the QObject a Qt program passes
+// to enableRemoting. Its members are described by a meta.Class; it holds
+// the property values, and it sends property changes and signals to every
+// replica that acquired it.
+//
+// All methods are safe for concurrent use.
+type Source struct {
+	class *meta.Class
+
+	mu        sync.Mutex
+	host      *Host
+	name      string
+	values    []qds.Variant
+	handlers  map[int]MethodHandler
+	listeners map[*hostConn]struct{}
+	encs      [7]*qds.Encoder // per dialect, for encoding a change once for all listeners
+	observers []func(SourceEvent)
+}
+
+// SourceEvent tells local observers what happened to a source: a property
+// written by a replica, or a method invoked.
+type SourceEvent struct {
+	Property int // index of a property that changed, or -1
+	Method   int // index of a method that was invoked, or -1
+	Value    qds.Variant
+	Args     []qds.Variant
+}
+
+// NewSource returns a source of class c with every property at its default.
+// Push slots of READPUSH properties are handled: they set the property.
+func NewSource(c *meta.Class) *Source {
+	s := &Source{class: c, handlers: map[int]MethodHandler{}, listeners: map[*hostConn]struct{}{}}
+	s.values = make([]qds.Variant, len(c.Properties))
+	for i := range c.Properties {
+		s.values[i] = c.Properties[i].Default
+		if c.Properties[i].Kind == meta.ChildProp {
+			s.values[i] = s.nullChild(i)
+		}
+	}
+	for i := range c.Methods {
+		if p := c.Methods[i].Property; p >= 0 {
+			prop := p
+			s.handlers[i] = func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+				if len(args) != 1 {
+					return qds.Variant{}, fmt.Errorf("%w: push slot takes one argument", qds.ErrBadValue)
+				}
+				return qds.Variant{}, s.SetPropertyIndex(prop, args[0])
+			}
+		}
+	}
+	return s
+}
+
+// nullChild is the value of a CLASS property holding no object.
+func (s *Source) nullChild(i int) qds.Variant {
+	p := &s.class.Properties[i]
+	typ := p.Type
+	if p.Child != nil && p.Child.TypeName != "" {
+		typ = p.Child.TypeName
+	}
+	return qds.UserOf(wire.ChildObjectType, wire.ChildObject{Name: p.Name, TypeName: qds.Str(typ), Kind: wire.ChildClass, IsNull: true})
+}
+
+// Class returns the source's class.
+func (s *Source) Class() *meta.Class { return s.class }
+
+// Name returns the name the source is remoted under ("" if not remoted).
+func (s *Source) Name() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.name
+}
+
+// Property returns a property's current value.
+func (s *Source) Property(name string) (qds.Variant, error) {
+	i := s.class.PropertyIndex(name)
+	if i < 0 {
+		return qds.Variant{}, fmt.Errorf("%w: property %q", ErrNoSuchMember, name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values[i], nil
+}
+
+// Values returns a copy of all property values.
+func (s *Source) Values() []qds.Variant {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]qds.Variant(nil), s.values...)
+}
+
+// SetProperty sets a property from a Go value (converted to the property's
+// type). Like a repc-generated setter, a value equal to the current one
+// changes nothing; otherwise every replica gets a PropertyChange followed by
+// the notify signal, in one write.
+func (s *Source) SetProperty(name string, x any) error {
+	i := s.class.PropertyIndex(name)
+	if i < 0 {
+		return fmt.Errorf("%w: property %q", ErrNoSuchMember, name)
+	}
+	return s.SetPropertyIndex(i, x)
+}
+
+// SetPropertyIndex is SetProperty by index.
+func (s *Source) SetPropertyIndex(i int, x any) error {
+	if i < 0 || i >= len(s.class.Properties) {
+		return fmt.Errorf("%w: property index %d", ErrNoSuchMember, i)
+	}
+	p := &s.class.Properties[i]
+	v, err := s.class.Coerce(p.Type, x)
+	if err != nil {
+		return fmt.Errorf("property %s: %w", p.Name, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.values[i].SameValue(v) {
+		return nil
+	}
+	s.values[i] = v
+	if p.Notify < 0 {
+		return nil // no notify signal: replicas only see it on their next Init
+	}
+	s.broadcastLocked(func(e *qds.Encoder, d wire.Dialect) {
+		lv := localize(d, v)
+		wire.AppendPacket(e, d, &wire.PropertyChangePacket{Name: s.name, Index: int32(i), Value: lv})
+		wire.AppendPacket(e, d, &wire.Invoke{Name: s.name, Call: wire.CallInvokeMethod, Index: int32(p.Notify),
+			Args: []qds.Variant{lv}, Serial: -1, PropertyIndex: int32(i)})
+	})
+	return nil
+}
+
+// Emit emits a signal with arguments converted to its parameter types.
+func (s *Source) Emit(signal string, args ...any) error {
+	i := s.class.SignalIndex(signal)
+	if i < 0 {
+		return fmt.Errorf("%w: signal %q", ErrNoSuchMember, signal)
+	}
+	sig := &s.class.Signals[i]
+	if len(args) != len(sig.Params) {
+		return fmt.Errorf("%w: signal %s takes %d arguments, got %d", qds.ErrBadValue, sig.Signature, len(sig.Params), len(args))
+	}
+	vs := make([]qds.Variant, len(args))
+	for k, a := range args {
+		v, err := s.class.Coerce(sig.Params[k].Type, a)
+		if err != nil {
+			return fmt.Errorf("signal %s argument %d: %w", sig.Name, k, err)
+		}
+		vs[k] = v
+	}
+	return s.EmitIndex(i, vs)
+}
+
+// EmitIndex emits signal i with arguments already of the right types.
+func (s *Source) EmitIndex(i int, args []qds.Variant) error {
+	if i < 0 || i >= len(s.class.Signals) {
+		return fmt.Errorf("%w: signal index %d", ErrNoSuchMember, i)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.broadcastLocked(func(e *qds.Encoder, d wire.Dialect) {
+		la := args
+		if d == wire.Qt6 {
+			la = make([]qds.Variant, len(args))
+			for k, a := range args {
+				la[k] = localize(d, a)
+			}
+		}
+		wire.AppendPacket(e, d, &wire.Invoke{Name: s.name, Call: wire.CallInvokeMethod, Index: int32(i),
+			Args: la, Serial: -1, PropertyIndex: -1})
+	})
+	return nil
+}
+
+// HandleMethod installs the handler of a slot (by name or signature).
+func (s *Source) HandleMethod(method string, h MethodHandler) error {
+	i := s.class.MethodIndex(method)
+	if i < 0 {
+		return fmt.Errorf("%w: method %q", ErrNoSuchMember, method)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handlers[i] = h
+	return nil
+}
+
+// Observe calls fn for property writes and method calls coming from
+// replicas, after they took effect. fn runs on the caller's connection
+// goroutine and must not block.
+func (s *Source) Observe(fn func(SourceEvent)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.observers = append(s.observers, fn)
+}
+
+// broadcastLocked encodes packets once per dialect in use and queues the
+// bytes on every listener. Called with s.mu held, which orders all of a
+// source's traffic on each connection.
+func (s *Source) broadcastLocked(encode func(e *qds.Encoder, d wire.Dialect)) {
+	if len(s.listeners) == 0 || s.host == nil {
+		return
+	}
+	var frames [7][]byte
+	var failed [7]bool
+	for c := range s.listeners {
+		d := c.d
+		if failed[d] {
+			continue
+		}
+		if frames[d] == nil {
+			e := s.encs[d]
+			if e == nil {
+				e = qds.NewEncoder(nil, d.Stream(), s.host.types[d])
+				s.encs[d] = e
+			}
+			e.Reset(e.Bytes()[:0])
+			encode(e, d)
+			if err := e.Err(); err != nil {
+				s.host.cfg.Logger.Warn("cannot encode for replicas", "source", s.name, "dialect", d, "err", err)
+				failed[d] = true
+				continue
+			}
+			frames[d] = e.Bytes()
+		}
+		if err := c.q.sendRaw(frames[d]); err != nil {
+			c.fail(err)
+		}
+	}
+}
+
+// initPacket builds the Init or InitDynamic packet for a new listener.
+func (s *Source) initPacketLocked(d wire.Dialect, dynamic bool) wire.Packet {
+	vals := make([]qds.Variant, len(s.values))
+	for i, v := range s.values {
+		vals[i] = localize(d, v)
+		if s.class.Properties[i].Kind == meta.ChildProp {
+			vals[i] = s.childValue(d, vals[i], dynamic)
+		}
+	}
+	if dynamic {
+		return &wire.InitDynamic{Name: s.name, Class: s.class.Definition(), Values: vals}
+	}
+	return &wire.Init{Name: s.name, Values: vals}
+}
+
+// childValue fills in the dialect-specific name of a child descriptor.
+func (s *Source) childValue(d wire.Dialect, v qds.Variant, _ bool) qds.Variant {
+	ch, ok := v.Value().(wire.ChildObject)
+	if !ok {
+		return v
+	}
+	if p := s.class.PropertyIndex(ch.Name); p >= 0 {
+		ch.Name = d.ChildName("Class", s.name, ch.Name)
+	}
+	return qds.UserOf(wire.ChildObjectType, ch)
+}
+
+// invoke runs method i for a replica and returns the reply value.
+func (s *Source) invoke(ctx context.Context, i int, args []qds.Variant) (qds.Variant, bool, error) {
+	m := &s.class.Methods[i]
+	conv := make([]qds.Variant, len(args))
+	for k, a := range args {
+		conv[k] = a
+		if k < len(m.Params) {
+			if v, err := s.class.Coerce(m.Params[k].Type, a); err == nil {
+				conv[k] = v
+			}
+		}
+	}
+	s.mu.Lock()
+	h := s.handlers[i]
+	obs := s.observers
+	s.mu.Unlock()
+	if h == nil {
+		return qds.Variant{}, false, nil
+	}
+	out, err := h(ctx, conv)
+	for _, fn := range obs {
+		fn(SourceEvent{Property: -1, Method: i, Args: conv, Value: out})
+	}
+	if err == nil && !m.Void() && out.IsValid() {
+		if v, cerr := s.class.Coerce(m.ReturnType, out); cerr == nil {
+			out = v
+		}
+	}
+	return out, true, err
+}
+
+// write handles a property write from a replica (call=2).
+func (s *Source) write(i int, v qds.Variant) error {
+	p := &s.class.Properties[i]
+	if !p.Writable() {
+		return fmt.Errorf("%w: %s is %s", ErrNotWritable, p.Name, p.Modifier)
+	}
+	if err := s.SetPropertyIndex(i, v); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	obs := s.observers
+	cur := s.values[i]
+	s.mu.Unlock()
+	for _, fn := range obs {
+		fn(SourceEvent{Property: i, Method: -1, Value: cur})
+	}
+	return nil
+}
+
+// localize renames the registry's user types to the dialect's names: the
+// registry source keeps Qt 5 names internally.
+func localize(d wire.Dialect, v qds.Variant) qds.Variant {
+	if d != wire.Qt6 || v.Type() != qds.User {
+		return v
+	}
+	switch v.TypeName() {
+	case wire.Qt5.SourceLocationType():
+		return qds.UserOf(wire.Qt6.SourceLocationType(), v.Value())
+	case wire.Qt5.SourceLocationsType():
+		return qds.UserOf(wire.Qt6.SourceLocationsType(), v.Value())
+	}
+	return v
+}

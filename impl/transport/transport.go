@@ -1,0 +1,179 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+)
+
+// Transport listens on and dials the URLs of one scheme.
+type Transport interface {
+	// Listen starts listening on u and returns the listener and the URL it
+	// actually listens on, normalised as Qt reports it (resolved address,
+	// bound port).
+	Listen(ctx context.Context, u URL) (net.Listener, URL, error)
+	// Dial connects to u.
+	Dial(ctx context.Context, u URL) (net.Conn, error)
+}
+
+// Schemes maps URL schemes to transports. The zero value has none; use
+// Default for the built-in ones. It is safe for concurrent use.
+type Schemes struct {
+	mu sync.RWMutex
+	m  map[string]Transport
+}
+
+// Default returns the built-in schemes: tcp, local and localabstract.
+func Default() *Schemes {
+	s := &Schemes{}
+	s.Register(TCP, tcpTransport{})
+	s.Register(Local, localTransport{})
+	s.Register(LocalAbstract, abstractTransport{})
+	return s
+}
+
+// Register adds or replaces the transport of a scheme (Qt's
+// registerExternalSchema, for a net.Conn-based transport of your own).
+func (s *Schemes) Register(scheme string, t Transport) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]Transport{}
+	}
+	s.m[scheme] = t
+}
+
+// Lookup returns the transport of a scheme.
+func (s *Schemes) Lookup(scheme string) (Transport, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.m[scheme]
+	return t, ok
+}
+
+// Listen parses raw and listens on it.
+func (s *Schemes) Listen(ctx context.Context, raw string) (net.Listener, URL, error) {
+	u, err := Parse(raw)
+	if err != nil {
+		return nil, URL{}, err
+	}
+	t, ok := s.Lookup(u.Scheme)
+	if !ok {
+		return nil, URL{}, fmt.Errorf("%w: %q", ErrUnknownScheme, u.Scheme)
+	}
+	return t.Listen(ctx, u)
+}
+
+// Dial parses raw and connects to it.
+func (s *Schemes) Dial(ctx context.Context, raw string) (net.Conn, error) {
+	u, err := Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	t, ok := s.Lookup(u.Scheme)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownScheme, u.Scheme)
+	}
+	return t.Dial(ctx, u)
+}
+
+type tcpTransport struct{}
+
+var _ Transport = tcpTransport{}
+
+func (tcpTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, error) {
+	host := u.Host
+	if host != "" && !isIP(host) {
+		// Qt resolves a host name once and listens on its first address.
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil || len(addrs) == 0 {
+			return nil, URL{}, fmt.Errorf("%w: resolve %q: %v", ErrListen, host, err)
+		}
+		host = addrs[0].IP.String()
+	}
+	addr := URL{Scheme: TCP, Host: host, Port: u.Port}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr.TCPAddr())
+	if err != nil {
+		return nil, URL{}, fmt.Errorf("%w: %v", ErrListen, err)
+	}
+	bound := ln.Addr().(*net.TCPAddr)
+	out := URL{Scheme: TCP, Host: host, Port: bound.Port}
+	if host == "" {
+		out.Host = "0.0.0.0" // what Qt reports (and advertises) for tcp://:port
+	}
+	return ln, out, nil
+}
+
+func (tcpTransport) Dial(ctx context.Context, u URL) (net.Conn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", u.TCPAddr())
+	if err != nil {
+		return nil, err
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	return c, nil
+}
+
+type localTransport struct{}
+
+var _ Transport = localTransport{}
+
+func (localTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, error) {
+	path := u.SocketPath()
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "unix", path)
+	if err != nil && errors.Is(err, syscall.EADDRINUSE) && stale(ctx, path) {
+		// Qt removes the file and listens again; so do we, but only when no
+		// server answers on it, so a live host is never hijacked.
+		_ = os.Remove(path)
+		ln, err = lc.Listen(ctx, "unix", path)
+	}
+	if err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			return nil, URL{}, fmt.Errorf("%w: %v", ErrSocketAccess, err)
+		}
+		return nil, URL{}, fmt.Errorf("%w: %v", ErrListen, err)
+	}
+	return ln, u, nil
+}
+
+// stale reports whether nobody accepts connections on the socket file.
+func stale(ctx context.Context, path string) bool {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err == nil {
+		c.Close()
+		return false
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
+}
+
+func (localTransport) Dial(ctx context.Context, u URL) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "unix", u.SocketPath())
+}
+
+type abstractTransport struct{}
+
+var _ Transport = abstractTransport{}
+
+func (abstractTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "unix", u.AbstractAddr())
+	if err != nil {
+		return nil, URL{}, fmt.Errorf("%w: %v", ErrListen, err)
+	}
+	return ln, u, nil
+}
+
+func (abstractTransport) Dial(ctx context.Context, u URL) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "unix", u.AbstractAddr())
+}
