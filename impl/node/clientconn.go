@@ -20,11 +20,12 @@ type clientConn struct {
 	url    string
 	direct bool // from ConnectToNode (or the registry): retried when lost
 
-	mu   sync.Mutex
-	c    net.Conn
-	d    wire.Dialect
-	q    *sendQueue
-	dead bool
+	mu    sync.Mutex
+	c     net.Conn
+	d     wire.Dialect
+	q     *sendQueue
+	types *qds.Types // the connection's user types (static classes' PODs, learnt gadgets)
+	dead  bool
 }
 
 func (c *clientConn) run() {
@@ -108,7 +109,7 @@ func (c *clientConn) serve(conn net.Conn) error {
 			Err: fmt.Errorf("%w: got %q, want %q", wire.ErrVersionMismatch, hs.Version, d.ProtocolVersion())})
 	}
 	c.mu.Lock()
-	c.d, c.q = d, q
+	c.d, c.q, c.types = d, q, types
 	c.mu.Unlock()
 
 	for {

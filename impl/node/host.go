@@ -270,6 +270,21 @@ func (h *Host) Source(name string) *Source {
 	return h.sources[name]
 }
 
+// lookup finds a root source by name, or a child by its wire name in d.
+func (h *Host) lookup(name string, d wire.Dialect) *Source {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if s := h.sources[name]; s != nil {
+		return s
+	}
+	for _, s := range h.sources {
+		if ch := s.findChild(d, name); ch != nil {
+			return ch
+		}
+	}
+	return nil
+}
+
 // Connections returns the number of connected nodes.
 func (h *Host) Connections() int {
 	h.mu.Lock()

@@ -21,7 +21,8 @@ type hostConn struct {
 
 	mu          sync.Mutex
 	added       map[string]bool
-	registryURL string // the host URL this node registered with us (RegistryHost)
+	registryURL string          // the host URL this node registered with us (RegistryHost)
+	sentTypes   map[string]bool // child class definitions already sent
 	closeOnce   sync.Once
 }
 
@@ -56,6 +57,21 @@ func (c *hostConn) closeAfterFlush() {
 		<-c.q.done
 		c.close()
 	}()
+}
+
+// noteTypeSent records that a class definition went out and reports
+// whether this was the first time.
+func (c *hostConn) noteTypeSent(typ string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sentTypes[typ] {
+		return false
+	}
+	if c.sentTypes == nil {
+		c.sentTypes = map[string]bool{}
+	}
+	c.sentTypes[typ] = true
+	return true
 }
 
 func (c *hostConn) dropSource(name string) {
@@ -123,7 +139,7 @@ func (c *hostConn) addObject(name string, dynamic bool) {
 	}
 	// Init and listener registration under one lock: no change is lost
 	// between the snapshot and the first PropertyChange.
-	err := c.q.send(src.initPacketLocked(c.d, dynamic))
+	err := c.q.send(src.initPacketLocked(c, dynamic))
 	if err == nil {
 		src.listeners[c] = struct{}{}
 	}
@@ -146,7 +162,7 @@ func (c *hostConn) removeObject(name string) {
 }
 
 func (c *hostConn) invoke(p *wire.Invoke) {
-	src := c.h.Source(p.Name)
+	src := c.h.lookup(p.Name, c.d)
 	if src == nil {
 		c.h.cfg.Logger.Warn("Invoke on unknown source", "name", p.Name)
 		return

@@ -105,6 +105,8 @@ type replicaImpl struct {
 	hb          *time.Timer
 	pingPending bool
 	inits       int
+	children    map[int]*replicaImpl // child replicas of CLASS properties, by property index
+	isChild     bool
 }
 
 func newReplicaImpl(n *Node, name string, static ClassProvider) *replicaImpl {
@@ -239,6 +241,14 @@ func (r *replicaImpl) bind(c *clientConn, info wire.ObjectInfo) {
 			return
 		}
 		r.setClassLocked(cls)
+		// A static replica's PODs are compiled into a Qt program; register
+		// them on the connection before its Init arrives.
+		c.mu.Lock()
+		types := c.types
+		c.mu.Unlock()
+		if types != nil {
+			cls.RegisterTypes(types)
+		}
 		if cls.Signature != "" && len(info.Signature) > 0 && cls.Signature != string(info.Signature) {
 			evs = r.setStateLocked(SignatureMismatch, evs)
 			r.mu.Unlock()
@@ -271,11 +281,19 @@ func (r *replicaImpl) unbind(c *clientConn) {
 	}
 	pending := r.pending
 	r.pending = map[int32]chan callResult{}
+	children := make([]*replicaImpl, 0, len(r.children))
+	for _, ch := range r.children {
+		children = append(children, ch)
+	}
 	r.mu.Unlock()
 	for _, ch := range pending {
 		ch <- callResult{err: ErrDisconnected}
 	}
 	r.dispatch(evs)
+	// Child replicas go Suspect with their parent (Qt does the same).
+	for _, ch := range children {
+		ch.unbind(c)
+	}
 }
 
 // init applies an Init (class nil) or InitDynamic packet.
@@ -321,8 +339,72 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []qds.Varia
 	}
 	r.pingPending = false
 	r.resetHeartbeatLocked()
+	kids := r.childDescriptorsLocked()
 	r.mu.Unlock()
 	r.dispatch(evs)
+	r.attachChildren(c, kids, at)
+}
+
+type childInit struct {
+	prop  int
+	desc  wire.ChildObject
+	class *meta.Class // the static child class, if known
+}
+
+func (r *replicaImpl) childDescriptorsLocked() []childInit {
+	var out []childInit
+	for i, v := range r.values {
+		if v.Type() != qds.User || v.TypeName() != wire.ChildObjectType {
+			continue
+		}
+		d, ok := v.Value().(wire.ChildObject)
+		if !ok || d.IsNull {
+			continue
+		}
+		ci := childInit{prop: i, desc: d}
+		if i < len(r.class.Properties) {
+			ci.class = r.class.Properties[i].Child
+		}
+		out = append(out, ci)
+	}
+	return out
+}
+
+// attachChildren creates (or reuses) the child replica of every CLASS
+// property and initialises it from the QRO_ descriptor's values; later
+// packets addressed to the child's name reach it like any replica.
+func (r *replicaImpl) attachChildren(c *clientConn, kids []childInit, at time.Time) {
+	for _, k := range kids {
+		var def *wire.ClassDef
+		if k.desc.Definition != nil {
+			_, d := c.queue()
+			if parsed, ok, err := k.desc.ParseDefinition(d, nil, r.n.cfg.Limits.Values); ok && err == nil {
+				def = &parsed
+			}
+		}
+		r.n.mu.Lock()
+		ch := r.n.impls[k.desc.Name]
+		if ch == nil {
+			ch = newReplicaImpl(r.n, k.desc.Name, nil)
+			ch.isChild = true
+			ch.handles = 1
+			r.n.impls[k.desc.Name] = ch
+		}
+		r.n.mu.Unlock()
+		ch.mu.Lock()
+		if def == nil && ch.class == nil && k.class != nil {
+			ch.setClassLocked(k.class)
+		}
+		ch.conn = c
+		ch.mu.Unlock()
+		r.mu.Lock()
+		if r.children == nil {
+			r.children = map[int]*replicaImpl{}
+		}
+		r.children[k.prop] = ch
+		r.mu.Unlock()
+		ch.init(c, def, k.desc.Parameters, at)
+	}
 }
 
 // decode converts a received value to the property's declared type where
@@ -605,9 +687,28 @@ func (r *Replica) Subscribe(fn func(Event)) (cancel func()) {
 	}
 }
 
+// Child returns the child replica held by a CLASS property (nil before the
+// parent's Init, or if the pointer is null). It lives as long as its parent.
+func (r *Replica) Child(prop string) *Replica {
+	r.impl.mu.Lock()
+	defer r.impl.mu.Unlock()
+	if r.impl.class == nil {
+		return nil
+	}
+	ch := r.impl.children[r.impl.class.PropertyIndex(prop)]
+	if ch == nil {
+		return nil
+	}
+	return &Replica{impl: ch}
+}
+
 // Release drops this handle (Qt: deleting the replica). When the last
-// handle of a source is released the node sends RemoveObject.
+// handle of a source is released the node sends RemoveObject. Releasing a
+// child replica's handle does nothing: children go with their parent.
 func (r *Replica) Release() {
+	if r.impl.isChild {
+		return
+	}
 	r.mu.Lock()
 	if r.released {
 		r.mu.Unlock()

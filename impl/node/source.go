@@ -24,9 +24,14 @@ type MethodHandler func(ctx context.Context, args []qds.Variant) (qds.Variant, e
 type Source struct {
 	class *meta.Class
 
-	mu        sync.Mutex
+	// mu is shared by a root source and its children (CLASS members), so
+	// one lock orders all traffic of the object tree.
+	mu        *sync.Mutex
 	host      *Host
 	name      string
+	parent    *Source   // for a child: the source whose property holds it
+	prop      string    // for a child: that property's name
+	children  []*Source // by property index; nil where the property is not a CLASS
 	values    []qds.Variant
 	handlers  map[int]MethodHandler
 	listeners map[*hostConn]struct{}
@@ -45,13 +50,20 @@ type SourceEvent struct {
 
 // NewSource returns a source of class c with every property at its default.
 // Push slots of READPUSH properties are handled: they set the property.
-func NewSource(c *meta.Class) *Source {
-	s := &Source{class: c, handlers: map[int]MethodHandler{}, listeners: map[*hostConn]struct{}{}}
+func NewSource(c *meta.Class) *Source { return newSource(c, &sync.Mutex{}, nil, "") }
+
+func newSource(c *meta.Class, mu *sync.Mutex, parent *Source, prop string) *Source {
+	s := &Source{class: c, mu: mu, parent: parent, prop: prop, handlers: map[int]MethodHandler{}, listeners: map[*hostConn]struct{}{}}
 	s.values = make([]qds.Variant, len(c.Properties))
+	s.children = make([]*Source, len(c.Properties))
 	for i := range c.Properties {
 		s.values[i] = c.Properties[i].Default
 		if c.Properties[i].Kind == meta.ChildProp {
-			s.values[i] = s.nullChild(i)
+			if ch := c.Properties[i].Child; ch != nil {
+				s.children[i] = newSource(ch, mu, s, c.Properties[i].Name)
+			} else {
+				s.values[i] = s.nullChild(i)
+			}
 		}
 	}
 	for i := range c.Methods {
@@ -78,6 +90,49 @@ func (s *Source) nullChild(i int) qds.Variant {
 	return qds.UserOf(wire.ChildObjectType, wire.ChildObject{Name: p.Name, TypeName: qds.Str(typ), Kind: wire.ChildClass, IsNull: true})
 }
 
+// Child returns the source of a CLASS property (nil if the property is not
+// one). Its properties, signals and slots work like a root source's; its
+// traffic goes to the replicas of the root.
+func (s *Source) Child(prop string) *Source {
+	i := s.class.PropertyIndex(prop)
+	if i < 0 {
+		return nil
+	}
+	return s.children[i]
+}
+
+func (s *Source) root() *Source {
+	for s.parent != nil {
+		s = s.parent
+	}
+	return s
+}
+
+// wireName is the name packets about s carry in dialect d: the remoted
+// name for a root, Qt's child naming for a child (§4.8).
+func (s *Source) wireName(d wire.Dialect) string {
+	if s.parent == nil {
+		return s.name
+	}
+	return d.ChildName("Class", s.parent.wireName(d), s.prop)
+}
+
+// findChild returns the child (at any depth) that packets call name in d.
+func (s *Source) findChild(d wire.Dialect, name string) *Source {
+	for _, ch := range s.children {
+		if ch == nil {
+			continue
+		}
+		if ch.wireName(d) == name {
+			return ch
+		}
+		if g := ch.findChild(d, name); g != nil {
+			return g
+		}
+	}
+	return nil
+}
+
 // Class returns the source's class.
 func (s *Source) Class() *meta.Class { return s.class }
 
@@ -85,7 +140,7 @@ func (s *Source) Class() *meta.Class { return s.class }
 func (s *Source) Name() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.name
+	return s.root().name
 }
 
 // Property returns a property's current value.
@@ -124,6 +179,9 @@ func (s *Source) SetPropertyIndex(i int, x any) error {
 		return fmt.Errorf("%w: property index %d", ErrNoSuchMember, i)
 	}
 	p := &s.class.Properties[i]
+	if p.Kind == meta.ChildProp {
+		return fmt.Errorf("%w: %s is a CLASS member; use Child", ErrNotWritable, p.Name)
+	}
 	v, err := s.class.Coerce(p.Type, x)
 	if err != nil {
 		return fmt.Errorf("property %s: %w", p.Name, err)
@@ -139,8 +197,9 @@ func (s *Source) SetPropertyIndex(i int, x any) error {
 	}
 	s.broadcastLocked(func(e *qds.Encoder, d wire.Dialect) {
 		lv := localize(d, v)
-		wire.AppendPacket(e, d, &wire.PropertyChangePacket{Name: s.name, Index: int32(i), Value: lv})
-		wire.AppendPacket(e, d, &wire.Invoke{Name: s.name, Call: wire.CallInvokeMethod, Index: int32(p.Notify),
+		name := s.wireName(d)
+		wire.AppendPacket(e, d, &wire.PropertyChangePacket{Name: name, Index: int32(i), Value: lv})
+		wire.AppendPacket(e, d, &wire.Invoke{Name: name, Call: wire.CallInvokeMethod, Index: int32(p.Notify),
 			Args: []qds.Variant{lv}, Serial: -1, PropertyIndex: int32(i)})
 	})
 	return nil
@@ -182,7 +241,7 @@ func (s *Source) EmitIndex(i int, args []qds.Variant) error {
 				la[k] = localize(d, a)
 			}
 		}
-		wire.AppendPacket(e, d, &wire.Invoke{Name: s.name, Call: wire.CallInvokeMethod, Index: int32(i),
+		wire.AppendPacket(e, d, &wire.Invoke{Name: s.wireName(d), Call: wire.CallInvokeMethod, Index: int32(i),
 			Args: la, Serial: -1, PropertyIndex: -1})
 	})
 	return nil
@@ -213,12 +272,13 @@ func (s *Source) Observe(fn func(SourceEvent)) {
 // bytes on every listener. Called with s.mu held, which orders all of a
 // source's traffic on each connection.
 func (s *Source) broadcastLocked(encode func(e *qds.Encoder, d wire.Dialect)) {
-	if len(s.listeners) == 0 || s.host == nil {
+	root := s.root()
+	if len(root.listeners) == 0 || root.host == nil {
 		return
 	}
 	var frames [7][]byte
 	var failed [7]bool
-	for c := range s.listeners {
+	for c := range root.listeners {
 		d := c.d
 		if failed[d] {
 			continue
@@ -226,13 +286,13 @@ func (s *Source) broadcastLocked(encode func(e *qds.Encoder, d wire.Dialect)) {
 		if frames[d] == nil {
 			e := s.encs[d]
 			if e == nil {
-				e = qds.NewEncoder(nil, d.Stream(), s.host.types[d])
+				e = qds.NewEncoder(nil, d.Stream(), root.host.types[d])
 				s.encs[d] = e
 			}
 			e.Reset(e.Bytes()[:0])
 			encode(e, d)
 			if err := e.Err(); err != nil {
-				s.host.cfg.Logger.Warn("cannot encode for replicas", "source", s.name, "dialect", d, "err", err)
+				root.host.cfg.Logger.Warn("cannot encode for replicas", "source", s.wireName(d), "dialect", d, "err", err)
 				failed[d] = true
 				continue
 			}
@@ -244,30 +304,40 @@ func (s *Source) broadcastLocked(encode func(e *qds.Encoder, d wire.Dialect)) {
 	}
 }
 
-// initPacket builds the Init or InitDynamic packet for a new listener.
-func (s *Source) initPacketLocked(d wire.Dialect, dynamic bool) wire.Packet {
-	vals := make([]qds.Variant, len(s.values))
-	for i, v := range s.values {
-		vals[i] = localize(d, v)
-		if s.class.Properties[i].Kind == meta.ChildProp {
-			vals[i] = s.childValue(d, vals[i], dynamic)
-		}
-	}
+// initPacketLocked builds the Init or InitDynamic packet for a new listener.
+func (s *Source) initPacketLocked(c *hostConn, dynamic bool) wire.Packet {
+	vals := s.valuesLocked(c, dynamic)
 	if dynamic {
 		return &wire.InitDynamic{Name: s.name, Class: s.class.Definition(), Values: vals}
 	}
 	return &wire.Init{Name: s.name, Values: vals}
 }
 
-// childValue fills in the dialect-specific name of a child descriptor.
-func (s *Source) childValue(d wire.Dialect, v qds.Variant, _ bool) qds.Variant {
-	ch, ok := v.Value().(wire.ChildObject)
-	if !ok {
-		return v
+// valuesLocked returns the property values as sent to c, with each child
+// as a QRO_ descriptor carrying the child's own values.
+func (s *Source) valuesLocked(c *hostConn, dynamic bool) []qds.Variant {
+	vals := make([]qds.Variant, len(s.values))
+	for i, v := range s.values {
+		vals[i] = localize(c.d, v)
+		if ch := s.children[i]; ch != nil {
+			vals[i] = ch.descriptorLocked(c, dynamic)
+		}
 	}
-	if p := s.class.PropertyIndex(ch.Name); p >= 0 {
-		ch.Name = d.ChildName("Class", s.name, ch.Name)
+	return vals
+}
+
+// descriptorLocked is the QRO_ value of a child source. The class
+// definition is included only for dynamic replicas, and only the first
+// time the child's type is sent on the connection, as Qt does.
+func (s *Source) descriptorLocked(c *hostConn, dynamic bool) qds.Variant {
+	ch := wire.ChildObject{Name: s.wireName(c.d), TypeName: qds.Str(s.class.TypeName), Kind: wire.ChildClass}
+	if dynamic && c.noteTypeSent(s.class.TypeName) {
+		def := s.class.Definition()
+		if b, err := wire.EncodeDefinition(c.d, c.types, &def); err == nil {
+			ch.Definition = b
+		}
 	}
+	ch.Parameters = s.valuesLocked(c, dynamic)
 	return qds.UserOf(wire.ChildObjectType, ch)
 }
 

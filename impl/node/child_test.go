@@ -1,0 +1,97 @@
+package node_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+func testObjectClass(t testing.TB, d wire.Dialect) *meta.Class {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	src, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "fixtures", "rep", "testobject.rep"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := meta.ParseRep("testobject.rep", src, "TestObject", d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A CLASS member travels as a QRO_ descriptor; the child replica follows
+// the child source under its dialect-specific name.
+func TestChildObject(t *testing.T) {
+	for _, d := range wire.Dialects {
+		for _, dynamic := range []bool{false, true} {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cls := testObjectClass(t, d)
+			src := node.NewSource(cls)
+			if err := h.EnableRemoting(src, "TestObject"); err != nil {
+				t.Fatal(err)
+			}
+			n := node.NewNode(node.Config{})
+			_ = n.ConnectToNode(h.URL())
+			var r *node.Replica
+			if dynamic {
+				r, _ = n.AcquireDynamic("TestObject")
+			} else {
+				r, _ = n.Acquire("TestObject", node.StaticClass{Class: cls})
+			}
+			if err := r.WaitForSource(ctx); err != nil {
+				t.Fatalf("%v dynamic=%v: %v", d, dynamic, err)
+			}
+			child := r.Child("child")
+			if child == nil {
+				t.Fatalf("%v dynamic=%v: no child replica", d, dynamic)
+			}
+			wantName := map[wire.Dialect]string{wire.Qt5: "Class::child", wire.Qt6: "Class::TestObject::child"}[d]
+			if child.Name() != wantName {
+				t.Errorf("%v: child name %q, want %q", d, child.Name(), wantName)
+			}
+			if v, err := child.Property("value"); err != nil || v.Int() != 7 {
+				t.Errorf("%v dynamic=%v: child value %v %v", d, dynamic, v, err)
+			}
+			if err := src.Child("child").SetProperty("value", 9); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				v, _ := child.Property("value")
+				if v.Int() == 9 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%v dynamic=%v: child value stuck at %v", d, dynamic, v)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if _, err := child.Call(ctx, "pushValue", 11); err != nil {
+				t.Fatal(err)
+			}
+			for deadline = time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+				if v, _ := src.Child("child").Property("value"); v.Int() == 11 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("%v dynamic=%v: pushValue on the child did not reach the source", d, dynamic)
+				}
+			}
+			n.Close()
+			h.Close()
+			cancel()
+		}
+	}
+}
