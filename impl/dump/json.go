@@ -1,0 +1,323 @@
+package dump
+
+import (
+	"bufio"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/qtro/qtro/impl/capture"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// The JSON output is one object per line, each with a "kind":
+//
+//	capture     format, start, timed, connections, notes, tail
+//	connection  conn, host, client, hostBy, dialect, protocol, dialectBy, notes
+//	packet      conn, time, dir, offset, size, type, name, object, fields, text [, hex]
+//	error       conn, time, dir, offset [, size, type, name], error [, unknownType, hint], hex
+//	end         conn, closed, packets, errors
+//	summary     connections, packets, errors, unknownTypes
+//
+// time is seconds since the capture's first packet (null when the capture
+// recorded no times); type is the packet type number and name its name;
+// fields holds the decoded packet: QVariants are {"type": name, "value": ...}.
+
+func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	put := func(v map[string]any) {
+		if err := enc.Encode(v); err != nil {
+			// Every value is built from JSON-safe parts; say so if not.
+			_ = enc.Encode(map[string]any{"kind": "error", "error": "json: " + err.Error()})
+		}
+	}
+	capObj := map[string]any{"kind": "capture", "format": c.Format, "timed": c.Timed, "connections": len(c.Streams), "notes": strs(c.Notes)}
+	if !c.Start.IsZero() {
+		capObj["start"] = c.Start.UTC().Format("2006-01-02T15:04:05.000000Z")
+	}
+	if c.Tail != nil {
+		capObj["tail"] = c.Tail.Error()
+	}
+	put(capObj)
+	for _, conn := range conns {
+		put(map[string]any{"kind": "connection", "conn": conn.ID, "host": conn.Host, "client": conn.Client,
+			"hostBy": conn.HostBy.String(), "dialect": conn.Dialect.String(), "protocol": conn.Dialect.ProtocolVersion(),
+			"dialectBy": conn.DialectBy, "notes": strs(conn.Notes)})
+		packets, errs := 0, 0
+		for i := range conn.Items {
+			it := &conn.Items[i]
+			o := map[string]any{"kind": "packet", "conn": conn.ID, "time": nil, "dir": it.Dir.String(), "offset": it.Offset}
+			if c.Timed {
+				o["time"] = it.Time.Seconds()
+			}
+			if len(it.Frame) >= 6 {
+				o["size"], o["type"], o["name"] = it.Size, int(it.Type), it.Type.String()
+			}
+			if it.Err != nil {
+				errs++
+				o["kind"], o["error"], o["hex"] = "error", it.Err.Error(), hex.EncodeToString(it.Frame)
+				if name, ok := UnknownUserType(it.Err); ok && name != "" {
+					o["unknownType"] = name
+				}
+				if it.Hint != "" {
+					o["hint"] = it.Hint
+				}
+				put(o)
+				continue
+			}
+			packets++
+			o["object"] = it.Packet.ObjectName()
+			o["fields"] = packetFields(it.Packet)
+			o["text"] = wire.Describe(it.Packet)
+			if opts.Hex {
+				o["hex"] = hex.EncodeToString(it.Frame)
+			}
+			put(o)
+		}
+		put(map[string]any{"kind": "end", "conn": conn.ID, "packets": packets, "errors": errs,
+			"closed": map[string]string{capture.HostToClient.String(): conn.Closed[0], capture.ClientToHost.String(): conn.Closed[1]}})
+	}
+	s := summarize(conns)
+	put(map[string]any{"kind": "summary", "connections": s.Conns, "packets": s.Packets, "errors": s.Errors, "unknownTypes": strs(s.UnknownTypes)})
+	return bw.Flush()
+}
+
+func strs(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// packetFields returns a packet's fields for JSON.
+func packetFields(p wire.Packet) map[string]any {
+	switch p := p.(type) {
+	case *wire.HandshakePacket:
+		return map[string]any{"version": p.Version}
+	case *wire.InvalidPacket:
+		return map[string]any{"object": p.Name}
+	case *wire.Init:
+		return map[string]any{"object": p.Name, "values": variants(p.Values)}
+	case *wire.InitDynamic:
+		return map[string]any{"object": p.Name, "class": jsonValue(reflect.ValueOf(p.Class), 0), "values": variants(p.Values)}
+	case *wire.AddObjectPacket:
+		return map[string]any{"object": p.Name, "dynamic": p.Dynamic}
+	case *wire.RemoveObjectPacket:
+		return map[string]any{"object": p.Name}
+	case *wire.Invoke:
+		return map[string]any{"object": p.Name, "call": p.Call, "index": p.Index, "args": variants(p.Args),
+			"serial": p.Serial, "propertyIndex": p.PropertyIndex}
+	case *wire.InvokeReply:
+		return map[string]any{"object": p.Name, "serial": p.Serial, "value": variantJSON(p.Value, 0)}
+	case *wire.PropertyChangePacket:
+		return map[string]any{"object": p.Name, "index": p.Index, "value": variantJSON(p.Value, 0)}
+	case *wire.ObjectListPacket:
+		objs := make([]any, len(p.Objects))
+		for i, o := range p.Objects {
+			objs[i] = map[string]any{"name": o.Name, "type": nullString(o.TypeName), "signature": bytesJSON(o.Signature)}
+		}
+		return map[string]any{"objects": objs}
+	case *wire.PingPacket:
+		return map[string]any{"object": p.Name}
+	case *wire.PongPacket:
+		return map[string]any{"object": p.Name}
+	case *wire.UnknownPacket:
+		return map[string]any{"length": len(p.Body), "body": hex.EncodeToString(p.Body)}
+	}
+	return map[string]any{}
+}
+
+func variants(l []qds.Variant) []any {
+	out := make([]any, len(l))
+	for i, v := range l {
+		out[i] = variantJSON(v, 0)
+	}
+	return out
+}
+
+// maxJSONDepth bounds the recursion over decoded values (they are already
+// bounded by the decoder's depth limit; this is a second fence).
+const maxJSONDepth = 256
+
+// variantJSON renders a QVariant as {"type": name, "value": ...}.
+func variantJSON(v qds.Variant, depth int) any {
+	o := map[string]any{"type": v.TypeName()}
+	if !v.IsValid() {
+		o["type"] = "invalid"
+		return o
+	}
+	if v.IsNull() {
+		o["isNull"] = true
+	}
+	if depth > maxJSONDepth {
+		o["value"] = "(too deep)"
+		return o
+	}
+	switch v.Type() {
+	case qds.QString, qds.QUrl, qds.QLocale:
+		if v.IsNullValue() {
+			o["value"] = nil
+		} else {
+			o["value"] = v.Str()
+		}
+	case qds.QByteArray:
+		o["value"] = bytesJSON(v.Bytes())
+	case qds.QChar, qds.Char16, qds.Char32:
+		o["value"] = string(rune(v.Uint()))
+	case qds.Double, qds.Float:
+		o["value"] = floatJSON(v.Float())
+	case qds.QVariantList:
+		l := v.List()
+		out := make([]any, len(l))
+		for i, x := range l {
+			out[i] = variantJSON(x, depth+1)
+		}
+		o["value"] = out
+	case qds.QVariantMap, qds.QVariantHash:
+		m := map[string]any{}
+		for _, kv := range v.Map() {
+			m[kv.Key] = variantJSON(kv.Value, depth+1)
+		}
+		o["value"] = m
+	case qds.User:
+		o["value"] = userJSON(v.Value(), depth+1)
+	default:
+		o["value"] = jsonValue(reflect.ValueOf(v.Any()), depth+1)
+	}
+	return o
+}
+
+// userJSON renders a user type's value: gadgets as objects of their fields.
+func userJSON(x any, depth int) any {
+	if g, ok := x.(qds.Gadget); ok {
+		if len(g.Names) == len(g.Fields) {
+			m := map[string]any{}
+			for i, f := range g.Fields {
+				m[g.Names[i]] = variantJSON(f, depth+1)
+			}
+			return m
+		}
+		out := make([]any, len(g.Fields))
+		for i, f := range g.Fields {
+			out[i] = variantJSON(f, depth+1)
+		}
+		return out
+	}
+	return jsonValue(reflect.ValueOf(x), depth)
+}
+
+var (
+	variantType    = reflect.TypeOf(qds.Variant{})
+	nullStringType = reflect.TypeOf(qds.NullString{})
+	uuidType       = reflect.TypeOf(qds.UUID{})
+)
+
+// jsonValue converts any decoded Go value to JSON-safe parts: exported
+// struct fields by name, byte slices as text or hex, QVariants as above,
+// non-finite floats as strings.
+func jsonValue(rv reflect.Value, depth int) any {
+	if !rv.IsValid() {
+		return nil
+	}
+	if depth > maxJSONDepth {
+		return "(too deep)"
+	}
+	switch rv.Type() {
+	case variantType:
+		return variantJSON(rv.Interface().(qds.Variant), depth+1)
+	case nullStringType:
+		return nullString(rv.Interface().(qds.NullString))
+	case uuidType:
+		return rv.Interface().(qds.UUID).String()
+	}
+	switch rv.Kind() {
+	case reflect.Bool:
+		return rv.Bool()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return rv.Uint()
+	case reflect.Float32, reflect.Float64:
+		return floatJSON(rv.Float())
+	case reflect.String:
+		return rv.String()
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return nil
+		}
+		return jsonValue(rv.Elem(), depth+1)
+	case reflect.Slice, reflect.Array:
+		if rv.Type().Elem().Kind() == reflect.Uint8 {
+			if rv.Kind() == reflect.Slice && rv.IsNil() {
+				return nil
+			}
+			b := make([]byte, rv.Len())
+			reflect.Copy(reflect.ValueOf(b), rv)
+			return bytesJSON(b)
+		}
+		out := make([]any, rv.Len())
+		for i := range out {
+			out[i] = jsonValue(rv.Index(i), depth+1)
+		}
+		return out
+	case reflect.Map:
+		m := map[string]any{}
+		it := rv.MapRange()
+		for it.Next() {
+			m[fmt.Sprint(it.Key().Interface())] = jsonValue(it.Value(), depth+1)
+		}
+		return m
+	case reflect.Struct:
+		m := map[string]any{}
+		t := rv.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			m[lowerFirst(f.Name)] = jsonValue(rv.Field(i), depth+1)
+		}
+		return m
+	}
+	return fmt.Sprint(rv.Interface())
+}
+
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
+func nullString(s qds.NullString) any {
+	if !s.Valid {
+		return nil
+	}
+	return s.Text
+}
+
+// bytesJSON renders a QByteArray: null as null, UTF-8 text as a string,
+// anything else as {"hex": ...}.
+func bytesJSON(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return map[string]any{"hex": hex.EncodeToString(b)}
+}
+
+// floatJSON keeps NaN and infinities, which JSON cannot hold, as strings.
+func floatJSON(f float64) any {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Sprint(f)
+	}
+	return f
+}

@@ -1,0 +1,160 @@
+package dump
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/qtro/qtro/impl/capture"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// maxErrorHex bounds the bytes printed for a frame that failed to decode
+// (all of them are printed with Options.Hex).
+const maxErrorHex = 4096
+
+// Column layout of a packet line: "  <time>  <dir>  <offset>  <len>  <packet>".
+const (
+	lineFormat   = "  %10s  %-4s  %8d  %6s  %s\n"
+	headerFormat = "  %10s  %-4s  %8s  %6s  %s\n"
+	descColumn   = 2 + 10 + 2 + 4 + 2 + 8 + 2 + 6 + 2
+)
+
+func writeText(w io.Writer, c *capture.Capture, conns []Conn, opts Options) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "capture: %s, %s", c.Format, plural(len(c.Streams), "connection"))
+	if !c.Start.IsZero() {
+		fmt.Fprintf(bw, ", first packet at %s", c.Start.UTC().Format("2006-01-02T15:04:05.000000Z"))
+	}
+	bw.WriteString("\n")
+	for _, n := range c.Notes {
+		fmt.Fprintf(bw, "capture: note: %s\n", n)
+	}
+	if c.Tail != nil {
+		fmt.Fprintf(bw, "capture: reading stopped early: %v\n", c.Tail)
+	}
+	for _, conn := range conns {
+		writeConn(bw, c, &conn, opts)
+	}
+	s := summarize(conns)
+	fmt.Fprintf(bw, "summary: %s shown, %s, %s\n", plural(s.Conns, "connection"), plural(s.Packets, "packet"), plural(s.Errors, "error"))
+	if len(s.UnknownTypes) > 0 {
+		fmt.Fprintf(bw, "summary: unknown user types %s: declare them with --gadget (see above)\n", strings.Join(s.UnknownTypes, ", "))
+	}
+	return bw.Flush()
+}
+
+func writeConn(bw *bufio.Writer, c *capture.Capture, conn *Conn, opts Options) {
+	fmt.Fprintf(bw, "\nconnection %d:", conn.ID)
+	if conn.Host != "" {
+		fmt.Fprintf(bw, " host %s, client %s,", conn.Host, conn.Client)
+	}
+	fmt.Fprintf(bw, " %s %q (dialect: %s)\n", conn.Dialect, conn.Dialect.ProtocolVersion(), conn.DialectBy)
+	fmt.Fprintf(bw, "  host side: %s\n", conn.HostBy)
+	for _, n := range conn.Notes {
+		fmt.Fprintf(bw, "  note: %s\n", n)
+	}
+	fmt.Fprintf(bw, headerFormat, "time", "dir", "offset", "len", "packet")
+	packets, errs := 0, 0
+	for i := range conn.Items {
+		it := &conn.Items[i]
+		ts := "-"
+		if c.Timed {
+			ts = fmt.Sprintf("%.6f", it.Time.Seconds())
+		}
+		size := "-"
+		if it.Size > 0 || it.Frame != nil && len(it.Frame) >= 4 {
+			size = fmt.Sprint(it.Size)
+		}
+		if it.Err == nil {
+			packets++
+			desc := wire.Describe(it.Packet)
+			desc = strings.ReplaceAll(desc, "\n", "\n"+strings.Repeat(" ", descColumn))
+			fmt.Fprintf(bw, lineFormat, ts, it.Dir, it.Offset, size, desc)
+			if opts.Hex {
+				writeHex(bw, it.Frame, -1)
+			}
+			continue
+		}
+		errs++
+		line, more := faultText(it)
+		fmt.Fprintf(bw, lineFormat, ts, it.Dir, it.Offset, size, line)
+		for _, m := range more {
+			fmt.Fprintf(bw, "%*s%s\n", descColumn, "", m)
+		}
+		limit := maxErrorHex
+		if opts.Hex {
+			limit = -1
+		}
+		writeHex(bw, it.Frame, limit)
+	}
+	closed := func(d capture.Direction) string {
+		if s := conn.Closed[d]; s != "" {
+			return s
+		}
+		return "open"
+	}
+	bw.WriteString("  end: ")
+	if conn.Host != "" { // transcripts do not record how connections ended
+		fmt.Fprintf(bw, "%s %s, %s %s; ", capture.HostToClient, closed(capture.HostToClient), capture.ClientToHost, closed(capture.ClientToHost))
+	}
+	fmt.Fprintf(bw, "%s, %s\n", plural(packets, "packet"), plural(errs, "error"))
+}
+
+// faultText describes an item whose frame could not be decoded: the line
+// itself, and indented lines with the cause and a hint.
+func faultText(it *Item) (line string, more []string) {
+	prefix := ""
+	if len(it.Frame) >= 6 {
+		prefix = it.Type.String() + ": "
+	}
+	if name, ok := UnknownUserType(it.Err); ok && name != "" {
+		line = fmt.Sprintf("%sERROR: unknown user type %s", prefix, name)
+		more = append(more, "cause: "+it.Err.Error())
+	} else {
+		line = prefix + "ERROR: " + it.Err.Error()
+	}
+	if it.Hint != "" {
+		more = append(more, "hint: "+it.Hint)
+	}
+	return line, more
+}
+
+// writeHex prints b as hex, 32 bytes a line, under the packet column; limit
+// < 0 prints everything.
+func writeHex(bw *bufio.Writer, b []byte, limit int) {
+	if len(b) == 0 {
+		return
+	}
+	shown := b
+	if limit >= 0 && len(b) > limit {
+		shown = b[:limit]
+	}
+	pad := strings.Repeat(" ", descColumn)
+	for i := 0; i < len(shown); i += 32 {
+		bw.WriteString(pad)
+		if i == 0 {
+			bw.WriteString("hex: ")
+		} else {
+			bw.WriteString("     ")
+		}
+		for j := i; j < min(i+32, len(shown)); j++ {
+			if j > i {
+				bw.WriteByte(' ')
+			}
+			fmt.Fprintf(bw, "%02x", shown[j])
+		}
+		bw.WriteByte('\n')
+	}
+	if len(shown) < len(b) {
+		fmt.Fprintf(bw, "%s     ... %d more bytes (all of them with --hex)\n", pad, len(b)-len(shown))
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
