@@ -31,6 +31,9 @@ log() { [ "${QTRO_IMAGES_QUIET:-}" = 1 ] || echo "build-images: $*" >&2; }
 die() { echo "build-images: error: $*" >&2; exit 1; }
 
 command -v docker >/dev/null || die "docker CLI not found"
+# One build at a time: go test runs packages in parallel and several may call us.
+exec 9>"$stage_base/.lock"
+flock 9
 docker info >/dev/null 2>&1 || die "Docker Engine not reachable (docker info failed)"
 
 images=("$@")
@@ -84,6 +87,10 @@ import_image() {
   fi
   docker tag "$tag" "$repo:latest"
   rm -f "$tarfile"
+  # Drop the content tags of earlier builds (an image still used by a container
+  # stays; rmi refuses it).
+  docker images --format '{{.Repository}}:{{.Tag}}' "$repo" | grep ":c-" | grep -v ":c-$hash\$" |
+    xargs -r docker rmi >/dev/null 2>&1 || true
   local size
   size=$(docker image inspect -f '{{.Size}}' "$tag")
   printf 'build-images: %-16s %-7s %s  %d MB\n' "$repo" "$status" "$tag" $((size / 1000000))

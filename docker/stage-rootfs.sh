@@ -28,6 +28,12 @@ install -m 0755 "$bin" "$rootfs$dest"
 
 # ldd exits non-zero for a static binary ("not a dynamic executable").
 if libs=$(ldd "$bin" 2>/dev/null); then
+  # Debug info (RelWithDebInfo peers carry ~7 MB of it) is of no use in a
+  # scratch image; the symbol table stays, so backtraces keep function names.
+  # (Static Go binaries are left alone.)
+  if command -v strip >/dev/null; then
+    strip --strip-debug "$rootfs$dest"
+  fi
   # Lines are "soname => /path (addr)", "/path (addr)" or "linux-vdso.so.1 (addr)".
   while read -r path; do
     [ -n "$path" ] || continue
