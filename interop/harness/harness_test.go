@@ -42,6 +42,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "harness tests: container cases will be skipped:", err)
 		} else {
 			dockerOK = true
+			defer exec.Command("docker", "rmi", testPeer.Image).Run()
 		}
 		return m.Run()
 	}()
@@ -350,4 +351,38 @@ func testOut(t *testing.T) string {
 		return filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_"))
 	}
 	return t.TempDir()
+}
+
+// TestLocalAbstractNeedsSharedNetwork shows why SharingNetworkWith exists: a
+// container on the case network but in its own namespace cannot reach
+// another's abstract socket.
+func TestLocalAbstractNeedsSharedNetwork(t *testing.T) {
+	if !dockerOK {
+		t.Skip("Docker unavailable")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r := newRunner(t, Containers)
+	c, err := r.NewCase(ctx, "abstract-unshared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	srv, err := c.Start(ctx, "server", testPeer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sout := readLines(srv.Stdout())
+	_, listen, dial := addrs(c, c.URL("server", LocalAbstract))
+	send(t, srv, "listen unix "+listen)
+	sout.expect(t, "listening")
+	cl, err := c.Start(ctx, "client", testPeer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cout := readLines(cl.Stdout())
+	send(t, cl, "dial unix "+dial+" hello")
+	if got := cout.expect(t, ""); !strings.HasPrefix(got, "error") {
+		t.Fatalf("dial from another namespace: %q, want an error", got)
+	}
 }

@@ -13,6 +13,11 @@ import (
 // which are per network namespace) live there. pid 0 means this namespace.
 // The thread is never returned to the Go scheduler: it ends with fn's
 // goroutine, so no other goroutine ever runs in the foreign namespace.
+//
+// Ending a thread matters to children that asked for PR_SET_PDEATHSIG (the Qt
+// peer does): the signal follows the death of the *thread* that forked them.
+// That is why this is only used with pid != 0, in container mode, where peers
+// are not our children; natively (pid 0) fn runs on the calling goroutine.
 func inNetns(pid int, fn func() error) error {
 	if pid == 0 {
 		return fn()

@@ -136,26 +136,29 @@ func (r *Runner) OutDir() string { return r.out }
 // Root is the module root (the directory holding go.mod).
 func (r *Runner) Root() string { return r.root }
 
-// Prepare builds what the mode needs, writing the build's output to w:
-// every image (ci/build-images.sh, which builds the peers first) in container
-// mode, the peers (ci/build-peers.sh, when present) natively.
+// Prepare builds what the mode needs, writing the build's output to w. In
+// containers: every image (ci/build-images.sh, which builds the peers and
+// cmd/qtro first; images are cached by content hash). Natively: the peers
+// (ci/build-peers.sh, when present) and cmd/qtro into build/images/bin/qtro.
 func (r *Runner) Prepare(ctx context.Context, w io.Writer, images ...string) error {
-	script := "ci/build-images.sh"
-	args := images
-	if r.mode == Native {
-		script, args = "ci/build-peers.sh", nil
-		if _, err := os.Stat(filepath.Join(r.root, script)); err != nil {
-			fmt.Fprintf(w, "interop: %s not found; using the peer binaries already built\n", script)
-			return nil
+	run := func(name string, args ...string) error {
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Dir = r.root
+		cmd.Stdout, cmd.Stderr = w, w
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
 		}
+		return nil
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(r.root, script), args...)
-	cmd.Dir = r.root
-	cmd.Stdout, cmd.Stderr = w, w
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %w", script, err)
+	if r.mode == Containers {
+		return run(filepath.Join(r.root, "ci/build-images.sh"), images...)
 	}
-	return nil
+	if _, err := os.Stat(filepath.Join(r.root, "ci/build-peers.sh")); err != nil {
+		fmt.Fprintln(w, "interop: ci/build-peers.sh not found; using the peer binaries already built")
+	} else if err := run(filepath.Join(r.root, "ci/build-peers.sh")); err != nil {
+		return err
+	}
+	return run("go", "build", "-o", filepath.Join(r.root, Go.Binary), "./cmd/qtro")
 }
 
 // Close releases the Docker client.
