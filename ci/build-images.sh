@@ -39,24 +39,30 @@ docker info >/dev/null 2>&1 || die "Docker Engine not reachable (docker info fai
 images=("$@")
 [ ${#images[@]} -gt 0 ] || images=(peer-qt5 peer-qt6 qtro)
 
-# peer_binary prints the peer binary for Qt major version $1, building the peers
-# with ci/build-peers.sh first unless an override is given.
-peers_built=0
+# Build the peers once, first, unless every requested peer image has an override.
+need_peers=0
+for img in "${images[@]}"; do
+  case "$img" in
+    peer-qt5) [ -n "${QTRO_PEER_QT5:-}" ] || need_peers=1 ;;
+    peer-qt6) [ -n "${QTRO_PEER_QT6:-}" ] || need_peers=1 ;;
+  esac
+done
+if [ $need_peers = 1 ]; then
+  if [ -f ci/build-peers.sh ]; then
+    log "running ci/build-peers.sh"
+    bash ci/build-peers.sh >&2 || die "ci/build-peers.sh failed"
+  else
+    log "ci/build-peers.sh not found; using existing build/peers/*/qtro-peer"
+  fi
+fi
+
+# peer_binary prints the peer binary for Qt major version $1.
 peer_binary() {
   local v=$1 var="QTRO_PEER_QT$1"
   if [ -n "${!var:-}" ]; then
     [ -x "${!var}" ] || die "$var=${!var} is not an executable file"
     echo "${!var}"
     return
-  fi
-  if [ $peers_built = 0 ]; then
-    peers_built=1
-    if [ -x ci/build-peers.sh ]; then
-      log "running ci/build-peers.sh"
-      ./ci/build-peers.sh >&2 || die "ci/build-peers.sh failed"
-    else
-      log "ci/build-peers.sh not found; using existing build/peers/*/qtro-peer"
-    fi
   fi
   local bin="$root/build/peers/qt$v/qtro-peer"
   [ -x "$bin" ] || die "no Qt$v peer at $bin (run ci/build-peers.sh or set $var)"

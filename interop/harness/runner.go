@@ -136,11 +136,13 @@ func (r *Runner) OutDir() string { return r.out }
 // Root is the module root (the directory holding go.mod).
 func (r *Runner) Root() string { return r.root }
 
-// Prepare builds what the mode needs, writing the build's output to w. In
-// containers: every image (ci/build-images.sh, which builds the peers and
-// cmd/qtro first; images are cached by content hash). Natively: the peers
-// (ci/build-peers.sh, when present) and cmd/qtro into build/images/bin/qtro.
-func (r *Runner) Prepare(ctx context.Context, w io.Writer, images ...string) error {
+// Prepare builds what the given flavors need in this mode, writing the
+// build's output to w. In containers: their images (ci/build-images.sh, which
+// builds the peers and cmd/qtro first and caches images by content hash).
+// Natively: the Qt peers (ci/build-peers.sh, when present) and cmd/qtro into
+// build/images/bin/qtro. A flavor the caller made up (no image to build) is
+// left alone.
+func (r *Runner) Prepare(ctx context.Context, w io.Writer, flavors ...Flavor) error {
 	run := func(name string, args ...string) error {
 		cmd := exec.CommandContext(ctx, name, args...)
 		cmd.Dir = r.root
@@ -150,15 +152,33 @@ func (r *Runner) Prepare(ctx context.Context, w io.Writer, images ...string) err
 		}
 		return nil
 	}
+	var images []string
+	var qt, goNode bool
+	for _, f := range flavors {
+		if f.build == "" {
+			continue
+		}
+		images = append(images, f.build)
+		qt = qt || f.build != Go.build
+		goNode = goNode || f.build == Go.build
+	}
+	if len(images) == 0 {
+		return nil
+	}
 	if r.mode == Containers {
 		return run(filepath.Join(r.root, "ci/build-images.sh"), images...)
 	}
-	if _, err := os.Stat(filepath.Join(r.root, "ci/build-peers.sh")); err != nil {
-		fmt.Fprintln(w, "interop: ci/build-peers.sh not found; using the peer binaries already built")
-	} else if err := run(filepath.Join(r.root, "ci/build-peers.sh")); err != nil {
-		return err
+	if qt {
+		if _, err := os.Stat(filepath.Join(r.root, "ci/build-peers.sh")); err != nil {
+			fmt.Fprintln(w, "interop: ci/build-peers.sh not found; using the peer binaries already built")
+		} else if err := run("bash", filepath.Join(r.root, "ci/build-peers.sh")); err != nil {
+			return err
+		}
 	}
-	return run("go", "build", "-o", filepath.Join(r.root, Go.Binary), "./cmd/qtro")
+	if goNode {
+		return run("go", "build", "-o", filepath.Join(r.root, Go.Binary), "./cmd/qtro")
+	}
+	return nil
 }
 
 // Close releases the Docker client.

@@ -37,7 +37,7 @@ var _ = BeforeSuite(func(ctx SpecContext) {
 	start := time.Now()
 	// Containers: ci/build-images.sh (peers first, then images; cached by
 	// content hash). Natively: ci/build-peers.sh.
-	Expect(runner.Prepare(ctx, GinkgoWriter)).To(Succeed())
+	Expect(runner.Prepare(ctx, GinkgoWriter, harness.Qt5, harness.Qt6)).To(Succeed())
 	AddReportEntry("prepare", fmt.Sprintf("%s in %s", runner.Mode(), time.Since(start).Round(time.Millisecond)))
 }, NodeTimeout(15*time.Minute))
 
