@@ -9,10 +9,7 @@ import (
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
-	"go.uber.org/goleak"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const simpleRep = `
 #include <QtCore>
