@@ -66,7 +66,9 @@ type APIMethod struct {
 	Decl       *Function
 }
 
-// API returns the wire-facing API of the named class.
+// API returns the wire-facing API of the named class. If the file declares
+// several classes of that name (repc generates each; the C++ would not
+// compile), the first is meant, as for the signature functions.
 func (f *File) API(class string, d Dialect) (*API, error) {
 	c := f.Class(class)
 	if c == nil {
@@ -133,7 +135,7 @@ func (b *apiBuilder) build() *API {
 			Name:       p.Name + "Changed",
 			Signature:  b.wire(p.Name + "Changed(" + typ + ")"),
 			ReturnType: "void",
-			Params:     []APIParam{{Type: b.wire(typ), Name: p.Name}},
+			Params:     []APIParam{{Type: b.wire(typ), Name: mocName(p.Name)}},
 			Property:   i,
 		})
 	}
@@ -157,7 +159,7 @@ func (b *apiBuilder) build() *API {
 			Name:       "push" + capitalize(p.Name),
 			Signature:  b.wire(sig),
 			ReturnType: "void",
-			Params:     []APIParam{{Type: b.wire(typ), Name: p.Name}},
+			Params:     []APIParam{{Type: b.wire(typ), Name: mocName(p.Name)}},
 			Property:   i,
 		})
 	}
@@ -264,8 +266,7 @@ func (b *apiBuilder) usedTypes(a *API) {
 	}
 	seenPOD := map[*POD]bool{}
 	seenEnum := map[*Enum]bool{}
-	var visit func(t string)
-	visit = func(t string) {
+	visit := func(t string) {
 		for _, part := range templatePart.FindAllString(t, -1) {
 			if b.classEnum(part) {
 				continue

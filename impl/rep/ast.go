@@ -64,11 +64,11 @@ type Modifier int32
 
 // Property modifiers, with repc's numbering.
 const (
-	Constant         Modifier = 0
-	ReadOnly         Modifier = 1
-	ReadPush         Modifier = 2 // the default
-	ReadWrite        Modifier = 3
-	SourceOnlySetter Modifier = 4
+	Constant         Modifier = 0 // CONSTANT (also READONLY,CONSTANT): no notify signal
+	ReadOnly         Modifier = 1 // READONLY: replicas cannot write
+	ReadPush         Modifier = 2 // READPUSH, the default: replicas write through a push slot
+	ReadWrite        Modifier = 3 // READWRITE: replicas write the property directly
+	SourceOnlySetter Modifier = 4 // SOURCEONLYSETTER; also what CLASS and MODEL members get
 )
 
 // String returns the .rep keyword.
@@ -116,8 +116,8 @@ type ParamFlags int32
 
 // Parameter flag bits.
 const (
-	ParamConst ParamFlags = 1
-	ParamRef   ParamFlags = 2
+	ParamConst ParamFlags = 1 // the parameter was written with "const"
+	ParamRef   ParamFlags = 2 // the parameter was written with "&"
 )
 
 // Param is a function parameter or POD attribute.

@@ -3,6 +3,7 @@ package rep
 import (
 	"regexp"
 	"strconv"
+	"unicode/utf8"
 )
 
 // tokKind names a repc token. The set and order are those of Qt 6.4's
@@ -45,7 +46,6 @@ const (
 // QRegularExpression does not enable Unicode properties and Go's \s lacks \v.
 type tokenDef struct {
 	kind tokKind
-	name string
 	re   *regexp.Regexp
 	// named says whether the pattern has named groups: repc clears its
 	// "captured" map only when the new token has some (see class names).
@@ -57,7 +57,7 @@ const (
 	pcreNonSpace = `[^ \t\n\v\f\r]`
 )
 
-func def(kind tokKind, name, pattern string) tokenDef {
+func def(kind tokKind, pattern string) tokenDef {
 	re := regexp.MustCompile(`^(?:` + pattern + `)`)
 	named := false
 	for _, n := range re.SubexpNames() {
@@ -65,37 +65,37 @@ func def(kind tokKind, name, pattern string) tokenDef {
 			named = true
 		}
 	}
-	return tokenDef{kind: kind, name: name, re: re, named: named}
+	return tokenDef{kind: kind, re: re, named: named}
 }
 
 var tokenDefs = []tokenDef{
-	def(tokSemicolon, "semicolon", `;`),
-	def(tokClass, "class", `class[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]+)[ \t]*`),
-	def(tokPod, "pod", `POD[ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_]+)[ \t]*\((?P<types>[^\)]*)\);?[ \t]*`),
-	def(tokPod2, "pod2", `POD[ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_]+)[ \t]*`),
-	def(tokFlag, "flag", `[ \t]*FLAG[ \t]*\([ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]+(?P<enum>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\)[ \t]*`),
-	def(tokEnum, "enum", `[ \t]*ENUM[ \t]+(?:(?P<class>class[ \t]+))?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[ \t]*(?P<type>[a-zA-Z0-9 _:]*[a-zA-Z0-9_])[ \t]*)?`),
-	def(tokProp, "prop", `[ \t]*PROP[ \t]*\((?P<args>[^\)]+)\);?[ \t]*`),
-	def(tokUseEnum, "use_enum", `USE_ENUM[ \t]*\((?P<name>[^\)]*)\);?[ \t]*`),
-	def(tokSignal, "signal", `[ \t]*SIGNAL[ \t]*\([ \t]*(?P<name>`+pcreNonSpace+`+)[ \t]*\((?P<args>[^\)]*)\)[ \t]*\);?[ \t]*`),
-	def(tokSlot, "slot", `[ \t]*SLOT[ \t]*\((?P<type>[^\(]*)\((?P<args>[^\)]*)\)[ \t]*\);?[ \t]*`),
-	def(tokModel, "model", `[ \t]*MODEL[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]+)\((?P<args>[^\)]+)\)[ \t]*;?[ \t]*`),
-	def(tokChildRep, "childrep", `[ \t]*CLASS[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]+)\((?P<type>[^\)]+)\)[ \t]*;?[ \t]*`),
-	def(tokQualifier, "qualifier", `[ \t]*(?P<value>const|unsigned|signed)[ \t]*`),
-	def(tokPassByQual, "passbyqual", `[ \t]*(?P<value>&)[ \t]*`),
-	def(tokSymbol, "symbol", `[ \t]*(?P<symbol>[A-Za-z_][A-Za-z0-9_]*)[ \t]*`),
-	def(tokValue, "value", `[ \t]*(?P<value>-[0-9]+|0[xX][0-9A-Fa-f]+|[0-9]+)[ \t]*`),
-	def(tokStart, "start", `[ \t]*\{[ \t]*`),
-	def(tokStop, "stop", `[ \t]*\};?[ \t]*`),
-	def(tokComma, "comma", `,`),
-	def(tokEquals, "equals", `=`),
-	def(tokComment, "comment", `(?P<comment>[ \t]*//[^\n]*\n)`),
+	def(tokSemicolon, `;`),
+	def(tokClass, `class[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]+)[ \t]*`),
+	def(tokPod, `POD[ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_]+)[ \t]*\((?P<types>[^\)]*)\);?[ \t]*`),
+	def(tokPod2, `POD[ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_]+)[ \t]*`),
+	def(tokFlag, `[ \t]*FLAG[ \t]*\([ \t]*(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]+(?P<enum>[A-Za-z_][A-Za-z0-9_]*)[ \t]*\)[ \t]*`),
+	def(tokEnum, `[ \t]*ENUM[ \t]+(?:(?P<class>class[ \t]+))?(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::[ \t]*(?P<type>[a-zA-Z0-9 _:]*[a-zA-Z0-9_])[ \t]*)?`),
+	def(tokProp, `[ \t]*PROP[ \t]*\((?P<args>[^\)]+)\);?[ \t]*`),
+	def(tokUseEnum, `USE_ENUM[ \t]*\((?P<name>[^\)]*)\);?[ \t]*`),
+	def(tokSignal, `[ \t]*SIGNAL[ \t]*\([ \t]*(?P<name>`+pcreNonSpace+`+)[ \t]*\((?P<args>[^\)]*)\)[ \t]*\);?[ \t]*`),
+	def(tokSlot, `[ \t]*SLOT[ \t]*\((?P<type>[^\(]*)\((?P<args>[^\)]*)\)[ \t]*\);?[ \t]*`),
+	def(tokModel, `[ \t]*MODEL[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]+)\((?P<args>[^\)]+)\)[ \t]*;?[ \t]*`),
+	def(tokChildRep, `[ \t]*CLASS[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]+)\((?P<type>[^\)]+)\)[ \t]*;?[ \t]*`),
+	def(tokQualifier, `[ \t]*(?P<value>const|unsigned|signed)[ \t]*`),
+	def(tokPassByQual, `[ \t]*(?P<value>&)[ \t]*`),
+	def(tokSymbol, `[ \t]*(?P<symbol>[A-Za-z_][A-Za-z0-9_]*)[ \t]*`),
+	def(tokValue, `[ \t]*(?P<value>-[0-9]+|0[xX][0-9A-Fa-f]+|[0-9]+)[ \t]*`),
+	def(tokStart, `[ \t]*\{[ \t]*`),
+	def(tokStop, `[ \t]*\};?[ \t]*`),
+	def(tokComma, `,`),
+	def(tokEquals, `=`),
+	def(tokComment, `(?P<comment>[ \t]*//[^\n]*\n)`),
 	// DotMatchesEverythingOption in repc is (?s) here.
-	def(tokMComment, "mcomment", `(?s)(?P<comment>/\*(.*?)\*/)`),
-	def(tokPreprocessor, "preprocessor_directive", `(?P<preprocessor_directive>#[ \t]*[^\n]*\n)`),
-	def(tokNewline, "newline", `(\r)?\n`),
-	def(tokTStart, "tstart", `<`),
-	def(tokTStop, "tstop", `>[ \t]*`),
+	def(tokMComment, `(?s)(?P<comment>/\*(.*?)\*/)`),
+	def(tokPreprocessor, `(?P<preprocessor_directive>#[ \t]*[^\n]*\n)`),
+	def(tokNewline, `(\r)?\n`),
+	def(tokTStart, `<`),
+	def(tokTStop, `>[ \t]*`),
 }
 
 // maxMatchLen mirrors QRegexParser's default: repc matches each token
@@ -110,28 +110,25 @@ type token struct {
 	cap  map[string]string
 }
 
-func (k tokKind) String() string {
-	if k == tokEOF {
-		return "end of file"
-	}
-	return tokenDefs[k].name
+// tokNames are the names error messages use for tokens.
+var tokNames = [...]string{
+	tokSemicolon: "';'", tokClass: "class", tokPod: "POD(...)", tokPod2: "POD", tokFlag: "FLAG(...)",
+	tokEnum: "ENUM", tokProp: "PROP(...)", tokUseEnum: "USE_ENUM(...)", tokSignal: "SIGNAL(...)",
+	tokSlot: "SLOT(...)", tokModel: "MODEL", tokChildRep: "CLASS", tokQualifier: "qualifier",
+	tokPassByQual: "'&'", tokSymbol: "identifier", tokValue: "number", tokStart: "'{'", tokStop: "'}'",
+	tokComma: "','", tokEquals: "'='", tokComment: "comment", tokMComment: "comment",
+	tokPreprocessor: "preprocessor line", tokNewline: "newline", tokTStart: "'<'", tokTStop: "'>'",
+	tokEOF: "end of file",
 }
 
-// window returns the prefix of src that repc would hand to its regular
-// expressions: maxMatchLen UTF-16 code units, cut on a rune boundary.
-func window(src string) string {
-	units := 0
-	for i, r := range src {
-		n := 1
-		if r >= 0x10000 {
-			n = 2
-		}
-		if units+n > maxMatchLen {
-			return src[:i]
-		}
-		units += n
+func (k tokKind) String() string { return tokNames[k] }
+
+// utf16Units is the length of r in UTF-16 code units, repc's unit of length.
+func utf16Units(r rune) int {
+	if r >= 0x10000 {
+		return 2
 	}
-	return src
+	return 1
 }
 
 // lex splits src into tokens the way QRegexParser::nextToken does: at each
@@ -140,11 +137,22 @@ func window(src string) string {
 // matches.
 func lex(src string, maxTokens int) ([]token, error) {
 	var toks []token
+	// src[off:wend] is the match window: maxMatchLen UTF-16 code units,
+	// maintained incrementally so lexing stays linear.
+	wend, units := 0, 0
 	for off := 0; off < len(src); {
 		if len(toks) >= maxTokens {
 			return nil, &Error{Pos: position(src, off), Msg: "too many tokens", Err: ErrLimit}
 		}
-		w := window(src[off:])
+		for wend < len(src) {
+			r, n := utf8.DecodeRuneInString(src[wend:])
+			if units+utf16Units(r) > maxMatchLen {
+				break
+			}
+			units += utf16Units(r)
+			wend += n
+		}
+		w := src[off:wend]
 		best, bestLen := -1, 0
 		var bestIdx []int
 		for i := range tokenDefs {
@@ -173,6 +181,9 @@ func lex(src string, maxTokens int) ([]token, error) {
 			}
 		}
 		toks = append(toks, t)
+		for _, r := range t.text {
+			units -= utf16Units(r)
+		}
 		off += bestLen
 	}
 	return toks, nil

@@ -344,6 +344,7 @@ func (n *normalizer6) skipTemplate(x, e int, stopAtComma bool) int {
 
 func (n *normalizer6) normalizeIntegerTypes(begin *int, end int) {
 	numLong, numSigned, numUnsigned, numInt, numShort, numChar := 0, 0, 0, 0, 0, 0
+loop:
 	for *begin < end {
 		switch {
 		case n.skipToken(begin, end, "long"):
@@ -359,10 +360,9 @@ func (n *normalizer6) normalizeIntegerTypes(begin *int, end int) {
 		case n.skipToken(begin, end, "char"):
 			numChar++
 		default:
-			goto done
+			break loop
 		}
 	}
-done:
 	if numLong == 2 {
 		n.append('q') // q(u)longlong
 	}
@@ -460,7 +460,7 @@ func (n *normalizer6) normalizeType(begin, end int, adjustConst bool, depth int)
 		if b.at(end-1) == '&' && b.at(end-2) != '&' {
 			e--
 		}
-		for begin != e && begin < e && isSpace6(b.at(e-1)) {
+		for begin < e && isSpace6(b.at(e-1)) {
 			e--
 		}
 		const rev = "tsnoc" // 'const' reversed, to check if it ends with const

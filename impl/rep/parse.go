@@ -16,9 +16,9 @@ type Limits struct {
 
 // Default limits.
 const (
-	DefaultMaxBytes  = 1 << 20
-	DefaultMaxTokens = 200000
-	DefaultMaxDepth  = 32
+	DefaultMaxBytes  = 1 << 20 // default Limits.MaxBytes
+	DefaultMaxTokens = 200000  // default Limits.MaxTokens
+	DefaultMaxDepth  = 32      // default Limits.MaxDepth
 )
 
 func (l Limits) withDefaults() Limits {

@@ -105,7 +105,27 @@ func repcBinaries(t *testing.T) map[Dialect]string {
 		}
 		t.Fatalf("%s; set %s=1 to skip this test deliberately", msg, allowNoQtEnv)
 	}
+	for _, d := range dialects {
+		help, _ := exec.Command(bins[d], "--help").Output()
+		m := reRepcVersion.FindSubmatch(help)
+		if m == nil || string(m[1]) != strconv.Itoa(int(d)) {
+			t.Fatalf("%s is not a Qt %d repc (--help says %q)", bins[d], d, firstLine(help))
+		}
+		t.Logf("qt%d: %s is %s", d, bins[d], m[0])
+	}
 	return bins
+}
+
+// reRepcVersion finds "(Qt 5.15.8)" in repc --help; the golden files were
+// recorded with Qt 5.15.8 and 6.4.2.
+var reRepcVersion = regexp.MustCompile(`\(Qt (\d+)\.\d+\.\d+\)`)
+
+func firstLine(b []byte) string {
+	s := string(b)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }
 
 // outcome is what one repc version did with one case.
