@@ -16,7 +16,7 @@
 #
 # Usage: ci/build-images.sh [image ...]      (default: peer-qt5 peer-qt6 qtro)
 # Environment:
-#   QTRO_PEER_QT5, QTRO_PEER_QT6  use this peer binary instead of build/peers/qt{5,6}/qtro-peer
+#   QTRO_QT5_PEER, QTRO_QT6_PEER  use this peer binary instead of build/peers/qt{5,6}/qtro-peer
 #                                 (and do not run ci/build-peers.sh for it)
 #   QTRO_IMAGE_PREFIX             repository prefix, default "qtro/"
 #   QTRO_IMAGES_QUIET=1           print only the summary lines
@@ -43,8 +43,8 @@ images=("$@")
 need_peers=0
 for img in "${images[@]}"; do
   case "$img" in
-    peer-qt5) [ -n "${QTRO_PEER_QT5:-}" ] || need_peers=1 ;;
-    peer-qt6) [ -n "${QTRO_PEER_QT6:-}" ] || need_peers=1 ;;
+    peer-qt5) [ -n "${QTRO_QT5_PEER:-}" ] || need_peers=1 ;;
+    peer-qt6) [ -n "${QTRO_QT6_PEER:-}" ] || need_peers=1 ;;
   esac
 done
 if [ $need_peers = 1 ]; then
@@ -58,7 +58,7 @@ fi
 
 # peer_binary prints the peer binary for Qt major version $1.
 peer_binary() {
-  local v=$1 var="QTRO_PEER_QT$1"
+  local v=$1 var="QTRO_QT$1_PEER"
   if [ -n "${!var:-}" ]; then
     [ -x "${!var}" ] || die "$var=${!var} is not an executable file"
     echo "${!var}"

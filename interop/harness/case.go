@@ -50,15 +50,17 @@ type Case struct {
 	bridge  string
 	capture *tcpdump
 
-	mu      sync.Mutex
-	procs   []*peer
-	urls    map[string]urlOwner
-	byOwner map[string]string // owner+"|"+transport -> url
-	taps    []*tap
-	dumps   []*tcpdump
-	pcaps   []string
-	notes   []string
-	closed  bool
+	mu       sync.Mutex
+	procs    []*peer
+	urls     map[string]urlOwner
+	byOwner  map[string]string // owner+"|"+transport -> url
+	taps     []*tap
+	dumps    []*tcpdump
+	commands []commandPeer
+	logs     map[string]*logSink
+	pcaps    []string
+	notes    []string
+	closed   bool
 }
 
 type peer struct {
@@ -74,7 +76,10 @@ type urlOwner struct {
 	t     Transport
 }
 
-var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+var (
+	unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+	peerName   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+)
 
 // NewCase creates the case's artifact directory <OutDir>/<name>/ (emptied
 // first), a socket directory, and in container mode a Docker network with a
@@ -91,6 +96,7 @@ func (r *Runner) NewCase(ctx context.Context, name string) (*Case, error) {
 		dir:     filepath.Join(r.out, safe),
 		urls:    map[string]urlOwner{},
 		byOwner: map[string]string{},
+		logs:    map[string]*logSink{},
 	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		return nil, err
@@ -246,8 +252,8 @@ func WithEnv(env ...string) StartOption {
 // per network namespace, so a peer connecting to another's localabstract: URL
 // needs this in container mode. Natively every peer shares the host's
 // namespace and the option does nothing.
-func SharingNetworkWith(peerName string) StartOption {
-	return func(s *startConfig) { s.join = peerName }
+func SharingNetworkWith(other string) StartOption {
+	return func(s *startConfig) { s.join = other }
 }
 
 // Start runs a peer of flavor f named name (unique in the case): a container
@@ -259,30 +265,11 @@ func (c *Case) Start(ctx context.Context, name string, f Flavor, opts ...StartOp
 	for _, o := range opts {
 		o(&sc)
 	}
-	if !regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`).MatchString(name) {
-		return nil, fmt.Errorf("harness: peer name %q must be lower-case letters, digits and dashes (it is a host name)", name)
-	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil, errors.New("harness: case closed")
-	}
-	var join *peer
-	for _, p := range c.procs {
-		if p.p.name == name {
-			c.mu.Unlock()
-			return nil, fmt.Errorf("harness: peer %q already started", name)
-		}
-		if p.p.name == sc.join {
-			join = p
-		}
-	}
-	c.mu.Unlock()
-	if sc.join != "" && join == nil {
-		return nil, fmt.Errorf("harness: SharingNetworkWith(%q): no such peer", sc.join)
+	if err := c.claim(name, sc.join); err != nil {
+		return nil, err
 	}
 	args := append(append([]string(nil), f.Args...), sc.args...)
-	env := append([]string{"TMPDIR=" + c.sockDir}, sc.env...)
+	env := append(append(append([]string(nil), ContractEnv...), "TMPDIR="+c.sockDir), sc.env...)
 	a, err := newArtifacts(c.dir, name, c.t)
 	if err != nil {
 		return nil, err
@@ -305,8 +292,11 @@ func (c *Case) Start(ctx context.Context, name string, f Flavor, opts ...StartOp
 			logger:    &logTo{c: c},
 			waitLimit: 5 * time.Second,
 		}
-		if join != nil {
-			s.joinID = join.containerID
+		if sc.join != "" {
+			if s.joinID, err = c.containerOf(sc.join); err != nil {
+				a.finish()
+				return nil, err
+			}
 		}
 		pe.image = c.imageInfo(ctx, f.Image)
 		p, pe.containerID, err = startContainer(ctx, c.r.docker.Client, s, a)
@@ -450,16 +440,9 @@ func (c *Case) addTap(t *tap, path string) {
 
 // peerPID returns the host PID of a container peer's init process.
 func (c *Case) peerPID(ctx context.Context, name string) (int, error) {
-	c.mu.Lock()
-	var id string
-	for _, p := range c.procs {
-		if p.p.name == name {
-			id = p.containerID
-		}
-	}
-	c.mu.Unlock()
-	if id == "" {
-		return 0, fmt.Errorf("harness: no container peer %q", name)
+	id, err := c.containerOf(name)
+	if err != nil {
+		return 0, err
 	}
 	res, err := c.r.docker.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
 	if err != nil {
@@ -509,9 +492,16 @@ func (c *Case) Close(ctx context.Context) error {
 		code, err := p.p.ExitCode()
 		c.t.Printf("%-10s exited: code %d%s", p.p.name, code, errSuffix(err))
 	}
+	if c.network != nil {
+		errs = append(errs, c.removeCommandContainers(ctx))
+	}
 	c.mu.Lock()
 	taps, dumps := c.taps, c.dumps
+	logs := c.logs
 	c.mu.Unlock()
+	for _, l := range logs {
+		errs = append(errs, l.close())
+	}
 	for _, t := range taps {
 		errs = append(errs, t.Close())
 	}
@@ -554,6 +544,9 @@ func (c *Case) writeSummary(procs []*peer) error {
 		fmt.Fprintf(&b, "peer     %-10s %-4s %s args %q exit %d%s\n", p.p.name, p.flavor.Name, p.image, p.args, code, errSuffix(err))
 	}
 	c.mu.Lock()
+	for _, p := range c.commands {
+		fmt.Fprintf(&b, "command  %-10s %-4s %q\n", p.name, p.flavor.Name, p.argv)
+	}
 	urls := make([]string, 0, len(c.urls))
 	for u, o := range c.urls {
 		urls = append(urls, fmt.Sprintf("url      %-10s %s", o.owner, u))

@@ -27,9 +27,9 @@ type Flavor struct {
 // built against each Qt; Go is the reference node cmd/qtro, whose adapter is
 // its "adapter" subcommand.
 var (
-	Qt5 = Flavor{Name: "qt5", Image: "qtro/peer-qt5:latest", Binary: "build/peers/qt5/qtro-peer", BinaryEnv: "QTRO_PEER_QT5", build: "peer-qt5"}
-	Qt6 = Flavor{Name: "qt6", Image: "qtro/peer-qt6:latest", Binary: "build/peers/qt6/qtro-peer", BinaryEnv: "QTRO_PEER_QT6", build: "peer-qt6"}
-	Go  = Flavor{Name: "go", Image: "qtro/qtro:latest", Binary: "build/images/bin/qtro", BinaryEnv: "QTRO_BIN", Args: []string{"adapter"}, build: "qtro"}
+	Qt5 = Flavor{Name: "qt5", Image: "qtro/peer-qt5:latest", Binary: "build/peers/qt5/qtro-peer", BinaryEnv: "QTRO_QT5_PEER", build: "peer-qt5"}
+	Qt6 = Flavor{Name: "qt6", Image: "qtro/peer-qt6:latest", Binary: "build/peers/qt6/qtro-peer", BinaryEnv: "QTRO_QT6_PEER", build: "peer-qt6"}
+	Go  = Flavor{Name: "go", Image: "qtro/qtro:latest", Binary: "build/images/bin/qtro", BinaryEnv: "QTRO_GO_BIN", Args: []string{"adapter"}, build: "qtro"}
 )
 
 // binaryPath resolves the native binary against the module root.

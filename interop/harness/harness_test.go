@@ -386,3 +386,56 @@ func TestLocalAbstractNeedsSharedNetwork(t *testing.T) {
 		t.Fatalf("dial from another namespace: %q, want an error", got)
 	}
 }
+
+// TestCommand runs a peer from the argv Case.Command hands out, the way
+// specs/adapter does, next to a peer from Start, and checks they talk.
+func TestCommand(t *testing.T) {
+	for _, m := range modes(t) {
+		t.Run(m.String(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			r := newRunner(t, m)
+			c, err := r.NewCase(ctx, "command")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(ctx)
+			srv, err := c.Start(ctx, "server", testPeer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sout := readLines(srv.Stdout())
+			network, listen, dial := addrs(c, c.URL("server", TCP))
+			send(t, srv, "listen "+network+" "+listen)
+			sout.expect(t, "listening")
+
+			argv, err := c.Command(ctx, "client", testPeer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Command(ctx, "client", testPeer); err == nil {
+				t.Error("duplicate peer name accepted")
+			}
+			cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+			cmd.Stdin = strings.NewReader("env TMPDIR\ndial " + network + " " + dial + " via-command\n")
+			log := c.LogWriter("client")
+			var out bytes.Buffer
+			cmd.Stdout = io.MultiWriter(&out, log)
+			cmd.Stderr = log
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%q: %v; output %s", argv, err, out.String())
+			}
+			want := "env TMPDIR=" + c.SocketDir() + "\nreply echo via-command\n"
+			if out.String() != want {
+				t.Errorf("output %q, want %q", out.String(), want)
+			}
+			if err := c.Close(ctx); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(filepath.Join(c.Dir(), "client.log"))
+			if err != nil || !strings.Contains(string(data), "reply echo via-command") {
+				t.Errorf("client.log: %v %q", err, data)
+			}
+		})
+	}
+}
