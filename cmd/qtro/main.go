@@ -24,5 +24,6 @@ func newRootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newDumpCmd())
+	root.AddCommand(newLoadgenCmd())
 	return root
 }

@@ -1,0 +1,477 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/qtro/qtro/loadgen"
+	"github.com/qtro/qtro/loadgen/progress"
+	"github.com/qtro/qtro/loadgen/report"
+	"github.com/qtro/qtro/loadgen/result"
+	"github.com/qtro/qtro/loadgen/scenario"
+	"github.com/qtro/qtro/loadgen/target"
+	"github.com/qtro/qtro/loadgen/target/gonode"
+	"github.com/qtro/qtro/loadgen/target/raw"
+	"github.com/qtro/qtro/loadgen/threshold"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// exitThresholds is the exit status when a run's thresholds fail (as k6).
+const exitThresholds = 99
+
+// newLoadgenCmd is `qtro loadgen`: a thin wrapper over package loadgen.
+func newLoadgenCmd() *cobra.Command {
+	var demo demoFlags
+	cmd := &cobra.Command{
+		Use:   "loadgen",
+		Short: "Load-test QtRO hosts and replicas (no arguments: the demo)",
+		Long: `loadgen drives meshes of QtRO hosts and replicas and measures them correctly:
+latency from each update's intended send time (no coordinated omission), loss,
+duplication and reordering per replica while it is Valid, init times, throughput
+over time, host memory, and the generator's own capacity (sender lag, dropped
+sends). Distributions are HdrHistograms; shards merge exactly.
+
+With no arguments it runs the demo: an embedded Go host and 1,000 Go replicas on
+loopback for 10 s, then the same mesh's capacity (closed model) and the raw
+framed-socket reference (the physical limit), and writes a JSON summary and a
+self-contained HTML report to ./out/loadgen/.
+
+Exit status: 0 when every threshold passes, 99 when one fails, 1 on errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, demo) },
+	}
+	demo.register(cmd.Flags())
+	cmd.AddCommand(newLoadgenDemoCmd(), newLoadgenRunCmd(), newLoadgenMergeCmd())
+	return cmd
+}
+
+type demoFlags struct {
+	replicas    int
+	duration    time.Duration
+	rate        string
+	transport   string
+	out         string
+	noReference bool
+	capacityFor time.Duration
+}
+
+func (d *demoFlags) register(fs *pflag.FlagSet) {
+	fs.IntVar(&d.replicas, "replicas", 1000, "replica nodes, each with its own connection")
+	fs.DurationVar(&d.duration, "duration", 10*time.Second, "load phase")
+	fs.StringVar(&d.rate, "rate", "1000", "property changes per second (a schedule: 1000, ramp:0..5k, steps:1k,2k/2s)")
+	fs.StringVar(&d.transport, "transport", "tcp", "tcp or local")
+	fs.StringVar(&d.out, "out", filepath.Join("out", "loadgen"), "directory for the JSON summary and HTML report")
+	fs.BoolVar(&d.noReference, "no-reference", false, "skip the capacity and raw reference runs")
+	fs.DurationVar(&d.capacityFor, "capacity-duration", 3*time.Second, "length of the capacity and raw reference runs")
+}
+
+func newLoadgenDemoCmd() *cobra.Command {
+	var demo demoFlags
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Embedded Go host and 1,000 Go replicas on loopback for 10 s, with report",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, demo) },
+	}
+	demo.register(cmd.Flags())
+	return cmd
+}
+
+func targetOf(name string) (target.Target, error) {
+	switch name {
+	case "go", "":
+		return gonode.Target{}, nil
+	case "raw":
+		return raw.Target{}, nil
+	}
+	return nil, fmt.Errorf("%w: target %q (go, raw; Qt peers plug in through package target)", target.ErrUnsupported, name)
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+// runOne runs a scenario in this process with a progress display.
+func runOne(ctx context.Context, errOut *os.File, sc scenario.Scenario, title string, quiet bool) (*result.Summary, error) {
+	t, err := targetOf(sc.Target)
+	if err != nil {
+		return nil, err
+	}
+	var disp progress.Display
+	opts := loadgen.Options{Scenario: sc, Target: t}
+	if !quiet {
+		disp = progress.New(errOut, title, time.Second)
+		opts.Progress = disp
+	}
+	s, err := loadgen.Run(ctx, opts)
+	if disp != nil {
+		disp.Close()
+	}
+	return s, err
+}
+
+func runDemo(cmd *cobra.Command, d demoFlags) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	sc := loadgen.DemoScenario()
+	sc.Replicas, sc.Duration, sc.Rate, sc.Transport = d.replicas, scenario.Duration(d.duration), d.rate, d.transport
+	if err := sc.Normalize(); err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "qtro loadgen demo: 1 Go host, %d Go replicas over %s loopback, %s property changes/s for %v\n",
+		sc.Replicas, sc.Transport, sc.Rate, d.duration)
+	s, err := runOne(ctx, os.Stderr, sc, "demo", false)
+	if err != nil {
+		return err
+	}
+	if !d.noReference {
+		fmt.Fprintf(out, "measuring capacity (closed model, %v) and the raw socket reference (%v)…\n", d.capacityFor, d.capacityFor)
+		if s.Capacity, err = runOne(ctx, os.Stderr, loadgen.CapacityScenario(sc, d.capacityFor), "capacity", false); err != nil {
+			return fmt.Errorf("capacity run: %w", err)
+		}
+		if s.Reference, err = runOne(ctx, os.Stderr, loadgen.ReferenceScenario(sc, d.capacityFor), "raw", false); err != nil {
+			return fmt.Errorf("reference run: %w", err)
+		}
+	}
+	return finish(cmd, s, report.DefaultPaths(d.out, sc.Name))
+}
+
+// finish prints and writes a summary and turns failed thresholds into the
+// exit status.
+func finish(cmd *cobra.Command, s *result.Summary, paths report.Paths) error {
+	out := cmd.OutOrStdout()
+	report.Text(out, s)
+	if err := report.Write(s, paths); err != nil {
+		return err
+	}
+	if paths.JSON != "" {
+		fmt.Fprintf(out, "summary: %s\n", paths.JSON)
+	}
+	if paths.HTML != "" {
+		fmt.Fprintf(out, "report:  %s\n", paths.HTML)
+	}
+	if !s.Pass {
+		fmt.Fprintln(cmd.ErrOrStderr(), "qtro: loadgen: thresholds failed")
+		exit(exitThresholds)
+	}
+	return nil
+}
+
+// exit leaves with a status of its own: cobra's errors all exit 1.
+var exit = os.Exit
+
+type runFlags struct {
+	sc        scenario.Scenario
+	file      string
+	duration  time.Duration
+	drain     time.Duration
+	connectTO time.Duration
+	heartbeat time.Duration
+	hold      time.Duration
+	shard     string
+	procs     int
+	control   string
+	startAt   string
+	out       string
+	json      string
+	html      string
+	quiet     bool
+	capacity  bool
+}
+
+func newLoadgenRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [flags]",
+		Short: "Run a scenario (from --scenario FILE and/or flags)",
+		Long: `run runs one load scenario. A scenario file (YAML or JSON, see loadgen/scenarios/)
+makes a run repeatable; flags override it for one-off runs.
+
+Topologies: one (1:1), fanout (1 host, N replicas), fanin (M hosts, 1 node), mesh
+(M hosts × N nodes through a registry), storm (N replicas connecting at once),
+churn (connect, init, release, close, repeat), heartbeat (N replicas with Qt's
+heartbeat on). Workloads: props, signals, payload, echo, none. Open model
+(--rate schedule: 1000, ramp:0..5k, steps:1k,2k,5k/2s, stages:0..1k/5s,1k/10s) or
+closed model (--model closed --inflight N).
+
+Beyond one process: --procs N runs N local processes (shard 0 the hosts, shards
+1..N-1 the replicas, e.g. for 10,000 replicas under a 20,000-descriptor limit) and
+merges them; on several machines run --shard i/N --start-at T on each and
+'qtro loadgen merge' the JSON files.
+
+Thresholds (--threshold 'p99<2ms' --threshold 'lost==0') decide the exit status:
+0 pass, 99 fail, 1 error. Metrics: ` + joinNames(),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, &f) },
+	}
+	fs := cmd.Flags()
+	d := scenario.Default()
+	fs.StringVar(&f.file, "scenario", "", "scenario file (YAML or JSON)")
+	fs.StringVar(&f.sc.Name, "name", "", "run name (default: the topology)")
+	fs.StringVar(&f.sc.Target, "target", d.Target, "go (reference node) or raw (framed sockets, no QtRO)")
+	fs.StringVar(&f.sc.Topology, "topology", d.Topology, "one, fanout, fanin, mesh, storm, churn, heartbeat")
+	fs.StringVar(&f.sc.Transport, "transport", d.Transport, "tcp or local")
+	fs.StringVar(&f.sc.Dialect, "dialect", d.Dialect, "qt6 or qt5")
+	fs.IntVar(&f.sc.Hosts, "hosts", 0, "host nodes (default by topology)")
+	fs.IntVar(&f.sc.Objects, "objects", 1, "Tick sources per host")
+	fs.IntVar(&f.sc.Replicas, "replicas", 0, "replica nodes (default by topology)")
+	fs.BoolVar(&f.sc.Dynamic, "dynamic", false, "acquire dynamic replicas")
+	fs.StringVar(&f.sc.Workload, "workload", "", "props, signals, payload, echo, none (default by topology)")
+	fs.IntVar(&f.sc.Payload, "payload", 0, "payload bytes (payload workload)")
+	fs.IntVar(&f.sc.Batch, "batch", 1, "updates per turn (B)")
+	fs.StringVar(&f.sc.Model, "model", d.Model, "open (rate schedule) or closed (as fast as possible)")
+	fs.StringVar(&f.sc.Rate, "rate", d.Rate, "open model schedule, updates/s per object (echo: calls/s per replica)")
+	fs.IntVar(&f.sc.Inflight, "inflight", 1, "closed model: turns (push) or calls per replica (echo) outstanding")
+	fs.DurationVar(&f.duration, "duration", d.Duration.D(), "load phase")
+	fs.DurationVar(&f.drain, "drain", d.Drain.D(), "wait at most this after the load for stragglers")
+	fs.DurationVar(&f.connectTO, "connect-timeout", d.ConnectTimeout.D(), "replicas not Valid by then count as invalid")
+	fs.Float64Var(&f.sc.ConnectRate, "connect-rate", 0, "new replica nodes per second (0: all at once)")
+	fs.DurationVar(&f.heartbeat, "heartbeat", 0, "replica heartbeat interval (0: off; heartbeat topology: 1s)")
+	fs.DurationVar(&f.hold, "hold", d.Hold.D(), "churn: how long a replica stays Valid before release")
+	fs.IntVar(&f.sc.MaxSendQueue, "max-send-queue", 0, "per-connection send bound in bytes (0: node default)")
+	fs.StringVar(&f.sc.Listen, "listen", "", "base URL for sharded runs (tcp://127.0.0.1:7400, local:/tmp/x)")
+	fs.StringArrayVar(&f.sc.Thresholds, "threshold", nil, "pass/fail condition, e.g. 'p99<2ms', 'lost==0' (repeatable)")
+	fs.StringVar(&f.shard, "shard", "", "run shard i/n of the mesh (0: hosts; 1..n-1: replicas)")
+	fs.IntVar(&f.procs, "procs", 0, "split the run over N local processes and merge them")
+	fs.StringVar(&f.control, "control", "", "shard coordination: stdio (used by --procs)")
+	fs.StringVar(&f.startAt, "start-at", "", "shards: start the load at this wall time (RFC 3339 or Unix ns)")
+	fs.StringVar(&f.out, "out", filepath.Join("out", "loadgen"), "directory for the summary and report")
+	fs.StringVar(&f.json, "json", "", "summary path (default: OUT/NAME-TIME.json)")
+	fs.StringVar(&f.html, "html", "", "report path (default: OUT/NAME-TIME.html; '' with --json: none)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
+	fs.BoolVar(&f.capacity, "capacity", false, "also measure capacity (closed model) and the raw reference on the same mesh")
+	return cmd
+}
+
+func joinNames() string {
+	s := ""
+	for i, n := range threshold.Names() {
+		if i > 0 {
+			s += ", "
+		}
+		s += n
+	}
+	return s
+}
+
+// scenarioOf merges the scenario file and the flags set explicitly.
+func scenarioOf(cmd *cobra.Command, f *runFlags) (scenario.Scenario, error) {
+	sc := f.sc
+	sc.Duration, sc.Drain, sc.ConnectTimeout = scenario.Duration(f.duration), scenario.Duration(f.drain), scenario.Duration(f.connectTO)
+	sc.Heartbeat, sc.Hold = scenario.Duration(f.heartbeat), scenario.Duration(f.hold)
+	if f.file == "" {
+		if !cmd.Flags().Changed("rate") && sc.Model == scenario.Closed {
+			sc.Rate = ""
+		}
+		return sc, nil
+	}
+	base, err := scenario.Load(f.file)
+	if err != nil {
+		return sc, err
+	}
+	fs := cmd.Flags()
+	set := func(name string, apply func()) {
+		if fs.Changed(name) {
+			apply()
+		}
+	}
+	set("name", func() { base.Name = sc.Name })
+	set("target", func() { base.Target = sc.Target })
+	set("topology", func() { base.Topology = sc.Topology })
+	set("transport", func() { base.Transport = sc.Transport })
+	set("dialect", func() { base.Dialect = sc.Dialect })
+	set("hosts", func() { base.Hosts = sc.Hosts })
+	set("objects", func() { base.Objects = sc.Objects })
+	set("replicas", func() { base.Replicas = sc.Replicas })
+	set("dynamic", func() { base.Dynamic = sc.Dynamic })
+	set("workload", func() { base.Workload = sc.Workload })
+	set("payload", func() { base.Payload = sc.Payload })
+	set("batch", func() { base.Batch = sc.Batch })
+	set("model", func() { base.Model = sc.Model })
+	set("rate", func() { base.Rate = sc.Rate })
+	set("inflight", func() { base.Inflight = sc.Inflight })
+	set("duration", func() { base.Duration = sc.Duration })
+	set("drain", func() { base.Drain = sc.Drain })
+	set("connect-timeout", func() { base.ConnectTimeout = sc.ConnectTimeout })
+	set("connect-rate", func() { base.ConnectRate = sc.ConnectRate })
+	set("heartbeat", func() { base.Heartbeat = sc.Heartbeat })
+	set("hold", func() { base.Hold = sc.Hold })
+	set("max-send-queue", func() { base.MaxSendQueue = sc.MaxSendQueue })
+	set("listen", func() { base.Listen = sc.Listen })
+	set("threshold", func() { base.Thresholds = append(base.Thresholds, sc.Thresholds...) })
+	return base, nil
+}
+
+func parseStartAt(s string) (int64, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UnixNano(), nil
+	}
+	var ns int64
+	if _, err := fmt.Sscanf(s, "%d", &ns); err != nil || ns <= 0 {
+		return 0, fmt.Errorf("--start-at %q: want RFC 3339 or Unix nanoseconds", s)
+	}
+	return ns, nil
+}
+
+func runRun(cmd *cobra.Command, f *runFlags) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	sc, err := scenarioOf(cmd, f)
+	if err != nil {
+		return err
+	}
+	if err := sc.Normalize(); err != nil {
+		return err
+	}
+	ths, err := threshold.ParseAll(sc.Thresholds)
+	if err != nil {
+		return err
+	}
+	paths := report.DefaultPaths(f.out, sc.Name)
+	if cmd.Flags().Changed("json") {
+		paths.JSON = f.json
+		paths.HTML = ""
+	}
+	if cmd.Flags().Changed("html") {
+		paths.HTML = f.html
+	}
+
+	var s *result.Summary
+	switch {
+	case f.procs > 1:
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		dir, err := os.MkdirTemp("", "qtro-loadgen-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		p := &loadgen.Procs{Exe: exe, Args: []string{"loadgen", "run"}, N: f.procs, Dir: dir, Stderr: os.Stderr, Scenario: sc}
+		if s, err = p.Run(ctx); err != nil {
+			return err
+		}
+		s.Env = result.Environment()
+		s.ApplyThresholds(ths)
+	default:
+		opts := loadgen.Options{Scenario: sc}
+		if opts.Target, err = targetOf(sc.Target); err != nil {
+			return err
+		}
+		if f.shard != "" {
+			if opts.Shard, err = loadgen.ParseShard(f.shard); err != nil {
+				return err
+			}
+		}
+		switch {
+		case f.control == "stdio":
+			opts.Control = &loadgen.StdioControl{Shard: opts.Shard.Index, In: os.Stdin, Out: os.Stdout}
+		case f.control != "":
+			return fmt.Errorf("--control %q: only stdio", f.control)
+		case f.startAt != "":
+			t, err := parseStartAt(f.startAt)
+			if err != nil {
+				return err
+			}
+			opts.Control = loadgen.WallControl{StartUnixNs: t}
+		}
+		var disp progress.Display
+		if !f.quiet {
+			disp = progress.New(os.Stderr, sc.Name, time.Second)
+			opts.Progress = disp
+		} else if f.control == "stdio" {
+			// Shard children report plain lines on stderr every 2s.
+			disp = progress.NewLines(os.Stderr, fmt.Sprintf("[shard %s]", opts.Shard), 2*time.Second)
+			opts.Progress = disp
+		}
+		s, err = loadgen.Run(ctx, opts)
+		if disp != nil {
+			disp.Close()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if f.capacity && f.procs <= 1 && f.shard == "" {
+		d := min(sc.Duration.D(), 5*time.Second)
+		if s.Capacity, err = runOne(ctx, os.Stderr, loadgen.CapacityScenario(sc, d), "capacity", f.quiet); err != nil {
+			return fmt.Errorf("capacity run: %w", err)
+		}
+		if sc.Topology != scenario.Mesh && sc.Topology != scenario.Churn {
+			if s.Reference, err = runOne(ctx, os.Stderr, loadgen.ReferenceScenario(sc, d), "raw", f.quiet); err != nil {
+				return fmt.Errorf("reference run: %w", err)
+			}
+		}
+	}
+	if f.control == "stdio" {
+		// A shard child: the launcher reads the JSON; stdout is the control channel.
+		return report.Write(s, report.Paths{JSON: f.json})
+	}
+	return finish(cmd, s, paths)
+}
+
+func newLoadgenMergeCmd() *cobra.Command {
+	var (
+		ths      []string
+		out      string
+		jsonPath string
+		htmlPath string
+	)
+	cmd := &cobra.Command{
+		Use:   "merge FILE...",
+		Short: "Merge shard summaries exactly (HdrHistograms) and apply thresholds to the result",
+		Long: `merge combines the JSON summaries of a sharded run (--shard i/n on one or more
+machines): counts add, HdrHistograms merge losslessly, per-second series align on
+the shared start, and percentiles are recomputed from the merged histograms, never
+averaged. Thresholds apply to the merged result. One FILE re-renders its report.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ts, err := threshold.ParseAll(ths)
+			if err != nil {
+				return err
+			}
+			var parts []*result.Summary
+			for _, p := range args {
+				s, err := result.Read(p)
+				if err != nil {
+					return err
+				}
+				parts = append(parts, s)
+			}
+			s, err := result.Merge(parts...)
+			if err != nil {
+				return err
+			}
+			if len(parts) == 1 {
+				s.Capacity, s.Reference = parts[0].Capacity, parts[0].Reference
+			}
+			if len(ts) == 0 {
+				// Keep the thresholds the scenario carried.
+				if sc, err := scenario.FromMap(s.Scenario); err == nil {
+					ts, _ = threshold.ParseAll(sc.Thresholds)
+				}
+			}
+			s.ApplyThresholds(ts)
+			paths := report.DefaultPaths(out, s.Name+"-merged")
+			if jsonPath != "" {
+				paths.JSON = jsonPath
+			}
+			if htmlPath != "" {
+				paths.HTML = htmlPath
+			}
+			return finish(cmd, s, paths)
+		},
+	}
+	cmd.Flags().StringArrayVar(&ths, "threshold", nil, "pass/fail condition on the merged result (repeatable; default: the scenario's)")
+	cmd.Flags().StringVar(&out, "out", filepath.Join("out", "loadgen"), "directory for the merged summary and report")
+	cmd.Flags().StringVar(&jsonPath, "json", "", "merged summary path")
+	cmd.Flags().StringVar(&htmlPath, "html", "", "merged report path")
+	return cmd
+}

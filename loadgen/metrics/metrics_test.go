@@ -1,0 +1,118 @@
+package metrics
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qtro/qtro/loadgen/schedule"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// TestRecorderRotation: concurrent writers on stripes; every value lands in
+// exactly one interval, and the total is their sum.
+func TestRecorderRotation(t *testing.T) {
+	r := NewRecorder(4)
+	var wg sync.WaitGroup
+	var intervals int64
+	stop := make(chan struct{})
+	rotated := make(chan int64)
+	go func() {
+		var n int64
+		for {
+			select {
+			case <-stop:
+				rotated <- n + r.Rotate().TotalCount()
+				return
+			default:
+				n += r.Rotate().TotalCount()
+			}
+		}
+	}()
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10000; i++ {
+				r.Record(w, int64(i+1)*1000)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	intervals = <-rotated
+	if intervals != 80000 || r.Total().TotalCount() != 80000 {
+		t.Fatalf("intervals saw %d, total %d, want 80000", intervals, r.Total().TotalCount())
+	}
+	r.Record(0, -5)            // clock skew between processes
+	r.Record(1, HistHighest*2) // absurd
+	if h := r.Rotate(); h.TotalCount() != 2 || h.Min() != HistLowest {
+		t.Fatalf("clamped values: count %d min %d", h.TotalCount(), h.Min())
+	}
+}
+
+func TestTimelineOpen(t *testing.T) {
+	sch, _ := schedule.Constant(100, time.Second) // turns
+	tl := NewOpenTimeline(sch, 10)
+	if _, ok := tl.Intended(0, 1); ok {
+		t.Fatal("intended time before the start")
+	}
+	tl.Start(1_000_000_000)
+	// seq 1..10 are turn 0, seq 11 is turn 1 (10 ms later).
+	for seq, want := range map[int64]int64{1: 1e9, 10: 1e9, 11: 1e9 + 10e6, 991: 1e9 + 990e6} {
+		if got, ok := tl.Intended(3, seq); !ok || got != want {
+			t.Errorf("Intended(seq %d) = %d %v, want %d", seq, got, ok, want)
+		}
+	}
+	if _, ok := tl.Intended(0, 1001); ok {
+		t.Error("seq beyond the schedule has no intended time")
+	}
+}
+
+func TestTimelineClosed(t *testing.T) {
+	tl := NewClosedTimeline(2)
+	tl.Start(1)
+	tl.Stamp(1, 5, 12345)
+	if got, ok := tl.Intended(1, 5); !ok || got != 12345 {
+		t.Fatalf("stamped: %d %v", got, ok)
+	}
+	if _, ok := tl.Intended(0, 5); ok {
+		t.Fatal("other object has no stamp")
+	}
+	tl.Stamp(1, 5+1<<ringBits, 999) // overwrites the slot
+	if _, ok := tl.Intended(1, 5); ok {
+		t.Fatal("an overwritten slot must not time an old update")
+	}
+}
+
+// TestStreamInitEcho: a property replica's Init notifies the value it
+// brought; that is not an update, and the next real change follows it.
+func TestStreamInitEcho(t *testing.T) {
+	sch, _ := schedule.Constant(1000, time.Second)
+	run := NewRun(NewOpenTimeline(sch, 1), 1, 1)
+	run.Timeline.Start(1_000_000)
+	s := run.NewStream(0, 0)
+	s.Connecting(100)
+	s.Valid(600, 7)           // Init with counter 7
+	s.PropertyChanged(7, 600) // its notification
+	s.PropertyChanged(8, 2_000_000)
+	s.PropertyChanged(10, 3_000_000)
+	st := s.Stats()
+	if st.Received != 2 || st.Lost != 1 || st.Duplicated != 0 || st.Seen != 10 || !st.Valid {
+		t.Fatalf("stats %+v", st)
+	}
+	if h := run.Init.Rotate(); h.TotalCount() != 1 || h.Max() < 500 || h.Max() > 501 {
+		t.Fatalf("init time: %d samples, max %d, want one of 500ns", h.TotalCount(), h.Max())
+	}
+	if run.Valid.Load() != 1 {
+		t.Fatal("valid count")
+	}
+	s.Suspect()
+	s.Valid(5_000_000, 20) // re-initialised at 20: 11..20 skipped while Suspect
+	st = s.Stats()
+	if st.Gap != 10 || st.Suspects != 1 || run.Suspects.Load() != 1 {
+		t.Fatalf("after suspect %+v", st)
+	}
+}

@@ -1,0 +1,66 @@
+package report
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/qtro/qtro/loadgen/metrics"
+	"github.com/qtro/qtro/loadgen/result"
+	"github.com/qtro/qtro/loadgen/threshold"
+)
+
+func summary() *result.Summary {
+	h := metrics.NewHistogram()
+	for i := int64(1); i <= 10000; i++ {
+		_ = h.RecordValue(i * 1000)
+	}
+	s := &result.Summary{Format: result.Format, Name: "t", Target: "go", Workload: "props", LatencyKind: "update",
+		Scenario: map[string]any{"topology": "fanout", "hosts": 1, "objects": 1, "replicas": 10, "transport": "tcp", "rate": "1000", "duration": "1s"},
+		Latency:  result.DistOf(h), Init: result.DistOf(h), Sent: result.Sent{Model: "open", Batch: 1, Updates: 1000},
+		Delivery: result.Delivery{Replicas: 10, Delivered: 10000}, Host: result.Host{RSSMax: 50 << 20, Scope: "host process"}}
+	for t := -1; t < 3; t++ {
+		s.Series = append(s.Series, result.Point{T: t, Sent: 1000, Delivered: 10000, Valid: 10, HostRSS: 50 << 20, ProcRSS: 60 << 20,
+			P50: 5e6, P99: 9e6, Max: 1e7, Hist: result.EncodeHist(h)})
+	}
+	ths, _ := threshold.ParseAll([]string{"p99<2ms", "lost==0"})
+	s.Finish()
+	s.ApplyThresholds(ths)
+	return s
+}
+
+// TestHTMLSelfContained: one file, plots inline, nothing fetched from
+// anywhere (it must work offline).
+func TestHTMLSelfContained(t *testing.T) {
+	var b bytes.Buffer
+	if err := HTML(&b, summary()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, "<svg"); n < 5 {
+		t.Errorf("%d inline SVG plots, want throughput, spectrum, latency over time, init, memory", n)
+	}
+	for _, title := range []string{"Throughput over time", "Latency percentile spectrum", "Replica init time distribution", "Host memory over time"} {
+		if !strings.Contains(out, title) {
+			t.Errorf("no %q", title)
+		}
+	}
+	if m := regexp.MustCompile(`(?i)<(script|link|img|iframe)[^>]*(src|href)\s*=\s*"(https?:)?//`).FindString(out); m != "" {
+		t.Errorf("external resource: %s", m)
+	}
+	if !strings.Contains(out, "FAIL") || !strings.Contains(out, "p99&lt;2ms") {
+		t.Error("threshold outcome missing")
+	}
+}
+
+func TestText(t *testing.T) {
+	var b bytes.Buffer
+	Text(&b, summary())
+	out := b.String()
+	for _, want := range []string{"fanout", "p99", "thresholds", "p99<2ms FAIL", "lost==0 pass", "intended send time"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+}

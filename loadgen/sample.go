@@ -1,0 +1,235 @@
+package loadgen
+
+import (
+	"math"
+	"time"
+
+	"github.com/qtro/qtro/loadgen/clock"
+	"github.com/qtro/qtro/loadgen/metrics"
+	"github.com/qtro/qtro/loadgen/result"
+	"github.com/qtro/qtro/loadgen/scenario"
+)
+
+// progressEvery is how often the live display is refreshed; samples (the
+// per-second series) are taken on the second.
+const progressEvery = 250 * time.Millisecond
+
+// startSampler samples the run every second from start, realigning on the
+// load start when it is known, and returns the function that stops it
+// (taking a last sample).
+func (r *runner) startSampler(start int64) (stop func()) {
+	t0ch := make(chan int64, 1)
+	r.t0ch = t0ch
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		prev := r.counters(start)
+		next := start + int64(time.Second)
+		tick := time.NewTicker(progressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				r.takeSample(&prev, clock.Now())
+				return
+			case t0 := <-t0ch:
+				// Close the connect phase at t0 and tick on the load's seconds.
+				clock.SleepUntil(t0)
+				r.takeSample(&prev, clock.Now())
+				next = t0 + int64(time.Second)
+			case <-tick.C:
+				now := clock.Now()
+				if now >= next {
+					r.takeSample(&prev, now)
+					for next <= now {
+						next += int64(time.Second)
+					}
+				}
+				if r.opts.Progress != nil {
+					r.opts.Progress.Update(r.status(prev.rate, prev.sentRate, prev.p99))
+				}
+			}
+		}
+	}()
+	return func() {
+		select {
+		case <-finished:
+			return
+		default:
+		}
+		close(done)
+		<-finished
+	}
+}
+
+// setT0 tells the sampler the load starts at t0.
+func (r *runner) setT0(t0 int64) {
+	r.t0 = t0
+	r.t0ch <- t0
+}
+
+// counters is a snapshot of the run's cumulative counters.
+type counters struct {
+	at                    int64
+	sent, delivered, errs int64
+	inits                 int64
+	cpu                   time.Duration
+	rate, sentRate        float64
+	p99                   int64
+}
+
+func (r *runner) counters(at int64) counters {
+	u, s := result.CPUTime()
+	return counters{at: at, sent: r.sent.Load(), delivered: r.run.Delivered.Load(), errs: r.run.Errors.Load(),
+		inits: r.run.Inits.Load(), cpu: u + s}
+}
+
+func (r *runner) takeSample(prev *counters, now int64) {
+	cur := r.counters(now)
+	h := r.run.Latency.Rotate()
+	sec := float64(now-prev.at) / 1e9
+	smp := sample{end: now, sent: cur.sent - prev.sent, delivered: cur.delivered - prev.delivered,
+		errors: cur.errs - prev.errs, inits: cur.inits - prev.inits, valid: r.run.Valid.Load(),
+		procRSS: result.RSS(0), hist: h}
+	if sec > 0 {
+		smp.cpu = (cur.cpu - prev.cpu).Seconds() / sec
+		cur.rate = float64(smp.delivered) / sec
+		cur.sentRate = float64(smp.sent) / sec
+	}
+	for _, host := range r.hosts {
+		smp.hostRSS = host.Memory().RSS
+		break
+	}
+	if h.TotalCount() > 0 {
+		cur.p99 = h.ValueAtQuantile(99)
+	}
+	r.samplesMu.Lock()
+	r.samples = append(r.samples, smp)
+	r.samplesMu.Unlock()
+	*prev = cur
+}
+
+func (r *runner) status(rate, sentRate float64, p99 int64) Status {
+	ph, _ := r.phase.Load().(string)
+	st := Status{Phase: ph, Duration: r.sc.Duration.D(), Replicas: r.replicaStreams(), Valid: r.run.Valid.Load(),
+		Sent: r.sent.Load(), Delivered: r.run.Delivered.Load(), Errors: r.run.Errors.Load(),
+		Rate: rate, SentRate: sentRate, P99: p99}
+	if t0 := r.tl.T0(); t0 > 0 {
+		st.Elapsed = time.Duration(clock.Now() - t0)
+	}
+	return st
+}
+
+// summarize builds this process's summary from its streams, samples and
+// the drivers' accounts. Streams are read before anything is closed.
+func (r *runner) summarize(env result.Env, ls loadStats) *result.Summary {
+	sc := r.sc
+	s := &result.Summary{Format: result.Format, Name: sc.Name, Target: r.opts.Target.Name(), Workload: sc.Workload,
+		Scenario: sc.Map(), Env: env, Shard: result.Shard{Index: r.opts.Shard.Index, Count: r.opts.Shard.Count}}
+	switch sc.Workload {
+	case scenario.Echo:
+		s.LatencyKind = "rtt"
+	case scenario.None:
+	default:
+		s.LatencyKind = "update"
+	}
+	r.run.Latency.Rotate()
+	r.run.Init.Rotate()
+	s.Latency = result.DistOf(r.run.Latency.Total())
+	s.Init = result.DistOf(r.run.Init.Total())
+
+	lag := metrics.NewHistogram()
+	s.Sent.Batch, s.Sent.Model = sc.Batch, sc.Model
+	for _, p := range ls.push {
+		s.Sent.Updates += p.Updates
+		s.Sent.Turns += p.Turns
+		s.Sent.Planned += p.Planned
+		if p.Lag != nil {
+			lag.Merge(p.Lag)
+		}
+		r.run.Errors.Add(p.Errors)
+	}
+	if e := ls.echo; e != nil {
+		s.Sent.Updates, s.Sent.Turns, s.Sent.Planned = e.Calls, e.Calls, e.Planned
+		if e.Lag != nil {
+			lag.Merge(e.Lag)
+		}
+		s.Delivery.Delivered = e.Replies
+		s.Delivery.Holes = e.Lost
+		r.run.Errors.Add(e.Errors + e.Mismatched)
+	}
+	if c := ls.churn; c != nil && c.Timeouts > 0 {
+		r.note("churn: %d connect cycles did not reach Valid before the end", c.Timeouts)
+	}
+	if sc.Model == scenario.Open && s.Sent.Planned > s.Sent.Updates {
+		s.Sent.Dropped = s.Sent.Planned - s.Sent.Updates
+	}
+	s.Lag = result.DistOf(lag)
+
+	objs := make([]result.ObjectEnd, len(r.mesh.objects))
+	for o := range objs {
+		objs[o] = result.ObjectEnd{Name: r.mesh.objects[o], LastSent: r.lastSent[o]}
+	}
+	d := &s.Delivery
+	for _, ss := range r.streams {
+		for _, st := range ss {
+			x := st.Stats()
+			d.Replicas++
+			if x.Inits == 0 {
+				d.Invalid++
+			}
+			d.Inits += int64(x.Inits)
+			d.Suspects += x.Suspects
+			if sc.Workload == scenario.Echo {
+				continue
+			}
+			d.Delivered += x.Received
+			d.Holes += x.Lost
+			d.Duplicated += x.Duplicated
+			d.Reordered += x.Reordered
+			d.Stale += x.Stale
+			d.GapSeen += x.Gap
+			if !x.Expecting {
+				continue
+			}
+			o := &objs[st.Object]
+			if x.Valid {
+				o.Valid++
+				o.SumSeen += x.Seen
+			} else {
+				o.NotValid++
+				o.SumSeenNot += x.Seen
+			}
+		}
+	}
+	d.Untimed = r.run.Untimed.Load()
+	if sc.Workload != scenario.Echo && sc.Workload != scenario.None {
+		s.Objects = objs
+	}
+
+	r.samplesMu.Lock()
+	for _, smp := range r.samples {
+		p := result.Point{T: int(math.Ceil(float64(smp.end-r.t0)/1e9)) - 1, Sent: smp.sent, Delivered: smp.delivered,
+			Errors: smp.errors, Valid: smp.valid, Inits: smp.inits, HostRSS: smp.hostRSS, ProcRSS: smp.procRSS,
+			CPU: smp.cpu, Hist: result.EncodeHist(smp.hist)}
+		if smp.hist.TotalCount() > 0 {
+			p.P50, p.P99, p.Max = smp.hist.ValueAtQuantile(50), smp.hist.ValueAtQuantile(99), smp.hist.Max()
+		}
+		if n := len(s.Series); n > 0 && s.Series[n-1].T == p.T {
+			p.T++ // a short interval right after realignment
+		}
+		s.Series = append(s.Series, p)
+		s.Host.RSSMax = max(s.Host.RSSMax, smp.hostRSS)
+	}
+	r.samplesMu.Unlock()
+	if len(r.hosts) > 0 {
+		if len(r.streams) > 0 {
+			s.Host.Scope = "process (hosts + replicas + generator in one process)"
+		} else {
+			s.Host.Scope = "host process"
+		}
+	}
+	s.Errors = result.Errors{Count: r.run.Errors.Load(), Samples: r.run.ErrorSamples()}
+	return s
+}

@@ -1,0 +1,595 @@
+// Package gonode is the load-test target made of qtro's Go reference node
+// (impl/node): hosts serving Tick sources and replica nodes acquiring
+// them, all in this process, over any transport the node speaks.
+//
+// It owns the glue between node events and loadgen's streams; pacing and
+// measurement rules are loadgen's.
+package gonode
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/loadgen/clock"
+	"github.com/qtro/qtro/loadgen/metrics"
+	"github.com/qtro/qtro/loadgen/result"
+	"github.com/qtro/qtro/loadgen/target"
+)
+
+// TickRep is the load-test object's .rep text (a copy of
+// fixtures/rep/tick.rep; a test keeps the two in step).
+//
+//go:embed tick.rep
+var TickRep []byte
+
+// Tick's wire indices (see tick.rep).
+const (
+	propCounter = 0
+	sigTick     = 1
+	sigPayload  = 2
+	methEcho    = 1
+)
+
+var (
+	classOnce sync.Once
+	classes   map[wire.Dialect]*meta.Class
+	classErr  error
+)
+
+// TickClass returns Tick's static API in dialect d.
+func TickClass(d wire.Dialect) (*meta.Class, error) {
+	classOnce.Do(func() {
+		classes = map[wire.Dialect]*meta.Class{}
+		for _, dd := range wire.Dialects {
+			c, err := meta.ParseRep("tick.rep", TickRep, "Tick", dd)
+			if err != nil {
+				classErr = err
+				return
+			}
+			classes[dd] = c
+		}
+	})
+	if classErr != nil {
+		return nil, classErr
+	}
+	return classes[d], nil
+}
+
+// tickProvider gives a static replica Tick's class for the connection's dialect.
+type tickProvider struct{}
+
+func (tickProvider) ForDialect(d wire.Dialect) (*meta.Class, error) { return TickClass(d) }
+
+// Dialect maps "qt5"/"qt6" to the wire dialect.
+func Dialect(s string) wire.Dialect {
+	if s == "qt5" {
+		return wire.Qt5
+	}
+	return wire.Qt6
+}
+
+// Target is the Go reference node as a load-test target.
+type Target struct{}
+
+var _ target.Target = Target{}
+
+// Name implements target.Target.
+func (Target) Name() string { return "go" }
+
+func config(spec target.HostSpec) node.Config {
+	return node.Config{Dialect: Dialect(spec.Dialect), MaxSendQueue: spec.MaxSendQueue}
+}
+
+type registry struct{ rh *node.RegistryHost }
+
+func (r registry) URL() string  { return r.rh.URL() }
+func (r registry) Close() error { return r.rh.Close() }
+
+// StartRegistry implements target.Target.
+func (Target) StartRegistry(ctx context.Context, listen string, spec target.HostSpec) (target.Registry, error) {
+	rh, err := node.NewRegistryHost(ctx, listen, config(spec))
+	if err != nil {
+		return nil, err
+	}
+	return registry{rh}, nil
+}
+
+type host struct {
+	h    *node.Host
+	srcs []*node.Source
+}
+
+// StartHost implements target.Target.
+func (Target) StartHost(ctx context.Context, spec target.HostSpec) (target.Host, error) {
+	d := Dialect(spec.Dialect)
+	cls, err := TickClass(d)
+	if err != nil {
+		return nil, err
+	}
+	h, err := node.NewHost(ctx, spec.Listen, config(spec))
+	if err != nil {
+		return nil, err
+	}
+	out := &host{h: h}
+	for _, name := range spec.Objects {
+		src := node.NewSource(cls)
+		_ = src.HandleMethod("echo", func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+			if len(args) != 1 {
+				return qds.Variant{}, fmt.Errorf("echo takes one argument, got %d", len(args))
+			}
+			return qds.LongLongOf(args[0].Int()), nil
+		})
+		if err := h.EnableRemoting(src, name); err != nil {
+			h.Close()
+			return nil, err
+		}
+		out.srcs = append(out.srcs, src)
+	}
+	if spec.Registry != "" {
+		if err := h.SetRegistryURL(spec.Registry); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (h *host) URL() string { return h.h.URL() }
+
+func (h *host) Close() error { return h.h.Close() }
+
+func (h *host) Memory() target.Memory { return target.Memory{RSS: result.RSS(0), InProcess: true} }
+
+// Push implements target.Host: one goroutine, like a Qt host's event loop,
+// doing each turn's Batch changes of every object back to back.
+func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error) {
+	st := target.PushStats{LastSeq: make([]int64, len(h.srcs)), Lag: metrics.NewHistogram()}
+	tl := p.Timeline
+	batch := int64(max(p.Batch, 1))
+	var payload qds.Variant
+	if p.Kind == target.Payload {
+		payload = qds.ByteArrayOf(make([]byte, p.Payload))
+	}
+	if sch := tl.Schedule(); sch != nil {
+		st.Planned = sch.Total() * batch * int64(len(h.srcs))
+	}
+	args := make([]qds.Variant, 3)
+	for k := int64(0); ; k++ {
+		if ctx.Err() != nil {
+			break
+		}
+		var sent int64
+		if tl.Open() {
+			at, ok := tl.IntendedTurn(k)
+			if !ok || at >= p.End {
+				break
+			}
+			clock.SleepUntil(at)
+			now := clock.Now()
+			if now >= p.End {
+				break
+			}
+			_ = st.Lag.RecordValue(max(now-at, 0))
+			sent = at
+		} else {
+			if p.Window != nil {
+				if err := p.Window.Acquire(ctx); err != nil {
+					break
+				}
+			}
+			sent = clock.Now()
+			if sent >= p.End {
+				break
+			}
+		}
+		for j := int64(0); j < batch; j++ {
+			seq := k*batch + j + 1
+			for o, src := range h.srcs {
+				var err error
+				switch p.Kind {
+				case target.Props:
+					if !tl.Open() {
+						tl.Stamp(p.Objects[o], seq, sent)
+					}
+					err = src.SetPropertyIndex(propCounter, qds.IntOf(int32(seq)))
+				case target.Signals:
+					args[0], args[1] = qds.LongLongOf(seq), qds.LongLongOf(sent)
+					err = src.EmitIndex(sigTick, args[:2])
+				case target.Payload:
+					args[0], args[1], args[2] = qds.LongLongOf(seq), qds.LongLongOf(sent), payload
+					err = src.EmitIndex(sigPayload, args[:3])
+				default:
+					return st, fmt.Errorf("%w: push %q", target.ErrUnsupported, p.Kind)
+				}
+				if err != nil {
+					st.Errors++
+					continue
+				}
+				st.LastSeq[o] = seq
+				st.Updates++
+			}
+		}
+		st.Turns++
+		if p.Window != nil {
+			p.Window.Sent()
+		}
+		if p.Sent != nil {
+			p.Sent.Add(batch * int64(len(h.srcs)))
+		}
+	}
+	return st, nil
+}
+
+// clients is a set of Go replica nodes in this process.
+type clients struct {
+	spec  target.ClientSpec
+	mu    sync.Mutex
+	nodes []*replicaNode // by local index
+	wg    sync.WaitGroup
+	stop  context.CancelFunc
+}
+
+// replicaNode is one node and its replicas.
+type replicaNode struct {
+	n    *node.Node
+	reps []*node.Replica
+	subs []func()
+}
+
+// StartClients implements target.Target.
+func (Target) StartClients(ctx context.Context, spec target.ClientSpec) (target.Clients, error) {
+	if _, err := TickClass(Dialect(spec.Dialect)); err != nil {
+		return nil, err
+	}
+	c := &clients{spec: spec, nodes: make([]*replicaNode, len(spec.Nodes))}
+	var interval time.Duration
+	if spec.ConnectRate > 0 {
+		interval = time.Duration(float64(time.Second) / spec.ConnectRate)
+	}
+	start := clock.Now()
+	for i := range spec.Nodes {
+		if interval > 0 {
+			clock.SleepUntil(start + int64(interval)*int64(i))
+		}
+		if ctx.Err() != nil {
+			c.Close()
+			return nil, ctx.Err()
+		}
+		rn, err := c.open(i)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.mu.Lock()
+		c.nodes[i] = rn
+		c.mu.Unlock()
+	}
+	return c, nil
+}
+
+// open creates local node i, acquires its replicas, subscribes their
+// streams and starts connecting.
+func (c *clients) open(i int) (*replicaNode, error) {
+	spec := &c.spec
+	n := node.NewNode(node.Config{Dialect: Dialect(spec.Dialect), HeartbeatInterval: spec.Heartbeat, MaxSendQueue: spec.MaxSendQueue})
+	n.OnError(spec.Run.Error)
+	rn := &replicaNode{n: n}
+	if spec.Registry != "" {
+		if _, err := n.SetRegistryURL(spec.Registry); err != nil {
+			n.Close()
+			return nil, err
+		}
+	}
+	for k, o := range spec.Acquire[i] {
+		name := spec.Objects[o]
+		var r *node.Replica
+		var err error
+		if spec.Dynamic {
+			r, err = n.AcquireDynamic(name)
+		} else {
+			r, err = n.Acquire(name, tickProvider{})
+		}
+		if err != nil {
+			n.Close()
+			return nil, err
+		}
+		s := spec.Streams[i][k]
+		rn.reps = append(rn.reps, r)
+		rn.subs = append(rn.subs, r.Subscribe(handler(spec, r, s)))
+	}
+	now := clock.Now()
+	for _, s := range spec.Streams[i] {
+		s.Connecting(now)
+	}
+	if spec.Registry == "" {
+		seen := map[string]bool{}
+		for _, o := range spec.Acquire[i] {
+			u := spec.ObjectURLs[o]
+			if !seen[u] {
+				seen[u] = true
+				if err := n.ConnectToNode(u); err != nil {
+					n.Close()
+					return nil, err
+				}
+			}
+		}
+	}
+	return rn, nil
+}
+
+// handler turns one replica's events into its stream's records. It runs on
+// the replica's connection goroutine and must not block.
+func handler(spec *target.ClientSpec, r *node.Replica, s *metrics.Stream) func(node.Event) {
+	kind, payload, run := spec.Kind, spec.Payload, spec.Run
+	return func(ev node.Event) {
+		switch ev.Kind {
+		case node.StateChanged:
+			if ev.Old == node.Valid && ev.New != node.Valid {
+				s.Suspect()
+			}
+			if ev.New == node.SignatureMismatch {
+				run.Error(fmt.Errorf("replica %s: signature mismatch", r.Name()))
+			}
+		case node.Initialized:
+			base := int64(-1)
+			if kind == target.Props {
+				if v, err := r.Property("counter"); err == nil {
+					base = v.Int()
+				}
+			}
+			s.Valid(clock.Of(ev.Received), base)
+		case node.PropertyChanged:
+			if kind == target.Props && ev.Index == propCounter {
+				s.PropertyChanged(ev.Value.Int(), clock.Of(ev.Received))
+			}
+		case node.SignalEmitted:
+			switch {
+			case kind == target.Signals && ev.Index == sigTick && len(ev.Args) == 2:
+				s.Update(ev.Args[0].Int(), ev.Args[1].Int(), clock.Of(ev.Received))
+			case kind == target.Payload && ev.Index == sigPayload && len(ev.Args) == 3:
+				if got := len(ev.Args[2].Bytes()); got != payload {
+					run.Error(fmt.Errorf("payload of %d bytes, want %d", got, payload))
+				}
+				s.Update(ev.Args[0].Int(), ev.Args[1].Int(), clock.Of(ev.Received))
+			}
+		}
+	}
+}
+
+func (rn *replicaNode) close() {
+	rn.n.Close()
+}
+
+// release drops the replicas (RemoveObject) and closes the node.
+func (rn *replicaNode) release() {
+	for _, cancel := range rn.subs {
+		cancel()
+	}
+	for _, r := range rn.reps {
+		r.Release()
+	}
+	rn.n.Close()
+}
+
+func (c *clients) Close() error {
+	if c.stop != nil {
+		c.stop()
+	}
+	c.wg.Wait()
+	c.mu.Lock()
+	nodes := append([]*replicaNode(nil), c.nodes...)
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, rn := range nodes {
+		if rn != nil {
+			wg.Add(1)
+			go func() { defer wg.Done(); rn.close() }()
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+func (c *clients) node(i int) *replicaNode {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[i]
+}
+
+// Echo implements target.Clients.
+func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats, error) {
+	var mu sync.Mutex
+	st := target.EchoStats{Lag: metrics.NewHistogram()}
+	run := c.spec.Run
+	waitCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deadline := time.Duration(p.Deadline - clock.Now())
+	go func() {
+		select {
+		case <-time.After(deadline):
+		case <-waitCtx.Done():
+		}
+		cancel()
+	}()
+	// wait collects one reply; intended is when the call was meant to go.
+	var wg sync.WaitGroup
+	wait := func(i int, pc *node.PendingCall, seq, intended int64) {
+		v, err := pc.Wait(waitCtx)
+		now := clock.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case err != nil && errors.Is(err, context.Canceled):
+			st.Lost++
+		case err != nil:
+			st.Errors++
+			run.Error(err)
+		case v.Int() != seq:
+			st.Mismatched++
+			run.Error(fmt.Errorf("echo(%d) returned %d", seq, v.Int()))
+		default:
+			st.Replies++
+			run.Delivered.Add(1)
+			run.Latency.Record(c.spec.Nodes[i], now-intended)
+		}
+	}
+	call := func(i int, seq int64) (*node.PendingCall, error) {
+		rn := c.node(i)
+		if rn == nil || len(rn.reps) == 0 {
+			return nil, node.ErrNotValid
+		}
+		return rn.reps[0].InvokeIndex(methEcho, []qds.Variant{qds.LongLongOf(seq)}, true)
+	}
+	n := len(c.spec.Nodes)
+	if tl := p.Timeline; tl.Open() {
+		// One pacer issues every replica's calls from the aggregate schedule.
+		if sch := tl.Schedule(); sch != nil {
+			st.Planned = sch.Total()
+		}
+		seqs := make([]int64, n)
+		for j := int64(0); ctx.Err() == nil; j++ {
+			at, ok := tl.IntendedTurn(j)
+			if !ok || at >= p.End {
+				break
+			}
+			clock.SleepUntil(at)
+			now := clock.Now()
+			if now >= p.End {
+				break
+			}
+			_ = st.Lag.RecordValue(max(now-at, 0))
+			i := int(j % int64(n))
+			seqs[i]++
+			pc, err := call(i, seqs[i])
+			mu.Lock()
+			st.Calls++
+			mu.Unlock()
+			if p.Sent != nil {
+				p.Sent.Add(1)
+			}
+			if err != nil {
+				mu.Lock()
+				st.Errors++
+				mu.Unlock()
+				run.Error(err)
+				continue
+			}
+			seq := seqs[i]
+			wg.Add(1)
+			go func() { defer wg.Done(); wait(i, pc, seq, at) }()
+		}
+	} else {
+		for i := 0; i < n; i++ {
+			for w := 0; w < max(p.Inflight, 1); w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for seq := int64(w + 1); ctx.Err() == nil; seq += int64(max(p.Inflight, 1)) {
+						now := clock.Now()
+						if now >= p.End {
+							return
+						}
+						pc, err := call(i, seq)
+						mu.Lock()
+						st.Calls++
+						mu.Unlock()
+						if p.Sent != nil {
+							p.Sent.Add(1)
+						}
+						if err != nil {
+							mu.Lock()
+							st.Errors++
+							mu.Unlock()
+							run.Error(err)
+							return
+						}
+						wait(i, pc, seq, now)
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+	return st, nil
+}
+
+// Churn implements target.Clients: every node cycles connect → Valid →
+// hold → release → close until the plan ends.
+func (c *clients) Churn(ctx context.Context, p target.ChurnPlan) (target.ChurnStats, error) {
+	var st target.ChurnStats
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i := range c.spec.Nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && clock.Now() < p.End {
+				rn := c.node(i)
+				if rn != nil {
+					// Wait (bounded) for this incarnation to be Valid, hold it.
+					ok := waitValid(ctx, rn, p.End)
+					mu.Lock()
+					if ok {
+						st.Cycles++
+					} else {
+						st.Timeouts++
+					}
+					mu.Unlock()
+					if !sleepCtx(ctx, p.Hold) {
+						return
+					}
+					for _, s := range c.spec.Streams[i] {
+						s.Released()
+					}
+					rn.release()
+				}
+				if ctx.Err() != nil || clock.Now() >= p.End {
+					c.mu.Lock()
+					c.nodes[i] = nil
+					c.mu.Unlock()
+					return
+				}
+				next, err := c.open(i)
+				if err != nil {
+					c.spec.Run.Error(err)
+					return
+				}
+				c.mu.Lock()
+				c.nodes[i] = next
+				c.mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return st, nil
+}
+
+func waitValid(ctx context.Context, rn *replicaNode, end int64) bool {
+	wctx, cancel := context.WithTimeout(ctx, time.Duration(end-clock.Now()))
+	defer cancel()
+	for _, r := range rn.reps {
+		if err := r.WaitForSource(wctx); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
