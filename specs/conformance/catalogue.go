@@ -1,0 +1,239 @@
+package conformance
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Level is how strongly a requirement binds, after RFC 2119.
+type Level string
+
+// Levels. A failed MUST fails the run; a failed SHOULD fails it only with
+// --strict; INFORMATIONAL cases record behaviour and never fail.
+const (
+	Must          Level = "MUST"
+	Should        Level = "SHOULD"
+	Informational Level = "INFORMATIONAL"
+)
+
+// Role is the role the implementation under test plays in a requirement.
+type Role string
+
+// Roles.
+const (
+	RoleHost     Role = "host"     // the target remotes sources; the suite is the client
+	RoleReplica  Role = "replica"  // the target acquires replicas; the suite is the host
+	RoleRegistry Role = "registry" // the target is a registry
+)
+
+// Requirement is one numbered statement of the catalogue.
+type Requirement struct {
+	ID     string // stable, e.g. "HS-1"
+	Level  Level
+	Roles  []Role
+	Text   string
+	Source string // where it comes from: Qt docs, Qt source (file), a capture, a Qt autotest
+}
+
+// Area groups requirements by the prefix of their IDs.
+type Area struct {
+	Prefix, Title string
+}
+
+// Areas in catalogue order.
+var Areas = []Area{
+	{"HS", "Handshake and protocol version"},
+	{"FR", "Framing and encoding"},
+	{"URL", "URLs and transports"},
+	{"OBJ", "ObjectList, AddObject, RemoveObject"},
+	{"INIT", "Initialisation (static and dynamic replicas)"},
+	{"PROP", "Property changes, writes and notifications"},
+	{"SLOT", "Slots and replies"},
+	{"SIG", "Signals"},
+	{"REG", "Registry"},
+	{"HB", "Heartbeat"},
+	{"RC", "Disconnect, reconnect and re-initialisation"},
+	{"HI", "Hostile input"},
+}
+
+const (
+	srcProto   = "QTRO-PROTOCOL.md"
+	srcIO      = "Qt source: qremoteobjectsourceio.cpp (onServerRead)"
+	srcNode    = "Qt source: qremoteobjectnode.cpp (onClientRead)"
+	srcReplica = "Qt source: qremoteobjectreplica.cpp"
+	srcReg     = "Qt source: qremoteobjectregistrysource.cpp, qremoteobjectregistry.cpp"
+)
+
+// Catalogue is every requirement the suite checks.
+var Catalogue = []Requirement{
+	// Handshake
+	{"HS-1", Must, host, "On a new connection the host sends a Handshake packet first, whose name is its protocol version: \"QtRO 1.3\" (Qt 5.15) or \"QtRO 2.0\" (Qt 6.4).", srcProto + " §4.1, §7.1; captures qt*_dynamic_demo_rawclient.txt"},
+	{"HS-2", Must, host, "Right after the Handshake, without waiting for the client, the host sends an ObjectList of every source it remotes (possibly empty).", srcProto + " §7.1; " + srcIO},
+	{"HS-3", Must, replica, "A replica node that receives a Handshake with another protocol version reports ProtocolMismatch, closes the connection and initialises no replica.", srcNode + "; ANCHORS E1; Qt docs (QRemoteObjectNode::ProtocolMismatch)"},
+	{"HS-4", Must, replica, "A replica node whose first packet from the host is not a Handshake reports ProtocolMismatch and closes the connection.", srcNode},
+	{"HS-5", Must, replica, "A replica node rejects a host of the other dialect (wrong byte order and version): no replica becomes Valid.", srcProto + " §0, §12; ANCHORS E1"},
+	{"HS-6", Should, host, "A host ignores a Handshake sent by a client and keeps serving the connection.", srcProto + " §7.1 (verified)"},
+	{"HS-7", Must, replica, "A client never sends a Handshake.", srcProto + " §7.1"},
+
+	// Framing
+	{"FR-1", Must, both, "Every frame's u32 size counts exactly the bytes after it (type and body); frames are never padded.", srcProto + " §1.2"},
+	{"FR-2", Must, both, "Size, packet type and QString code units use the dialect's byte order: big-endian for Qt 5, little-endian for Qt 6; nested QRO_ blobs are big-endian in both.", srcProto + " §0, §1.2, §4.8"},
+	{"FR-3", Must, both, "Every packet body parses completely, with no trailing bytes, with the field layout of its type.", srcProto + " §1.3, §4"},
+	{"FR-4", Must, both, "Enums are sent as integer QVariants, never as enum-typed user types.", srcProto + " §3.3"},
+	{"FR-5", Must, both, "A user type is sent with the dialect's user type id (1024 / 65536) followed by its registered name as a NUL-terminated byte array.", srcProto + " §3"},
+	{"FR-6", Should, host, "A host sends a property change and its notify signal in one write (a burst of changes is not one write per packet).", srcProto + " §4.7, §7.2"},
+
+	// URLs
+	{"URL-1", Must, host, "A host listening on tcp://127.0.0.1:0 accepts QtRO connections on the port it reports.", srcProto + " §10.1"},
+	{"URL-2", Must, host, "local:NAME listens on a Unix-domain socket in the temporary directory ($TMPDIR, else /tmp) under NAME.", srcProto + " §10.1 (verified)"},
+	{"URL-3", Must, host, "local:/absolute/path listens on that path.", srcProto + " §10.1 (verified)"},
+	{"URL-4", Should, host, "localabstract:NAME listens in the Linux abstract namespace (Qt 6 only; a Qt 5 implementation may report it unsupported).", srcProto + " §10.1; QTBUG-96006"},
+	{"URL-5", Must, host, "A URL with an unknown scheme is refused with HostUrlInvalid.", srcProto + " §10.2; tst_integration SchemeTest, invalidUrlsTest"},
+	{"URL-6", Must, host, "Listening on a TCP port already in use fails with ListenFailed.", srcProto + " §10.2; tst_integration tcpListenFailedTest"},
+	{"URL-7", Should, host, "A host takes over a stale local socket file left by a dead host.", srcProto + " §10.1; tst_integration localServerConnectionTest2"},
+	{"URL-8", Must, replica, "A replica started before its host connects once the host appears (retrying the connection).", "tst_integration clientBeforeServerTest; " + srcProto + " §7.5"},
+	{"URL-9", Informational, host, "Behaviour for tcp:// without a port (Qt listens on 65535).", srcProto + " §10.1 (verified)"},
+
+	// ObjectList / AddObject / RemoveObject
+	{"OBJ-1", Must, host, "ObjectList entries carry the source name, its type name (null for a plain QObject) and its class signature (40 lowercase hex chars for repc classes, null otherwise).", srcProto + " §4.2"},
+	{"OBJ-2", Must, host, "When a source is enabled, the host sends an ObjectList with just that source to every connection.", srcProto + " §7.2; " + srcIO + " (enableRemoting)"},
+	{"OBJ-3", Must, host, "AddObject(name, false) is answered with an InitPacket for that source.", srcProto + " §4.3, §7.1"},
+	{"OBJ-4", Must, host, "AddObject(name, true) is answered with an InitDynamicPacket for that source.", srcProto + " §4.3, §7.1"},
+	{"OBJ-5", Should, host, "AddObject for an unknown name gets no reply and the connection stays usable.", srcIO + "; " + srcProto + " §11"},
+	{"OBJ-6", Must, host, "When a source is disabled, every connection that added it gets RemoveObject(name).", srcProto + " §4.4, §7.2"},
+	{"OBJ-7", Informational, host, "Connections that never added a disabled source are not sent RemoveObject (Qt behaviour).", srcProto + " §7.4"},
+	{"OBJ-8", Must, host, "After RemoveObject from a client, the host sends that client no more changes of the source.", srcIO},
+	{"OBJ-9", Must, replica, "A replica node sends AddObject for a source it wants when the source appears in an ObjectList, with isDynamic set for dynamic replicas.", srcNode + " (handleReplicaConnection); " + srcProto + " §7.1"},
+	{"OBJ-10", Must, replica, "A replica whose source is removed (RemoveObject) becomes Suspect; when the source is enabled again it is re-acquired and becomes Valid.", srcNode + "; " + srcProto + " §7.4"},
+	{"OBJ-11", Must, replica, "Releasing the last replica of a source sends RemoveObject(name).", srcProto + " §7.3"},
+
+	// Initialisation
+	{"INIT-1", Must, host, "An InitPacket holds one value per property of the static API, in property order.", srcProto + " §5.3"},
+	{"INIT-2", Must, host, "Init values use Qt's encodings for every type of the test object (ints of all widths, float as double, QString null vs empty, QByteArray, containers, QDateTime, QUrl, geometry, enum as int, POD as user type with one QVariant per field).", srcProto + " §2, §3, §5.3; ANCHORS E7"},
+	{"INIT-3", Must, host, "An InitDynamicPacket's class definition lists the properties (name, type, notify signature), signals, methods (with return types and parameter names), enums and PODs of the source, in wire-index order.", srcProto + " §6"},
+	{"INIT-4", Must, host, "A CLASS member is sent as a QRO_ descriptor named Class::<prop> (Qt 5) or Class::<source>::<prop> (Qt 6), carrying the child's property values.", srcProto + " §4.8; tst_subclassreplica"},
+	{"INIT-5", Must, replica, "A static replica starts Default with its .rep defaults and becomes Valid with the host's values after Init.", "tst_integration defaultValueTest, basicTest; " + srcReplica},
+	{"INIT-6", Must, replica, "A dynamic replica starts Uninitialized and becomes Valid with the members and values of the InitDynamicPacket.", "tst_integration dynamicReplicaTest, rawDynamicReplicaTest"},
+	{"INIT-7", Must, replica, "A static replica whose signature differs from the ObjectList signature goes to SignatureMismatch and sends no AddObject.", srcNode + "; ANCHORS E2; repc tst_signature"},
+	{"INIT-8", Must, host, "The class signature in ObjectList equals the one repc generates for the .rep file of the dialect (v1 for Qt 5.15, v2 for Qt 6.4).", srcProto + " §8"},
+	{"INIT-9", Must, replica, "A replica decodes every value type of the test object as the host sent it (values observed through the adapter).", srcProto + " §2, §3; ANCHORS E7"},
+	{"INIT-10", Should, replica, "After a re-initialisation a static replica notifies only properties whose value changed.", srcReplica + " (initialize); ANCHORS E5"},
+
+	// Properties
+	{"PROP-1", Must, host, "A source property change is sent as PropertyChangePacket(name, index, value) immediately followed by InvokePacket(name, 0, notify signal index, [value], -1, property index).", srcProto + " §4.7, §7.2; captures"},
+	{"PROP-2", Should, host, "Setting a property to its current value sends nothing.", "repc-generated setters; " + srcProto + " §7.2"},
+	{"PROP-3", Must, host, "Changes reach each replica in the order they were made, with none lost or duplicated, while the replica is Valid.", "QRemoteObjectReplica docs; ANCHORS E12"},
+	{"PROP-4", Must, host, "An Invoke with call=2 (WriteProperty) on a writable property updates the source, and the change comes back as PropertyChange + notify.", srcIO + "; " + srcProto + " §7.3; tst_integration setterTest"},
+	{"PROP-5", Must, host, "Calling a push slot (push<Prop>) sets the property and notifies every replica.", srcProto + " §5.2; tst_integration pushTest"},
+	{"PROP-6", Informational, host, "Behaviour for a write (call=2) to a READONLY or CONSTANT property.", srcIO},
+	{"PROP-7", Must, replica, "A replica applies PropertyChange packets and reports the new values, in order.", srcNode + "; tst_integration notifyTest, dynamicNotifyTest"},
+	{"PROP-8", Must, replica, "A replica writes a READWRITE property by sending Invoke(call=2, property index, [value], -1, -1).", srcProto + " §7.3"},
+	{"PROP-9", Must, host, "A property never changed after Init is not sent again: CONSTANT properties have no notify signal.", srcProto + " §7.2"},
+
+	// Slots
+	{"SLOT-1", Must, host, "An Invoke with serial ≥ 0 is answered with InvokeReply(name, serial, return value).", srcIO + "; " + srcProto + " §4.6"},
+	{"SLOT-2", Must, host, "A void method called with a serial is answered with an invalid QVariant.", srcProto + " §4.6, §7.3"},
+	{"SLOT-3", Must, host, "An Invoke with serial -1 gets no reply.", srcIO},
+	{"SLOT-4", Should, host, "An Invoke with an out-of-range method index gets no reply (even with a serial) and the connection stays usable.", srcIO + "; ANCHORS E9"},
+	{"SLOT-5", Must, host, "Slot arguments and return values keep their types (int, QString, POD, enum as int, QVariant).", "tst_integration slotTest*, slotWithUserReturnTypeTest"},
+	{"SLOT-6", Must, replica, "A replica calling a non-void slot sends a serial ≥ 1, increasing per call; a void slot is sent with serial -1.", srcProto + " §7.3"},
+	{"SLOT-7", Must, replica, "A replica delivers the InvokeReply value to the pending call with the same serial.", srcNode},
+
+	// Signals
+	{"SIG-1", Must, host, "A signal is sent as Invoke(name, 0, signal index, args, -1, -1).", srcProto + " §4.5, §7.2"},
+	{"SIG-2", Must, host, "Signal arguments are encoded with their declared types (several args, enum, POD, containers).", srcProto + " §4.5; tst_integration_multiprocess testEnumParamsInSignals"},
+	{"SIG-3", Must, replica, "A replica delivers signals with their arguments.", srcNode},
+
+	// Registry
+	{"REG-1", Must, registry, "A registry remotes a source named \"Registry\" with type name \"Registry\" and no signature.", srcProto + " §9.1 (verified)"},
+	{"REG-2", Must, registry, "The registry's InitPacket carries the source location table as its only property value.", srcProto + " §9.1, §9.2"},
+	{"REG-3", Must, registry, "addSource(location) stores the entry and emits remoteObjectAdded(location) to every connection that acquired the registry.", srcReg + "; " + srcProto + " §9.2"},
+	{"REG-4", Must, registry, "A second addSource for a name already present is ignored (first registration wins).", srcReg},
+	{"REG-5", Must, registry, "removeSource(location) removes the entry only if name and host URL match, and emits remoteObjectRemoved.", srcReg},
+	{"REG-6", Must, registry, "When a host's connection to the registry closes, its entries are removed.", srcIO + " (onServerDisconnect); " + srcProto + " §9.3"},
+	{"REG-7", Informational, registry, "Whether remoteObjectRemoved is emitted when a host's entries are removed because it disconnected (Qt: no).", srcProto + " §9.3"},
+	{"REG-8", Must, host, "A host with a registry URL acquires \"Registry\" (static) and calls addSource for each of its sources once the registry replica is Valid.", srcProto + " §9.2 (verified)"},
+	{"REG-9", Must, host, "A host calls removeSource when a source is disabled.", srcProto + " §9.2 (verified)"},
+	{"REG-10", Must, replica, "A node with a registry URL acquires a source by name through the registry and connects to the host URL the registry gives.", srcProto + " §9.2; tst_integration registryTest"},
+	{"REG-11", Must, replica, "A node whose registry starts late finds sources once it is up.", "tst_integration delayedRegistryTest; ANCHORS E6"},
+
+	// Heartbeat
+	{"HB-1", Must, host, "A host answers every Ping(name) with Pong(name), also for names it does not know.", srcIO + "; " + srcProto + " §4.10"},
+	{"HB-2", Must, replica, "With a heartbeat interval set, a replica sends Ping(its name) when it has sent nothing for an interval.", srcProto + " §7.6 (verified)"},
+	{"HB-3", Must, replica, "A replica whose Ping is unanswered for an interval drops the connection and goes Suspect (within 2× the interval).", srcProto + " §7.6 (verified); ANCHORS E3"},
+	{"HB-4", Should, replica, "Under a steady stream of updates and answered Pings a replica does not flap Valid → Suspect.", "ANCHORS E3 (860e3489)"},
+
+	// Reconnect
+	{"RC-1", Must, replica, "A replica connected with connectToNode reconnects after the host restarts on the same URL, and becomes Valid again with the host's current values (full re-init).", srcProto + " §7.5; tst_reconnect; ANCHORS E4, E5"},
+	{"RC-2", Must, replica, "Pending and later updates after re-init arrive in order with no loss.", "ANCHORS E12"},
+
+	// Hostile input
+	{"HI-1", Must, host, "A frame whose size field is 0xFFFFFFFF neither crashes the host nor stops it serving other connections.", "ANCHORS E11; " + srcProto + " §11"},
+	{"HI-2", Must, host, "A frame shorter than its fields does not crash the host; other connections keep working.", srcProto + " §11"},
+	{"HI-3", Informational, host, "Behaviour after an unknown packet type (Qt desynchronises; qtro skips by length).", "ANCHORS E10; " + srcProto + " §11"},
+	{"HI-4", Must, host, "Deeply nested QVariantLists in an Invoke do not crash the host.", "ANCHORS E7, E11"},
+	{"HI-5", Must, host, "An Invoke carrying an unregistered user type does not crash the host.", srcProto + " §3, §11"},
+	{"HI-6", Must, replica, "A replica node survives a host that sends an unknown packet type or garbage: it does not crash (it may drop the connection).", srcProto + " §11"},
+}
+
+var (
+	host     = []Role{RoleHost}
+	replica  = []Role{RoleReplica}
+	registry = []Role{RoleRegistry}
+	both     = []Role{RoleHost, RoleReplica}
+)
+
+// Lookup returns the requirement with id.
+func Lookup(id string) (Requirement, bool) {
+	for _, r := range Catalogue {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Requirement{}, false
+}
+
+// Markdown renders the catalogue as specs/REQUIREMENTS.md.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("# QtRO conformance requirements\n\n")
+	b.WriteString("Generated by `go run ./cmd/qtro conformance --list --format md` from `specs/conformance/catalogue.go`;\n")
+	b.WriteString("a test fails when this file is stale. Each requirement has a stable ID, a level (RFC 2119: MUST,\n")
+	b.WriteString("SHOULD; INFORMATIONAL cases record behaviour and never fail), the role the implementation under test\n")
+	b.WriteString("plays, and its source. Select requirements with Ginkgo labels, e.g. `--label-filter 'HS-1 || area:REG'`.\n\n")
+	for _, a := range Areas {
+		fmt.Fprintf(&b, "## %s: %s\n\n| ID | Level | Role | Requirement | Source |\n|---|---|---|---|---|\n", a.Prefix, a.Title)
+		for _, r := range Catalogue {
+			if areaOf(r.ID) != a.Prefix {
+				continue
+			}
+			roles := make([]string, len(r.Roles))
+			for i, ro := range r.Roles {
+				roles[i] = string(ro)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.ID, r.Level, strings.Join(roles, ", "),
+				strings.ReplaceAll(r.Text, "|", "\\|"), strings.ReplaceAll(r.Source, "|", "\\|"))
+		}
+		b.WriteString("\n")
+	}
+	counts := map[Level]int{}
+	for _, r := range Catalogue {
+		counts[r.Level]++
+	}
+	levels := []string{}
+	for l, n := range counts {
+		levels = append(levels, fmt.Sprintf("%d %s", n, l))
+	}
+	sort.Strings(levels)
+	fmt.Fprintf(&b, "%d requirements: %s.\n", len(Catalogue), strings.Join(levels, ", "))
+	return b.String()
+}
+
+func areaOf(id string) string {
+	i := strings.IndexByte(id, '-')
+	if i < 0 {
+		return id
+	}
+	return id[:i]
+}

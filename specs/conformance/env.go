@@ -1,0 +1,449 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/specs/adapter"
+	"github.com/qtro/qtro/specs/wirepeer"
+)
+
+// Env is what a conformance case works with: the target, a context bounded
+// by the case timeout, helpers to start the target in a role and to open raw
+// connections, and assertions that honour the requirement's level.
+type Env struct {
+	Target *Target
+	Req    Requirement
+	Ctx    context.Context
+	// D is the dialect of the target (the suite's raw side speaks it).
+	D wire.Dialect
+
+	cancel   context.CancelFunc
+	g        gomega.Gomega
+	soft     bool
+	tmp      string
+	mu       sync.Mutex
+	conns    []*wirepeer.Conn
+	adapters []*adapter.Adapter
+	cleanups []func()
+	observed []string
+}
+
+// softFailure aborts a SHOULD (non-strict) or INFORMATIONAL case.
+type softFailure struct{ msg string }
+
+// Outcomes, as reports show them.
+const (
+	OutcomePass          = "pass"
+	OutcomeFail          = "fail"
+	OutcomeNonStrict     = "non-strict" // a SHOULD not met, without --strict
+	OutcomeUnsupported   = "unsupported"
+	OutcomeInformational = "informational"
+)
+
+const (
+	unsupportedPrefix = "unsupported: "
+	nonStrictPrefix   = "SHOULD not met: "
+	infoPrefix        = "informational: "
+)
+
+// Case declares the conformance case of requirement id.
+func Case(id string, body func(e *Env)) bool {
+	req, ok := Lookup(id)
+	if !ok {
+		panic("conformance: no requirement " + id)
+	}
+	labels := ginkgo.Label(req.ID, "area:"+areaOf(req.ID), "level:"+string(req.Level))
+	for _, r := range req.Roles {
+		labels = append(labels, "role:"+string(r))
+	}
+	ginkgo.It(req.ID+" "+req.Text, labels, func() { runCase(req, body) })
+	return true
+}
+
+func runCase(req Requirement, body func(e *Env)) {
+	t := suite.Target
+	if t == nil {
+		ginkgo.Fail("conformance: no target configured")
+	}
+	e := &Env{Target: t, Req: req, D: t.Dialect}
+	e.Ctx, e.cancel = context.WithTimeout(context.Background(), suite.caseTimeout())
+	e.soft = req.Level == Informational || (req.Level == Should && !suite.Strict)
+	e.g = gomega.NewGomega(e.fail)
+	ginkgo.DeferCleanup(e.finish)
+	if t.URL != "" && !hasRole(req, RoleHost) {
+		e.Unsupported("an url: target is a host only")
+	}
+	defer func() {
+		r := recover()
+		if r == nil {
+			if req.Level == Informational {
+				ginkgo.AddReportEntry("outcome", OutcomeInformational)
+			}
+			return
+		}
+		sf, ok := r.(softFailure)
+		if !ok {
+			panic(r)
+		}
+		if req.Level == Informational {
+			ginkgo.AddReportEntry("outcome", OutcomeInformational)
+			ginkgo.Skip(infoPrefix + sf.msg)
+		}
+		ginkgo.AddReportEntry("outcome", OutcomeNonStrict)
+		ginkgo.Skip(nonStrictPrefix + sf.msg)
+	}()
+	body(e)
+}
+
+func hasRole(req Requirement, r Role) bool {
+	for _, x := range req.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// fail is the case's Gomega fail handler.
+func (e *Env) fail(message string, callerSkip ...int) {
+	if e.soft {
+		panic(softFailure{message})
+	}
+	skip := 1
+	if len(callerSkip) > 0 {
+		skip += callerSkip[0]
+	}
+	ginkgo.Fail(message, skip)
+}
+
+// Expect starts an assertion bound to the case's level.
+func (e *Env) Expect(actual any, extra ...any) types.Assertion {
+	return e.g.Expect(actual, extra...)
+}
+
+// Eventually polls like gomega.Eventually, bound to the case's level and context.
+func (e *Env) Eventually(actual any, intervals ...any) types.AsyncAssertion {
+	return e.g.Eventually(actual, intervals...).WithContext(e.Ctx)
+}
+
+// Consistently checks like gomega.Consistently, bound to the case's level.
+func (e *Env) Consistently(actual any, intervals ...any) types.AsyncAssertion {
+	return e.g.Consistently(actual, intervals...)
+}
+
+// Failf fails the case (softly for SHOULD and INFORMATIONAL).
+func (e *Env) Failf(format string, args ...any) { e.fail(fmt.Sprintf(format, args...), 1) }
+
+// NoErr fails the case if err is not nil.
+func (e *Env) NoErr(err error, what string) {
+	if err != nil {
+		e.fail(what+": "+err.Error(), 1)
+	}
+}
+
+// Unsupported ends the case as unsupported (not passed, not failed).
+func (e *Env) Unsupported(reason string) {
+	ginkgo.AddReportEntry("outcome", OutcomeUnsupported)
+	ginkgo.Skip(unsupportedPrefix + reason)
+}
+
+// Observe records behaviour for the report (what INFORMATIONAL cases are for).
+func (e *Env) Observe(format string, args ...any) {
+	s := fmt.Sprintf(format, args...)
+	e.mu.Lock()
+	e.observed = append(e.observed, s)
+	e.mu.Unlock()
+	ginkgo.AddReportEntry("observed", s)
+}
+
+// TempDir returns a directory private to the case (also the adapters'
+// TMPDIR, where relative local: socket names live).
+func (e *Env) TempDir() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.tmp == "" {
+		d, err := os.MkdirTemp("", "qtro-conf-")
+		if err != nil {
+			ginkgo.Fail(err.Error())
+		}
+		e.tmp = d
+	}
+	return e.tmp
+}
+
+// Defer runs fn when the case ends.
+func (e *Env) Defer(fn func()) {
+	e.mu.Lock()
+	e.cleanups = append(e.cleanups, fn)
+	e.mu.Unlock()
+}
+
+// Options of a target started in a role.
+type Options struct {
+	URL      string   // where to listen or connect (default tcp://127.0.0.1:0 for hosts)
+	Registry string   // --registry
+	Object   string   // --object (source name)
+	Type     string   // --type: testobject (default), tick or plain
+	Static   bool     // node role: --static instead of --dynamic
+	Extra    []string // more arguments
+}
+
+func (o Options) args(def string) []string {
+	url := o.URL
+	if url == "" {
+		url = def
+	}
+	a := []string{"--url", url}
+	if o.Registry != "" {
+		a = append(a, "--registry", o.Registry)
+	}
+	if o.Object != "" {
+		a = append(a, "--object", o.Object)
+	}
+	typ := o.Type
+	if typ == "" {
+		typ = "testobject"
+	}
+	a = append(a, "--type", typ)
+	return append(a, o.Extra...)
+}
+
+// start launches the target's adapter in a role; an unsupported role ends
+// the case as unsupported.
+func (e *Env) start(role adapter.Role, args []string) *adapter.Adapter {
+	t := e.Target
+	if t.URL != "" {
+		e.Unsupported(fmt.Sprintf("an url: target cannot be started as %s", role))
+	}
+	if err := t.resolve(e.Ctx); err != nil {
+		ginkgo.Fail("conformance: " + err.Error())
+	}
+	cfg := adapter.Config{Command: t.Command, Role: role, Args: args, Env: t.Env, TempDir: e.TempDir(),
+		Name: fmt.Sprintf("%s %s", t.Name, role), Log: ginkgo.GinkgoWriter}
+	if role != adapter.Node {
+		cfg.Args = append(cfg.Args, t.HostArgs...)
+	}
+	a, err := adapter.Start(e.Ctx, cfg)
+	if errors.Is(err, adapter.ErrUnsupported) {
+		e.Unsupported(fmt.Sprintf("the %s adapter does not support %s %s", t.Name, role, strings.Join(args, " ")))
+	}
+	if err != nil {
+		ginkgo.Fail(fmt.Sprintf("starting %s as %s: %v", t.Name, role, err), 1)
+	}
+	e.mu.Lock()
+	e.adapters = append(e.adapters, a)
+	e.mu.Unlock()
+	if e.D == 0 {
+		e.D = dialectOfReady(a.Ready())
+	}
+	return a
+}
+
+// dialectOfReady reads the dialect from a ready event's protocol version.
+func dialectOfReady(ev adapter.Event) wire.Dialect {
+	for _, k := range []string{"protocol", "protocolVersion"} {
+		switch ev.Str(k) {
+		case wire.Qt5.ProtocolVersion():
+			return wire.Qt5
+		case wire.Qt6.ProtocolVersion():
+			return wire.Qt6
+		}
+	}
+	return 0
+}
+
+// Host starts the target as a host and returns it with the URL it listens on.
+func (e *Env) Host(o Options) (*adapter.Adapter, string) {
+	if e.Target.URL != "" && o.URL == "" && o.Registry == "" && o.Object == "" && o.Type == "" && len(o.Extra) == 0 {
+		if e.D == 0 {
+			e.D = detectDialect(e.Ctx, e.Target.URL)
+		}
+		return nil, e.Target.URL
+	}
+	a := e.start(adapter.Host, o.args("tcp://127.0.0.1:0"))
+	return a, a.Ready().Str("url")
+}
+
+// Registry starts the target as a registry.
+func (e *Env) Registry(o Options) (*adapter.Adapter, string) {
+	a := e.start(adapter.Registry, o.args("tcp://127.0.0.1:0"))
+	return a, a.Ready().Str("url")
+}
+
+// Node starts the target as a node acquiring o.Object (dynamic unless Static).
+func (e *Env) Node(o Options) *adapter.Adapter {
+	if o.Static {
+		o.Extra = append(o.Extra, "--static")
+	} else {
+		o.Extra = append(o.Extra, "--dynamic")
+	}
+	return e.start(adapter.Node, o.args(""))
+}
+
+// Dial opens a raw connection to a host under test. The test object's PODs
+// are registered on it, as a Qt client built from the .rep would have them.
+func (e *Env) Dial(url string) *wirepeer.Conn {
+	if e.D == 0 {
+		e.D = detectDialect(e.Ctx, url)
+	}
+	c, err := wirepeer.Dial(e.Ctx, url, e.D)
+	if err != nil {
+		ginkgo.Fail(fmt.Sprintf("connecting to %s: %v", url, err), 1)
+	}
+	registerTestTypes(c.Types(), e.D)
+	e.track(c)
+	return c
+}
+
+// Listen starts a raw host for a replica under test.
+func (e *Env) Listen(url string) *wirepeer.Server {
+	if url == "" {
+		url = "tcp://127.0.0.1:0"
+	}
+	if e.D == 0 {
+		e.D = wire.Qt6
+	}
+	s, err := wirepeer.Listen(e.Ctx, url, e.D)
+	if err != nil {
+		ginkgo.Fail(fmt.Sprintf("listening on %s: %v", url, err), 1)
+	}
+	e.Defer(func() { s.Close() })
+	return s
+}
+
+// Accept waits for the replica under test to connect to s.
+func (e *Env) Accept(s *wirepeer.Server) *wirepeer.Conn {
+	c, err := s.Accept(e.Ctx)
+	if err != nil {
+		ginkgo.Fail("waiting for the replica to connect: "+err.Error(), 1)
+	}
+	registerTestTypes(c.Types(), e.D)
+	e.track(c)
+	return c
+}
+
+func (e *Env) track(c *wirepeer.Conn) {
+	e.mu.Lock()
+	e.conns = append(e.conns, c)
+	e.mu.Unlock()
+}
+
+// detectDialect reads a host's first bytes to learn its dialect.
+func detectDialect(ctx context.Context, url string) wire.Dialect {
+	for _, d := range wire.Dialects {
+		c, err := wirepeer.Dial(ctx, url, d)
+		if err != nil {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		p, err := c.Next(cctx)
+		cancel()
+		c.Close()
+		if err == nil {
+			if h, ok := p.(*wire.HandshakePacket); ok && h.Version == d.ProtocolVersion() {
+				return d
+			}
+		}
+	}
+	return wire.Qt6
+}
+
+// TestClass returns the test object's class as repc builds it for d.
+func TestClass(d wire.Dialect, class string) *meta.Class {
+	c, err := meta.ParseRep("testobject.rep", testObjectRep, class, d)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+// TickClass returns the load-test object's class.
+func TickClass(d wire.Dialect) *meta.Class {
+	c, err := meta.ParseRep("tick.rep", tickRep, "Tick", d)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func registerTestTypes(t *qds.Types, d wire.Dialect) {
+	TestClass(d, "TestObject").RegisterTypes(t)
+}
+
+// finish closes everything the case opened and attaches transcripts and
+// adapter logs to the report of a case that did not pass.
+func (e *Env) finish() {
+	defer e.cancel()
+	rep := ginkgo.CurrentSpecReport()
+	keep := rep.Failed() || e.soft && rep.Failure.Message != "" && !strings.HasPrefix(rep.Failure.Message, unsupportedPrefix)
+	e.mu.Lock()
+	conns, adapters, cleanups := e.conns, e.adapters, e.cleanups
+	e.mu.Unlock()
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	for i, c := range conns {
+		if keep {
+			attachTranscript(e, i, c)
+		}
+	}
+	for _, a := range adapters {
+		_ = a.Close()
+		if keep {
+			ginkgo.AddReportEntry("adapter "+a.Name(), adapterLog(a))
+		}
+	}
+	if e.tmp != "" {
+		os.RemoveAll(e.tmp)
+	}
+}
+
+func adapterLog(a *adapter.Adapter) string {
+	var b strings.Builder
+	for _, ev := range a.Events() {
+		b.WriteString(ev.String())
+		b.WriteByte('\n')
+	}
+	if v := a.Violations(); len(v) > 0 {
+		b.WriteString("contract violations:\n  " + strings.Join(v, "\n  ") + "\n")
+	}
+	if s := a.Stderr(); s != "" {
+		b.WriteString("stderr:\n" + s)
+	}
+	return b.String()
+}
+
+func pcapPath(e *Env, i int) string {
+	if suite.Out == "" {
+		return ""
+	}
+	dir := filepath.Join(suite.Out, "pcap")
+	_ = os.MkdirAll(dir, 0o755)
+	return filepath.Join(dir, fmt.Sprintf("%s-%s-%d.pcap", sanitize(e.Target.Name), e.Req.ID, i))
+}
+
+func sanitize(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			return r
+		}
+		return '_'
+	}, s)
+}

@@ -1,0 +1,127 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/specs/adapter"
+	"github.com/qtro/qtro/specs/wirepeer"
+)
+
+// TestObjectName is the source name hosts use for the test object.
+const TestObjectName = "TestObject"
+
+// greeting reads the host's first two packets and checks they are the
+// Handshake and the ObjectList.
+func (e *Env) greeting(c *wirepeer.Conn) *wire.ObjectListPacket {
+	p, err := c.Next(e.Ctx)
+	e.NoErr(err, "reading the host's first packet")
+	hs, ok := p.(*wire.HandshakePacket)
+	if !ok {
+		e.Failf("first packet is %s, want Handshake", wire.Describe(p))
+	}
+	e.Expect(hs.Version).To(equal(e.D.ProtocolVersion()), "protocol version")
+	p, err = c.Next(e.Ctx)
+	e.NoErr(err, "reading the packet after the Handshake")
+	ol, ok := p.(*wire.ObjectListPacket)
+	if !ok {
+		e.Failf("packet after the Handshake is %s, want ObjectList", wire.Describe(p))
+	}
+	return ol
+}
+
+// connectHost starts the target as a test-object host and opens a raw
+// connection that has read the greeting.
+func (e *Env) connectHost(o Options) (*adapter.Adapter, *wirepeer.Conn, *wire.ObjectListPacket) {
+	a, url := e.Host(o)
+	c := e.Dial(url)
+	ol := e.greeting(c)
+	return a, c, ol
+}
+
+// acquireRaw sends AddObject and returns the Init or InitDynamic reply.
+func (e *Env) acquireRaw(c *wirepeer.Conn, name string, dynamic bool) wire.Packet {
+	e.NoErr(c.Send(&wire.AddObjectPacket{Name: name, Dynamic: dynamic}), "sending AddObject")
+	want := wire.InitPacket
+	if dynamic {
+		want = wire.InitDynamicPacket
+	}
+	p, err := c.Expect(e.within(10*time.Second), func(p wire.Packet) bool {
+		return p.ObjectName() == name && (p.Type() == wire.InitPacket || p.Type() == wire.InitDynamicPacket)
+	})
+	e.NoErr(err, fmt.Sprintf("waiting for the %s of %q", want, name))
+	e.Expect(p.Type()).To(equal(want), "reply to AddObject(dynamic=%v)", dynamic)
+	return p
+}
+
+// within returns a context bounded by d and by the case.
+func (e *Env) within(d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(e.Ctx, d)
+	e.Defer(cancel)
+	return ctx
+}
+
+// do runs an adapter command and fails the case if it fails.
+func (e *Env) do(a *adapter.Adapter, c adapter.Command) adapter.Event {
+	ev, err := a.Do(e.Ctx, c)
+	e.NoErr(err, fmt.Sprintf("adapter command %s", c.Name()))
+	return ev
+}
+
+// class returns the test object's class in the target's dialect.
+func (e *Env) class() *meta.Class { return TestClass(e.D, "TestObject") }
+
+// value builds the QVariant the test object's property (or parameter)
+// type carries for x.
+func (e *Env) value(typ string, x any) qds.Variant {
+	v, err := e.class().Coerce(typ, x)
+	if err != nil {
+		panic(fmt.Sprintf("conformance: bad expectation %v for %s: %v", x, typ, err))
+	}
+	return v
+}
+
+// propIndex returns a test object property's index.
+func (e *Env) propIndex(name string) int32 {
+	i := e.class().PropertyIndex(name)
+	if i < 0 {
+		panic("conformance: no property " + name)
+	}
+	return int32(i)
+}
+
+func (e *Env) methodIndex(name string) int32 {
+	i := e.class().MethodIndex(name)
+	if i < 0 {
+		panic("conformance: no method " + name)
+	}
+	return int32(i)
+}
+
+func (e *Env) signalIndex(name string) int32 {
+	i := e.class().SignalIndex(name)
+	if i < 0 {
+		panic("conformance: no signal " + name)
+	}
+	return int32(i)
+}
+
+// isProp matches PropertyChange packets of one property.
+func isProp(name string, index int32) func(wire.Packet) bool {
+	return func(p wire.Packet) bool {
+		pc, ok := p.(*wire.PropertyChangePacket)
+		return ok && pc.Name == name && pc.Index == index
+	}
+}
+
+// isReply matches the InvokeReply of a serial.
+func isReply(name string, serial int32) func(wire.Packet) bool {
+	return func(p wire.Packet) bool {
+		r, ok := p.(*wire.InvokeReply)
+		return ok && r.Name == name && r.Serial == serial
+	}
+}

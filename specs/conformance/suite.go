@@ -1,0 +1,97 @@
+package conformance
+
+import (
+	_ "embed"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+)
+
+// The shared test objects, embedded so a third party's run needs no checkout.
+var (
+	//go:embed testdata/testobject.rep
+	testObjectRep []byte
+	//go:embed testdata/tick.rep
+	tickRep []byte
+)
+
+// Config configures one run of the suite against one target.
+type Config struct {
+	Target *Target
+	// Strict turns failed SHOULDs into failures.
+	Strict bool
+	// Out is the directory for reports and pcaps ("" writes none).
+	Out string
+	// LabelFilter selects cases (Ginkgo label syntax: "HS-1", "area:REG",
+	// "level:MUST && !role:replica").
+	LabelFilter string
+	// CaseTimeout bounds each case (default 60 s).
+	CaseTimeout time.Duration
+	// Verbose prints Ginkgo's progress.
+	Verbose bool
+}
+
+var suite Config
+
+func (c Config) caseTimeout() time.Duration {
+	if c.CaseTimeout > 0 {
+		return c.CaseTimeout
+	}
+	return 60 * time.Second
+}
+
+// TestingT is what Run needs from *testing.T (Ginkgo's GinkgoTestingT).
+type TestingT interface{ Fail() }
+
+// Run runs the conformance suite against cfg.Target, like nettest.TestConn:
+// call it from your own `go test` with a target describing your adapter.
+// It returns false if a MUST (or, with Strict, a SHOULD) failed. It can run
+// once per process (a Ginkgo limitation): test several targets with
+// several processes, as `qtro conformance` does.
+func Run(t TestingT, cfg Config) bool {
+	suite = cfg
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	sc, rc := ginkgo.GinkgoConfiguration()
+	sc.LabelFilter = cfg.LabelFilter
+	rc.Verbose = cfg.Verbose
+	rc.NoColor = os.Getenv("NO_COLOR") != ""
+	return ginkgo.RunSpecs(t, "QtRO conformance: "+cfg.Target.Name, sc, rc)
+}
+
+// ConfigFromEnv reads a Config the way `ginkgo ./specs/...` is configured:
+// QTRO_TARGET (default go6), QTRO_STRICT, QTRO_OUT, QTRO_LABEL_FILTER,
+// QTRO_CASE_TIMEOUT (seconds).
+func ConfigFromEnv() (Config, error) {
+	spec := os.Getenv("QTRO_TARGET")
+	if spec == "" {
+		spec = "go6"
+	}
+	ts, err := ParseTargets(spec)
+	if err != nil {
+		return Config{}, err
+	}
+	if len(ts) != 1 {
+		return Config{}, fmt.Errorf("conformance: QTRO_TARGET=%s names %d targets; one process runs one target (use qtro conformance for several)", spec, len(ts))
+	}
+	c := Config{Target: ts[0], Out: os.Getenv("QTRO_OUT"), LabelFilter: os.Getenv("QTRO_LABEL_FILTER")}
+	c.Strict, _ = strconv.ParseBool(os.Getenv("QTRO_STRICT"))
+	if s, err := strconv.Atoi(os.Getenv("QTRO_CASE_TIMEOUT")); err == nil && s > 0 {
+		c.CaseTimeout = time.Duration(s) * time.Second
+	}
+	return c, nil
+}
+
+var _ = ginkgo.ReportAfterSuite("qtro conformance reports", func(r types.Report) {
+	if suite.Out == "" || suite.Target == nil {
+		return
+	}
+	res := Results(r)
+	if err := WriteReports(suite.Out, []TargetResults{res}); err != nil {
+		fmt.Fprintln(os.Stderr, "conformance: writing reports:", err)
+	}
+})
