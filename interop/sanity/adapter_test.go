@@ -32,6 +32,7 @@ var _ = Describe("specs/adapter driving peers the harness launches", func() {
 		host := startAdapter(ctx, c, "host", harness.Qt6, adapter.Host, "--url", url)
 		_, err := host.Do(ctx, adapter.Set("intProp", 7))
 		Expect(err).NotTo(HaveOccurred())
+		_, _ = c.Tap(ctx, url) // natively: tcpdump on lo; in containers the bridge is captured anyway
 		node := startAdapter(ctx, c, "node", harness.Qt6, adapter.Node, "--url", url)
 
 		sctx, cancel := context.WithTimeout(ctx, stepTimeout)
