@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/qtro/qtro/impl/capture"
 	"github.com/qtro/qtro/impl/dump"
 	"github.com/qtro/qtro/impl/wire"
 	"github.com/spf13/cobra"
@@ -26,9 +27,10 @@ the frame's offset in the sender's byte stream, its size field, and the packet.
 
 Input: pcap or pcapng (optionally gzip'd; Ethernet, Linux SLL/SLL2, raw IP,
 loopback), whose TCP connections are reassembled, or hex transcripts as in
-fixtures/captures. The dialect of each connection comes from the host's
-Handshake; the host is the side that sent it (else the side that accepted
-the connection, else a guess from the ports, said so in the output).
+fixtures/captures; "-" reads standard input. The dialect of each connection
+comes from the host's Handshake; the host is the side that sent it (else the
+side that accepted the connection, else a guess from the ports, said so in
+the output).
 
 User types the recorded programs had compiled in are unknown to a generic
 dumper; declare them so the rest decodes:
@@ -58,7 +60,18 @@ dumper; declare them so the rest decodes:
 				if len(args) > 1 && !opts.JSON {
 					fmt.Fprintf(out, "==> %s <==\n", path)
 				}
-				sum, err := dump.File(out, path, opts)
+				var (
+					sum dump.Summary
+					err error
+				)
+				if path == "-" {
+					var c *capture.Capture
+					if c, err = capture.Read(cmd.InOrStdin(), opts.Capture); err == nil {
+						sum, err = dump.Write(out, c, opts)
+					}
+				} else {
+					sum, err = dump.File(out, path, opts)
+				}
 				if err != nil {
 					return fmt.Errorf("%s: %w", path, err)
 				}

@@ -41,7 +41,7 @@ type Flow struct {
 	// capture lacks are not in it; Gaps says where they were.
 	Data []byte
 	// Marks records, for each captured chunk that extended Data, how much of
-	// Data had arrived and when. End is ascending.
+	// Data had arrived and when. End and Order are ascending.
 	Marks []Mark
 	// Gaps lists bytes missing from the capture, by their position in Data.
 	Gaps []Gap

@@ -178,9 +178,15 @@ func (h *half) append(b []byte, missing int, m Mark) {
 		h.gap(int64(missing))
 	}
 	m.End = int64(len(h.flow.Data))
-	if n := len(h.flow.Marks); n > 0 && h.flow.Marks[n-1].Order == m.Order {
-		h.flow.Marks[n-1].End = m.End
-		return
+	if n := len(h.flow.Marks); n > 0 {
+		last := &h.flow.Marks[n-1]
+		// Bytes later in the stream are never usable before earlier ones:
+		// keep marks in capture order (a hole given up at the end of the
+		// capture releases segments that arrived in any order).
+		if last.Order >= m.Order {
+			last.End = m.End
+			return
+		}
 	}
 	h.flow.Marks = append(h.flow.Marks, m)
 }

@@ -1,7 +1,14 @@
 // Package capture reads recorded QtRO traffic — the hex transcripts of
 // ../shared/protocol/captures and pcap/pcapng files — into byte streams per
 // connection and direction. It knows nothing of packets; package wire decodes
-// the streams it yields.
+// the streams it yields, and package dump renders them.
+//
+// Read (or Open) takes any of the formats; ReadPcap and ReadTranscript take
+// one. They return a Capture: its Streams are connections, each with the
+// Flow of bytes either side sent, reassembled from TCP segments for pcaps,
+// with Marks (when each byte arrived) and Gaps (bytes the capture lacks).
+// Every reader is bounded by Limits, and never panics on malformed input.
+// Package capturetest writes synthetic pcaps for tests.
 package capture
 
 import (

@@ -12,7 +12,7 @@
 // capture is reported as such.
 //
 // Decode gives the packets as values (for tests and tools); Write and File
-// render them.
+// render them, Render renders what Decode gave.
 package dump
 
 import (
@@ -77,11 +77,11 @@ type Conn struct {
 	Host      string // host endpoint ("" in transcripts)
 	Client    string
 	HostBy    capture.HostBy
-	Dialect   wire.Dialect
-	DialectBy string    // "Handshake", "forced", or how it was guessed
-	Notes     []string  // remarks from capture and from framing
-	Closed    [2]string // per capture.Direction: "FIN", "RST" or ""
-	Items     []Item    // packets and faults in capture order
+	Dialect   wire.Dialect // zero when the connection carried no payload
+	DialectBy string       // "Handshake", "forced", or how it was guessed
+	Notes     []string     // remarks from capture and from framing
+	Closed    [2]string    // per capture.Direction: "FIN", "RST" or ""
+	Items     []Item       // packets and faults in capture order
 }
 
 // Item is one frame, or one fault between frames, of a connection.
@@ -178,6 +178,8 @@ func decodeStream(s capture.Stream, opts Options) Conn {
 		}
 	case hs:
 		conn.Dialect, conn.DialectBy = hd, "Handshake"
+	case len(s.Flows[0].Data) == 0 && len(s.Flows[1].Data) == 0:
+		conn.DialectBy = "unknown: the connection carried no payload"
 	default:
 		conn.Dialect = guessDialect(&s, lim)
 		conn.DialectBy = "guessed from the frame layout (no Handshake in the capture; force it with --dialect)"
@@ -307,14 +309,16 @@ func frameType(b []byte, d wire.Dialect) wire.PacketType {
 // opts.JSON. It returns what it counted; the error is w's.
 func Write(w io.Writer, c *capture.Capture, opts Options) (Summary, error) {
 	conns := Decode(c, opts)
-	sum := summarize(conns)
-	var err error
+	return summarize(conns), Render(w, c, conns, opts)
+}
+
+// Render writes connections already decoded from c (by Decode, possibly
+// filtered) as Write does.
+func Render(w io.Writer, c *capture.Capture, conns []Conn, opts Options) error {
 	if opts.JSON {
-		err = writeJSON(w, c, conns, opts)
-	} else {
-		err = writeText(w, c, conns, opts)
+		return writeJSON(w, c, conns, opts)
 	}
-	return sum, err
+	return writeText(w, c, conns, opts)
 }
 
 // File reads the capture at path (any format package capture knows) and

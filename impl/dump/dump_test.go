@@ -229,7 +229,7 @@ func TestMidStream(t *testing.T) {
 			t.Errorf("%s: host %s by %s", name, conn.Host, conn.HostBy)
 		}
 		notes := strings.Join(conn.Notes, "\n")
-		if !strings.Contains(notes, "mid-stream; skipped") {
+		if !strings.Contains(notes, "to the first plausible frame header") {
 			t.Errorf("%s: notes do not report the resync: %s", name, notes)
 		}
 		sameSequence(t, name, sequence(conn), want(hostFrames[4:]))
@@ -442,5 +442,36 @@ func TestFaultText(t *testing.T) {
 	}
 	if sum.Errors != 1 || sum.Packets != 2 {
 		t.Errorf("summary %+v", sum)
+	}
+}
+
+// TestEmptyAndTrailingGap: a connection without payload is shown as such,
+// and bytes a FIN proves were sent but the capture lacks are reported.
+func TestEmptyAndTrailingGap(t *testing.T) {
+	r := recordingNamed(t, "qt6_registry_proxy.txt")
+	f := capturetest.New(capturetest.Pcap, capturetest.Ethernet)
+	empty := f.Conn(netip.MustParseAddrPort("127.0.0.1:45000"), netip.MustParseAddrPort("127.0.0.1:35001"))
+	empty.Open()
+	empty.Close()
+	c := f.Conn(netip.MustParseAddrPort("127.0.0.1:45001"), netip.MustParseAddrPort("127.0.0.1:35001"))
+	c.Open()
+	for _, fr := range r.conns[0][:3] {
+		c.Send(fr.dir, fr.bytes, 0)
+	}
+	last := r.conns[0][3]
+	c.Cut(last.dir, last.bytes, 0) // sent, not captured
+	c.Close()
+	cp, conns := decodeBytes(t, f.Bytes(), harness(r.name))
+	if len(conns) != 2 || conns[0].Dialect.Valid() || len(conns[0].Items) != 0 {
+		t.Fatalf("empty connection: %+v", conns[0])
+	}
+	got := sequence(conns[1])
+	wantLast := fmt.Sprintf("S->C ERROR bytes missing from the capture: the last %d bytes the sender sent, at offset 80", len(last.bytes))
+	if len(got) != 4 || got[3] != wantLast {
+		t.Errorf("items:\n%s\nwant last: %s", strings.Join(got, "\n"), wantLast)
+	}
+	out, _ := render(t, cp, dump.Options{})
+	if !strings.Contains(out, "connection 0: host 127.0.0.1:35001, client 127.0.0.1:45000, dialect unknown: the connection carried no payload") {
+		t.Errorf("empty connection not shown as such:\n%s", out)
 	}
 }

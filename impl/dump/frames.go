@@ -37,14 +37,14 @@ func frames(f *capture.Flow, dir capture.Direction, d wire.Dialect, lim wire.Lim
 		q, ok := resync(f, 0, d, lim)
 		switch {
 		case !ok:
-			notes = append(notes, fmt.Sprintf("%s: the capture starts mid-stream and no plausible %s frame header was found in its %d bytes", dir, d, n))
+			notes = append(notes, fmt.Sprintf("%s: the capture starts mid-stream and no plausible %s frame header was found in its %s", dir, d, byteCount(n)))
 			it := item(0, n)
 			it.Frame, it.Err = clip(data), fmt.Errorf("%w in %d bytes", ErrNoFrame, n)
 			return append(items, it), notes
 		case q == 0:
-			notes = append(notes, fmt.Sprintf("%s: the capture starts mid-stream; a plausible frame header starts at its first byte", dir))
+			notes = append(notes, fmt.Sprintf("%s: the capture starts mid-stream (offsets count from the first captured byte); a plausible frame header starts at its first byte", dir))
 		default:
-			notes = append(notes, fmt.Sprintf("%s: the capture starts mid-stream; skipped %d bytes to the first plausible frame header, at offset %d", dir, q, f.StreamOffset(q)))
+			notes = append(notes, fmt.Sprintf("%s: the capture starts mid-stream (offsets count from the first captured byte); skipped %s to the first plausible frame header, at offset %d", dir, byteCount(q), f.StreamOffset(q)))
 		}
 		p = q
 	}
@@ -112,6 +112,14 @@ func frames(f *capture.Flow, dir capture.Direction, d wire.Dialect, lim wire.Lim
 		it.Size, it.Type, it.Frame = size, typ, data[p:end]
 		items = append(items, it)
 		p = end
+	}
+	// Bytes the capture lacks after the last it holds (a FIN proves them).
+	if g, ok := f.GapIn(n, n+1); ok && g.At != handled {
+		it := item(n-1, n)
+		it.order = int(^uint(0) >> 1) // after everything captured
+		it.Offset = f.StreamOffset(n) - g.Len
+		it.Err = fmt.Errorf("%w: the last %s the sender sent, at offset %d", ErrCaptureGap, byteCount(g.Len), it.Offset)
+		items = append(items, it)
 	}
 	return items, notes
 }
@@ -187,18 +195,26 @@ func u32(b []byte, d wire.Dialect) uint32 {
 	return binary.BigEndian.Uint32(b)
 }
 
-// printableUTF16 reports whether raw is UTF-16 text without control
+// maxCheckedUnits bounds the UTF-16 units of a name that plausible looks at,
+// so scanning garbage for a frame header stays linear.
+const maxCheckedUnits = 32
+
+// printableUTF16 reports whether raw starts with UTF-16 text without control
 // characters, as object names and version strings are.
 func printableUTF16(raw []byte, d wire.Dialect) bool {
-	units := make([]uint16, len(raw)/2)
-	for i := range units {
+	n := min(len(raw)/2, maxCheckedUnits)
+	var units [maxCheckedUnits]uint16
+	for i := 0; i < n; i++ {
 		if d == wire.Qt6 {
 			units[i] = binary.LittleEndian.Uint16(raw[2*i:])
 		} else {
 			units[i] = binary.BigEndian.Uint16(raw[2*i:])
 		}
 	}
-	for _, r := range utf16.Decode(units) {
+	if n < len(raw)/2 && utf16.IsSurrogate(rune(units[n-1])) {
+		n-- // do not judge a pair cut by the bound
+	}
+	for _, r := range utf16.Decode(units[:n]) {
 		if r == unicode.ReplacementChar || !unicode.IsPrint(r) {
 			return false
 		}

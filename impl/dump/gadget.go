@@ -27,7 +27,7 @@ func ParseGadget(spec string) (Gadget, error) {
 	name, list, ok := strings.Cut(spec, "=")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" {
-		return Gadget{}, fmt.Errorf("gadget %q: want NAME=field,field,... or NAME=field:type,...", spec)
+		return Gadget{}, fmt.Errorf("gadget %q: want NAME=field1,field2 or NAME=field1:type1,field2:type2", spec)
 	}
 	g := Gadget{Name: name}
 	if strings.TrimSpace(list) == "" {

@@ -19,7 +19,7 @@ import (
 // The JSON output is one object per line, each with a "kind":
 //
 //	capture     format, start, timed, connections, notes, tail
-//	connection  conn, host, client, hostBy, dialect, protocol, dialectBy, notes
+//	connection  conn, host, client, hostBy, dialect, protocol (null without payload), dialectBy, notes
 //	packet      conn, time, dir, offset, size, type, name, object, fields, text [, hex]
 //	error       conn, time, dir, offset [, size, type, name], error [, unknownType, hint], hex
 //	end         conn, closed, packets, errors
@@ -48,9 +48,12 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 	}
 	put(capObj)
 	for _, conn := range conns {
-		put(map[string]any{"kind": "connection", "conn": conn.ID, "host": conn.Host, "client": conn.Client,
-			"hostBy": conn.HostBy.String(), "dialect": conn.Dialect.String(), "protocol": conn.Dialect.ProtocolVersion(),
-			"dialectBy": conn.DialectBy, "notes": strs(conn.Notes)})
+		co := map[string]any{"kind": "connection", "conn": conn.ID, "host": conn.Host, "client": conn.Client,
+			"hostBy": conn.HostBy.String(), "dialect": nil, "protocol": nil, "dialectBy": conn.DialectBy, "notes": strs(conn.Notes)}
+		if conn.Dialect.Valid() {
+			co["dialect"], co["protocol"] = conn.Dialect.String(), conn.Dialect.ProtocolVersion()
+		}
+		put(co)
 		packets, errs := 0, 0
 		for i := range conn.Items {
 			it := &conn.Items[i]

@@ -50,7 +50,11 @@ func writeConn(bw *bufio.Writer, c *capture.Capture, conn *Conn, opts Options) {
 	if conn.Host != "" {
 		fmt.Fprintf(bw, " host %s, client %s,", conn.Host, conn.Client)
 	}
-	fmt.Fprintf(bw, " %s %q (dialect: %s)\n", conn.Dialect, conn.Dialect.ProtocolVersion(), conn.DialectBy)
+	if conn.Dialect.Valid() {
+		fmt.Fprintf(bw, " %s %q (dialect: %s)\n", conn.Dialect, conn.Dialect.ProtocolVersion(), conn.DialectBy)
+	} else {
+		fmt.Fprintf(bw, " dialect %s\n", conn.DialectBy)
+	}
 	fmt.Fprintf(bw, "  host side: %s\n", conn.HostBy)
 	for _, n := range conn.Notes {
 		fmt.Fprintf(bw, "  note: %s\n", n)
@@ -64,7 +68,7 @@ func writeConn(bw *bufio.Writer, c *capture.Capture, conn *Conn, opts Options) {
 			ts = fmt.Sprintf("%.6f", it.Time.Seconds())
 		}
 		size := "-"
-		if it.Size > 0 || it.Frame != nil && len(it.Frame) >= 4 {
+		if it.Size > 0 || len(it.Frame) >= 4 {
 			size = fmt.Sprint(it.Size)
 		}
 		if it.Err == nil {
