@@ -91,10 +91,15 @@ func NewRunner(ctx context.Context, opts Options) (*Runner, error) {
 	default:
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		cli, err := testcontainers.NewDockerClientWithOpts(cctx)
+		// Both must work: testcontainers-go runs the containers, the docker
+		// CLI builds the images (ci/build-images.sh).
+		var cli *testcontainers.DockerClient
+		err := dockerCLI(cctx)
 		if err == nil {
-			_, err = cli.Ping(cctx, client.PingOptions{})
-			if err != nil {
+			cli, err = testcontainers.NewDockerClientWithOpts(cctx)
+		}
+		if err == nil {
+			if _, err = cli.Ping(cctx, client.PingOptions{}); err != nil {
 				_ = cli.Close()
 			}
 		}
@@ -185,6 +190,15 @@ func (r *Runner) Prepare(ctx context.Context, w io.Writer, flavors ...Flavor) er
 func (r *Runner) Close() error {
 	if r.docker != nil {
 		return r.docker.Close()
+	}
+	return nil
+}
+
+// dockerCLI checks that the docker command reaches an engine.
+func dockerCLI(ctx context.Context) error {
+	out, err := exec.CommandContext(ctx, "docker", "version", "--format", "{{.Server.Version}}").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("docker version: %v: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
 }
