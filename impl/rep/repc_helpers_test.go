@@ -33,11 +33,11 @@ import (
 //     property (propertyRawIndexFromSignal), and parameter names as declared
 //     in the generated <Class>Source (which is what moc reports at run time).
 //
-// The API is read from the header instead of compiling and running it: the
-// SourceAPI strings are literals, and the run-time code that consumes them
-// (qtro_enum_signature, serializeDefinition's class name replace) only fills
-// in placeholders. Fixture class names avoid the digits 1 and 2 so that the
-// "1::2" replace quirk in qtro_enum_signature cannot change the result.
+// The API is read from the header instead of compiling and running it for
+// every case: the SourceAPI strings are literals, and the run-time code that
+// consumes them only fills in placeholders, which fillEnumPlaceholders does
+// the way QtRO's qtro_enum_signature and serializeDefinition do.
+// TestRepcRuntime builds one fixture against real QtRO to confirm that.
 //
 // The outcome is written in a stable text form; golden files keep it so the
 // comparison also runs where Qt is not installed, and -update rewrites them
@@ -234,12 +234,23 @@ func caseStrings(sec, class string) []string {
 	var out []string
 	for _, m := range reCaseStr.FindAllStringSubmatch(sec, -1) {
 		s := m[2]
-		for _, r := range reEnumRepl.FindAllStringSubmatch(m[3], -1) {
-			s = strings.ReplaceAll(s, r[1], class+"Source::"+r[2])
-		}
-		out = append(out, strings.ReplaceAll(s, class+"Source", class))
+		out = append(out, fillEnumPlaceholders(s, m[3], class))
 	}
 	return out
+}
+
+// fillEnumPlaceholders applies a SourceAPI string's
+// .replace("$k", QtPrivate::qtro_enum_signature<ObjectType>("E")) chain and
+// then serializeDefinition's replace("<Class>Source", "<Class>").
+// qtro_enum_signature builds "1::2" and replaces "1" by the enum's scope
+// and then every "2" by the enum name, so a '2' in the class name is
+// replaced too (TestRepcRuntime shows "ModeModeSource::Mode" for class Mode2).
+func fillEnumPlaceholders(s, chain, class string) string {
+	for _, r := range reEnumRepl.FindAllStringSubmatch(chain, -1) {
+		sig := strings.ReplaceAll(strings.ReplaceAll("1::2", "1", class+"Source"), "2", r[2])
+		s = strings.ReplaceAll(s, r[1], sig)
+	}
+	return strings.ReplaceAll(s, class+"Source", class)
 }
 
 func sourceAPILines(h, class, body string) ([]string, error) {
