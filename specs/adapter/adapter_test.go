@@ -24,7 +24,9 @@ func TestMain(m *testing.M) {
 	if mode := os.Getenv(fakeEnv); mode != "" {
 		os.Exit(runFake(mode))
 	}
-	goleak.VerifyTestMain(m)
+	// Ginkgo's interrupt handler (started by RunSpecs for the Qt peer specs) lives for the whole process.
+	goleak.VerifyTestMain(m,
+		goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal/interrupt_handler.(*InterruptHandler).registerForInterrupts.func2"))
 }
 
 // runFake is a tiny adapter used to test the driver without Qt.
