@@ -3,14 +3,16 @@
 # scratch image: BINARY copied to ROOTFS/DEST, every shared library `ldd` reports for
 # it (at the path ldd reports, symlinks resolved), the dynamic loader, an empty
 # world-writable /tmp (QLocalServer puts local: sockets in QDir::tempPath()), and the
-# C.UTF-8 locale (so a Qt 5 peer sees a UTF-8 codec, as it does natively).
+# C.UTF-8 locale (so a Qt 5 peer sees a UTF-8 codec, as it does natively) and
+# /usr/share/zoneinfo.
 #
-# What a console QtCore/QtNetwork/QtRemoteObjects peer does NOT need, checked by
-# running one with strace in an empty root: no Qt plugins (no QGuiApplication, no
-# bearer/TLS use), no /usr/share/zoneinfo (QTimeZone is only used for local time,
-# which falls back to UTC), no ld.so.cache (the loader searches the ldd paths), no
-# NSS modules (glibc >= 2.34 has files/dns built in; Docker supplies /etc/hosts and
-# /etc/resolv.conf at run time). A static binary gets just itself and /tmp.
+# What a console QtCore/QtNetwork/QtRemoteObjects peer does NOT need, checked
+# with strace of the peer natively and by running it in the image: no Qt plugins
+# (no QGuiApplication, no bearer/TLS use), no qt.conf or qtlogging.ini (optional),
+# no ld.so.cache (the loader searches the ldd paths), no gconv modules (Qt uses
+# ICU), no NSS modules (glibc >= 2.34 has files/dns built in; Docker supplies
+# /etc/hosts and /etc/resolv.conf at run time). A static binary gets just itself
+# and /tmp.
 set -euo pipefail
 [ $# -eq 3 ] || { echo "usage: $0 ROOTFS BINARY DEST" >&2; exit 2; }
 rootfs=$1 bin=$2 dest=$3
@@ -49,5 +51,12 @@ if libs=$(ldd "$bin" 2>/dev/null); then
   if [ -d /usr/lib/locale/C.utf8 ]; then
     mkdir -p "$rootfs/usr/lib/locale"
     cp -r /usr/lib/locale/C.utf8 "$rootfs/usr/lib/locale/"
+  fi
+  # The time zone database (2 MB without the leap-second "right/" copy): TZ=UTC
+  # reads zoneinfo/UTC natively, and a QDateTime with a Qt::TimeZone spec is
+  # deserialized by IANA id, which QTimeZone looks up here.
+  if [ -d /usr/share/zoneinfo ]; then
+    mkdir -p "$rootfs/usr/share/zoneinfo"
+    tar -C /usr/share/zoneinfo --exclude=./right -cf - . | tar -C "$rootfs/usr/share/zoneinfo" -xf -
   fi
 fi
