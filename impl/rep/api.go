@@ -32,8 +32,13 @@ type API struct {
 
 // APIProperty is one property slot.
 type APIProperty struct {
-	Name     string
-	Type     string // as written in the .rep; the child class for CLASS, "QAbstractItemModel" for MODEL
+	Name string
+	// Type is as written in the .rep: the child class for CLASS,
+	// "QAbstractItemModel" for MODEL. The type name a class definition
+	// carries comes from moc instead: normalised ("QMap<QString,int>"),
+	// "<Class>Source::<Enum>" for class enums in Qt 6, "QObject*" or
+	// "QAbstractItemModel*" for CLASS and MODEL.
+	Type     string
 	Kind     PropKind
 	Modifier Modifier
 	Notify   int // index into API.Signals of the change signal, -1 for CONSTANT
@@ -53,12 +58,16 @@ type APIMethod struct {
 	// Signature is the string the repc-generated SourceAPI returns, after
 	// the substitutions QtRO makes before sending it: enum placeholders
 	// become "<Class>Source::<Enum>" and then "<Class>Source" is replaced
-	// by "<Class>". Known repc quirks are kept: notify and push signatures
-	// use the property type exactly as written (not normalised), an enum
-	// push slot keeps the property name's case ("pushmode(...)"), and enum
-	// parameters are located by plain substring search. Qt 6 additionally
-	// rewrites gadget containers to QtROSequentialContainer and
-	// QtROAssociativeContainer at run time; that is not applied here.
+	// by "<Class>". Known repc and QtRO quirks are kept (all confirmed by
+	// TestRepcRuntime or TestRepc): notify and push signatures use the
+	// property type exactly as written (not normalised), an enum push slot
+	// keeps the property name's case ("pushmode(...)"), enum parameters are
+	// located by plain substring search, and qtro_enum_signature's "1::2"
+	// template also rewrites a '2' in the class name ("Mode2" gives
+	// "ModeModeSource::Mode", which the class name replace then misses).
+	// Qt 6 additionally rewrites gadget containers to
+	// QtROSequentialContainer and QtROAssociativeContainer at run time;
+	// that is not applied here.
 	Signature  string
 	ReturnType string // "void" unless a SLOT returns something
 	Params     []APIParam
