@@ -41,8 +41,11 @@ func Parse(name string, src []byte) (*File, error) {
 }
 
 // ParseWithLimits parses a .rep file. It accepts what Qt 6.4 repc accepts
-// (a superset of Qt 5.15 repc) and builds the same AST repc builds, because
-// signatures hash repc's view of the text, quirks included.
+// (a superset of Qt 5.15 repc: File.Qt6Only reports the difference) and
+// builds the same AST repc builds, because signatures hash repc's view of the
+// text, quirks included. Two inputs only Qt 5.15 repc accepts are rejected,
+// as Qt 6.4 does; both make uncompilable C++: an enumerator named const,
+// signed or unsigned, and a POD(...) whose member list contains "ENUM".
 func ParseWithLimits(name string, src []byte, lim Limits) (*File, error) {
 	lim = lim.withDefaults()
 	if len(src) > lim.MaxBytes {

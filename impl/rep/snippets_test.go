@@ -103,6 +103,7 @@ var snippets = []snippet{
 	{name: "model_without_roles", src: cls + "    MODEL mm()\n};\n"},
 	{name: "model_role_spacing", src: cls + "    MODEL myModel( b ,a , c )\n};\n"},
 	{name: "model_space_before_paren", src: cls + "    MODEL myModel (a)\n};\n"},
+	{name: "model_braces", src: cls + "    MODEL mm{a, b}\n};\n"},
 	{name: "model_same_name_twice", src: cls + "    MODEL mm(a)\n    MODEL mm(b, c)\n};\n"},
 	{name: "child_declared_before_and_after", src: "class Cd\n{\n    PROP(int y)\n};\n" + cls + "    CLASS cd(Cd)\n    CLASS ef(Ef)\n    PROP(Cd plain)\n};\nclass Ef\n{\n    PROP(int z)\n};\n"},
 
