@@ -80,6 +80,8 @@ type Procs struct {
 	Stderr   io.Writer // shards' progress lines
 	Settle   time.Duration
 	Scenario scenario.Scenario
+	// ChildArgs adds arguments for shard i (e.g. its own profile file).
+	ChildArgs func(i int) []string
 }
 
 // Run starts the shards and returns the merged summary (thresholds not
@@ -112,6 +114,9 @@ func (p *Procs) Run(ctx context.Context) (*result.Summary, error) {
 		path := filepath.Join(p.Dir, fmt.Sprintf("shard-%d.json", i))
 		args := append(append([]string(nil), p.Args...), "--scenario", scPath, "--shard", fmt.Sprintf("%d/%d", i, p.N),
 			"--control", "stdio", "--json", path, "--html", "", "--quiet")
+		if p.ChildArgs != nil {
+			args = append(args, p.ChildArgs(i)...)
+		}
 		cmd := exec.CommandContext(ctx, p.Exe, args...)
 		cmd.Stderr = p.Stderr
 		in, err := cmd.StdinPipe()

@@ -88,7 +88,7 @@ type runner struct {
 }
 
 type sample struct {
-	end              int64 // monotonic ns
+	start, end       int64 // monotonic ns
 	sent, delivered  int64
 	errors, inits    int64
 	valid            int64
@@ -573,6 +573,12 @@ func (w *window) Sent() { w.sent.Add(1) }
 // drain waits until local replicas have everything local hosts sent, or
 // deliveries stop for a second (remote hosts), or the deadline.
 func (r *runner) drain(ctx context.Context, deadline int64) {
+	if len(r.streams) == 0 && len(r.hosts) > 0 && r.opts.Shard.Count > 1 {
+		// A host shard keeps serving until the replica shards have drained:
+		// closing early would turn their stragglers into Suspect periods.
+		clock.SleepUntil(deadline)
+		return
+	}
 	if r.sc.Workload == scenario.Echo || r.sc.Workload == scenario.None || len(r.streams) == 0 {
 		return
 	}

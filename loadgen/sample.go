@@ -26,28 +26,37 @@ func (r *runner) startSampler(start int64) (stop func()) {
 		defer close(finished)
 		prev := r.counters(start)
 		next := start + int64(time.Second)
-		tick := time.NewTicker(progressEvery)
-		defer tick.Stop()
+		lastShow := start
+		timer := time.NewTimer(0)
+		defer timer.Stop()
 		for {
+			now := clock.Now()
+			wait := min(next, lastShow+int64(progressEvery)) - now
+			timer.Reset(time.Duration(max(wait, 0)))
 			select {
 			case <-done:
 				r.takeSample(&prev, clock.Now())
 				return
 			case t0 := <-t0ch:
-				// Close the connect phase at t0 and tick on the load's seconds.
-				clock.SleepUntil(t0)
+				// Close the connect phase just before t0 (so the first sends
+				// fall in second 0) and tick on the load's seconds.
+				clock.SleepUntil(t0 - int64(200*time.Microsecond))
 				r.takeSample(&prev, clock.Now())
+				prev.at = t0
 				next = t0 + int64(time.Second)
-			case <-tick.C:
-				now := clock.Now()
+			case <-timer.C:
+				now = clock.Now()
 				if now >= next {
 					r.takeSample(&prev, now)
 					for next <= now {
 						next += int64(time.Second)
 					}
 				}
-				if r.opts.Progress != nil {
-					r.opts.Progress.Update(r.status(prev.rate, prev.sentRate, prev.p99))
+				if now >= lastShow+int64(progressEvery) {
+					lastShow = now
+					if r.opts.Progress != nil {
+						r.opts.Progress.Update(r.status(prev.rate, prev.sentRate, prev.p99))
+					}
 				}
 			}
 		}
@@ -89,7 +98,7 @@ func (r *runner) takeSample(prev *counters, now int64) {
 	cur := r.counters(now)
 	h := r.run.Latency.Rotate()
 	sec := float64(now-prev.at) / 1e9
-	smp := sample{end: now, sent: cur.sent - prev.sent, delivered: cur.delivered - prev.delivered,
+	smp := sample{start: prev.at, end: now, sent: cur.sent - prev.sent, delivered: cur.delivered - prev.delivered,
 		errors: cur.errs - prev.errs, inits: cur.inits - prev.inits, valid: r.run.Valid.Load(),
 		procRSS: result.RSS(0), hist: h}
 	if sec > 0 {
@@ -210,16 +219,34 @@ func (r *runner) summarize(env result.Env, ls loadStats) *result.Summary {
 
 	r.samplesMu.Lock()
 	for _, smp := range r.samples {
-		p := result.Point{T: int(math.Ceil(float64(smp.end-r.t0)/1e9)) - 1, Sent: smp.sent, Delivered: smp.delivered,
+		// An interval belongs to the second it starts in (samples start on
+		// the load's second boundaries, give or take timer latency).
+		p := result.Point{T: int(math.Floor(float64(smp.start-r.t0) / 1e9)), Sent: smp.sent, Delivered: smp.delivered,
 			Errors: smp.errors, Valid: smp.valid, Inits: smp.inits, HostRSS: smp.hostRSS, ProcRSS: smp.procRSS,
 			CPU: smp.cpu, Hist: result.EncodeHist(smp.hist)}
 		if smp.hist.TotalCount() > 0 {
 			p.P50, p.P99, p.Max = smp.hist.ValueAtQuantile(50), smp.hist.ValueAtQuantile(99), smp.hist.Max()
 		}
-		if n := len(s.Series); n > 0 && s.Series[n-1].T == p.T {
-			p.T++ // a short interval right after realignment
+		if n := len(s.Series); n > 0 && s.Series[n-1].T >= p.T {
+			// A short interval (the connect phase's last, before t0) shares
+			// a second with the previous one: fold it in.
+			q := &s.Series[n-1]
+			q.Sent += p.Sent
+			q.Delivered += p.Delivered
+			q.Errors += p.Errors
+			q.Inits += p.Inits
+			q.Valid, q.HostRSS, q.ProcRSS = p.Valid, max(q.HostRSS, p.HostRSS), max(q.ProcRSS, p.ProcRSS)
+			if smp.hist.TotalCount() > 0 {
+				h, err := result.DecodeHist(q.Hist)
+				if err == nil {
+					h.Merge(smp.hist)
+					q.Hist = result.EncodeHist(h)
+					q.P50, q.P99, q.Max = h.ValueAtQuantile(50), h.ValueAtQuantile(99), h.Max()
+				}
+			}
+		} else {
+			s.Series = append(s.Series, p)
 		}
-		s.Series = append(s.Series, p)
 		s.Host.RSSMax = max(s.Host.RSSMax, smp.hostRSS)
 	}
 	r.samplesMu.Unlock()

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/qtro/qtro/loadgen"
@@ -43,10 +46,10 @@ self-contained HTML report to ./out/loadgen/.
 
 Exit status: 0 when every threshold passes, 99 when one fails, 1 on errors.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, demo) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return exitOn(runDemo(cmd, demo)) },
 	}
 	demo.register(cmd.Flags())
-	cmd.AddCommand(newLoadgenDemoCmd(), newLoadgenRunCmd(), newLoadgenMergeCmd())
+	cmd.AddCommand(newLoadgenDemoCmd(), newLoadgenRunCmd(), newLoadgenMergeCmd(), newLoadgenTableCmd())
 	return cmd
 }
 
@@ -76,7 +79,7 @@ func newLoadgenDemoCmd() *cobra.Command {
 		Use:   "demo",
 		Short: "Embedded Go host and 1,000 Go replicas on loopback for 10 s, with report",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return runDemo(cmd, demo) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { return exitOn(runDemo(cmd, demo)) },
 	}
 	demo.register(cmd.Flags())
 	return cmd
@@ -157,13 +160,24 @@ func finish(cmd *cobra.Command, s *result.Summary, paths report.Paths) error {
 		fmt.Fprintf(out, "report:  %s\n", paths.HTML)
 	}
 	if !s.Pass {
-		fmt.Fprintln(cmd.ErrOrStderr(), "qtro: loadgen: thresholds failed")
-		exit(exitThresholds)
+		return errThresholds
 	}
 	return nil
 }
 
-// exit leaves with a status of its own: cobra's errors all exit 1.
+// errThresholds means a run completed but a threshold failed.
+var errThresholds = errors.New("loadgen: thresholds failed")
+
+// exitOn turns errThresholds into exit status 99 (as k6), after every
+// deferred cleanup of the command has run; cobra's errors all exit 1.
+func exitOn(err error) error {
+	if errors.Is(err, errThresholds) {
+		fmt.Fprintln(os.Stderr, "qtro:", err)
+		exit(exitThresholds)
+	}
+	return err
+}
+
 var exit = os.Exit
 
 type runFlags struct {
@@ -183,6 +197,9 @@ type runFlags struct {
 	html      string
 	quiet     bool
 	capacity  bool
+	reference bool
+	cpuProf   string
+	memProf   string
 }
 
 func newLoadgenRunCmd() *cobra.Command {
@@ -208,7 +225,7 @@ merges them; on several machines run --shard i/N --start-at T on each and
 Thresholds (--threshold 'p99<2ms' --threshold 'lost==0') decide the exit status:
 0 pass, 99 fail, 1 error. Metrics: ` + joinNames(),
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runRun(cmd, &f) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return exitOn(runRun(cmd, &f)) },
 	}
 	fs := cmd.Flags()
 	d := scenario.Default()
@@ -246,6 +263,9 @@ Thresholds (--threshold 'p99<2ms' --threshold 'lost==0') decide the exit status:
 	fs.StringVar(&f.html, "html", "", "report path (default: OUT/NAME-TIME.html; '' with --json: none)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
 	fs.BoolVar(&f.capacity, "capacity", false, "also measure capacity (closed model) and the raw reference on the same mesh")
+	fs.BoolVar(&f.reference, "reference", false, "also run the same scenario on the raw framed-socket target (the physical limit)")
+	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of this process (pprof) to FILE")
+	fs.StringVar(&f.memProf, "memprofile", "", "write a heap profile of this process (pprof) at the end to FILE")
 	return cmd
 }
 
@@ -322,6 +342,28 @@ func parseStartAt(s string) (int64, error) {
 func runRun(cmd *cobra.Command, f *runFlags) error {
 	ctx, cancel := signalContext()
 	defer cancel()
+	if f.cpuProf != "" && f.procs <= 1 {
+		pf, err := os.Create(f.cpuProf)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			pf.Close()
+		}()
+	}
+	if f.memProf != "" && f.procs <= 1 {
+		defer func() {
+			if pf, err := os.Create(f.memProf); err == nil {
+				runtime.GC()
+				_ = pprof.WriteHeapProfile(pf)
+				pf.Close()
+			}
+		}()
+	}
 	sc, err := scenarioOf(cmd, f)
 	if err != nil {
 		return err
@@ -354,7 +396,18 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		p := &loadgen.Procs{Exe: exe, Args: []string{"loadgen", "run"}, N: f.procs, Dir: dir, Stderr: os.Stderr, Scenario: sc}
+		p := &loadgen.Procs{Exe: exe, Args: []string{"loadgen", "run"}, N: f.procs, Dir: dir, Stderr: os.Stderr, Scenario: sc,
+			ChildArgs: func(i int) []string {
+				// Each shard profiles itself: FILE.shard0, FILE.shard1, …
+				var a []string
+				if f.cpuProf != "" {
+					a = append(a, "--cpuprofile", fmt.Sprintf("%s.shard%d", f.cpuProf, i))
+				}
+				if f.memProf != "" {
+					a = append(a, "--memprofile", fmt.Sprintf("%s.shard%d", f.memProf, i))
+				}
+				return a
+			}}
 		if s, err = p.Run(ctx); err != nil {
 			return err
 		}
@@ -410,6 +463,24 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 			}
 		}
 	}
+	if f.reference && s.Reference == nil && f.shard == "" && f.control == "" {
+		ref := sc
+		ref.Name, ref.Target, ref.Dynamic, ref.Thresholds = sc.Name+"-raw", "raw", false, nil
+		if f.procs > 1 {
+			exe, _ := os.Executable()
+			dir, err := os.MkdirTemp("", "qtro-loadgen-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			p := &loadgen.Procs{Exe: exe, Args: []string{"loadgen", "run"}, N: f.procs, Dir: dir, Stderr: os.Stderr, Scenario: ref}
+			if s.Reference, err = p.Run(ctx); err != nil {
+				return fmt.Errorf("reference run: %w", err)
+			}
+		} else if s.Reference, err = runOne(ctx, os.Stderr, ref, "raw", f.quiet); err != nil {
+			return fmt.Errorf("reference run: %w", err)
+		}
+	}
 	if f.control == "stdio" {
 		// A shard child: the launcher reads the JSON; stdout is the control channel.
 		return report.Write(s, report.Paths{JSON: f.json})
@@ -418,12 +489,7 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 }
 
 func newLoadgenMergeCmd() *cobra.Command {
-	var (
-		ths      []string
-		out      string
-		jsonPath string
-		htmlPath string
-	)
+	var m mergeFlags
 	cmd := &cobra.Command{
 		Use:   "merge FILE...",
 		Short: "Merge shard summaries exactly (HdrHistograms) and apply thresholds to the result",
@@ -432,46 +498,87 @@ machines): counts add, HdrHistograms merge losslessly, per-second series align o
 the shared start, and percentiles are recomputed from the merged histograms, never
 averaged. Thresholds apply to the merged result. One FILE re-renders its report.`,
 		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return exitOn(runMerge(cmd, args, &m)) },
+	}
+	cmd.Flags().StringArrayVar(&m.ths, "threshold", nil, "pass/fail condition on the merged result (repeatable; default: the scenario's)")
+	cmd.Flags().StringVar(&m.out, "out", filepath.Join("out", "loadgen"), "directory for the merged summary and report")
+	cmd.Flags().StringVar(&m.json, "json", "", "merged summary path")
+	cmd.Flags().StringVar(&m.html, "html", "", "merged report path")
+	return cmd
+}
+
+type mergeFlags struct {
+	ths             []string
+	out, json, html string
+}
+
+func runMerge(cmd *cobra.Command, args []string, m *mergeFlags) error {
+	ts, err := threshold.ParseAll(m.ths)
+	if err != nil {
+		return err
+	}
+	var parts []*result.Summary
+	for _, p := range args {
+		s, err := result.Read(p)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, s)
+	}
+	s, err := result.Merge(parts...)
+	if err != nil {
+		return err
+	}
+	if len(parts) == 1 {
+		s.Capacity, s.Reference = parts[0].Capacity, parts[0].Reference
+	}
+	if len(ts) == 0 {
+		// Keep the thresholds the scenario carried.
+		if sc, err := scenario.FromMap(s.Scenario); err == nil {
+			ts, _ = threshold.ParseAll(sc.Thresholds)
+		}
+	}
+	s.ApplyThresholds(ts)
+	paths := report.DefaultPaths(m.out, s.Name+"-merged")
+	if m.json != "" {
+		paths.JSON = m.json
+	}
+	if m.html != "" {
+		paths.HTML = m.html
+	}
+	return finish(cmd, s, paths)
+}
+
+func newLoadgenTableCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "table FILE...",
+		Short: "Condense summaries into one results table (JSON rows with the commands that made them)",
+		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ts, err := threshold.ParseAll(ths)
-			if err != nil {
-				return err
-			}
-			var parts []*result.Summary
+			var ss []*result.Summary
 			for _, p := range args {
 				s, err := result.Read(p)
 				if err != nil {
 					return err
 				}
-				parts = append(parts, s)
+				ss = append(ss, s)
 			}
-			s, err := result.Merge(parts...)
+			t := report.NewTable(ss)
+			if out == "" {
+				return t.Write(cmd.OutOrStdout())
+			}
+			f, err := os.Create(out)
 			if err != nil {
 				return err
 			}
-			if len(parts) == 1 {
-				s.Capacity, s.Reference = parts[0].Capacity, parts[0].Reference
+			if err := t.Write(f); err != nil {
+				f.Close()
+				return err
 			}
-			if len(ts) == 0 {
-				// Keep the thresholds the scenario carried.
-				if sc, err := scenario.FromMap(s.Scenario); err == nil {
-					ts, _ = threshold.ParseAll(sc.Thresholds)
-				}
-			}
-			s.ApplyThresholds(ts)
-			paths := report.DefaultPaths(out, s.Name+"-merged")
-			if jsonPath != "" {
-				paths.JSON = jsonPath
-			}
-			if htmlPath != "" {
-				paths.HTML = htmlPath
-			}
-			return finish(cmd, s, paths)
+			return f.Close()
 		},
 	}
-	cmd.Flags().StringArrayVar(&ths, "threshold", nil, "pass/fail condition on the merged result (repeatable; default: the scenario's)")
-	cmd.Flags().StringVar(&out, "out", filepath.Join("out", "loadgen"), "directory for the merged summary and report")
-	cmd.Flags().StringVar(&jsonPath, "json", "", "merged summary path")
-	cmd.Flags().StringVar(&htmlPath, "html", "", "merged report path")
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the table here (default: stdout)")
 	return cmd
 }

@@ -101,23 +101,23 @@ var spectrumTicks = plot.ConstantTicks{
 	{Value: 4, Label: "99.99%"}, {Value: 5, Label: "99.999%"}, {Value: 6, Label: "99.9999%"},
 }
 
-func spectrumPlot(title string, ss []series) template.HTML {
+func spectrumPlot(title string, ss []series) *plot.Plot {
 	p := newPlot(title, "percentile", "ms")
 	p.X.Tick.Marker = spectrumTicks
 	if !addLines(p, ss) {
-		return ""
+		return nil
 	}
 	p.Y.Min = 0
-	return svgOf(p)
+	return p
 }
 
-func timePlot(title, y string, ss []series) template.HTML {
+func timePlot(title, y string, ss []series) *plot.Plot {
 	p := newPlot(title, "seconds since load start", y)
 	if !addLines(p, ss) {
-		return ""
+		return nil
 	}
 	p.Y.Min = 0
-	return svgOf(p)
+	return p
 }
 
 type row struct{ K, V string }
@@ -126,6 +126,7 @@ type figure struct {
 	Title string
 	SVG   template.HTML
 	Note  string
+	plot  *plot.Plot
 }
 
 type page struct {
@@ -152,6 +153,15 @@ func decodeOr(d result.Dist) *hdr.Histogram {
 
 // HTML writes the self-contained report.
 func HTML(w io.Writer, s *result.Summary) error {
+	pg := build(s)
+	for i := range pg.Figures {
+		pg.Figures[i].SVG = svgOf(pg.Figures[i].plot)
+	}
+	return pageTmpl.Execute(w, pg)
+}
+
+// build lays out the report's content and plots.
+func build(s *result.Summary) page {
 	pg := page{Title: "qtro loadgen: " + s.Name, Headline: Headline(s), Pass: s.Pass, Notes: s.Notes}
 	for _, t := range s.Thresholds {
 		v := "pass"
@@ -203,9 +213,9 @@ func HTML(w io.Writer, s *result.Summary) error {
 			pmax = append(pmax, plotter.XY{X: x, Y: float64(p.Max) / 1e6})
 		}
 	}
-	add := func(title string, svg template.HTML, note string) {
-		if svg != "" {
-			pg.Figures = append(pg.Figures, figure{title, svg, note})
+	add := func(title string, p *plot.Plot, note string) {
+		if p != nil {
+			pg.Figures = append(pg.Figures, figure{Title: title, Note: note, plot: p})
 		}
 	}
 	if s.Workload != "none" {
@@ -244,7 +254,7 @@ func HTML(w io.Writer, s *result.Summary) error {
 			pg.Percentile = append(pg.Percentile, row{fmt.Sprintf("%g%%", q), dur(h.ValueAtQuantile(q))})
 		}
 	}
-	return pageTmpl.Execute(w, pg)
+	return pg
 }
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>

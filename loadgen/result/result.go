@@ -336,7 +336,7 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		if p.Format != Format {
 			return nil, fmt.Errorf("part %d: %w", i, ErrFormat)
 		}
-		if p.T0UnixNs != out.T0UnixNs && p.Shard.Count > 1 {
+		if d := p.T0UnixNs - out.T0UnixNs; (d > 1e6 || d < -1e6) && p.Shard.Count > 1 {
 			out.Notes = append(out.Notes, fmt.Sprintf("shard %d started at a different time (%+.3fs): series are aligned on each shard's own start",
 				p.Shard.Index, float64(p.T0UnixNs-out.T0UnixNs)/1e9))
 		}
@@ -425,7 +425,12 @@ func Merge(parts ...*Summary) (*Summary, error) {
 				out.Errors.Samples = append(out.Errors.Samples, e)
 			}
 		}
-		out.Notes = append(out.Notes, p.Notes...)
+		for _, n := range p.Notes {
+			if p.Shard.Count > 1 && p.Shard.Merged == 0 {
+				n = fmt.Sprintf("shard %d/%d: %s", p.Shard.Index, p.Shard.Count, n)
+			}
+			out.Notes = append(out.Notes, n)
+		}
 	}
 	out.Latency, out.Init, out.Lag = DistOf(lat), DistOf(ini), DistOf(lag)
 	ts := make([]int, 0, len(series))
