@@ -322,10 +322,8 @@ func (a *assembler) guessHost(c *tcpConn) (int, HostBy) {
 }
 
 func (h *half) notes(d Direction) []string {
+	// A missing SYN is Flow.MidStream; decoders say what they made of it.
 	var out []string
-	if h.flow.MidStream {
-		out = append(out, fmt.Sprintf("%s: no SYN in the capture (it starts mid-stream): the first bytes may be inside a frame", d))
-	}
 	if h.reordered > 0 {
 		out = append(out, fmt.Sprintf("%s: %d out-of-order segments put back in order", d, h.reordered))
 	}

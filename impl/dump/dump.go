@@ -182,7 +182,7 @@ func decodeStream(s capture.Stream, opts Options) Conn {
 		conn.DialectBy = "unknown: the connection carried no payload"
 	default:
 		conn.Dialect = guessDialect(&s, lim)
-		conn.DialectBy = "guessed from the frame layout (no Handshake in the capture; force it with --dialect)"
+		conn.DialectBy = "guessed from the frame layout, as the capture holds no Handshake (force it with --dialect)"
 	}
 	var items []Item
 	for d := range s.Flows {

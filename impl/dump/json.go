@@ -20,7 +20,7 @@ import (
 //
 //	capture     format, start, timed, connections, notes, tail
 //	connection  conn, host, client, hostBy, dialect, protocol (null without payload), dialectBy, notes
-//	packet      conn, time, dir, offset, size, type, name, object, fields, text [, hex]
+//	packet      conn, time, dir, offset, size, type, name [, object], fields, text [, hex]
 //	error       conn, time, dir, offset [, size, type, name], error [, unknownType, hint], hex
 //	end         conn, closed, packets, errors
 //	summary     connections, packets, errors, unknownTypes
@@ -77,7 +77,9 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 				continue
 			}
 			packets++
-			o["object"] = it.Packet.ObjectName()
+			if t := it.Packet.Type(); t != wire.Handshake && t != wire.ObjectList {
+				o["object"] = it.Packet.ObjectName()
+			}
 			o["fields"] = packetFields(it.Packet)
 			o["text"] = wire.Describe(it.Packet)
 			if opts.Hex {
