@@ -395,7 +395,8 @@ func (a *Adapter) exitError(waiting string) error {
 	if a.exitCode == 127 {
 		return a.unsupportedErrorLocked()
 	}
-	e := &ExitError{Name: a.name, Code: a.exitCode, Waiting: waiting, Stderr: truncate(a.stderr.String(), 2000)}
+	e := &ExitError{Name: a.name, Code: a.exitCode, Waiting: waiting, Stderr: truncate(a.stderr.String(), 2000),
+		Events: append([]Event(nil), a.events...)}
 	for i := len(a.events) - 1; i >= 0; i-- {
 		if a.events[i].Name == "fatal" {
 			ev := a.events[i]
@@ -413,7 +414,7 @@ func (a *Adapter) unsupportedError() error {
 }
 
 func (a *Adapter) unsupportedErrorLocked() error {
-	e := &UnsupportedError{Name: a.name, Stderr: truncate(a.stderr.String(), 2000)}
+	e := &UnsupportedError{Name: a.name, Stderr: truncate(a.stderr.String(), 2000), Events: append([]Event(nil), a.events...)}
 	for i := len(a.events) - 1; i >= 0; i-- {
 		if a.events[i].Name == "unsupported" {
 			e.Feature = a.events[i].Str("feature")

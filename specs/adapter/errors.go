@@ -23,6 +23,8 @@ type UnsupportedError struct {
 	Feature string
 	// Message is the "message" field of that event, if any.
 	Message string
+	// Events are all events the adapter wrote before exiting.
+	Events []Event
 	// Stderr is the tail of the adapter's stderr.
 	Stderr string
 }
@@ -52,6 +54,8 @@ type ExitError struct {
 	Waiting string
 	// Fatal is the "fatal" event the adapter sent before exiting, if any.
 	Fatal *Event
+	// Events are all events the adapter wrote before exiting.
+	Events []Event
 	// Stderr is the tail of the adapter's stderr.
 	Stderr string
 }

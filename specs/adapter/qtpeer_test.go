@@ -62,6 +62,8 @@ var _ = Describe("Qt peer adapter", func() {
 							var ue *adapter.UnsupportedError
 							Expect(errors.As(err, &ue)).To(BeTrue())
 							Expect(ue.Feature).To(Equal("localabstract"))
+							// Qt 5 itself reports the scheme as HostUrlInvalid before the adapter gives up.
+							Expect(countEvents(ue.Events, adapter.Named("nodeError", adapter.Field("error", "HostUrlInvalid"), adapter.Field("code", 9), adapter.Field("node", "host")))).To(Equal(1))
 							return
 						}
 						replicationScenario(ctx, e, major, transport, mode)
@@ -258,6 +260,8 @@ var _ = Describe("Qt peer adapter", func() {
 				Expect(ee.Fatal).NotTo(BeNil())
 				Expect(ee.Fatal.Str("stage")).To(Equal("listen"))
 				Expect(ee.Fatal.Str("error")).To(Equal("ListenFailed"))
+				Expect(countEvents(ee.Events, adapter.Named("nodeError", adapter.Field("error", "ListenFailed"), adapter.Field("code", 11)))).To(BeNumerically(">=", 1))
+				Expect(countEvents(ee.Events, adapter.Named("ready"))).To(Equal(0))
 				Expect(errors.Is(err, adapter.ErrUnsupported)).To(BeFalse())
 
 				_, err = e.startErr(ctx, major, adapter.Node)
@@ -301,6 +305,32 @@ var _ = Describe("Qt peer adapter", func() {
 				Expect(sig.Fields["args"]).To(EqualJSON([]any{4, "four"}))
 			}, SpecTimeout(specTimeout))
 
+			It("reports SignatureMismatch when a static replica meets a source of another class", func(ctx SpecContext) {
+				host := e.start(ctx, major, adapter.Host, "--url", "tcp://127.0.0.1:0", "--type", "tick", "--object", "TestObject")
+				node := e.start(ctx, major, adapter.Node, "--url", host.Ready().Str("url"), "--static")
+				ev := waitFor(ctx, node, 0, adapter.StateChanged("TestObject", "SignatureMismatch"), "SignatureMismatch")
+				Expect(ev.Str("oldState")).To(Equal("Default"))
+				Expect(node.EventsSince(0, adapter.Named("initialized"))).To(BeEmpty())
+				// A dynamic replica has no signature to compare: it takes whatever class arrives.
+				dyn := e.start(ctx, major, adapter.Node, "--url", host.Ready().Str("url"), "--dynamic")
+				ini := waitFor(ctx, dyn, 0, adapter.Named("initialized"), "dynamic initialized")
+				Expect(ini.Fields["values"]).To(EqualJSON(map[string]any{"counter": 0}))
+			}, SpecTimeout(specTimeout))
+
+			It("remotes the repc source through the dynamic API (--source-api dynamic)", func(ctx SpecContext) {
+				host := e.start(ctx, major, adapter.Host, "--url", "tcp://127.0.0.1:0", "--source-api", "dynamic")
+				Expect(do(ctx, host, adapter.Describe()).Fields).NotTo(HaveKey("api"))
+				for _, mode := range []string{"static", "dynamic"} {
+					node := e.start(ctx, major, adapter.Node, "--url", host.Ready().Str("url"), "--"+mode)
+					waitFor(ctx, node, 0, adapter.StateChanged("TestObject", "Valid"), mode+" Valid")
+					Expect(do(ctx, node, adapter.Call("add", 40, 2)).Fields["value"]).To(EqualJSON(42))
+					mark := node.Mark()
+					do(ctx, host, adapter.Emit("multi", 1, "d", 0.5, false, ""))
+					sig := waitFor(ctx, node, mark, adapter.Signal("multi"), "multi")
+					Expect(sig.Fields["args"]).To(EqualJSON([]any{1, "d", 0.5, false, ""}))
+				}
+			}, SpecTimeout(specTimeout))
+
 			It("runs the load modes: host batches, node sequence checks, replica storm, echo round trips", func(ctx SpecContext) {
 				loadScenario(ctx, e, major)
 			}, SpecTimeout(specTimeout))
@@ -322,6 +352,16 @@ var _ = Describe("Qt peer adapter", func() {
 		})
 	}
 })
+
+func countEvents(evs []adapter.Event, p adapter.Predicate) int {
+	n := 0
+	for _, e := range evs {
+		if p(e) {
+			n++
+		}
+	}
+	return n
+}
 
 // replicationScenario is the core interop check of one transport and replica mode.
 func replicationScenario(ctx context.Context, e *env, major int, transport, mode string) {
@@ -431,6 +471,8 @@ func replicationScenario(ctx context.Context, e *env, major int, transport, mode
 	do(ctx, node, adapter.Push("child.value", 11))
 	waitFor(ctx, host, hmark, adapter.Named("invoked", adapter.Field("object", "TestObject.child"), adapter.Field("method", "pushValue")), "child push")
 	waitFor(ctx, node, mark, adapter.PropertyChanged("child.value", 11), "child.value pushed")
+	do(ctx, node, adapter.Call("child.pushValue", 13))
+	waitFor(ctx, node, mark, adapter.PropertyChanged("child.value", 13), "child.value via call")
 	if mode == "static" {
 		doFail(ctx, node, adapter.Write("boolProp", false), "notWritable")
 	}
@@ -609,8 +651,16 @@ func loadScenario(ctx context.Context, e *env, major int) {
 	r = do(ctx, node, adapter.Load("receive", map[string]any{"count": 50, "streams": []string{"payload"}}))
 	Expect(r.Fields["baseline"]).To(EqualJSON(n))
 	hmark = host.Mark()
-	do(ctx, host, adapter.Load("payload", map[string]any{"count": 50, "batch": 1, "rate": 500, "payloadBytes": 4096}))
+	do(ctx, host, adapter.Load("payload", map[string]any{"count": 50, "batch": 1, "rate": 500, "payloadBytes": 4096, "progressMs": 10}))
 	hs = waitFor(ctx, host, hmark, adapter.Named("loadSummary"), "paced host summary")
+	progress := host.EventsSince(hmark, adapter.Named("loadProgress", adapter.Field("mode", "payload")))
+	Expect(progress).NotTo(BeEmpty(), "a 100 ms run with progressMs 10 reports progress")
+	for _, p := range progress {
+		sent, _ := p.Int("sent")
+		Expect(sent).To(BeNumerically(">", 0))
+		Expect(sent).To(BeNumerically("<", 50))
+	}
+	Expect(hs.Fields["payloadBytes"]).To(EqualJSON(4096))
 	elapsed, _ := hs.Int("elapsedNs")
 	Expect(elapsed).To(BeNumerically(">=", int64(80*time.Millisecond)), "50 at 500/s takes ~100 ms")
 	ns = waitFor(ctx, node, nmark, adapter.Named("loadSummary"), "payload summary")
