@@ -80,7 +80,11 @@ type Class struct {
 	// Signature is the repc class signature (40 hex chars) or empty.
 	Signature  string
 	Enums      []wire.EnumDef
-	Gadgets    []wire.GadgetDef
+	// ForeignEnums are top-level .rep enums the class or its PODs use. Qt 5
+	// repc PODs stream such a field as a user type "<E>Enum::<E>" of the
+	// enum's repc size; Qt 6 sends an int.
+	ForeignEnums []wire.EnumDef
+	Gadgets      []wire.GadgetDef
 	Properties []Property
 	Signals    []Method
 	Methods    []Method
@@ -126,6 +130,11 @@ func (c *Class) Enum(name string) *wire.EnumDef {
 			return &c.Enums[i]
 		}
 	}
+	for i := range c.ForeignEnums {
+		if c.ForeignEnums[i].Name == name {
+			return &c.ForeignEnums[i]
+		}
+	}
 	for gi := range c.Gadgets {
 		for i := range c.Gadgets[gi].Enums {
 			if c.Gadgets[gi].Enums[i].Name == name {
@@ -151,6 +160,10 @@ func (c *Class) Gadget(name string) *wire.GadgetDef {
 func (c *Class) RegisterTypes(t *qds.Types) {
 	def := wire.ClassDef{Gadgets: c.Gadgets}
 	def.RegisterGadgets(t)
+	for _, e := range c.ForeignEnums {
+		size, signed := RepcEnumSize(e)
+		t.Register(e.Name+"Enum::"+e.Name, &qds.EnumCodec{Size: size, Unsigned: !signed})
+	}
 	for i := range c.Properties {
 		if ch := c.Properties[i].Child; ch != nil {
 			ch.RegisterTypes(t)
@@ -275,6 +288,9 @@ func FromRep(f *rep.File, class string, d wire.Dialect) (*Class, error) {
 	for _, e := range api.Enums {
 		c.Enums = append(c.Enums, enumDef(e))
 	}
+	for _, e := range api.UsedEnums {
+		c.ForeignEnums = append(c.ForeignEnums, enumDef(e))
+	}
 	for _, p := range api.PODs {
 		g := wire.GadgetDef{Name: p.Name}
 		for _, a := range p.Attrs {
@@ -351,4 +367,28 @@ func methodFromAPI(m rep.APIMethod) Method {
 		out.Params = append(out.Params, Param{Name: p.Name, Type: p.Type})
 	}
 	return out
+}
+
+// RepcEnumSize is the integer Qt 5.15 repc streams a .rep enum as: signed if
+// any value is negative, and the smallest of 1, 2 or 4 bytes that holds its
+// largest magnitude (repc's getEnumType).
+func RepcEnumSize(e wire.EnumDef) (size int, signed bool) {
+	var max int64
+	for _, k := range e.Keys {
+		v := int64(k.Value)
+		if v < 0 {
+			signed = true
+			v = -v
+		}
+		if v > max {
+			max = v
+		}
+	}
+	switch {
+	case signed && max < 0x7F, !signed && max < 0xFF:
+		return 1, signed
+	case signed && max < 0x7FFF, !signed && max < 0xFFFF:
+		return 2, signed
+	}
+	return 4, signed
 }

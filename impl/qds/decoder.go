@@ -390,11 +390,21 @@ func (d *Decoder) Value(t TypeID) Variant {
 	case QStringList:
 		n := d.Count("QStringList", 4)
 		l := make([]string, 0, n)
+		var nulls []bool
 		for i := 0; i < n && d.err == nil; i++ {
-			s, _ := d.QString()
+			s, null := d.QString()
+			if null && nulls == nil {
+				nulls = make([]bool, n)
+			}
+			if null {
+				nulls[i] = true
+			}
 			l = append(l, s)
 		}
 		v.ref = l
+		if nulls != nil {
+			v.ref = nullableStrings{l, nulls[:len(l)]}
+		}
 	case QByteArrayList:
 		n := d.Count("QByteArrayList", 4)
 		l := make([][]byte, 0, n)
@@ -411,8 +421,8 @@ func (d *Decoder) Value(t TypeID) Variant {
 		n := d.Count(t.String(), 9)
 		m := make([]MapEntry, 0, n)
 		for i := 0; i < n && d.err == nil; i++ {
-			k, _ := d.QString()
-			m = append(m, MapEntry{Key: k, Value: d.Variant()})
+			k, null := d.QString()
+			m = append(m, MapEntry{Key: k, KeyNull: null, Value: d.Variant()})
 		}
 		d.Leave()
 		v.ref = m
@@ -450,8 +460,18 @@ func (d *Decoder) Value(t TypeID) Variant {
 	case QJsonValue:
 		v.ref = d.jsonValue()
 	case QBitArray:
-		n := d.U32()
-		b := d.take(int((uint64(n)+7)/8), "QBitArray")
+		// Qt 6 streams the bit count as 64 bits, Qt 5 as 32.
+		var n uint64
+		if d.f.Version >= Qt_6_2 {
+			n = d.U64()
+		} else {
+			n = uint64(d.U32())
+		}
+		if n > uint64(d.lim.MaxBytes)*8 {
+			d.Failf("QBitArray", ErrLimit, "%d bits > MaxBytes %d", n, d.lim.MaxBytes)
+			break
+		}
+		b := d.take(int((n+7)/8), "QBitArray")
 		v.ref = BitArray{Len: n, Data: append([]byte(nil), b...)}
 	case QRegularExpression:
 		p, _ := d.QString()
@@ -501,6 +521,17 @@ func (d *Decoder) dateTime() DateTime {
 		dt.OffsetSeconds = d.I32()
 	case TimeZoneSpec:
 		dt.TimeZone, _ = d.QString()
+		if dt.TimeZone == offsetFromUtc {
+			// A fixed-offset QTimeZone streams its details after this marker.
+			z := &OffsetZone{}
+			dt.TimeZone, _ = d.QString()
+			z.Offset = d.I32()
+			z.Name, _ = d.QString()
+			z.Abbreviation, _ = d.QString()
+			z.Country = d.I32()
+			z.Comment, _ = d.QString()
+			dt.Zone = z
+		}
 	}
 	return dt
 }

@@ -259,9 +259,14 @@ func (e *Encoder) Value(v Variant) {
 		e.ByteArray(v.Bytes())
 	case QStringList:
 		l := v.Strings()
+		ns, _ := v.ref.(nullableStrings)
 		e.U32(uint32(len(l)))
-		for _, s := range l {
-			e.QString(s)
+		for i, s := range l {
+			if ns.Null != nil && ns.Null[i] {
+				e.NullQString()
+			} else {
+				e.QString(s)
+			}
 		}
 	case QByteArrayList:
 		l := v.ByteArrays()
@@ -275,7 +280,11 @@ func (e *Encoder) Value(v Variant) {
 		m := v.Map()
 		e.U32(uint32(len(m)))
 		for _, kv := range m {
-			e.QString(kv.Key)
+			if kv.KeyNull {
+				e.NullQString()
+			} else {
+				e.QString(kv.Key)
+			}
 			e.Variant(kv.Value)
 		}
 	case QVariant:
@@ -290,7 +299,17 @@ func (e *Encoder) Value(v Variant) {
 		case OffsetFromUTC:
 			e.I32(dt.OffsetSeconds)
 		case TimeZoneSpec:
-			e.QString(dt.TimeZone)
+			if z := dt.Zone; z != nil {
+				e.QString(offsetFromUtc)
+				e.QString(dt.TimeZone)
+				e.I32(z.Offset)
+				e.QString(z.Name)
+				e.QString(z.Abbreviation)
+				e.I32(z.Country)
+				e.QString(z.Comment)
+			} else {
+				e.QString(dt.TimeZone)
+			}
 		}
 	case QUuid:
 		u, _ := v.ref.(UUID)
@@ -353,7 +372,11 @@ func (e *Encoder) Value(v Variant) {
 		}
 	case QBitArray:
 		b, _ := v.ref.(BitArray)
-		e.U32(b.Len)
+		if e.f.Version >= Qt_6_2 {
+			e.U64(b.Len)
+		} else {
+			e.U32(uint32(b.Len))
+		}
 		need := int((uint64(b.Len) + 7) / 8)
 		data := b.Data
 		if len(data) > need {

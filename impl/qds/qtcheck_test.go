@@ -231,6 +231,12 @@ func qtCases(d wire.Dialect) []qtCase {
 	dt := func(spec qds.TimeSpec, off int32, tz string) qds.Variant {
 		return qds.DateTimeOf(qds.DateTime{JulianDay: jd, Msecs: ms, Spec: spec, OffsetSeconds: off, TimeZone: tz})
 	}
+	// A fixed-offset QTimeZone streams "OffsetFromUtc" and its details.
+	offsetZone := func(id string, off int32) qds.Variant {
+		return qds.DateTimeOf(qds.DateTime{JulianDay: jd, Msecs: ms, Spec: qds.TimeZoneSpec, TimeZone: id,
+			Zone: &qds.OffsetZone{Offset: off, Name: id, Abbreviation: id, Comment: id}})
+	}
+	qtUTCZone := offsetZone("UTC", 0) // Qt reads a short "UTC" zone and holds the fixed-offset zone
 	uuid := func(s string) qds.Variant {
 		var u qds.UUID
 		b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
@@ -316,7 +322,7 @@ func qtCases(d wire.Dialect) []qtCase {
 		{name: "stringlist/empty", v: qds.StringListOf([]string{})},
 		{name: "stringlist/abc", v: qds.StringListOf([]string{"a", "", "ü😀"})},
 		// Qt writes the null element as ffffffff.
-		{name: "stringlist/null-element", v: qds.StringListOf([]string{"", "x"})},
+		{name: "stringlist/null-element", v: qds.StringListWithNulls([]qds.NullString{{}, qds.Str("x")})},
 		{name: "bytearraylist/xy", v: qds.ByteArrayListOf([][]byte{[]byte("x"), []byte("yy")})},
 		{name: "bytearraylist/null-element", v: qds.ByteArrayListOf([][]byte{nil, {}})},
 		{name: "list/empty", v: list()},
@@ -327,7 +333,7 @@ func qtCases(d wire.Dialect) []qtCase {
 		// QMap<QString,...> sorts by UTF-16 code unit.
 		{name: "map/unicode-keys", v: qmap(kv("z", qds.IntOf(2)), kv("é", qds.IntOf(1)), kv("😀", qds.IntOf(3)))},
 		// Qt writes the null key as ffffffff.
-		{name: "map/null-key", v: qmap(kv("", qds.IntOf(1)))},
+		{name: "map/null-key", v: qmap(qds.MapEntry{Key: "", KeyNull: true, Value: qds.IntOf(1)})},
 		{name: "hash/empty", v: qds.HashOf([]qds.MapEntry{})},
 		{name: "hash/one", v: qds.HashOf([]qds.MapEntry{kv("k", qds.IntOf(1))})},
 		{name: "hash/three", unordered: true, v: qds.HashOf([]qds.MapEntry{kv("x", qds.IntOf(1)),
@@ -349,8 +355,9 @@ func qtCases(d wire.Dialect) []qtCase {
 			Spec: qds.TimeZoneSpec, TimeZone: "America/New_York"})},
 		// Zones backed by a fixed offset (QTimeZone::utc(), QTimeZone(3600)) stream
 		// as "OffsetFromUtc", id, offset, name, abbreviation, country, comment.
-		{name: "datetime/tz-utc", v: dt(qds.TimeZoneSpec, 0, "UTC"), qtBackIsWrite: true},
-		{name: "datetime/tz-offset", v: dt(qds.TimeZoneSpec, 0, "UTC+01"), qtBackIsWrite: true},
+		{name: "datetime/tz-utc", v: offsetZone("UTC", 0)},
+		{name: "datetime/tz-offset", v: offsetZone("UTC+01", 3600)},
+		{name: "datetime/tz-utc-short", v: dt(qds.TimeZoneSpec, 0, "UTC"), goOnly: true, qtValue: &qtUTCZone},
 		{name: "datetime/invalid", v: qds.DateTimeOf(qds.InvalidDateTime)},
 		{name: "url/empty", v: qds.URLOf("")},
 		{name: "url/tcp", v: qds.URLOf("tcp://127.0.0.1:65213")},
@@ -681,8 +688,12 @@ func qtRender(v qds.Variant) string {
 		return qtHexBytes(v.Bytes())
 	case qds.QStringList:
 		var p []string
-		for _, s := range v.Strings() {
-			p = append(p, qtQuote(s))
+		for _, s := range v.NullableStrings() {
+			if !s.Valid {
+				p = append(p, "null")
+				continue
+			}
+			p = append(p, qtQuote(s.Text))
 		}
 		return "[" + strings.Join(p, ", ") + "]"
 	case qds.QByteArrayList:
@@ -700,7 +711,11 @@ func qtRender(v qds.Variant) string {
 	case qds.QVariantMap, qds.QVariantHash:
 		var kv [][2]string
 		for _, e := range v.Map() {
-			kv = append(kv, [2]string{qtQuote(e.Key), qtFull(e.Value)})
+			k := qtQuote(e.Key)
+			if e.KeyNull {
+				k = "null"
+			}
+			kv = append(kv, [2]string{k, qtFull(e.Value)})
 		}
 		return qtSortedMap(kv)
 	case qds.QVariant:
@@ -785,7 +800,7 @@ func qtRender(v qds.Variant) string {
 		b := v.Value().(qds.BitArray)
 		var s strings.Builder
 		s.WriteString("bits:")
-		for i := uint32(0); i < b.Len; i++ {
+		for i := uint64(0); i < b.Len; i++ {
 			if int(i/8) >= len(b.Data) {
 				s.WriteString("?")
 				break

@@ -370,16 +370,25 @@ func (c *StructCodec) Encode(e *Encoder, v any) {
 // EnumCodec carries an enum sent under its own type name, as an integer of
 // Size bytes (1, 2, 4 or 8; 0 means 4). Qt sources convert enums to int
 // before sending, but a peer may still name the enum type.
-type EnumCodec struct{ Size int }
+type EnumCodec struct {
+	Size     int
+	Unsigned bool // repc streams enums without negative values unsigned
+}
 
 func (c *EnumCodec) elem() Element {
-	switch c.Size {
-	case 1:
+	switch {
+	case c.Size == 1 && c.Unsigned:
+		return Element{Type: UChar}
+	case c.Size == 1:
 		return Element{Type: SChar}
-	case 2:
+	case c.Size == 2 && c.Unsigned:
+		return Element{Type: UShort}
+	case c.Size == 2:
 		return Element{Type: Short}
-	case 8:
+	case c.Size == 8:
 		return Element{Type: LongLong}
+	case c.Unsigned:
+		return Element{Type: UInt}
 	}
 	return Element{Type: Int}
 }

@@ -63,8 +63,23 @@ type DateTime struct {
 	Msecs         uint32   // QTime ms since midnight; 0xFFFFFFFF is the invalid time
 	Spec          TimeSpec // Qt::TimeSpec
 	OffsetSeconds int32    // with OffsetFromUTC
-	TimeZone      string   // IANA id, with TimeZoneSpec
+	TimeZone      string   // IANA id (or "UTC", "UTC+01:00"), with TimeZoneSpec
+	// Zone holds the details Qt streams for a fixed-offset QTimeZone (ids
+	// such as "UTC" or "UTC+01" from QTimeZone(seconds)); nil for zone ids.
+	Zone *OffsetZone
 }
+
+// OffsetZone is how QDataStream carries a fixed-offset QTimeZone: the marker
+// "OffsetFromUtc" replaces the id, then come these fields.
+type OffsetZone struct {
+	Offset       int32 // seconds east of UTC
+	Name         string
+	Abbreviation string
+	Country      int32 // QLocale::Country
+	Comment      string
+}
+
+const offsetFromUtc = "OffsetFromUtc"
 
 // InvalidDateTime is what Qt sends for QDateTime().
 var InvalidDateTime = DateTime{JulianDay: invalidJulian, Msecs: invalidMsecs}
@@ -122,9 +137,10 @@ type JSONValue struct {
 	Raw    []byte
 }
 
-// BitArray is a QBitArray: Len bits packed LSB-first into Data.
+// BitArray is a QBitArray: Len bits packed LSB-first into Data. Qt 5
+// streams the length as 32 bits, Qt 6 as 64.
 type BitArray struct {
-	Len  uint32
+	Len  uint64
 	Data []byte
 }
 

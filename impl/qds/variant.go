@@ -26,6 +26,14 @@ type Variant struct {
 type MapEntry struct {
 	Key   string
 	Value Variant
+	// KeyNull marks a null QString key (Qt writes it as 0xFFFFFFFF).
+	KeyNull bool
+}
+
+// nullableStrings is a QStringList holding null elements; Null[i] marks them.
+type nullableStrings struct {
+	Items []string
+	Null  []bool
 }
 
 // Type returns the type id; User for user types.
@@ -123,6 +131,23 @@ func ByteArrayOf(b []byte) Variant { return Variant{typ: QByteArray, ref: b, nul
 
 // StringListOf returns a QStringList QVariant.
 func StringListOf(s []string) Variant { return Variant{typ: QStringList, ref: s} }
+
+// StringListWithNulls returns a QStringList QVariant whose elements may be
+// Qt's null QString (a plain StringListOf sends empty strings).
+func StringListWithNulls(s []NullString) Variant {
+	items := make([]string, len(s))
+	null := make([]bool, len(s))
+	any := false
+	for i, x := range s {
+		items[i] = x.Text
+		null[i] = !x.Valid
+		any = any || null[i]
+	}
+	if !any {
+		return StringListOf(items)
+	}
+	return Variant{typ: QStringList, ref: nullableStrings{items, null}}
+}
 
 // ByteArrayListOf returns a QByteArrayList QVariant.
 func ByteArrayListOf(b [][]byte) Variant { return Variant{typ: QByteArrayList, ref: b} }
@@ -256,8 +281,27 @@ func (v Variant) List() []Variant { l, _ := v.ref.([]Variant); return l }
 // Map returns a QVariantMap's or QVariantHash's entries in wire order.
 func (v Variant) Map() []MapEntry { m, _ := v.ref.([]MapEntry); return m }
 
-// Strings returns a QStringList's elements.
-func (v Variant) Strings() []string { s, _ := v.ref.([]string); return s }
+// Strings returns a QStringList's elements (null elements as "").
+func (v Variant) Strings() []string {
+	switch s := v.ref.(type) {
+	case []string:
+		return s
+	case nullableStrings:
+		return s.Items
+	}
+	return nil
+}
+
+// NullableStrings returns a QStringList's elements keeping null ones.
+func (v Variant) NullableStrings() []NullString {
+	items := v.Strings()
+	ns, _ := v.ref.(nullableStrings)
+	out := make([]NullString, len(items))
+	for i, s := range items {
+		out[i] = NullString{Text: s, Valid: ns.Null == nil || !ns.Null[i]}
+	}
+	return out
+}
 
 // ByteArrays returns a QByteArrayList's elements.
 func (v Variant) ByteArrays() [][]byte { b, _ := v.ref.([][]byte); return b }
