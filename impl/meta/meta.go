@@ -78,16 +78,16 @@ type Class struct {
 	// means none (a plain QObject source: sent as a null string).
 	TypeName string
 	// Signature is the repc class signature (40 hex chars) or empty.
-	Signature  string
-	Enums      []wire.EnumDef
+	Signature string
+	Enums     []wire.EnumDef
 	// ForeignEnums are top-level .rep enums the class or its PODs use. Qt 5
 	// repc PODs stream such a field as a user type "<E>Enum::<E>" of the
 	// enum's repc size; Qt 6 sends an int.
 	ForeignEnums []wire.EnumDef
 	Gadgets      []wire.GadgetDef
-	Properties []Property
-	Signals    []Method
-	Methods    []Method
+	Properties   []Property
+	Signals      []Method
+	Methods      []Method
 }
 
 // PropertyIndex returns the index of a property, or -1.
