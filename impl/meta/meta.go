@@ -312,8 +312,10 @@ func FromRep(f *rep.File, class string, d wire.Dialect) (*Class, error) {
 		if p.Kind == PlainProp && c.Enum(ap.Type) != nil {
 			p.Enum = ap.Type
 			if d == wire.Qt6 && !strings.Contains(ap.Type, "::") {
-				// moc in Qt 6 records class enums qualified.
-				p.Type = class + "::" + ap.Type
+				// Qt 6's moc records class enums qualified, with the scope of
+				// the generated source class, and QtRO does not rename
+				// property types (verified with repc and a running Qt 6.4).
+				p.Type = class + "Source::" + ap.Type
 			}
 		}
 		if p.Kind == ChildProp {
