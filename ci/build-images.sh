@@ -9,10 +9,12 @@
 #                                 library ldd reports, the dynamic loader, a /tmp
 #   qtro/qtro                     the static Go binary cmd/qtro (CGO_ENABLED=0), a /tmp
 #
-# Every image is tagged :latest and :c-<content hash>. The hash covers the staged
-# files and the image config, so a rebuild with nothing changed costs only the
-# staging and hashing (about a second): docker import is skipped when an image with
-# that hash exists.
+# Every image is tagged :latest and :c-<inputs hash>. The hash covers the binary's
+# content, the size and mtime of every system file staged, the staging script and
+# the image config; when an image with that hash exists nothing is staged or
+# imported, so a rebuild with nothing changed costs a hash of the binary and a few
+# docker calls (well under a second on a quiet machine). Labels record the inputs
+# hash and the content hash of the imported tar.
 #
 # Usage: ci/build-images.sh [image ...]      (default: peer-qt5 peer-qt6 qtro)
 # Environment:
@@ -69,33 +71,42 @@ peer_binary() {
   echo "$bin"
 }
 
-# import_image stages nothing itself: it hashes the rootfs dir $2 plus the config
-# lines in $3.. and imports it as $prefix$1 unless that hash is already present.
-import_image() {
-  local name=$1 rootfs=$2; shift 2
-  local changes=("$@") tarfile="$stage_base/$name.tar"
-  local repo="$prefix$name"
-  # Deterministic tar: sorted names, fixed mtime and owners, so the hash only
-  # changes when a file or a mode changes.
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
-    -C "$rootfs" -cf "$tarfile" .
-  local hash
-  hash=$( { sha256sum <"$tarfile"; printf '%s\n' "${changes[@]}"; } | sha256sum | cut -c1-16)
-  local tag="$repo:c-$hash" status
-  if docker image inspect "$tag" >/dev/null 2>&1; then
-    status=cached
-  else
+# build_image NAME BINARY DEST CONFIG... makes image $prefix$NAME holding BINARY at
+# DEST, with the Dockerfile-style CONFIG lines. The cache key hashes the inputs:
+# the binary's content, the size and mtime of every system file staged (a package
+# upgrade changes them), the staging script and the config. When an image tagged
+# with that key exists, nothing is staged or imported.
+build_image() {
+  local name=$1 bin=$2 dest=$3; shift 3
+  local changes=("$@") repo="$prefix$name"
+  local key
+  key=$( {
+    sha256sum <"$bin"
+    docker/stage-rootfs.sh --inputs "$bin" | tail -n +2 | xargs -r -d '\n' stat -L -c '%n %s %Y'
+    sha256sum <docker/stage-rootfs.sh
+    echo "$dest"
+    printf '%s\n' "${changes[@]}"
+  } | sha256sum | cut -c1-16)
+  local tag="$repo:c-$key" status=cached
+  if ! docker image inspect "$tag" >/dev/null 2>&1; then
+    status=built
+    local rootfs="$stage_base/$name/rootfs" tarfile="$stage_base/$name.tar"
+    docker/stage-rootfs.sh "$rootfs" "$bin" "$dest"
+    # Deterministic tar: sorted names, fixed mtime and owners.
+    tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner --format=gnu \
+      -C "$rootfs" -cf "$tarfile" .
+    local content
+    content=$(sha256sum <"$tarfile" | cut -c1-16)
     local args=()
     for c in "${changes[@]}"; do args+=(--change "$c"); done
-    args+=(--change "LABEL org.qtro.content-hash=$hash")
-    docker import "${args[@]}" -m "qtro $name $hash" "$tarfile" "$tag" >/dev/null
-    status=built
+    args+=(--change "LABEL org.qtro.inputs-hash=$key" --change "LABEL org.qtro.content-hash=$content")
+    docker import "${args[@]}" -m "qtro $name $key" "$tarfile" "$tag" >/dev/null
+    rm -rf "$tarfile" "$rootfs"
   fi
   docker tag "$tag" "$repo:latest"
-  rm -f "$tarfile"
-  # Drop the content tags of earlier builds (an image still used by a container
-  # stays; rmi refuses it).
-  docker images --format '{{.Repository}}:{{.Tag}}' "$repo" | grep ":c-" | grep -v ":c-$hash\$" |
+  # Drop the tags of earlier builds (an image still used by a container stays;
+  # rmi refuses it).
+  docker images --format '{{.Repository}}:{{.Tag}}' "$repo" | grep ":c-" | grep -v ":c-$key\$" |
     xargs -r docker rmi >/dev/null 2>&1 || true
   local size
   size=$(docker image inspect -f '{{.Size}}' "$tag")
@@ -106,10 +117,7 @@ for img in "${images[@]}"; do
   case "$img" in
     peer-qt5|peer-qt6)
       v=${img#peer-qt}
-      bin=$(peer_binary "$v")
-      rootfs="$stage_base/$img/rootfs"
-      docker/stage-rootfs.sh "$rootfs" "$bin" /usr/local/bin/qtro-peer
-      import_image "$img" "$rootfs" \
+      build_image "$img" "$(peer_binary "$v")" /usr/local/bin/qtro-peer \
         'ENV TMPDIR=/tmp' 'ENV LANG=C.UTF-8' \
         'ENTRYPOINT ["/usr/local/bin/qtro-peer"]' \
         "LABEL org.qtro.peer=qt$v"
@@ -118,9 +126,7 @@ for img in "${images[@]}"; do
       log "building cmd/qtro (static, CGO_ENABLED=0)"
       mkdir -p "$stage_base/bin"
       CGO_ENABLED=0 go build -trimpath -ldflags=-buildid= -o "$stage_base/bin/qtro" ./cmd/qtro
-      rootfs="$stage_base/qtro/rootfs"
-      docker/stage-rootfs.sh "$rootfs" "$stage_base/bin/qtro" /usr/local/bin/qtro
-      import_image qtro "$rootfs" \
+      build_image qtro "$stage_base/bin/qtro" /usr/local/bin/qtro \
         'ENV TMPDIR=/tmp' \
         'ENTRYPOINT ["/usr/local/bin/qtro"]' \
         'LABEL org.qtro.peer=go'

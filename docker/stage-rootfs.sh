@@ -2,19 +2,53 @@
 # stage-rootfs.sh ROOTFS BINARY DEST stages a minimal root file system for a FROM
 # scratch image: BINARY copied to ROOTFS/DEST, every shared library `ldd` reports for
 # it (at the path ldd reports, symlinks resolved), the dynamic loader, an empty
-# world-writable /tmp (QLocalServer puts local: sockets in QDir::tempPath()), and the
+# world-writable /tmp (QLocalServer puts local: sockets in QDir::tempPath()), the
 # C.UTF-8 locale (so a Qt 5 peer sees a UTF-8 codec, as it does natively) and
-# /usr/share/zoneinfo.
+# /usr/share/zoneinfo. A static binary gets just itself, /tmp and /etc stubs.
+#
+# stage-rootfs.sh --inputs BINARY prints the files staging would read, one per
+# line (BINARY first), so a caller can tell whether anything changed without
+# staging.
 #
 # What a console QtCore/QtNetwork/QtRemoteObjects peer does NOT need, checked
 # with strace of the peer natively and by running it in the image: no Qt plugins
 # (no QGuiApplication, no bearer/TLS use), no qt.conf or qtlogging.ini (optional),
 # no ld.so.cache (the loader searches the ldd paths), no gconv modules (Qt uses
 # ICU), no NSS modules (glibc >= 2.34 has files/dns built in; Docker supplies
-# /etc/hosts and /etc/resolv.conf at run time). A static binary gets just itself
-# and /tmp.
+# /etc/hosts and /etc/resolv.conf at run time).
 set -euo pipefail
-[ $# -eq 3 ] || { echo "usage: $0 ROOTFS BINARY DEST" >&2; exit 2; }
+
+# libs prints the absolute paths ldd reports for $1 (nothing for a static binary).
+# Lines are "soname => /path (addr)", "/path (addr)" or "linux-vdso.so.1 (addr)".
+libs() {
+  local out
+  out=$(ldd "$1" 2>/dev/null) || return 0
+  if grep -q 'not found' <<<"$out"; then
+    echo "stage-rootfs: unresolved libraries for $1:" >&2
+    grep 'not found' <<<"$out" >&2
+    exit 1
+  fi
+  printf '%s\n' "$out" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u
+}
+
+# dynamic says whether $1 is dynamically linked.
+dynamic() { ldd "$1" >/dev/null 2>&1; }
+
+data_dirs=(/usr/lib/locale/C.utf8 /usr/share/zoneinfo)
+
+if [ "${1:-}" = "--inputs" ]; then
+  [ $# -eq 2 ] || { echo "usage: $0 --inputs BINARY" >&2; exit 2; }
+  echo "$2"
+  if dynamic "$2"; then
+    libs "$2"
+    for d in "${data_dirs[@]}"; do
+      [ -d "$d" ] && find "$d" -path /usr/share/zoneinfo/right -prune -o -type f -print | sort
+    done
+  fi
+  exit 0
+fi
+
+[ $# -eq 3 ] || { echo "usage: $0 ROOTFS BINARY DEST | --inputs BINARY" >&2; exit 2; }
 rootfs=$1 bin=$2 dest=$3
 
 rm -rf "$rootfs"
@@ -28,26 +62,18 @@ install -m 0755 "$bin" "$rootfs$dest"
 : >"$rootfs/etc/resolv.conf"
 : >"$rootfs/etc/hostname"
 
-# ldd exits non-zero for a static binary ("not a dynamic executable").
-if libs=$(ldd "$bin" 2>/dev/null); then
+if dynamic "$bin"; then
   # Debug info (RelWithDebInfo peers carry ~7 MB of it) is of no use in a
   # scratch image; the symbol table stays, so backtraces keep function names.
   # (Static Go binaries are left alone.)
   if command -v strip >/dev/null; then
     strip --strip-debug "$rootfs$dest"
   fi
-  # Lines are "soname => /path (addr)", "/path (addr)" or "linux-vdso.so.1 (addr)".
   while read -r path; do
-    [ -n "$path" ] || continue
     [ -e "$path" ] || { echo "stage-rootfs: $bin needs $path, which is missing" >&2; exit 1; }
     mkdir -p "$rootfs$(dirname "$path")"
     cp -L "$path" "$rootfs$path"
-  done < <(printf '%s\n' "$libs" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u)
-  if grep -q 'not found' <<<"$libs"; then
-    echo "stage-rootfs: unresolved libraries for $bin:" >&2
-    grep 'not found' <<<"$libs" >&2
-    exit 1
-  fi
+  done < <(libs "$bin")
   if [ -d /usr/lib/locale/C.utf8 ]; then
     mkdir -p "$rootfs/usr/lib/locale"
     cp -r /usr/lib/locale/C.utf8 "$rootfs/usr/lib/locale/"
