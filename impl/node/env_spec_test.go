@@ -512,7 +512,7 @@ type tapped struct {
 	Packet wire.Packet // nil if the body could not be decoded alone
 }
 
-// tap is a TCP proxy in front of a host that decodes what crosses it.
+// tap is a proxy in front of a host that decodes what crosses it.
 type tap struct {
 	url  string
 	ln   net.Listener
@@ -523,13 +523,13 @@ type tap struct {
 	done chan struct{}
 }
 
-// newTap listens on a fresh tcp URL and forwards every connection to
-// upstream (any scheme); closed when the spec ends.
-func newTap(upstream string, d wire.Dialect) *tap {
+// newTap listens on a fresh URL of the env's transport and forwards every
+// connection to upstream; closed when the spec ends.
+func (e specEnv) newTap(upstream string) *tap {
 	GinkgoHelper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, u, err := transport.Default().Listen(specCtx(), e.anyURL())
 	Expect(err).NotTo(HaveOccurred())
-	t := &tap{url: "tcp://" + ln.Addr().String(), ln: ln, d: d, done: make(chan struct{})}
+	t := &tap{url: u.String(), ln: ln, d: e.D, done: make(chan struct{})}
 	var conns sync.Map
 	t.wg.Add(1)
 	go func() {

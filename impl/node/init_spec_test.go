@@ -184,7 +184,7 @@ var _ = Describe("Replica initialization", Label("init"), func() {
 
 		Describe("class signatures (§8, repc/signature)", func() {
 			It("leaves a static replica of another class in SignatureMismatch and sends nothing for it", func() {
-				t := newTap(h.URL(), e.D)
+				t := e.newTap(h.URL())
 				remote(h, specObject(e.D), "Ctl")
 				n := newNode()
 				r := acquireStatic(n, "Obj", specClass(e.D, "SpecOther"))

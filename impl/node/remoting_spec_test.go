@@ -287,7 +287,7 @@ var _ = Describe("Remoting", Label("remoting"), func() {
 			})
 
 			It("numbers calls from 1 and sends void calls with serial -1 (§7.3)", func() {
-				t := newTap(h.URL(), e.D)
+				t := e.newTap(h.URL())
 				r := acquireStatic(connectedNode(t.url), "Obj", specClass(e.D, "SpecObject"))
 				waitValid(r)
 				_, err := r.Call(waitCtx(5*time.Second), "add", 1, 2)
@@ -494,7 +494,7 @@ var _ = Describe("Remoting", Label("remoting"), func() {
 			})
 
 			It("sends RemoveObject when the last handle is released, and the host stops sending", func() {
-				t := newTap(h.URL(), e.D)
+				t := e.newTap(h.URL())
 				remote(h, specObject(e.D), "Ctl")
 				n := connectedNode(t.url)
 				r1 := acquireDynamic(n, "Obj")
