@@ -125,7 +125,7 @@ func (r *Runner) NewCase(ctx context.Context, name string) (*Case, error) {
 }
 
 func (c *Case) startNetwork(ctx context.Context) error {
-	nw, err := network.New(ctx, network.WithLabels(map[string]string{"org.qtro.case": c.name}))
+	nw, err := network.New(ctx, network.WithLabels(ownerLabels(c.name)))
 	if err != nil {
 		return fmt.Errorf("create network: %w", err)
 	}
@@ -288,7 +288,7 @@ func (c *Case) Start(ctx context.Context, name string, f Flavor, opts ...StartOp
 		s := containerSpec{
 			name: name, cname: "qtro-" + c.id + "-" + name, image: f.Image, args: args, env: env,
 			network: c.network.Name, sockDir: c.sockDir,
-			labels:    map[string]string{"org.qtro.case": c.name, "org.qtro.peer": name},
+			labels:    withPeer(ownerLabels(c.name), name),
 			logger:    &logTo{c: c},
 			waitLimit: 5 * time.Second,
 		}
@@ -326,6 +326,11 @@ func (c *Case) imageInfo(ctx context.Context, image string) string {
 		}
 	}
 	return s
+}
+
+func withPeer(labels map[string]string, peer string) map[string]string {
+	labels["org.qtro.peer"] = peer
+	return labels
 }
 
 // logTo sends testcontainers' log lines to the transcript.

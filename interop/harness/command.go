@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -61,9 +63,12 @@ func (c *Case) Command(ctx context.Context, name string, f Flavor, opts ...Start
 		cp.argv = append(append(append([]string{envBin}, env...), bin), f.Args...)
 	} else {
 		cp.cname = "qtro-" + c.id + "-" + name
-		argv := []string{"docker", "run", "-i", "--rm", "--name", cp.cname,
-			"--label", "org.qtro.case=" + c.name, "--label", "org.qtro.peer=" + name,
-			"-v", c.sockDir + ":" + c.sockDir}
+		argv := []string{"docker", "run", "-i", "--rm", "--name", cp.cname}
+		labels := withPeer(ownerLabels(c.name), name)
+		for _, k := range slices.Sorted(maps.Keys(labels)) {
+			argv = append(argv, "--label", k+"="+labels[k])
+		}
+		argv = append(argv, "-v", c.sockDir+":"+c.sockDir)
 		if sc.join != "" {
 			j, err := c.containerOf(sc.join)
 			if err != nil {

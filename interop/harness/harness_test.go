@@ -439,3 +439,36 @@ func TestCommand(t *testing.T) {
 		})
 	}
 }
+
+// TestReapOrphans checks that a runner removes what a killed test process
+// left (no ryuk here) and leaves alone what a live one owns.
+func TestReapOrphans(t *testing.T) {
+	if !dockerOK {
+		t.Skip("Docker unavailable")
+	}
+	dead := "2147483646" // no such pid
+	run := func(args ...string) string {
+		out, err := exec.Command("docker", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker %v: %v: %s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	net := run("network", "create", "--label", ownerLabel+"="+dead, "qtro-orphan-test")
+	ctr := run("create", "--label", ownerLabel+"="+dead, "--network", "qtro-orphan-test", testPeer.Image)
+	live := run("create", "--label", ownerLabel+"=1", testPeer.Image) // pid 1 always exists
+	defer run("rm", "-f", live)
+	newRunner(t, Containers)
+	for _, id := range []string{ctr, net} {
+		if out, err := exec.Command("docker", "inspect", id).CombinedOutput(); err == nil {
+			t.Errorf("orphan %s still there", id)
+			_ = exec.Command("docker", "rm", "-f", id).Run()
+			_ = exec.Command("docker", "network", "rm", id).Run()
+		} else if !strings.Contains(string(out), "No such") {
+			t.Errorf("inspect %s: %s", id, out)
+		}
+	}
+	if err := exec.Command("docker", "inspect", live).Run(); err != nil {
+		t.Errorf("a live owner's container was removed: %v", err)
+	}
+}

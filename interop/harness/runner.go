@@ -116,6 +116,13 @@ func NewRunner(ctx context.Context, opts Options) (*Runner, error) {
 	if err := os.MkdirAll(r.out, 0o755); err != nil {
 		return nil, err
 	}
+	if r.docker != nil {
+		if n, err := reapOrphans(ctx, r.docker.Client); err != nil {
+			fmt.Fprintf(r.log, "interop: removing leftovers of killed runs: %v\n", err)
+		} else if n > 0 {
+			fmt.Fprintf(r.log, "interop: removed %d containers/networks left by killed runs\n", n)
+		}
+	}
 	banner := r.Banner()
 	fmt.Fprintln(r.log, banner)
 	if err := os.WriteFile(filepath.Join(r.out, "MODE"), []byte(banner+"\n"), 0o644); err != nil {
