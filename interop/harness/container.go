@@ -96,6 +96,7 @@ func startContainer(ctx context.Context, cli *client.Client, s containerSpec, a 
 		name:   s.name,
 		where:  "container " + shortID(id) + " " + s.image,
 		stdout: a.stdout,
+		errBuf: a.errBuf,
 		stderr: a.stderr,
 		done:   make(chan struct{}),
 		stdin: &stdinWriter{rec: a.stdinRec, tee: a.inTee, dst: att.Conn, closeFn: func() error {

@@ -185,6 +185,9 @@ func TestStdioExitAndArtifacts(t *testing.T) {
 			if !strings.Contains(p.StderrTail(), "oops") {
 				t.Errorf("stderr tail %q", p.StderrTail())
 			}
+			if b, err := io.ReadAll(p.Stderr()); err != nil || string(b) != "oops\n" {
+				t.Errorf("stderr stream %q %v", b, err)
+			}
 			// Output ends after exit.
 			if _, ok := <-out.ch; ok {
 				t.Error("stdout not at EOF after exit")

@@ -24,6 +24,7 @@ type Process struct {
 	where  string // "native pid 123" or "container 0123abcd"
 	stdin  *stdinWriter
 	stdout *pipeBuffer
+	errBuf *pipeBuffer
 	stderr *tailBuffer
 
 	done     chan struct{}
@@ -48,6 +49,10 @@ func (p *Process) Stdin() io.WriteCloser { return p.stdin }
 // Stdout is the peer's standard output. It never blocks the peer: output is
 // buffered until read, and the reader sees io.EOF after the peer exits.
 func (p *Process) Stdout() io.Reader { return p.stdout }
+
+// Stderr is the peer's standard error, buffered like Stdout. Reading it is
+// optional: StderrTail and <name>.stderr have it too.
+func (p *Process) Stderr() io.Reader { return p.errBuf }
 
 // StderrTail returns the last few KiB the peer wrote to stderr.
 func (p *Process) StderrTail() string { return p.stderr.String() }
@@ -122,12 +127,12 @@ type artifacts struct {
 	stdinRec              io.Writer
 	outW, errW            io.Writer
 	inTee, outTee, errTee *lineTee
-	stdout                *pipeBuffer
+	stdout, errBuf        *pipeBuffer
 	stderr                *tailBuffer
 }
 
 func newArtifacts(dir, name string, t *transcript) (*artifacts, error) {
-	a := &artifacts{stdout: newPipeBuffer(), stderr: &tailBuffer{max: 8192}}
+	a := &artifacts{stdout: newPipeBuffer(), errBuf: newPipeBuffer(), stderr: &tailBuffer{max: 8192}}
 	open := func(ext string) (*os.File, error) {
 		f, err := os.Create(filepath.Join(dir, name+"."+ext))
 		if err == nil {
@@ -155,7 +160,7 @@ func newArtifacts(dir, name string, t *transcript) (*artifacts, error) {
 	a.errTee = &lineTee{t: t, tag: pad + " stderr"}
 	a.stdinRec = in
 	a.outW = io.MultiWriter(out, a.outTee, a.stdout)
-	a.errW = io.MultiWriter(errf, a.errTee, a.stderr)
+	a.errW = io.MultiWriter(errf, a.errTee, a.stderr, a.errBuf)
 	return a, nil
 }
 
@@ -164,6 +169,7 @@ func (a *artifacts) finish() {
 	a.outTee.Flush()
 	a.errTee.Flush()
 	a.stdout.CloseWrite()
+	a.errBuf.CloseWrite()
 	a.closeFiles()
 }
 
@@ -194,6 +200,7 @@ func startNative(name, dir string, a *artifacts, bin string, args, env []string)
 		name:   name,
 		where:  fmt.Sprintf("native pid %d", cmd.Process.Pid),
 		stdout: a.stdout,
+		errBuf: a.errBuf,
 		stderr: a.stderr,
 		done:   make(chan struct{}),
 		stdin:  &stdinWriter{rec: a.stdinRec, tee: a.inTee, dst: in, closeFn: in.Close},
