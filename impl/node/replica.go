@@ -647,6 +647,16 @@ func (ri *replicaImpl) invokeLocked(i int, args []qds.Variant, wantReply bool) (
 		pc = &PendingCall{ch: make(chan callResult, 1), impl: ri, serial: serial}
 		ri.pending[serial] = pc.ch
 	}
+	if ri.conn != nil {
+		if _, d := ri.conn.queue(); d == wire.Qt6 {
+			// Registry locations are kept in Qt 5 spelling; send the dialect's names.
+			la := make([]qds.Variant, len(args))
+			for k, a := range args {
+				la[k] = localize(d, a)
+			}
+			args = la
+		}
+	}
 	if err := ri.sendLocked(&wire.Invoke{Name: ri.name, Call: wire.CallInvokeMethod, Index: int32(i),
 		Args: args, Serial: serial, PropertyIndex: -1}); err != nil {
 		if pc != nil {
