@@ -76,7 +76,6 @@ type runner struct {
 	streams   [][]*metrics.Stream
 	nodes     []int
 	sent      atomic.Int64
-	dropped   atomic.Int64
 	phase     atomic.Value // string
 	notes     []string
 	notesMu   sync.Mutex
@@ -146,8 +145,11 @@ func Run(ctx context.Context, opts Options) (*result.Summary, error) {
 		return nil, err
 	}
 	r.phase.Store("connect")
+	machine0 := result.MachineCPU()
 	valid := r.waitValid(ctx, connectStart)
 	connectS := float64(clock.Now()-connectStart) / 1e9
+	cpuUserC, cpuSysC := result.CPUTime()
+	machineC := result.MachineCPU()
 
 	// Agree on the load start.
 	var t0 int64
@@ -208,7 +210,16 @@ func Run(ctx context.Context, opts Options) (*result.Summary, error) {
 		own := (cpuUser2 - cpuUser1) + (cpuSys2 - cpuSys1)
 		s.CPU.Cores = own.Seconds() / loadS
 		if machine1 > 0 {
-			s.CPU.Others = max((machine2-machine1-own).Seconds()/loadS, 0)
+			s.CPU.Others = min(max((machine2-machine1-own).Seconds()/loadS, 0), float64(runtime.NumCPU()))
+		}
+	}
+	if connectS > 0 {
+		own := (cpuUserC - cpuUser0) + (cpuSysC - cpuSys0)
+		s.CPU.ConnectCores = own.Seconds() / connectS
+		if machine0 > 0 {
+			// /proc/stat counts in 10 ms ticks: clamp what a short phase
+			// cannot resolve to what the machine has.
+			s.CPU.ConnectOthers = min(max((machineC-machine0-own).Seconds()/connectS, 0), float64(runtime.NumCPU()))
 		}
 	}
 	if s.CPU.Others > 0.25 {
@@ -543,12 +554,17 @@ func (w *window) delivered() int64 {
 	return n
 }
 
-// Acquire implements target.Window by polling: cheap next to a turn.
+// Acquire implements target.Window: receivers wake it when deliveries
+// progress, so a fast target is never held back by a timer's granularity.
 func (w *window) Acquire(ctx context.Context) error {
-	last, since := int64(-1), clock.Now()
-	for spins := 0; ; spins++ {
+	open := func() (bool, int64) {
 		d := w.delivered()
-		if w.sent.Load()-d/w.perTurn < w.inflight {
+		return w.sent.Load()-d/w.perTurn < w.inflight, d
+	}
+	last, since := int64(-1), clock.Now()
+	for {
+		ok, d := open()
+		if ok {
 			return nil
 		}
 		if d != last {
@@ -559,11 +575,11 @@ func (w *window) Acquire(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if spins < 50 {
-			runtime.Gosched()
-		} else {
-			time.Sleep(20 * time.Microsecond)
+		w.run.ArmWake()
+		if ok, _ := open(); ok {
+			return nil
 		}
+		w.run.WaitWake(10*time.Millisecond, ctx.Done())
 	}
 }
 

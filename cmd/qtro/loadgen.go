@@ -66,7 +66,7 @@ type demoFlags struct {
 func (d *demoFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&d.replicas, "replicas", 1000, "replica nodes, each with its own connection")
 	fs.DurationVar(&d.duration, "duration", 10*time.Second, "load phase")
-	fs.StringVar(&d.rate, "rate", "1000", "property changes per second (a schedule: 1000, ramp:0..5k, steps:1k,2k/2s)")
+	fs.StringVar(&d.rate, "rate", loadgen.DemoRate, "property changes per second (a schedule: 50, ramp:0..200, steps:50,100/2s)")
 	fs.StringVar(&d.transport, "transport", "tcp", "tcp or local")
 	fs.StringVar(&d.out, "out", filepath.Join("out", "loadgen"), "directory for the JSON summary and HTML report")
 	fs.BoolVar(&d.noReference, "no-reference", false, "skip the capacity and raw reference runs")

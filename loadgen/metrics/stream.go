@@ -3,6 +3,7 @@ package metrics
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/qtro/qtro/loadgen/seq"
 )
@@ -23,6 +24,11 @@ type Run struct {
 
 	// ObjDelivered counts deliveries per object, for closed-model windows.
 	ObjDelivered []atomic.Int64
+	// A closed-model sender waiting for deliveries sets wantWake and
+	// receives on Wake; receivers poke it only then (one atomic load per
+	// delivery otherwise).
+	wantWake atomic.Bool
+	wake     chan struct{}
 
 	errMu     sync.Mutex
 	errSample []string
@@ -32,7 +38,34 @@ type Run struct {
 // given stripe count.
 func NewRun(tl *Timeline, stripes, objects int) *Run {
 	return &Run{Timeline: tl, Latency: NewRecorder(stripes), Init: NewRecorder(stripes),
-		ObjDelivered: make([]atomic.Int64, objects)}
+		ObjDelivered: make([]atomic.Int64, objects), wake: make(chan struct{}, 1)}
+}
+
+// ArmWake asks receivers to wake a waiting sender at their next delivery.
+// A sender arms, re-checks its window, then calls WaitWake: a delivery
+// between the check and the wait is never missed.
+func (r *Run) ArmWake() { r.wantWake.Store(true) }
+
+// WaitWake blocks until a receiver pokes (after ArmWake), d passes, or
+// done closes.
+func (r *Run) WaitWake(d time.Duration, done <-chan struct{}) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.wake:
+	case <-t.C:
+	case <-done:
+	}
+}
+
+// delivered wakes a waiting sender.
+func (r *Run) delivered() {
+	if r.wantWake.Load() && r.wantWake.CompareAndSwap(true, false) {
+		select {
+		case r.wake <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // maxErrSamples bounds the error messages a run keeps.
@@ -192,6 +225,7 @@ func (s *Stream) timed(seq, recv, sent int64) {
 	if s.Object >= 0 && s.Object < len(s.run.ObjDelivered) {
 		s.run.ObjDelivered[s.Object].Add(1)
 	}
+	s.run.delivered()
 	if sent == 0 {
 		var ok bool
 		if sent, ok = s.run.Timeline.Intended(s.Object, seq); !ok {

@@ -52,6 +52,9 @@ type Row struct {
 	RSSScope  string         `json:"host_rss_scope,omitempty"`
 	CPU       float64        `json:"cpu_cores"`
 	Others    float64        `json:"other_processes_cores"`
+	ConnCPU   float64        `json:"connect_cpu_cores"`
+	ConnOther float64        `json:"connect_other_processes_cores"`
+	ConnectS  float64        `json:"connect_s"`
 	LoadAvg   string         `json:"loadavg_at_start"`
 	Pass      bool           `json:"thresholds_pass"`
 	Capacity  *Row           `json:"capacity,omitempty"`
@@ -81,7 +84,8 @@ func RowOf(s *result.Summary) Row {
 		DelivPerS: s.Throughput.DeliveredPerS, Dropped: s.Sent.Dropped, Lost: s.Delivery.Lost, Dup: s.Delivery.Duplicated,
 		Reordered: s.Delivery.Reordered, Invalid: s.Delivery.Invalid, Errors: s.Errors.Count, Latency: pct(s.Latency),
 		Kind: s.LatencyKind, Init: pct(s.Init), Lag: pct(s.Lag), HostRSS: s.Host.RSSMax, RSSScope: s.Host.Scope,
-		CPU: s.CPU.Cores, Others: s.CPU.Others, LoadAvg: s.Env.LoadAvg, Pass: s.Pass, Notes: s.Notes, Scenario: s.Scenario}
+		CPU: s.CPU.Cores, Others: s.CPU.Others, ConnCPU: s.CPU.ConnectCores, ConnOther: s.CPU.ConnectOthers,
+		ConnectS: s.Phases.ConnectS, LoadAvg: s.Env.LoadAvg, Pass: s.Pass, Notes: s.Notes, Scenario: s.Scenario}
 	if s.Capacity != nil {
 		c := RowOf(s.Capacity)
 		c.Scenario, c.Command = nil, ""

@@ -95,8 +95,8 @@ func Text(w io.Writer, s *result.Summary) {
 	if s.Host.RSSMax > 0 {
 		fmt.Fprintf(w, "  host memory max RSS %s (%s)\n", mib(s.Host.RSSMax), s.Host.Scope)
 	}
-	fmt.Fprintf(w, "  cpu         %.2f cores used during load, %.2f by other processes (%d CPUs, GOMAXPROCS %d)\n",
-		s.CPU.Cores, s.CPU.Others, s.Env.CPUs, s.Env.GOMAXPROCS)
+	fmt.Fprintf(w, "  cpu         load: %.2f cores used, %.2f by other processes; connect: %.2f used, %.2f others (%d CPUs, GOMAXPROCS %d)\n",
+		s.CPU.Cores, s.CPU.Others, s.CPU.ConnectCores, s.CPU.ConnectOthers, s.Env.CPUs, s.Env.GOMAXPROCS)
 	if s.Errors.Count > 0 {
 		fmt.Fprintf(w, "  errors      %d", s.Errors.Count)
 		if len(s.Errors.Samples) > 0 {
@@ -144,7 +144,9 @@ func CapacityLine(c *result.Summary) string {
 		dur(c.Latency.P99), c.Delivery.Lost)
 }
 
-// ReferenceLine compares the target's capacity with the raw reference.
+// ReferenceLine compares the target with the raw reference: throughput
+// (meaningful when both ran as fast as possible) and p99 latency (at the
+// same schedule, or the same window).
 func ReferenceLine(s *result.Summary) string {
 	ref := s.Reference
 	if ref == nil {
@@ -154,10 +156,13 @@ func ReferenceLine(s *result.Summary) string {
 	if s.Capacity != nil {
 		cmp = s.Capacity
 	}
-	line := fmt.Sprintf("raw framed writes, same sockets and frame sizes, no QtRO: delivered %s/s, latency p99 %s",
-		num(ref.Throughput.DeliveredPerS), dur(ref.Latency.P99))
-	if ref.Throughput.DeliveredPerS > 0 {
-		line += fmt.Sprintf(" → %s reaches %.0f%% of the physical limit", cmp.Target, 100*cmp.Throughput.DeliveredPerS/ref.Throughput.DeliveredPerS)
+	line := fmt.Sprintf("raw framed writes, same sockets and frame sizes, no QtRO (%s model): delivered %s/s, latency p99 %s",
+		ref.Sent.Model, num(ref.Throughput.DeliveredPerS), dur(ref.Latency.P99))
+	if ref.Sent.Model == "closed" && ref.Throughput.DeliveredPerS > 0 {
+		line += fmt.Sprintf(" → %s delivers %.0f%% of the physical limit", cmp.Target, 100*cmp.Throughput.DeliveredPerS/ref.Throughput.DeliveredPerS)
+	}
+	if ref.Latency.P99 > 0 && cmp.Latency.P99 > 0 {
+		line += fmt.Sprintf("; its p99 is %.1f× raw", float64(cmp.Latency.P99)/float64(ref.Latency.P99))
 	}
 	return line
 }

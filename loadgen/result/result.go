@@ -173,6 +173,9 @@ type CPU struct {
 	// Others is the CPU other processes on the machine used during the
 	// load phase, in cores: a busy machine makes every number worse.
 	Others float64 `json:"others_cores"`
+	// The same over the connect phase (storms: the phase that matters).
+	ConnectCores  float64 `json:"connect_cores"`
+	ConnectOthers float64 `json:"connect_others_cores"`
 }
 
 // Errors counts errors and keeps a few messages.
@@ -419,6 +422,8 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		out.CPU.SysS += p.CPU.SysS
 		out.CPU.Cores += p.CPU.Cores
 		out.CPU.Others = math.Max(out.CPU.Others, p.CPU.Others)
+		out.CPU.ConnectCores += p.CPU.ConnectCores
+		out.CPU.ConnectOthers = math.Max(out.CPU.ConnectOthers, p.CPU.ConnectOthers)
 		out.Errors.Count += p.Errors.Count
 		for _, e := range p.Errors.Samples {
 			if len(out.Errors.Samples) < 20 {

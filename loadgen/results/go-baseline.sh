@@ -18,8 +18,8 @@ run() { "$bin" loadgen run --quiet --out "$dir" "$@" | sed -n '1,/^summary:/p'; 
 
 # 1:1 property changes, capacity (closed model), B=1 and B=100, each with the
 # raw framed-socket reference of the same frames.
-run --name props-1to1-b1-closed --topology one --workload props --model closed --inflight 64 --duration 10s --reference
-run --name props-1to1-b100-closed --topology one --workload props --batch 100 --model closed --inflight 8 --duration 10s --reference
+run --name props-1to1-b1-closed --topology one --workload props --model closed --inflight 256 --duration 10s --reference
+run --name props-1to1-b100-closed --topology one --workload props --batch 100 --model closed --inflight 64 --duration 10s --reference
 # 1:1 property changes at rising open-model rates: where does p99 break?
 run --name props-1to1-b1-steps --topology one --workload props --rate 'steps:5k,10k,20k,40k,80k/3s' --duration 15s
 run --name props-1to1-b100-steps --topology one --workload props --batch 100 --rate 'steps:50k,100k,200k,400k,800k/3s' --duration 15s

@@ -127,8 +127,9 @@ func (d *Duration) parse(s string) error {
 	return nil
 }
 
-// Default returns the demo scenario: a Go host and 1,000 Go replicas on
-// loopback, 1,000 property changes per second for 10 s.
+// Default returns the defaults of a run: a Go host and 1,000 Go replicas
+// on loopback, 1,000 property changes per second for 10 s (the demo lowers
+// the rate to what a small machine sustains).
 func Default() Scenario {
 	return Scenario{
 		Name: "demo", Target: "go", Topology: FanOut, Transport: "tcp", Dialect: "qt6",

@@ -371,10 +371,14 @@ func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 // clients are raw socket readers, one connection per host per node. Every
 // node receives every object its hosts serve (there is no AddObject).
 type clients struct {
-	spec  target.ClientSpec
-	d     wire.Dialect
-	conns [][]*rawConn // per node, per host URL
-	wg    sync.WaitGroup
+	spec   target.ClientSpec
+	d      wire.Dialect
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex
+	closed bool
+	conns  [][]*rawConn // per node, per host URL
+	wg     sync.WaitGroup
 
 	echoMu  sync.Mutex
 	pending []map[int64]int64 // per node: seq → intended time, for echo
@@ -387,63 +391,93 @@ type rawConn struct {
 	url string
 }
 
-// StartClients implements target.Target.
+// StartClients implements target.Target. Like a node's ConnectToNode it
+// returns at once: each node dials in the background (retrying until ctx
+// ends, as a host in another shard may not listen yet) and its streams
+// become Valid when connected.
 func (Target) StartClients(ctx context.Context, spec target.ClientSpec) (target.Clients, error) {
 	if spec.Registry != "" {
 		return nil, fmt.Errorf("%w: raw target has no registry", target.ErrUnsupported)
 	}
 	c := &clients{spec: spec, d: dialect(spec.Dialect), conns: make([][]*rawConn, len(spec.Nodes)),
 		pending: make([]map[int64]int64, len(spec.Nodes))}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	var interval time.Duration
 	if spec.ConnectRate > 0 {
 		interval = time.Duration(float64(time.Second) / spec.ConnectRate)
 	}
 	start := clock.Now()
-	schemes := transport.Default()
 	for i := range spec.Nodes {
 		if interval > 0 {
 			clock.SleepUntil(start + int64(interval)*int64(i))
 		}
+		if ctx.Err() != nil {
+			c.Close()
+			return nil, ctx.Err()
+		}
 		c.pending[i] = map[int64]int64{}
-		byObj := map[uint32]*metrics.Stream{}
-		urls := map[string][]int{}
-		var order []string
-		for k, o := range spec.Acquire[i] {
-			u := spec.ObjectURLs[o]
-			if _, ok := urls[u]; !ok {
-				order = append(order, u)
-			}
-			urls[u] = append(urls[u], k)
-		}
-		for _, u := range order {
-			now := clock.Now()
-			for _, k := range urls[u] {
-				spec.Streams[i][k].Connecting(now)
-			}
-			conn, err := schemes.Dial(ctx, u)
-			if err != nil {
-				c.Close()
-				return nil, err
-			}
-			valid := clock.Now()
-			// The host numbers objects in its own order; a host serves a
-			// contiguous run of objects, so local index = position among
-			// this URL's objects in run-wide order.
-			local := map[uint32]*metrics.Stream{}
-			for n, k := range urls[u] {
-				s := spec.Streams[i][k]
-				local[uint32(n)] = s
-				byObj[uint32(spec.Acquire[i][k])] = s
-				s.Valid(valid, -1)
-			}
-			rc := &rawConn{c: conn, q: newOutq(spec.MaxSendQueue), url: u}
-			c.conns[i] = append(c.conns[i], rc)
-			c.wg.Add(2)
-			go func() { defer c.wg.Done(); rc.q.run(conn) }()
-			go func() { defer c.wg.Done(); c.read(i, rc, local) }()
-		}
+		c.wg.Add(1)
+		go func() { defer c.wg.Done(); c.connect(i) }()
 	}
 	return c, nil
+}
+
+// connect dials node i's hosts (one connection per host URL).
+func (c *clients) connect(i int) {
+	spec := &c.spec
+	urls := map[string][]int{}
+	var order []string
+	for k, o := range spec.Acquire[i] {
+		u := spec.ObjectURLs[o]
+		if _, ok := urls[u]; !ok {
+			order = append(order, u)
+		}
+		urls[u] = append(urls[u], k)
+	}
+	schemes := transport.Default()
+	for _, u := range order {
+		now := clock.Now()
+		for _, k := range urls[u] {
+			spec.Streams[i][k].Connecting(now)
+		}
+		var conn net.Conn
+		for {
+			var err error
+			if conn, err = schemes.Dial(c.ctx, u); err == nil {
+				break
+			}
+			t := time.NewTimer(50 * time.Millisecond)
+			select {
+			case <-t.C:
+			case <-c.ctx.Done():
+				t.Stop()
+				return
+			}
+		}
+		valid := clock.Now()
+		// A host numbers its objects in its own order and serves a
+		// contiguous run of them: local index = position among this URL's.
+		local := map[uint32]*metrics.Stream{}
+		for n, k := range urls[u] {
+			s := spec.Streams[i][k]
+			local[uint32(n)] = s
+			s.Valid(valid, -1)
+		}
+		rc := &rawConn{c: conn, q: newOutq(spec.MaxSendQueue), url: u}
+		c.mu.Lock()
+		closed := c.closed
+		if !closed {
+			c.conns[i] = append(c.conns[i], rc)
+		}
+		c.mu.Unlock()
+		if closed {
+			conn.Close()
+			return
+		}
+		c.wg.Add(2)
+		go func() { defer c.wg.Done(); rc.q.run(conn) }()
+		go func() { defer c.wg.Done(); c.read(i, rc, local) }()
+	}
 }
 
 func (c *clients) read(i int, rc *rawConn, streams map[uint32]*metrics.Stream) {
@@ -487,14 +521,28 @@ func (c *clients) read(i int, rc *rawConn, streams map[uint32]*metrics.Stream) {
 }
 
 func (c *clients) Close() error {
+	c.cancel()
+	c.mu.Lock()
+	c.closed = true
 	for _, cs := range c.conns {
 		for _, rc := range cs {
 			rc.q.close()
 			rc.c.Close()
 		}
 	}
+	c.mu.Unlock()
 	c.wg.Wait()
 	return nil
+}
+
+// conn returns node i's first connection (nil before it is connected).
+func (c *clients) conn(i int) *rawConn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.conns[i]) == 0 {
+		return nil
+	}
+	return c.conns[i][0]
 }
 
 // Echo implements target.Clients: call frames out, reply frames back.
@@ -506,7 +554,8 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 	n := len(c.spec.Nodes)
 	call := make([]byte, frameSize(c.d, "call", "Tick0", 0))
 	send := func(i int, seq, intended int64) bool {
-		if len(c.conns[i]) == 0 {
+		rc := c.conn(i)
+		if rc == nil {
 			return false
 		}
 		c.echoMu.Lock()
@@ -517,7 +566,7 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 		if p.Sent != nil {
 			p.Sent.Add(1)
 		}
-		return c.conns[i][0].q.add(call) == nil
+		return rc.q.add(call) == nil
 	}
 	seqs := make([]int64, n)
 	if tl := p.Timeline; tl.Open() {
