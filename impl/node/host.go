@@ -65,6 +65,9 @@ func (h *Host) Listen(ctx context.Context, url string, d wire.Dialect) (string, 
 		d = h.cfg.hostDialect()
 	}
 	u, err := transport.Parse(url)
+	if errors.Is(err, transport.ErrEmptySocketName) {
+		return "", &Error{Code: ListenFailed, Op: "listen", URL: url, Err: err}
+	}
 	if err != nil {
 		return "", &Error{Code: HostUrlInvalid, Op: "listen", URL: url, Err: err}
 	}

@@ -231,8 +231,11 @@ func (r *replicaImpl) bind(c *clientConn, info wire.ObjectInfo) {
 		return
 	}
 	var evs []Event
-	dynamic := r.static == nil
-	if !dynamic {
+	// A dynamic replica that already has its class (re-acquiring after a
+	// reconnect or a re-enable) asks for a plain Init, as Qt's
+	// needsDynamicInitialization() does.
+	dynamic := r.static == nil && r.class == nil
+	if r.static != nil {
 		_, d := c.queue()
 		cls, err := r.static.ForDialect(d)
 		if err != nil {
@@ -241,20 +244,23 @@ func (r *replicaImpl) bind(c *clientConn, info wire.ObjectInfo) {
 			return
 		}
 		r.setClassLocked(cls)
-		// A static replica's PODs are compiled into a Qt program; register
-		// them on the connection before its Init arrives.
-		c.mu.Lock()
-		types := c.types
-		c.mu.Unlock()
-		if types != nil {
-			cls.RegisterTypes(types)
-		}
 		if cls.Signature != "" && len(info.Signature) > 0 && cls.Signature != string(info.Signature) {
 			evs = r.setStateLocked(SignatureMismatch, evs)
 			r.mu.Unlock()
 			r.n.cfg.Logger.Warn("signature mismatch", "replica", r.name, "ours", cls.Signature, "source", string(info.Signature))
 			r.dispatch(evs)
 			return
+		}
+	}
+	if r.class != nil {
+		// The PODs of a class this replica already knows (compiled into a
+		// static replica, or learnt by a dynamic one before a reconnect)
+		// must be known on this connection before its Init arrives.
+		c.mu.Lock()
+		types := c.types
+		c.mu.Unlock()
+		if types != nil {
+			r.class.RegisterTypes(types)
 		}
 	}
 	r.conn = c

@@ -34,6 +34,10 @@ var (
 	ErrListen = errors.New("listen failed")
 	// ErrSocketAccess corresponds to Qt's SocketAccessError.
 	ErrSocketAccess = errors.New("socket access error")
+	// ErrEmptySocketName marks a local: or localabstract: URL without a
+	// name; it wraps ErrInvalidURL, but a Qt host reports it as ListenFailed
+	// (the scheme is valid, QLocalServer::listen("") fails).
+	ErrEmptySocketName = errors.New("empty socket name")
 )
 
 // URL is a parsed QtRO URL.
@@ -79,7 +83,7 @@ func Parse(raw string) (URL, error) {
 	case Local, LocalAbstract:
 		name := strings.TrimPrefix(rest, "//")
 		if name == "" {
-			return URL{}, fmt.Errorf("%w: %q: empty socket name", ErrInvalidURL, raw)
+			return URL{}, fmt.Errorf("%w: %q: %w", ErrInvalidURL, raw, ErrEmptySocketName)
 		}
 		u.Name = name
 	default:
