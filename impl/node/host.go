@@ -250,6 +250,7 @@ func (h *Host) DisableRemoting(name string) error {
 	listeners := src.listeners
 	src.listeners = map[*hostConn]struct{}{}
 	src.host = nil
+	src.name = ""
 	src.mu.Unlock()
 	for c := range listeners {
 		c.dropSource(name)

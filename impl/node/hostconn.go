@@ -1,7 +1,6 @@
 package node
 
 import (
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -188,7 +187,8 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 		return
 	}
 	serial := p.Serial
-	out, handled, err := src.invoke(context.Background(), int(p.Index), args)
+	// Handlers see the host's context: closing the host cancels them.
+	out, handled, err := src.invoke(c.h.ctx, int(p.Index), args)
 	if err != nil {
 		c.h.cfg.Logger.Warn("slot failed", "name", p.Name, "method", src.class.Methods[p.Index].Signature, "err", err)
 	}

@@ -181,6 +181,36 @@ var _ = Describe("Registry", Label("registry"), func() {
 			Expect(prop(r, "count").Int()).To(BeEquivalentTo(2))
 		})
 
+		// Qt (5.15 and 6.4) puts every URL it opens into requestedUrls,
+		// registry-found ones included, and onShouldReconnect retries all of
+		// them every retryInterval: a host that comes back on its URL is
+		// reconnected even while the registry is down.
+		It("reconnects to a registry-found host that comes back while the registry is down, as Qt does", func() {
+			regURL, hostURL := e.fixedURL(), e.fixedURL()
+			reg1, err := node.NewRegistryHost(specCtx(), regURL, e.cfg())
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(reg1.Close)
+			h1, err := node.NewHost(specCtx(), hostURL, e.cfg())
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(h1.Close)
+			Expect(h1.SetRegistryURL(regURL)).To(Succeed())
+			remote(h1, specObject(e.D), "Obj")
+			n := registryNode(regURL, withRetry(50*time.Millisecond))
+			r := acquireDynamic(n, "Obj")
+			waitValid(r)
+
+			Expect(reg1.Close()).To(Succeed())
+			Eventually(n.Registry().State).Should(Equal(node.Suspect))
+			Expect(h1.Close()).To(Succeed())
+			Eventually(r.State).Should(Equal(node.Suspect))
+			h2 := e.newHost(hostURL)
+			src2 := specObject(e.D)
+			Expect(src2.SetProperty("count", 2)).To(Succeed())
+			remote(h2, src2, "Obj")
+			Eventually(r.State).Should(Equal(node.Valid))
+			Expect(prop(r, "count").Int()).To(BeEquivalentTo(2))
+		})
+
 		It("works when the node and the host start before the registry (delayedRegistryTest)", func() {
 			url := e.fixedURL()
 			h, _ := registeredHost(url, "Obj", 5, withRetry(20*time.Millisecond))

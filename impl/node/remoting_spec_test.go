@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -151,6 +152,46 @@ var _ = Describe("Remoting", Label("remoting"), func() {
 				}
 				Expect(prop(st, "count").Int()).To(BeEquivalentTo(N))
 				Expect(prop(dyn, "count").Int()).To(BeEquivalentTo(N))
+			})
+
+			// E12: one ordered stream per source and connection, whatever
+			// the mix of property changes and signals.
+			It("keeps property changes and signals in the order the source made them", func() {
+				r := acquireDynamic(connectedNode(h.URL()), "Obj")
+				waitValid(r)
+				rec := record(r)
+				var want []string
+				for i := 1; i <= 200; i++ {
+					Expect(src.SetProperty("count", i)).To(Succeed())
+					Expect(src.Emit("fired", i, "x")).To(Succeed())
+					want = append(want, fmt.Sprintf("count=%d", i), fmt.Sprintf("fired(%d)", i))
+				}
+				seq := func() []string {
+					var out []string
+					for _, ev := range rec.events() {
+						switch ev.Kind {
+						case node.PropertyChanged:
+							out = append(out, fmt.Sprintf("%s=%d", ev.Name, ev.Value.Int()))
+						case node.SignalEmitted:
+							out = append(out, fmt.Sprintf("%s(%d)", ev.Name, ev.Args[0].Int()))
+						}
+					}
+					return out
+				}
+				Eventually(func() int { return len(seq()) }).Should(Equal(len(want)))
+				Expect(seq()).To(Equal(want))
+			})
+
+			It("refuses a value of the wrong type and sends nothing", func() {
+				r := acquireDynamic(connectedNode(h.URL()), "Obj")
+				waitValid(r)
+				rec := record(r)
+				Expect(src.SetProperty("count", "three")).To(MatchError(qds.ErrBadValue))
+				Expect(src.SetProperty("count", int64(1)<<40)).To(MatchError(qds.ErrBadValue))
+				Expect(src.SetProperty("nope", 1)).To(MatchError(node.ErrNoSuchMember))
+				Expect(srcProp(src, "count").Int()).To(BeZero())
+				Expect(src.SetProperty("count", 1)).To(Succeed()) // the marker
+				Eventually(rec.changedNames).Should(Equal([]string{"count"}))
 			})
 
 			It("does not notify a change to the same value, nor a property without notify signal", func() {
@@ -524,6 +565,17 @@ var _ = Describe("Remoting", Label("remoting"), func() {
 				Eventually(func() []int64 { return recCtl.intChanges("count") }).Should(Equal([]int64{-1}))
 				Expect(t.find(false, wire.PropertyChange, "Obj")).To(HaveLen(before))
 			})
+		})
+
+		It("refuses work after Close (ErrClosed)", func() {
+			n := newNode()
+			Expect(n.Close()).To(Succeed())
+			_, err := n.AcquireDynamic("Obj")
+			Expect(err).To(MatchError(node.ErrClosed))
+			Expect(h.Close()).To(Succeed())
+			Expect(h.EnableRemoting(specObject(e.D), "Late")).To(MatchError(node.ErrClosed))
+			_, err = h.Listen(specCtx(), e.anyURL(), e.D)
+			Expect(err).To(MatchError(node.ErrClosed))
 		})
 
 		It("Shutdown writes what is queued before closing", func() {

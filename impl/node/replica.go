@@ -578,21 +578,35 @@ type PendingCall struct {
 	ch     chan callResult
 	impl   *replicaImpl
 	serial int32
+	once   sync.Mutex // serialises Wait calls
+	done   bool
+	res    callResult
 }
 
 // Wait returns the reply, or an error when ctx ends first (Qt never fails
 // a lost reply; qtro's client-side timeout is the context) or the
-// connection drops.
+// connection drops. A Wait that times out leaves the call pending, so a
+// later Wait still gets a late reply; Cancel forgets it.
 func (p *PendingCall) Wait(ctx context.Context) (qds.Variant, error) {
+	p.once.Lock()
+	defer p.once.Unlock()
+	if p.done {
+		return p.res.v, p.res.err
+	}
 	select {
 	case res := <-p.ch:
+		p.res, p.done = res, true
 		return res.v, res.err
 	case <-ctx.Done():
-		p.impl.mu.Lock()
-		delete(p.impl.pending, p.serial)
-		p.impl.mu.Unlock()
 		return qds.Variant{}, ctx.Err()
 	}
+}
+
+// Cancel forgets the call: a reply arriving later is dropped.
+func (p *PendingCall) Cancel() {
+	p.impl.mu.Lock()
+	delete(p.impl.pending, p.serial)
+	p.impl.mu.Unlock()
 }
 
 // Serial returns the serial id the call was sent with.
@@ -680,7 +694,11 @@ func (r *Replica) Call(ctx context.Context, method string, args ...any) (qds.Var
 	if err != nil || pc == nil {
 		return qds.Variant{}, err
 	}
-	return pc.Wait(ctx)
+	v, err := pc.Wait(ctx)
+	if err != nil {
+		pc.Cancel()
+	}
+	return v, err
 }
 
 // Subscribe calls fn for every event of the replica, on the connection's

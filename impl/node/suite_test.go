@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 // <-> Go node, both dialects, every built-in transport).
 func TestNodeSpecs(t *testing.T) {
 	RegisterFailHandler(Fail)
-	SetDefaultEventuallyTimeout(10 * time.Second)
+	SetDefaultEventuallyTimeout(5 * time.Second)
 	SetDefaultEventuallyPollingInterval(5 * time.Millisecond)
 	SetDefaultConsistentlyDuration(300 * time.Millisecond)
 	SetDefaultConsistentlyPollingInterval(10 * time.Millisecond)
