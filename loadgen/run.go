@@ -28,6 +28,9 @@ type Options struct {
 	Control Control
 	// Progress receives live status (nil: none).
 	Progress Progress
+	// BeforeClose runs after the drain while every host and replica is
+	// still up (e.g. to take a heap profile at the run's peak).
+	BeforeClose func()
 }
 
 // Control coordinates shards: each reports ready, all start at one time.
@@ -201,6 +204,9 @@ func Run(ctx context.Context, opts Options) (*result.Summary, error) {
 	drainS := float64(clock.Now()-drainStart) / 1e9
 	stopSampler()
 	r.phase.Store("done")
+	if opts.BeforeClose != nil {
+		opts.BeforeClose()
+	}
 
 	s := r.summarize(env, loadStats)
 	s.T0UnixNs = clock.ToWall(t0)
@@ -213,7 +219,7 @@ func Run(ctx context.Context, opts Options) (*result.Summary, error) {
 			s.CPU.Others = min(max((machine2-machine1-own).Seconds()/loadS, 0), float64(runtime.NumCPU()))
 		}
 	}
-	if connectS > 0 {
+	if connectS >= 0.5 { // /proc/stat's 10 ms ticks cannot resolve a shorter phase
 		own := (cpuUserC - cpuUser0) + (cpuSysC - cpuSys0)
 		s.CPU.ConnectCores = own.Seconds() / connectS
 		if machine0 > 0 {

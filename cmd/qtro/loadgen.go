@@ -265,7 +265,7 @@ Thresholds (--threshold 'p99<2ms' --threshold 'lost==0') decide the exit status:
 	fs.BoolVar(&f.capacity, "capacity", false, "also measure capacity (closed model) and the raw reference on the same mesh")
 	fs.BoolVar(&f.reference, "reference", false, "also run the same scenario on the raw framed-socket target (the physical limit)")
 	fs.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of this process (pprof) to FILE")
-	fs.StringVar(&f.memProf, "memprofile", "", "write a heap profile of this process (pprof) at the end to FILE")
+	fs.StringVar(&f.memProf, "memprofile", "", "write a heap profile of this process (pprof) to FILE after the drain, before closing")
 	return cmd
 }
 
@@ -355,14 +355,16 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 			pf.Close()
 		}()
 	}
-	if f.memProf != "" && f.procs <= 1 {
-		defer func() {
-			if pf, err := os.Create(f.memProf); err == nil {
-				runtime.GC()
-				_ = pprof.WriteHeapProfile(pf)
-				pf.Close()
-			}
-		}()
+	// The heap profile is taken at the run's peak, before anything closes.
+	heapProfile := func() {
+		if f.memProf == "" || f.procs > 1 {
+			return
+		}
+		if pf, err := os.Create(f.memProf); err == nil {
+			runtime.GC()
+			_ = pprof.WriteHeapProfile(pf)
+			pf.Close()
+		}
 	}
 	sc, err := scenarioOf(cmd, f)
 	if err != nil {
@@ -414,7 +416,7 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 		s.Env = result.Environment()
 		s.ApplyThresholds(ths)
 	default:
-		opts := loadgen.Options{Scenario: sc}
+		opts := loadgen.Options{Scenario: sc, BeforeClose: heapProfile}
 		if opts.Target, err = targetOf(sc.Target); err != nil {
 			return err
 		}

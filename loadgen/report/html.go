@@ -182,6 +182,7 @@ func build(s *result.Summary) page {
 		{"lost / duplicated / reordered", fmt.Sprintf("%d (holes %d, tail %d) / %d / %d", d.Lost, d.Holes, d.Tail, d.Duplicated, d.Reordered)},
 		{"suspect gap / suspects", fmt.Sprintf("%d / %d", d.SuspectGap, d.Suspects)},
 		{"latency (" + s.LatencyKind + ")", distLine(s.Latency)},
+		{"sustainable throughput", SustainableLine(s)},
 		{"replica init", distLine(s.Init)},
 		{"sender lag", distLine(s.Lag)},
 		{"replicas", fmt.Sprintf("%d streams, %d never Valid, %d inits", d.Replicas, d.Invalid, d.Inits)},

@@ -29,38 +29,39 @@ type TableEnv struct {
 
 // Row is one run's key numbers.
 type Row struct {
-	Name      string         `json:"name"`
-	Command   string         `json:"command"`
-	Target    string         `json:"target"`
-	Headline  string         `json:"headline"`
-	Shards    int            `json:"shards,omitempty"`
-	Sent      int64          `json:"sent"`
-	SentPerS  float64        `json:"sent_per_s"`
-	Delivered int64          `json:"delivered"`
-	DelivPerS float64        `json:"delivered_per_s"`
-	Dropped   int64          `json:"dropped"`
-	Lost      int64          `json:"lost"`
-	Dup       int64          `json:"duplicated"`
-	Reordered int64          `json:"reordered"`
-	Invalid   int64          `json:"invalid"`
-	Errors    int64          `json:"errors"`
-	Latency   Percentiles    `json:"latency"`
-	Kind      string         `json:"latency_kind"`
-	Init      Percentiles    `json:"init"`
-	Lag       Percentiles    `json:"sender_lag"`
-	HostRSS   int64          `json:"host_rss_max"`
-	RSSScope  string         `json:"host_rss_scope,omitempty"`
-	CPU       float64        `json:"cpu_cores"`
-	Others    float64        `json:"other_processes_cores"`
-	ConnCPU   float64        `json:"connect_cpu_cores"`
-	ConnOther float64        `json:"connect_other_processes_cores"`
-	ConnectS  float64        `json:"connect_s"`
-	LoadAvg   string         `json:"loadavg_at_start"`
-	Pass      bool           `json:"thresholds_pass"`
-	Capacity  *Row           `json:"capacity,omitempty"`
-	Reference *Row           `json:"reference,omitempty"`
-	Notes     []string       `json:"notes,omitempty"`
-	Scenario  map[string]any `json:"scenario"`
+	Name      string           `json:"name"`
+	Command   string           `json:"command"`
+	Target    string           `json:"target"`
+	Headline  string           `json:"headline"`
+	Shards    int              `json:"shards,omitempty"`
+	Sent      int64            `json:"sent"`
+	SentPerS  float64          `json:"sent_per_s"`
+	Delivered int64            `json:"delivered"`
+	DelivPerS float64          `json:"delivered_per_s"`
+	Dropped   int64            `json:"dropped"`
+	Lost      int64            `json:"lost"`
+	Dup       int64            `json:"duplicated"`
+	Reordered int64            `json:"reordered"`
+	Invalid   int64            `json:"invalid"`
+	Errors    int64            `json:"errors"`
+	Latency   Percentiles      `json:"latency"`
+	Sustain   []result.SLORate `json:"sustainable,omitempty"`
+	Kind      string           `json:"latency_kind"`
+	Init      Percentiles      `json:"init"`
+	Lag       Percentiles      `json:"sender_lag"`
+	HostRSS   int64            `json:"host_rss_max"`
+	RSSScope  string           `json:"host_rss_scope,omitempty"`
+	CPU       float64          `json:"cpu_cores"`
+	Others    float64          `json:"other_processes_cores"`
+	ConnCPU   float64          `json:"connect_cpu_cores"`
+	ConnOther float64          `json:"connect_other_processes_cores"`
+	ConnectS  float64          `json:"connect_s"`
+	LoadAvg   string           `json:"loadavg_at_start"`
+	Pass      bool             `json:"thresholds_pass"`
+	Capacity  *Row             `json:"capacity,omitempty"`
+	Reference *Row             `json:"reference,omitempty"`
+	Notes     []string         `json:"notes,omitempty"`
+	Scenario  map[string]any   `json:"scenario"`
 }
 
 // Percentiles are a distribution's key points in ns.
@@ -82,7 +83,7 @@ func RowOf(s *result.Summary) Row {
 	r := Row{Name: s.Name, Command: strings.Join(s.Env.Args, " "), Target: s.Target, Headline: Headline(s),
 		Shards: s.Shard.Merged, Sent: s.Sent.Updates, SentPerS: s.Throughput.SentPerS, Delivered: s.Delivery.Delivered,
 		DelivPerS: s.Throughput.DeliveredPerS, Dropped: s.Sent.Dropped, Lost: s.Delivery.Lost, Dup: s.Delivery.Duplicated,
-		Reordered: s.Delivery.Reordered, Invalid: s.Delivery.Invalid, Errors: s.Errors.Count, Latency: pct(s.Latency),
+		Reordered: s.Delivery.Reordered, Invalid: s.Delivery.Invalid, Errors: s.Errors.Count, Latency: pct(s.Latency), Sustain: s.Sustainable,
 		Kind: s.LatencyKind, Init: pct(s.Init), Lag: pct(s.Lag), HostRSS: s.Host.RSSMax, RSSScope: s.Host.Scope,
 		CPU: s.CPU.Cores, Others: s.CPU.Others, ConnCPU: s.CPU.ConnectCores, ConnOther: s.CPU.ConnectOthers,
 		ConnectS: s.Phases.ConnectS, LoadAvg: s.Env.LoadAvg, Pass: s.Pass, Notes: s.Notes, Scenario: s.Scenario}

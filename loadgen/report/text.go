@@ -91,12 +91,19 @@ func Text(w io.Writer, s *result.Summary) {
 		if s.Sent.Model == "open" {
 			fmt.Fprintf(w, "              (from each update's intended send time: no coordinated omission)\n")
 		}
+		if line := SustainableLine(s); line != "" {
+			fmt.Fprintf(w, "  sustainable %s\n", line)
+		}
 	}
 	if s.Host.RSSMax > 0 {
 		fmt.Fprintf(w, "  host memory max RSS %s (%s)\n", mib(s.Host.RSSMax), s.Host.Scope)
 	}
-	fmt.Fprintf(w, "  cpu         load: %.2f cores used, %.2f by other processes; connect: %.2f used, %.2f others (%d CPUs, GOMAXPROCS %d)\n",
-		s.CPU.Cores, s.CPU.Others, s.CPU.ConnectCores, s.CPU.ConnectOthers, s.Env.CPUs, s.Env.GOMAXPROCS)
+	conn := ""
+	if s.CPU.ConnectCores > 0 {
+		conn = fmt.Sprintf("; connect: %.2f used, %.2f others", s.CPU.ConnectCores, s.CPU.ConnectOthers)
+	}
+	fmt.Fprintf(w, "  cpu         load: %.2f cores used, %.2f by other processes%s (%d CPUs, GOMAXPROCS %d)\n",
+		s.CPU.Cores, s.CPU.Others, conn, s.Env.CPUs, s.Env.GOMAXPROCS)
 	if s.Errors.Count > 0 {
 		fmt.Fprintf(w, "  errors      %d", s.Errors.Count)
 		if len(s.Errors.Samples) > 0 {
@@ -165,4 +172,20 @@ func ReferenceLine(s *result.Summary) string {
 		line += fmt.Sprintf("; its p99 is %.1f× raw", float64(cmp.Latency.P99)/float64(ref.Latency.P99))
 	}
 	return line
+}
+
+// SustainableLine lists throughput at each latency objective.
+func SustainableLine(s *result.Summary) string {
+	var parts []string
+	for _, r := range s.Sustainable {
+		v := "none"
+		if r.PerS > 0 {
+			v = num(r.PerS) + "/s"
+		}
+		parts = append(parts, fmt.Sprintf("p99≤%s: %s", dur(r.SLO), v))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ") + " (best whole second)"
 }

@@ -46,13 +46,17 @@ type Summary struct {
 	Init        Dist   `json:"init"` // replica init time, connect → Valid
 	Lag         Dist   `json:"lag"`  // sender lag, actual − intended send time
 
-	Throughput Throughput  `json:"throughput"`
-	Series     []Point     `json:"series"`
-	Objects    []ObjectEnd `json:"objects"`
-	Host       Host        `json:"host"`
-	CPU        CPU         `json:"cpu"`
-	Errors     Errors      `json:"errors"`
-	Notes      []string    `json:"notes,omitempty"`
+	Throughput Throughput `json:"throughput"`
+	// Sustainable is the highest per-second delivered rate whose second's
+	// p99 stayed within each SLO: throughput at a latency objective, not the
+	// maximum (read with a steps or ramp schedule).
+	Sustainable []SLORate   `json:"sustainable,omitempty"`
+	Series      []Point     `json:"series"`
+	Objects     []ObjectEnd `json:"objects"`
+	Host        Host        `json:"host"`
+	CPU         CPU         `json:"cpu"`
+	Errors      Errors      `json:"errors"`
+	Notes       []string    `json:"notes,omitempty"`
 	// Capacity is the same mesh in the closed model (as fast as possible,
 	// Inflight turns outstanding): what the target sustains at most.
 	Capacity *Summary `json:"capacity,omitempty"`
@@ -128,6 +132,16 @@ type Throughput struct {
 	DeliveredPerS float64 `json:"delivered_per_s"`
 	SentPerS      float64 `json:"sent_per_s"`
 }
+
+// SLORate is the sustainable throughput at one latency objective.
+type SLORate struct {
+	SLO    int64   `json:"slo_ns"`
+	PerS   float64 `json:"delivered_per_s"` // 0: no second met the SLO
+	Second int     `json:"second"`          // the second it was reached in
+}
+
+// SLOs are the latency objectives Sustainable is computed for.
+var SLOs = []int64{1e6, 10e6, 100e6}
 
 // Point is one interval (second) of the run, counted from the load start
 // (T = 0 is the first second of load; negative T is the connect phase).
@@ -245,6 +259,22 @@ func (s *Summary) Finish() {
 	s.Delivery.Tail = tail
 	s.Delivery.Lost = s.Delivery.Holes + tail
 	s.Delivery.SuspectGap = s.Delivery.GapSeen + gap
+	s.Sustainable = nil
+	if s.LatencyKind != "" {
+		last := int(s.Phases.LoadS) - 1 // whole seconds of load only
+		for _, slo := range SLOs {
+			r := SLORate{SLO: slo, Second: -1}
+			for _, p := range s.Series {
+				if p.T < 0 || p.T > last || p.Delivered == 0 || p.P99 == 0 || p.P99 > slo {
+					continue
+				}
+				if f := float64(p.Delivered); f > r.PerS {
+					r.PerS, r.Second = f, p.T
+				}
+			}
+			s.Sustainable = append(s.Sustainable, r)
+		}
+	}
 	if s.Phases.LoadS > 0 {
 		s.Throughput.SentPerS = float64(s.Sent.Updates) / s.Phases.LoadS
 		s.Throughput.DeliveredPerS = float64(s.Delivery.Delivered) / s.Phases.LoadS

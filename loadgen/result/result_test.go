@@ -170,3 +170,24 @@ func TestValuesMissingNotPassed(t *testing.T) {
 		t.Fatal("should be reported as not measured")
 	}
 }
+
+func TestSustainable(t *testing.T) {
+	s := &Summary{Format: Format, LatencyKind: "update", Phases: Phases{LoadS: 4}, Series: []Point{
+		{T: -1, Delivered: 0},
+		{T: 0, Delivered: 1000, P99: 500e3}, // 0.5 ms
+		{T: 1, Delivered: 2000, P99: 5e6},   // 5 ms
+		{T: 2, Delivered: 4000, P99: 50e6},  // 50 ms
+		{T: 3, Delivered: 8000, P99: 500e6}, // 500 ms: meets none
+		{T: 4, Delivered: 9000, P99: 100e3}, // the drain, not load: ignored
+	}}
+	s.Finish()
+	want := map[int64]float64{1e6: 1000, 10e6: 2000, 100e6: 4000}
+	if len(s.Sustainable) != len(want) {
+		t.Fatalf("sustainable %+v", s.Sustainable)
+	}
+	for _, r := range s.Sustainable {
+		if r.PerS != want[r.SLO] {
+			t.Errorf("at p99 ≤ %dns: %g/s, want %g", r.SLO, r.PerS, want[r.SLO])
+		}
+	}
+}
