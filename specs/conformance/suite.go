@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
 	"os"
@@ -55,6 +56,17 @@ type TestingT interface{ Fail() }
 // several processes, as `qtro conformance` does.
 func Run(t TestingT, cfg Config) bool {
 	suite = cfg
+	// Build the target (the Qt peer, the qtro binary) before any case runs,
+	// so no case's timeout includes a compilation.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	if cfg.Target != nil {
+		if err := cfg.Target.resolve(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "conformance:", err)
+			t.Fail()
+			return false
+		}
+	}
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	sc, rc := ginkgo.GinkgoConfiguration()
 	sc.LabelFilter = cfg.LabelFilter

@@ -263,6 +263,15 @@ func (s *Server) Accept(ctx context.Context) (*Conn, error) {
 // Close stops listening.
 func (s *Server) Close() error { return s.ln.Close() }
 
+// CloseKeepFile stops listening but leaves a local socket file behind, as a
+// crashed host does (a stale socket).
+func (s *Server) CloseKeepFile() error {
+	if ul, ok := s.ln.(interface{ SetUnlinkOnClose(bool) }); ok {
+		ul.SetUnlinkOnClose(false)
+	}
+	return s.ln.Close()
+}
+
 // Greet sends what a conforming host sends first: Handshake and ObjectList.
 func (w *Conn) Greet(objects ...wire.ObjectInfo) error {
 	return w.Send(&wire.HandshakePacket{Version: w.d.ProtocolVersion()}, &wire.ObjectListPacket{Objects: objects})
