@@ -66,9 +66,13 @@ func TestParse(t *testing.T) {
 		{name: "local with //", raw: "local://qtro-test",
 			want: transport.URL{Scheme: "local", Name: "qtro-test", Port: -1}, str: "local:qtro-test"},
 		{name: "local empty name", raw: "local:", errIs: transport.ErrInvalidURL},
+		// A host reports the empty name as ListenFailed, as Qt does.
+		{name: "local empty name is ErrEmptySocketName", raw: "local:", errIs: transport.ErrEmptySocketName},
+		{name: "local // empty name", raw: "local://", errIs: transport.ErrEmptySocketName},
 		{name: "localabstract", raw: "localabstract:qtro-abs",
 			want: transport.URL{Scheme: "localabstract", Name: "qtro-abs", Port: -1}, str: "localabstract:qtro-abs"},
 		{name: "localabstract empty name", raw: "localabstract:", errIs: transport.ErrInvalidURL},
+		{name: "localabstract empty name is ErrEmptySocketName", raw: "localabstract:", errIs: transport.ErrEmptySocketName},
 
 		// Other schemes parse (they may be registered as external schemas);
 		// Listen/Dial refuse them when nothing is registered.
