@@ -25,5 +25,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newDumpCmd())
 	root.AddCommand(newLoadgenCmd())
+	root.AddCommand(newAdapterCmd())
+	root.AddCommand(newConformanceCmd())
 	return root
 }

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qtro/qtro/specs/conformance"
+)
+
+type fakeT struct{ failed bool }
+
+func (t *fakeT) Fail() { t.failed = true }
+
+func newConformanceCmd() *cobra.Command {
+	var (
+		targets, labelFilter, out, format string
+		strict, list, verbose             bool
+		caseTimeout                       time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "conformance",
+		Short: "Run the QtRO conformance suite against one or more targets",
+		Long: `Runs the numbered requirements of specs/REQUIREMENTS.md against targets:
+  go        the Go reference node, both dialects (go5 and go6 alone)
+  qt5, qt6  the real Qt peers (built from fixtures/peer when missing)
+  adapter:CMD  any program speaking the adapter contract (specs/ADAPTER.md)
+  image:IMG    a container image whose entrypoint is such a program
+  url:URL      a host reachable at URL (host requirements only; add @qt5/@qt6 to skip detection)
+Reports (results.json, junit.xml, report.html, pcaps) go to --out. The exit code is
+non-zero iff a MUST (with --strict: a SHOULD) failed for some target.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if list {
+				if format == "md" {
+					fmt.Print(conformance.Markdown())
+					return nil
+				}
+				for _, r := range conformance.Catalogue {
+					fmt.Printf("%-8s %-13s %s\n", r.ID, r.Level, r.Text)
+				}
+				return nil
+			}
+			ts, err := conformance.ParseTargets(targets)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join("out", "conformance")
+			}
+			if len(ts) == 1 {
+				return runOneTarget(ts[0], out, strict, labelFilter, caseTimeout, verbose)
+			}
+			return runTargets(ts, out, strict, labelFilter, caseTimeout, verbose)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&targets, "target", "go", "comma-separated targets: go, go5, go6, qt5, qt6, adapter:CMD, image:IMG, url:URL")
+	f.BoolVar(&strict, "strict", false, "fail on SHOULD requirements too")
+	f.StringVar(&labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'HS-1 || area:REG'")
+	f.StringVar(&out, "out", "", "report directory (default out/conformance)")
+	f.BoolVar(&list, "list", false, "print the requirement catalogue and exit")
+	f.StringVar(&format, "format", "text", "catalogue format with --list: text or md")
+	f.BoolVarP(&verbose, "verbose", "v", false, "print every case as it runs")
+	f.DurationVar(&caseTimeout, "case-timeout", 60*time.Second, "time limit of one case")
+	return cmd
+}
+
+func runOneTarget(t *conformance.Target, out string, strict bool, labels string, timeout time.Duration, verbose bool) error {
+	ft := &fakeT{}
+	ok := conformance.Run(ft, conformance.Config{Target: t, Strict: strict, Out: out, LabelFilter: labels,
+		CaseTimeout: timeout, Verbose: verbose})
+	fmt.Fprintf(os.Stderr, "conformance: %s: reports in %s\n", t.Name, out)
+	if !ok || ft.failed {
+		return fmt.Errorf("%s is not conformant", t.Name)
+	}
+	return nil
+}
+
+// runTargets runs each target in its own process (Ginkgo runs one suite
+// per process) and merges their results into one matrix report.
+func runTargets(ts []*conformance.Target, out string, strict bool, labels string, timeout time.Duration, verbose bool) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	var runs []conformance.TargetResults
+	var failed []string
+	for _, t := range ts {
+		dir := filepath.Join(out, strings.NewReplacer("/", "-", ":", "_").Replace(t.Name))
+		args := []string{"conformance", "--target", targetSpec(t), "--out", dir, "--case-timeout", timeout.String()}
+		if strict {
+			args = append(args, "--strict")
+		}
+		if labels != "" {
+			args = append(args, "--label-filter", labels)
+		}
+		if verbose {
+			args = append(args, "-v")
+		}
+		c := exec.Command(exe, args...)
+		c.Stdout, c.Stderr = os.Stdout, os.Stderr
+		runErr := c.Run()
+		var ee *exec.ExitError
+		if runErr != nil && !errors.As(runErr, &ee) {
+			return runErr
+		}
+		res, err := conformance.ReadResults(filepath.Join(dir, "results.json"))
+		if err != nil {
+			failed = append(failed, t.Name+" (no results: "+err.Error()+")")
+			continue
+		}
+		runs = append(runs, res...)
+		if runErr != nil {
+			failed = append(failed, t.Name)
+		}
+	}
+	if err := conformance.WriteReports(out, runs); err != nil {
+		return err
+	}
+	for _, r := range runs {
+		fmt.Printf("%-12s %-16s pass %-3s fail %-3s non-strict %-3s unsupported %-3s informational %s\n", r.Target,
+			map[bool]string{true: "conformant", false: "NOT conformant"}[r.Passed],
+			strconv.Itoa(r.Counts["pass"]), strconv.Itoa(r.Counts["fail"]), strconv.Itoa(r.Counts["non-strict"]),
+			strconv.Itoa(r.Counts["unsupported"]), strconv.Itoa(r.Counts["informational"]))
+	}
+	fmt.Fprintf(os.Stderr, "conformance: matrix report %s\n", filepath.Join(out, "report.html"))
+	if len(failed) > 0 {
+		return fmt.Errorf("not conformant: %s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// targetSpec turns a parsed target back into its --target spelling.
+func targetSpec(t *conformance.Target) string {
+	switch {
+	case t.Name == "go/qt5":
+		return "go5"
+	case t.Name == "go/qt6":
+		return "go6"
+	}
+	return t.Name
+}
