@@ -18,7 +18,10 @@ import (
 type clientConn struct {
 	n      *Node
 	url    string
-	direct bool // from ConnectToNode (or the registry): retried when lost
+	// direct: retried when lost. Qt retries every URL it ever connected to
+	// (initConnection adds registry-found URLs to requestedUrls too, despite
+	// the comment in onShouldReconnect), so every connection here is.
+	direct bool
 
 	mu    sync.Mutex
 	c     net.Conn

@@ -147,7 +147,7 @@ func (n *Node) acquire(name string, class ClassProvider) (*Replica, error) {
 	case known:
 		ri.bind(src.conn, src.info)
 	case located:
-		n.connect(loc.HostURL, false)
+		n.connect(loc.HostURL, true)
 	}
 	return r, nil
 }

@@ -372,7 +372,7 @@ func (n *Node) registryEvent(r *Replica, ev Event) {
 		_, bound := n.sources[l.Name]
 		n.mu.Unlock()
 		if waiting && !bound && l.Name != registryName {
-			n.connect(l.HostURL, false)
+			n.connect(l.HostURL, true)
 		}
 	}
 }

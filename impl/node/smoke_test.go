@@ -70,7 +70,10 @@ func TestSmoke(t *testing.T) {
 			if err := src.SetProperty("count", 42); err != nil {
 				t.Fatal(err)
 			}
-			ev := next(t, got, node.PropertyChanged, node.SignalEmitted)
+			ev := next(t, got, node.SignalEmitted, node.PropertyChanged)
+			for ev.Kind == node.PropertyChanged && ev.Value.Int() != 42 {
+				ev = next(t, got, node.SignalEmitted, node.PropertyChanged) // Init notifications
+			}
 			if ev.Kind != node.PropertyChanged || ev.Name != "count" || ev.Value.Int() != 42 {
 				t.Fatalf("event %+v", ev)
 			}
