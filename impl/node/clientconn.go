@@ -16,8 +16,8 @@ import (
 // clientConn is the client side of a connection to one host URL. It dials,
 // reads, and (for direct connections) redials after losing the host.
 type clientConn struct {
-	n      *Node
-	url    string
+	n   *Node
+	url string
 	// direct: retried when lost. Qt retries every URL it ever connected to
 	// (initConnection adds registry-found URLs to requestedUrls too, despite
 	// the comment in onShouldReconnect), so every connection here is.
