@@ -64,6 +64,10 @@ var _ = Describe("Qt peer adapter", func() {
 							Expect(ue.Feature).To(Equal("localabstract"))
 							// Qt 5 itself reports the scheme as HostUrlInvalid before the adapter gives up.
 							Expect(countEvents(ue.Events, adapter.Named("nodeError", adapter.Field("error", "HostUrlInvalid"), adapter.Field("code", 9), adapter.Field("node", "host")))).To(Equal(1))
+							// A Qt 5 node's connectToNode reports an unknown scheme as RegistryNotAcquired.
+							_, err = e.startErr(ctx, major, adapter.Node, "--url", hostURL(transport), "--"+mode)
+							Expect(errors.As(err, &ue)).To(BeTrue(), "node: %v", err)
+							Expect(countEvents(ue.Events, adapter.Named("nodeError", adapter.Field("error", "RegistryNotAcquired"), adapter.Field("node", "node")))).To(Equal(1))
 							return
 						}
 						replicationScenario(ctx, e, major, transport, mode)
