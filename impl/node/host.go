@@ -153,7 +153,11 @@ func (h *Host) serve(c net.Conn, l *listener) {
 	h.conns[hc] = struct{}{}
 	// Queue the greeting under h.mu so a source enabled concurrently is in
 	// this ObjectList or in a later broadcast, never in neither.
-	_ = hc.q.send(&wire.HandshakePacket{Version: l.dialect.ProtocolVersion()}, h.objectListLocked(h.order))
+	version := l.dialect.ProtocolVersion()
+	if mutating("wrong-version") {
+		version = "QtRO 9.9"
+	}
+	_ = hc.q.send(&wire.HandshakePacket{Version: version}, h.objectListLocked(h.order))
 	h.wg.Add(2)
 	h.mu.Unlock()
 	go func() { defer h.wg.Done(); hc.q.run(c) }()

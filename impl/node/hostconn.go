@@ -101,6 +101,9 @@ func (c *hostConn) readLoop() {
 		case *wire.Invoke:
 			c.invoke(p)
 		case *wire.PingPacket:
+			if mutating("no-pong") {
+				continue
+			}
 			// Qt answers every Ping, even for names it does not know.
 			if err := c.q.send(&wire.PongPacket{Name: p.Name}); err != nil {
 				c.fail(err)
@@ -200,6 +203,9 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 	}
 	if err != nil {
 		out = qds.Variant{}
+	}
+	if mutating("wrong-serial") {
+		serial++
 	}
 	if err := c.q.send(&wire.InvokeReply{Name: p.Name, Serial: serial, Value: localize(c.d, out)}); err != nil {
 		c.fail(err)

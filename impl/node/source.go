@@ -198,7 +198,9 @@ func (s *Source) SetPropertyIndex(i int, x any) error {
 	s.broadcastLocked(func(e *qds.Encoder, d wire.Dialect) {
 		lv := localize(d, v)
 		name := s.wireName(d)
-		wire.AppendPacket(e, d, &wire.PropertyChangePacket{Name: name, Index: int32(i), Value: lv})
+		if !mutating("drop-property-change") {
+			wire.AppendPacket(e, d, &wire.PropertyChangePacket{Name: name, Index: int32(i), Value: lv})
+		}
 		wire.AppendPacket(e, d, &wire.Invoke{Name: name, Call: wire.CallInvokeMethod, Index: int32(p.Notify),
 			Args: []qds.Variant{lv}, Serial: -1, PropertyIndex: int32(i)})
 	})
@@ -307,6 +309,11 @@ func (s *Source) broadcastLocked(encode func(e *qds.Encoder, d wire.Dialect)) {
 // initPacketLocked builds the Init or InitDynamic packet for a new listener.
 func (s *Source) initPacketLocked(c *hostConn, dynamic bool) wire.Packet {
 	vals := s.valuesLocked(c, dynamic)
+	if mutating("misorder-init") {
+		for i, j := 0, len(vals)-1; i < j; i, j = i+1, j-1 {
+			vals[i], vals[j] = vals[j], vals[i]
+		}
+	}
 	if dynamic {
 		return &wire.InitDynamic{Name: s.name, Class: s.class.Definition(), Values: vals}
 	}
