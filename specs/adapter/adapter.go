@@ -21,9 +21,12 @@ type Role string
 
 // The roles of the contract (specs/ADAPTER.md §2).
 const (
-	Host     Role = "host"
+	// Host remotes one source object.
+	Host Role = "host"
+	// Registry is a registry host, optionally remoting one object.
 	Registry Role = "registry"
-	Node     Role = "node"
+	// Node holds replicas.
+	Node Role = "node"
 )
 
 // Timeouts of the contract (specs/ADAPTER.md §4). Config fields override them per adapter.
@@ -438,15 +441,22 @@ func (a *Adapter) lastEvents(n int) string {
 	return strings.Join(parts, " | ")
 }
 
-// Send writes one command and returns its id (assigned when the command has none).
+// Send writes one command and returns its id (assigned as "c<N>" when the command has none; an id
+// of another JSON type is kept and returned in its fmt.Sprint form).
 func (a *Adapter) Send(c Command) (string, error) {
+	id, err := a.send(c)
+	return fmt.Sprint(id), err
+}
+
+// send writes c and returns the id value as it went on the wire.
+func (a *Adapter) send(c Command) (any, error) {
 	a.mu.Lock()
 	if a.closed {
 		a.mu.Unlock()
-		return "", ErrClosed
+		return nil, ErrClosed
 	}
-	id, ok := c["id"].(string)
-	if !ok {
+	id, ok := c["id"]
+	if !ok || id == nil {
 		a.nextID++
 		id = "c" + strconv.Itoa(a.nextID)
 		c = c.With("id", id)
@@ -454,7 +464,7 @@ func (a *Adapter) Send(c Command) (string, error) {
 	a.mu.Unlock()
 	line, err := json.Marshal(c)
 	if err != nil {
-		return "", fmt.Errorf("adapter %s: encode command: %w", a.name, err)
+		return nil, fmt.Errorf("adapter %s: encode command: %w", a.name, err)
 	}
 	a.logf("<- %s", line)
 	return id, a.SendRaw(append(line, '\n'))
@@ -478,7 +488,7 @@ func (a *Adapter) SendRaw(b []byte) error {
 // *CommandError (the event is returned too).
 func (a *Adapter) Do(ctx context.Context, c Command) (Event, error) {
 	mark := a.Mark()
-	id, err := a.Send(c)
+	id, err := a.send(c)
 	if err != nil {
 		return Event{}, err
 	}

@@ -128,6 +128,13 @@ func TestStartDoAndExit(t *testing.T) {
 	if ev.Name != "result" || ev.Str("cmd") != "sync" {
 		t.Errorf("Do(sync) = %s", ev)
 	}
+	ev, err = a.Do(ctx, Command{"cmd": "sync", "id": 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := ev.Int("id"); !ok || n != 7 {
+		t.Errorf("numeric id not kept: %s", ev)
+	}
 	ev, err = a.Do(ctx, Command{"cmd": "big"})
 	if err != nil {
 		t.Fatal(err)
