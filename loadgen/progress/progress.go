@@ -30,10 +30,11 @@ func IsTerminal(f *os.File) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// New returns a bar display on a terminal, plain lines otherwise. Plain
-// lines are written every interval (0: 1s).
+// New returns a bar display on a terminal, plain lines otherwise (and on
+// a terminal that reports no width, where bars would be cut to nothing).
+// Plain lines are written every interval (0: 1s).
 func New(w *os.File, title string, interval time.Duration) Display {
-	if IsTerminal(w) {
+	if IsTerminal(w) && columns(w) >= 40 {
 		return NewBar(w, title)
 	}
 	return NewLines(w, title, interval)

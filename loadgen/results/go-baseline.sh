@@ -26,8 +26,8 @@ run --name props-1to1-b100-steps --topology one --workload props --batch 100 --r
 # Signals 1:1 (one-way latency from the intended send time), and echo slot
 # round trips (one call in flight; then 16 for throughput).
 run --name signals-1to1-open --topology one --workload signals --rate 10k --duration 10s
-run --name echo-1to1-closed-1 --topology one --workload echo --model closed --inflight 1 --duration 10s
-run --name echo-1to1-closed-16 --topology one --workload echo --model closed --inflight 16 --duration 10s
+run --name echo-1to1-closed-1 --topology one --workload echo --model closed --inflight 1 --duration 10s --reference
+run --name echo-1to1-closed-16 --topology one --workload echo --model closed --inflight 16 --duration 10s --reference
 # Replica init time: 1,000 at once in one process; 10,000 at once split in
 # two processes (host | replicas: 20,000 descriptors do not fit one process).
 run --name storm-1k --topology storm --replicas 1000 --duration 2s

@@ -383,6 +383,7 @@ type clients struct {
 	echoMu  sync.Mutex
 	pending []map[int64]int64 // per node: seq → intended time, for echo
 	replies atomic.Int64
+	replied chan struct{} // poked on every reply: the closed-model caller waits on it
 }
 
 type rawConn struct {
@@ -400,7 +401,7 @@ func (Target) StartClients(ctx context.Context, spec target.ClientSpec) (target.
 		return nil, fmt.Errorf("%w: raw target has no registry", target.ErrUnsupported)
 	}
 	c := &clients{spec: spec, d: dialect(spec.Dialect), conns: make([][]*rawConn, len(spec.Nodes)),
-		pending: make([]map[int64]int64, len(spec.Nodes))}
+		pending: make([]map[int64]int64, len(spec.Nodes)), replied: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	var interval time.Duration
 	if spec.ConnectRate > 0 {
@@ -515,6 +516,10 @@ func (c *clients) read(i int, rc *rawConn, streams map[uint32]*metrics.Stream) {
 				c.replies.Add(1)
 				c.spec.Run.Delivered.Add(1)
 				c.spec.Run.Latency.Record(c.spec.Nodes[i], now-intended)
+				select {
+				case c.replied <- struct{}{}:
+				default:
+				}
 			}
 		}
 	}
@@ -607,7 +612,15 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 				}
 			}
 			if !progressed {
-				time.Sleep(20 * time.Microsecond)
+				// Wait for a reply rather than a timer: a timer's
+				// granularity would cap the reference's call rate.
+				t := time.NewTimer(10 * time.Millisecond)
+				select {
+				case <-c.replied:
+				case <-t.C:
+				case <-ctx.Done():
+				}
+				t.Stop()
 			}
 		}
 	}
