@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -105,6 +106,10 @@ var _ = Describe("Qt peer adapter", func() {
 				Expect(field(res, "api", "methods", "11", "signature")).To(Equal("add(int,int)"))
 				Expect(field(res, "api", "methods", "11", "returnType")).To(Equal("int"))
 				Expect(field(res, "childApi", "signature")).To(Equal("4f7f456a145fd14108e94728d34fd7b5adbc959e"))
+				// The whole wire API, exactly as documented at the top of fixtures/rep/testobject.rep.
+				Expect(apiNames(res, "properties", "name")).To(Equal(testObjectProperties))
+				Expect(apiNames(res, "signals", "signature")).To(Equal(testObjectSignals))
+				Expect(apiNames(res, "methods", "signature")).To(Equal(testObjectMethods))
 
 				// A dynamic replica's metaobject is built from the wire definition: same order.
 				node := e.start(ctx, major, adapter.Node, "--url", host.Ready().Str("url"), "--dynamic")
@@ -356,6 +361,41 @@ var _ = Describe("Qt peer adapter", func() {
 		})
 	}
 })
+
+// The wire API of TestObject (fixtures/rep/testobject.rep header); enum types unqualified.
+var (
+	testObjectProperties = []string{"constantProp", "boolProp", "intProp", "uintProp", "longProp", "doubleProp",
+		"floatProp", "stringProp", "bytesProp", "stringListProp", "variantListProp", "variantMapProp", "dateTimeProp",
+		"urlProp", "pointProp", "sizeProp", "rectProp", "pointFProp", "colorProp", "podProp", "sourceOnlyProp", "child"}
+	testObjectSignals = []string{"boolPropChanged(bool)", "intPropChanged(int)", "uintPropChanged(uint)",
+		"longPropChanged(qlonglong)", "doublePropChanged(double)", "floatPropChanged(float)", "stringPropChanged(QString)",
+		"bytesPropChanged(QByteArray)", "stringListPropChanged(QStringList)", "variantListPropChanged(QVariantList)",
+		"variantMapPropChanged(QVariantMap)", "dateTimePropChanged(QDateTime)", "urlPropChanged(QUrl)",
+		"pointPropChanged(QPoint)", "sizePropChanged(QSize)", "rectPropChanged(QRect)", "pointFPropChanged(QPointF)",
+		"colorPropChanged(Color)", "podPropChanged(TestPod)", "sourceOnlyPropChanged(int)",
+		"childChanged(TestChildSource*)", "pulse()", "multi(int,QString,double,bool,QByteArray)",
+		"colorPod(Color,TestPod)", "containers(QStringList,QVariantList,QVariantMap)"}
+	testObjectMethods = []string{"pushBoolProp(bool)", "pushLongProp(qlonglong)", "pushFloatProp(float)",
+		"pushBytesProp(QByteArray)", "pushVariantListProp(QVariantList)", "pushDateTimeProp(QDateTime)",
+		"pushPointProp(QPoint)", "pushRectProp(QRect)", "pushPodProp(TestPod)", "reset()", "fire(int)", "add(int,int)",
+		"echo(QString)", "makePod(int,QString)", "nextColor(Color)", "echoVariant(QVariant)"}
+)
+
+// apiNames lists one field of a describe api section, in index order, with the enum's class
+// qualifier removed (it differs between Qt versions).
+func apiNames(res adapter.Event, section, key string) []string {
+	GinkgoHelper()
+	items, ok := res.Object("api")[section].([]any)
+	Expect(ok).To(BeTrue(), "describe api has no %s", section)
+	var out []string
+	for i, it := range items {
+		m := it.(map[string]any)
+		Expect(m["index"]).To(EqualJSON(i), "%s are listed in index order", section)
+		s, _ := m[key].(string)
+		out = append(out, strings.ReplaceAll(s, "TestObjectSource::", ""))
+	}
+	return out
+}
 
 func countEvents(evs []adapter.Event, p adapter.Predicate) int {
 	n := 0
