@@ -159,6 +159,9 @@ func finish(cmd *cobra.Command, s *result.Summary, paths report.Paths) error {
 	if paths.HTML != "" {
 		fmt.Fprintf(out, "report:  %s\n", paths.HTML)
 	}
+	if paths.HdrLog != "" && s.LatencyKind != "" {
+		fmt.Fprintf(out, "hdr log: %s\n", paths.HdrLog)
+	}
 	if !s.Pass {
 		return errThresholds
 	}
@@ -195,6 +198,7 @@ type runFlags struct {
 	out       string
 	json      string
 	html      string
+	hlog      string
 	quiet     bool
 	capacity  bool
 	reference bool
@@ -261,6 +265,7 @@ Thresholds (--threshold 'p99<2ms' --threshold 'lost==0') decide the exit status:
 	fs.StringVar(&f.out, "out", filepath.Join("out", "loadgen"), "directory for the summary and report")
 	fs.StringVar(&f.json, "json", "", "summary path (default: OUT/NAME-TIME.json)")
 	fs.StringVar(&f.html, "html", "", "report path (default: OUT/NAME-TIME.html; '' with --json: none)")
+	fs.StringVar(&f.hlog, "hdr-log", "", "per-second latency histograms in HdrHistogram's log format (default: OUT/NAME-TIME.hlog)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress display")
 	fs.BoolVar(&f.capacity, "capacity", false, "also measure capacity (closed model) and the raw reference on the same mesh")
 	fs.BoolVar(&f.reference, "reference", false, "also run the same scenario on the raw framed-socket target (the physical limit)")
@@ -380,10 +385,13 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 	paths := report.DefaultPaths(f.out, sc.Name)
 	if cmd.Flags().Changed("json") {
 		paths.JSON = f.json
-		paths.HTML = ""
+		paths.HTML, paths.HdrLog = "", ""
 	}
 	if cmd.Flags().Changed("html") {
 		paths.HTML = f.html
+	}
+	if cmd.Flags().Changed("hdr-log") {
+		paths.HdrLog = f.hlog
 	}
 
 	var s *result.Summary

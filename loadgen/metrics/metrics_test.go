@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -115,4 +116,35 @@ func TestStreamInitEcho(t *testing.T) {
 	if st.Gap != 10 || st.Suspects != 1 || run.Suspects.Load() != 1 {
 		t.Fatalf("after suspect %+v", st)
 	}
+}
+
+// BenchmarkStreamUpdate is loadgen's own cost per received update (detector,
+// intended time from the schedule, striped histogram): what the generator
+// adds to every delivery it measures.
+func BenchmarkStreamUpdate(b *testing.B) {
+	sch, _ := schedule.Constant(1e6, time.Hour)
+	run := NewRun(NewOpenTimeline(sch, 1), 8, 1)
+	run.Timeline.Start(1)
+	s := run.NewStream(0, 0)
+	s.Valid(1, 0)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.PropertyChanged(int64(i+1), int64(i+1)*1000+50_000)
+	}
+}
+
+// BenchmarkStreamUpdateParallel is the same from many replicas at once.
+func BenchmarkStreamUpdateParallel(b *testing.B) {
+	sch, _ := schedule.Constant(1e6, time.Hour)
+	run := NewRun(NewOpenTimeline(sch, 1), 8, 1)
+	run.Timeline.Start(1)
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		s := run.NewStream(int(next.Add(1)), 0)
+		s.Valid(1, 0)
+		for i := int64(1); pb.Next(); i++ {
+			s.PropertyChanged(i, i*1000+50_000)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,13 +14,14 @@ import (
 // Paths says where a summary's files go; empty fields are not written.
 type Paths struct {
 	JSON, HTML string
+	HdrLog     string // per-second latency histograms in HdrHistogram's log format
 }
 
 // DefaultPaths names a run's files in dir: NAME-YYYYMMDD-HHMMSS.{json,html}.
 func DefaultPaths(dir, name string) Paths {
 	stamp := time.Now().Format("20060102-150405")
 	base := filepath.Join(dir, fmt.Sprintf("%s-%s", sanitize(name), stamp))
-	return Paths{JSON: base + ".json", HTML: base + ".html"}
+	return Paths{JSON: base + ".json", HTML: base + ".html", HdrLog: base + ".hlog"}
 }
 
 func sanitize(s string) string {
@@ -38,7 +40,7 @@ func sanitize(s string) string {
 
 // Write writes the summary's JSON and HTML files, creating directories.
 func Write(s *result.Summary, p Paths) error {
-	for _, path := range []string{p.JSON, p.HTML} {
+	for _, path := range []string{p.JSON, p.HTML, p.HdrLog} {
 		if path != "" {
 			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 				return err
@@ -51,15 +53,26 @@ func Write(s *result.Summary, p Paths) error {
 		}
 	}
 	if p.HTML != "" {
-		f, err := os.Create(p.HTML)
-		if err != nil {
+		if err := writeFile(p.HTML, func(w io.Writer) error { return HTML(w, s) }); err != nil {
 			return err
 		}
-		if err := HTML(f, s); err != nil {
-			f.Close()
+	}
+	if p.HdrLog != "" && s.LatencyKind != "" {
+		if err := writeFile(p.HdrLog, func(w io.Writer) error { return HdrLog(w, s) }); err != nil {
 			return err
 		}
-		return f.Close()
 	}
 	return nil
+}
+
+func writeFile(path string, fn func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/qtro/qtro/loadgen/metrics"
 	"github.com/qtro/qtro/loadgen/result"
 	"github.com/qtro/qtro/loadgen/threshold"
@@ -62,5 +63,31 @@ func TestText(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("text lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestHdrLogReadsBack: the interval log is readable by HdrHistogram's own
+// reader and holds every recorded value.
+func TestHdrLogReadsBack(t *testing.T) {
+	s := summary()
+	var b bytes.Buffer
+	if err := HdrLog(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	r := hdr.NewHistogramLogReader(&b)
+	var n, intervals int64
+	for {
+		h, err := r.NextIntervalHistogram()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h == nil {
+			break
+		}
+		intervals++
+		n += h.TotalCount()
+	}
+	if intervals != int64(len(s.Series)) || n != int64(len(s.Series))*10000 {
+		t.Fatalf("read %d intervals, %d values", intervals, n)
 	}
 }
