@@ -159,6 +159,7 @@ func (n *Node) release(ri *replicaImpl, subs []int) {
 	for _, id := range subs {
 		delete(ri.subs, id)
 	}
+	ri.rebuildSubsLocked()
 	ri.handles--
 	last := ri.handles == 0
 	var c *clientConn

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -100,6 +101,7 @@ type replicaImpl struct {
 	serial      int32
 	pending     map[int32]chan callResult
 	subs        map[int]func(Event)
+	subList     []func(Event) // snapshot of subs, rebuilt on change, read without copying
 	nextSub     int
 	handles     int
 	hb          *time.Timer
@@ -150,16 +152,38 @@ func (r *replicaImpl) dispatch(evs []Event) {
 		return
 	}
 	r.mu.Lock()
-	subs := make([]func(Event), 0, len(r.subs))
-	for _, fn := range r.subs {
-		subs = append(subs, fn)
-	}
+	subs := r.subList
 	r.mu.Unlock()
 	for _, ev := range evs {
 		for _, fn := range subs {
 			fn(ev)
 		}
 	}
+}
+
+// dispatchOne is dispatch for a single event, without a slice.
+func (r *replicaImpl) dispatchOne(ev Event) {
+	r.mu.Lock()
+	subs := r.subList
+	r.mu.Unlock()
+	for _, fn := range subs {
+		fn(ev)
+	}
+}
+
+// rebuildSubsLocked refreshes the subscriber snapshot (copy on write, so
+// dispatch can use the old one without holding the lock).
+func (r *replicaImpl) rebuildSubsLocked() {
+	ids := make([]int, 0, len(r.subs))
+	for id := range r.subs {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	l := make([]func(Event), len(ids))
+	for k, id := range ids {
+		l[k] = r.subs[id]
+	}
+	r.subList = l
 }
 
 // sendLocked queues packets on the replica's connection and restarts the
@@ -450,7 +474,7 @@ func (r *replicaImpl) invoke(c *clientConn, p *wire.Invoke, at time.Time) {
 			Args: append([]qds.Variant(nil), p.Args...), Received: at}
 	}
 	r.mu.Unlock()
-	r.dispatch([]Event{ev})
+	r.dispatchOne(ev)
 }
 
 func (r *replicaImpl) reply(c *clientConn, p *wire.InvokeReply) {
@@ -710,6 +734,7 @@ func (r *Replica) Subscribe(fn func(Event)) (cancel func()) {
 	id := ri.nextSub
 	ri.nextSub++
 	ri.subs[id] = fn
+	ri.rebuildSubsLocked()
 	ri.mu.Unlock()
 	r.mu.Lock()
 	r.subs = append(r.subs, id)
@@ -717,6 +742,7 @@ func (r *Replica) Subscribe(fn func(Event)) (cancel func()) {
 	return func() {
 		ri.mu.Lock()
 		delete(ri.subs, id)
+		ri.rebuildSubsLocked()
 		ri.mu.Unlock()
 	}
 }

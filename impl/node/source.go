@@ -37,6 +37,11 @@ type Source struct {
 	listeners map[*hostConn]struct{}
 	encs      [7]*qds.Encoder // per dialect, for encoding a change once for all listeners
 	observers []func(SourceEvent)
+
+	// Reused under mu, so a change or signal costs no allocation.
+	pc   wire.PropertyChangePacket
+	inv  wire.Invoke
+	args [1]qds.Variant
 }
 
 // SourceEvent tells local observers what happened to a source: a property
@@ -195,15 +200,7 @@ func (s *Source) SetPropertyIndex(i int, x any) error {
 	if p.Notify < 0 {
 		return nil // no notify signal: replicas only see it on their next Init
 	}
-	s.broadcastLocked(func(e *qds.Encoder, d wire.Dialect) {
-		lv := localize(d, v)
-		name := s.wireName(d)
-		if !mutating("drop-property-change") {
-			wire.AppendPacket(e, d, &wire.PropertyChangePacket{Name: name, Index: int32(i), Value: lv})
-		}
-		wire.AppendPacket(e, d, &wire.Invoke{Name: name, Call: wire.CallInvokeMethod, Index: int32(p.Notify),
-			Args: []qds.Variant{lv}, Serial: -1, PropertyIndex: int32(i)})
-	})
+	s.broadcastLocked(bcastChange, i, nil)
 	return nil
 }
 
@@ -235,18 +232,41 @@ func (s *Source) EmitIndex(i int, args []qds.Variant) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.broadcastLocked(func(e *qds.Encoder, d wire.Dialect) {
-		la := args
+	s.broadcastLocked(bcastSignal, i, args)
+	return nil
+}
+
+// What broadcastLocked sends.
+const (
+	bcastChange = iota // PropertyChange of property i and its notify Invoke
+	bcastSignal        // Invoke of signal i with args
+)
+
+// encodeLocked appends the packets of a broadcast in dialect d.
+func (s *Source) encodeLocked(e *qds.Encoder, d wire.Dialect, kind, i int, args []qds.Variant) {
+	name := s.wireName(d)
+	s.inv = wire.Invoke{Name: name, Call: wire.CallInvokeMethod, Index: int32(i), Serial: -1, PropertyIndex: -1}
+	switch kind {
+	case bcastChange:
+		lv := localize(d, s.values[i])
+		if !mutating("drop-property-change") {
+			s.pc = wire.PropertyChangePacket{Name: name, Index: int32(i), Value: lv}
+			wire.AppendPacket(e, d, &s.pc)
+		}
+		s.args[0] = lv
+		s.inv.Index, s.inv.Args, s.inv.PropertyIndex = int32(s.class.Properties[i].Notify), s.args[:], int32(i)
+	case bcastSignal:
+		s.inv.Args = args
 		if d == wire.Qt6 {
-			la = make([]qds.Variant, len(args))
+			la := make([]qds.Variant, len(args))
 			for k, a := range args {
 				la[k] = localize(d, a)
 			}
+			s.inv.Args = la
 		}
-		wire.AppendPacket(e, d, &wire.Invoke{Name: s.wireName(d), Call: wire.CallInvokeMethod, Index: int32(i),
-			Args: la, Serial: -1, PropertyIndex: -1})
-	})
-	return nil
+	}
+	wire.AppendPacket(e, d, &s.inv)
+	s.inv.Args, s.args[0], s.pc.Value = nil, qds.Variant{}, qds.Variant{}
 }
 
 // HandleMethod installs the handler of a slot (by name or signature).
@@ -273,7 +293,7 @@ func (s *Source) Observe(fn func(SourceEvent)) {
 // broadcastLocked encodes packets once per dialect in use and queues the
 // bytes on every listener. Called with s.mu held, which orders all of a
 // source's traffic on each connection.
-func (s *Source) broadcastLocked(encode func(e *qds.Encoder, d wire.Dialect)) {
+func (s *Source) broadcastLocked(kind, i int, args []qds.Variant) {
 	root := s.root()
 	if len(root.listeners) == 0 || root.host == nil {
 		return
@@ -292,7 +312,7 @@ func (s *Source) broadcastLocked(encode func(e *qds.Encoder, d wire.Dialect)) {
 				s.encs[d] = e
 			}
 			e.Reset(e.Bytes()[:0])
-			encode(e, d)
+			s.encodeLocked(e, d, kind, i, args)
 			if err := e.Err(); err != nil {
 				root.host.cfg.Logger.Warn("cannot encode for replicas", "source", s.wireName(d), "dialect", d, "err", err)
 				failed[d] = true

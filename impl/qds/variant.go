@@ -340,6 +340,14 @@ func (v Variant) Equal(w Variant) bool { return reflect.DeepEqual(v, w) }
 // SameValue reports whether v and w hold the same type and value, ignoring
 // the isNull flag; Qt compares values this way to decide whether a property changed.
 func (v Variant) SameValue(w Variant) bool {
+	if v.typ != w.typ || v.name != w.name || v.nulld != w.nulld {
+		return false
+	}
+	if v.ref == nil && w.ref == nil {
+		// Scalars and strings: no reflection (this is a hot path: every
+		// property set compares with the current value).
+		return v.num == w.num && v.str == w.str
+	}
 	v.null, w.null = false, false
 	return reflect.DeepEqual(v, w)
 }
