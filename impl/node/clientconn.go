@@ -13,6 +13,9 @@ import (
 	"github.com/qtro/qtro/impl/wire"
 )
 
+// readBufferSize bounds each connection's read buffer (see wire.ReadBufferSize).
+const readBufferSize = wire.ReadBufferSize
+
 // clientConn is the client side of a connection to one host URL. It dials,
 // reads, and (for direct connections) redials after losing the host.
 type clientConn struct {
@@ -77,7 +80,7 @@ func (c *clientConn) serve(conn net.Conn) error {
 	c.mu.Unlock()
 	defer conn.Close()
 
-	br := bufio.NewReaderSize(conn, 64<<10)
+	br := bufio.NewReaderSize(conn, readBufferSize)
 	head, err := br.Peek(6)
 	if err != nil {
 		return err

@@ -26,7 +26,7 @@ type sendQueue struct {
 
 func newSendQueue(d wire.Dialect, types *qds.Types, max int) *sendQueue {
 	return &sendQueue{
-		enc:  qds.NewEncoder(make([]byte, 0, 4096), d.Stream(), types),
+		enc:  qds.NewEncoder(nil, d.Stream(), types), // grows on first use: idle connections cost nothing
 		d:    d,
 		max:  max,
 		wake: make(chan struct{}, 1),
@@ -106,7 +106,7 @@ func (q *sendQueue) close() {
 // before is still written: a graceful close flushes.
 func (q *sendQueue) run(c net.Conn) {
 	defer close(q.done)
-	spare := make([]byte, 0, 4096)
+	var spare []byte
 	for {
 		<-q.wake
 		for {

@@ -29,6 +29,11 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// ReadBufferSize is the buffer a Reader puts in front of its stream. It is
+// small on purpose: a host with 10,000 connections holds 10,000 of them,
+// and frames larger than it are read straight into the frame buffer.
+const ReadBufferSize = 8 << 10
+
 // headerSize is the size field plus the type field.
 const headerSize = 6
 
@@ -113,7 +118,7 @@ func NewReader(r io.Reader, d Dialect, types *qds.Types, lim Limits) *Reader {
 	lim = lim.withDefaults()
 	br, ok := r.(*bufio.Reader)
 	if !ok {
-		br = bufio.NewReaderSize(r, 64<<10)
+		br = bufio.NewReaderSize(r, ReadBufferSize)
 	}
 	return &Reader{br: br, d: d, lim: lim, dec: qds.NewDecoder(nil, d.Stream(), types, lim.Values)}
 }
