@@ -69,6 +69,28 @@ var _ = Describe("Registry", Label("registry"), func() {
 			Expect(v.Int()).To(BeEquivalentTo(3))
 		})
 
+		// The registry's Init must reach the node's table even when it
+		// arrives at once: here the connection to the registry is already
+		// up when SetRegistryURL acquires the Registry replica. (A race:
+		// repeated to make it show.)
+		It("loads the table from the registry's Init when the registry connection is already up", func() {
+			reg := e.newRegistry(e.anyURL())
+			remote(reg.Host, specObject(e.D), "Own")
+			want := loc("Own", reg.URL())
+			for i := range 50 {
+				n := node.NewNode(node.Config{})
+				DeferCleanup(n.Close)
+				Expect(n.ConnectToNode(reg.URL())).To(Succeed())
+				Eventually(reg.Connections).Should(Equal(1))
+				_, err := n.SetRegistryURL(reg.URL())
+				Expect(err).NotTo(HaveOccurred())
+				Expect(n.WaitForRegistry(waitCtx(5 * time.Second))).To(Succeed())
+				Eventually(n.Locations, time.Second).Should(ConsistOf(want), "attempt %d: the node missed the registry's Init", i+1)
+				Expect(n.Close()).To(Succeed())
+				Eventually(reg.Connections).Should(BeZero())
+			}
+		})
+
 		It("finds a source registered after the replica was acquired", func() {
 			reg := e.newRegistry(e.anyURL())
 			n := registryNode(reg.URL())
