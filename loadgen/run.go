@@ -499,7 +499,7 @@ func (r *runner) load(ctx context.Context, t0, end int64) loadStats {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st, err := r.cl.Churn(lctx, target.ChurnPlan{Hold: r.sc.Hold.D(), End: end})
+			st, err := r.cl.Churn(lctx, target.ChurnPlan{Hold: r.sc.Hold.D(), Timeout: r.sc.ConnectTimeout.D(), End: end})
 			if err != nil {
 				fail(fmt.Errorf("churn: %w", err))
 			}

@@ -168,8 +168,11 @@ func (r *runner) summarize(env result.Env, ls loadStats) *result.Summary {
 		s.Delivery.Holes = e.Lost
 		r.run.Errors.Add(e.Errors + e.Mismatched)
 	}
-	if c := ls.churn; c != nil && c.Timeouts > 0 {
-		r.note("churn: %d connect cycles did not reach Valid before the end", c.Timeouts)
+	if c := ls.churn; c != nil {
+		r.note("churn: %d connect → Valid → release cycles completed, %d timed out (not Valid within %v), %d still connecting at the end", c.Cycles, c.Timeouts, sc.ConnectTimeout, c.Cut)
+		if c.Timeouts > 0 {
+			r.run.Errors.Add(c.Timeouts)
+		}
 	}
 	if sc.Model == scenario.Open && s.Sent.Planned > s.Sent.Updates {
 		s.Sent.Dropped = s.Sent.Planned - s.Sent.Updates

@@ -148,3 +148,23 @@ func BenchmarkStreamUpdateParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestStreamResumeAfterSuspect: a signal replica Valid again after a
+// Suspect period but without an update since is not "Valid" for the tail:
+// what it missed spans the Suspect period.
+func TestStreamResumeAfterSuspect(t *testing.T) {
+	run := NewRun(NewClosedTimeline(1), 1, 1)
+	s := run.NewStream(0, 0)
+	s.Valid(1, -1)
+	s.Update(1, 1, 2)
+	s.Update(2, 1, 2)
+	s.Suspect()
+	s.Valid(3, -1)
+	if st := s.Stats(); st.Valid || st.Seen != 2 {
+		t.Fatalf("not resumed: %+v", st)
+	}
+	s.Update(9, 1, 4)
+	if st := s.Stats(); !st.Valid || st.Gap != 6 || st.Lost != 0 {
+		t.Fatalf("resumed: %+v", st)
+	}
+}

@@ -245,7 +245,7 @@ type Stats struct {
 	// start).
 	Seen      int64
 	Expecting bool
-	Valid     bool
+	Valid     bool // Valid, and resumed since any Suspect period
 	Inits     int
 }
 
@@ -257,6 +257,9 @@ func (s *Stream) Stats() Stats {
 	return Stats{
 		Received: s.det.Received, Lost: s.det.Lost(), Duplicated: s.det.Duplicated, Reordered: s.det.Reordered,
 		Stale: s.det.Stale, Gap: s.det.SuspectGap, Suspects: s.det.Suspects,
-		Seen: max(next-1, 0), Expecting: next > 0, Valid: s.valid, Inits: s.inits,
+		Seen: max(next-1, 0), Expecting: next > 0, Inits: s.inits,
+		// A stream Valid again after a Suspect period but without an update
+		// since has not resumed: what it missed spans the Suspect period.
+		Valid: s.valid && !s.det.Suspended(),
 	}
 }

@@ -14,6 +14,7 @@ dir=out/loadgen/baseline
 mkdir -p "$dir"
 rm -f "$dir"/*.json "$dir"/*.html
 go build -o "$bin" ./cmd/qtro
+# A failed threshold (exit 99) is a result, not an error of the script.
 run() { "$bin" loadgen run --quiet --out "$dir" "$@" | sed -n '1,/^summary:/p'; }
 
 # 1:1 property changes, capacity (closed model), B=1 and B=100, each with the
@@ -35,6 +36,10 @@ run --name storm-10k --topology storm --replicas 10000 --duration 2s --connect-t
 # Fan-out: the demo's mesh at a sustainable rate, and 10,000 replicas.
 run --name fanout-1k-props --topology fanout --replicas 1000 --workload props --rate 100 --duration 10s --capacity
 run --name fanout-10k-props --topology fanout --replicas 10000 --workload props --rate 10 --duration 10s --connect-timeout 120s --procs 2
+
+# Heartbeats: 2,000 replicas pinging every 250 ms, then every 1 s, light signal load.
+run --name heartbeat-2k-250ms --topology heartbeat --replicas 2000 --heartbeat 250ms --workload signals --rate 10 --duration 10s || true
+run --name heartbeat-2k-1s --topology heartbeat --replicas 2000 --heartbeat 1s --workload signals --rate 10 --duration 10s || true
 
 "$bin" loadgen table -o loadgen/results/go-baseline.json "$dir"/*.json
 echo "wrote loadgen/results/go-baseline.json"

@@ -171,11 +171,13 @@ type EchoStats struct {
 // ChurnPlan drives connection churn: each node connects, waits for its
 // replicas to be Valid, holds them Hold, releases them, closes, repeats.
 type ChurnPlan struct {
-	Hold time.Duration
-	End  int64 // monotonic ns
+	Hold    time.Duration
+	Timeout time.Duration // a cycle not Valid within this is a timeout
+	End     int64         // monotonic ns
 }
 
-// ChurnStats is the account of a Churn.
+// ChurnStats is the account of a Churn: completed cycles, cycles that
+// timed out, and cycles still connecting when the plan ended.
 type ChurnStats struct {
-	Cycles, Timeouts int64
+	Cycles, Timeouts, Cut int64
 }

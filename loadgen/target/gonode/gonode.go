@@ -535,11 +535,18 @@ func (c *clients) Churn(ctx context.Context, p target.ChurnPlan) (target.ChurnSt
 				rn := c.node(i)
 				if rn != nil {
 					// Wait (bounded) for this incarnation to be Valid, hold it.
-					ok := waitValid(ctx, rn, p.End)
+					limit := p.End
+					if p.Timeout > 0 {
+						limit = min(limit, clock.Now()+int64(p.Timeout))
+					}
+					ok := waitValid(ctx, rn, limit)
 					mu.Lock()
-					if ok {
+					switch {
+					case ok:
 						st.Cycles++
-					} else {
+					case clock.Now() >= p.End || ctx.Err() != nil:
+						st.Cut++
+					default:
 						st.Timeouts++
 					}
 					mu.Unlock()
