@@ -123,6 +123,53 @@ var _ = Describe("Concurrent use", Label("remoting", "stress"), func() {
 			Expect(r.Inits()).To(Equal(5))
 		})
 
+		// E4/E15: acquisitions racing with connection losses must not leave
+		// a replica bound to a dead connection.
+		It("recovers every replica after acquisitions race with host restarts", func() {
+			url := e.fixedURL()
+			n := connectedNode(url, withRetry(5*time.Millisecond))
+			long := acquireDynamic(n, "Obj")
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer wg.Done()
+				for {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					r, err := n.AcquireDynamic("Obj")
+					Expect(err).NotTo(HaveOccurred())
+					time.Sleep(time.Millisecond)
+					r.Release()
+				}
+			}()
+			for i := range 20 {
+				h, err := node.NewHost(specCtx(), url, e.cfg())
+				Expect(err).NotTo(HaveOccurred(), "restart %d", i)
+				src := specObject(e.D)
+				Expect(src.SetProperty("count", i)).To(Succeed())
+				remote(h, src, "Obj")
+				time.Sleep(time.Duration(5+i%4*10) * time.Millisecond)
+				Expect(h.Close()).To(Succeed())
+			}
+			close(stop)
+			wg.Wait()
+
+			h := e.newHost(url)
+			src := specObject(e.D)
+			Expect(src.SetProperty("count", 99)).To(Succeed())
+			remote(h, src, "Obj")
+			Eventually(long.State).Should(Equal(node.Valid))
+			Eventually(propInt(long, "count")).Should(BeEquivalentTo(99))
+			fresh := acquireDynamic(n, "Obj")
+			waitValid(fresh)
+			Expect(prop(fresh, "count").Int()).To(BeEquivalentTo(99))
+		})
+
 		It("lets calls from many goroutines through one replica each get their own reply", func() {
 			h := e.newHost(e.anyURL())
 			remote(h, specObject(e.D), "Obj")
