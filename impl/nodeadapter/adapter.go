@@ -1,0 +1,565 @@
+package nodeadapter
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// AdapterName is the "adapter" field of the ready event.
+const AdapterName = "qtro-go"
+
+// IO is what an adapter process talks through.
+type IO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Signals delivers SIGTERM/SIGINT: a clean exit with code 0.
+	Signals <-chan os.Signal
+	// Getenv looks up environment variables (default os.Getenv).
+	Getenv func(string) string
+}
+
+// Main runs the adapter for args (ROLE and flags, specs/ADAPTER.md §2) and
+// returns the process exit code. It returns when the adapter exits: on the
+// exit command, a signal, EOF on stdin, or a failed start. Every goroutine it
+// started has ended by then, except the one reading Stdin if a Read blocks.
+func Main(args []string, pio IO) int {
+	if pio.Getenv == nil {
+		pio.Getenv = os.Getenv
+	}
+	opt, err := ParseArgs(args, pio.Getenv)
+	if err != nil {
+		fmt.Fprintf(pio.Stderr, "qtro adapter: %v\n%s\n", err, Usage)
+		return ExitUsage
+	}
+	if opt.Help {
+		fmt.Fprintln(pio.Stderr, Usage)
+		return ExitOK
+	}
+	a := newAdapter(opt, pio)
+	switch opt.Role {
+	case roleHost, roleRegistry, roleNode:
+	default:
+		return a.unsupported("role:"+opt.Role, "the Go adapter has no role "+opt.Role)
+	}
+	if code := a.start(); code >= 0 {
+		a.close()
+		return code
+	}
+	return a.loop(pio.Stdin, pio.Signals)
+}
+
+// adapter is one running role.
+type adapter struct {
+	opt *Options
+	ev  *events
+	log *slog.Logger
+	// nodeLog receives what impl/node warns about (what Qt prints).
+	nodeLog *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // call waiters, load runs
+
+	// host and registry roles
+	host    *node.Host
+	regHost *node.RegistryHost
+	src     *source // nil: a registry without an object
+
+	// node role
+	node      *node.Node
+	registry  *node.Replica
+	mu        sync.Mutex
+	replicas  map[string]*replicaEntry
+	impls     map[string]*implInfo
+	lastError wire.ErrorCode
+
+	loads loads
+}
+
+func newAdapter(opt *Options, pio IO) *adapter {
+	a := &adapter{opt: opt, ev: &events{w: pio.Stdout}, replicas: map[string]*replicaEntry{}, impls: map[string]*implInfo{}}
+	h := slog.NewTextHandler(pio.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
+	a.log = slog.New(h).With("adapter", opt.Role)
+	a.nodeLog = slog.New(slog.NewTextHandler(pio.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", opt.Role)
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	return a
+}
+
+// config is the impl/node configuration of the role.
+func (a *adapter) config() node.Config {
+	cfg := node.Config{Logger: a.nodeLog}
+	if a.opt.Role != roleNode || a.opt.DialectGiven {
+		cfg.Dialect = a.opt.Dialect
+	}
+	return cfg
+}
+
+// ---- start-up events ----
+
+func (a *adapter) unsupported(feature, message string) int {
+	e := event("unsupported")
+	e.Set("feature", feature)
+	e.Set("message", message)
+	a.ev.send(e)
+	return ExitUnsupported
+}
+
+func (a *adapter) fatal(stage, errName, message string, code int) int {
+	e := event("fatal")
+	e.Set("stage", stage)
+	e.Set("error", errName)
+	e.Set("message", message)
+	a.ev.send(e)
+	return code
+}
+
+func (a *adapter) nodeError(which string, code wire.ErrorCode) {
+	e := event("nodeError")
+	e.Set("node", which)
+	e.Set("error", code.String())
+	e.Set("code", int(code))
+	a.ev.send(e)
+}
+
+func implVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return "qtro " + bi.Main.Version
+	}
+	return "qtro devel"
+}
+
+func (a *adapter) readyEvent(url string) Fields {
+	e := event("ready")
+	e.Set("role", a.opt.Role)
+	e.Set("adapter", AdapterName)
+	e.Set("contract", 1)
+	e.Set("qt", implVersion())
+	e.Set("qtMajor", int(a.opt.Dialect))
+	e.Set("protocol", a.opt.Dialect.ProtocolVersion())
+	e.Set("url", url)
+	if a.opt.Registry != "" {
+		e.Set("registry", a.opt.Registry)
+	}
+	e.Set("pid", os.Getpid())
+	return e
+}
+
+// start performs the role's setup (§2.1). It returns -1 on success, else
+// the exit code.
+func (a *adapter) start() int {
+	switch a.opt.Role {
+	case roleHost:
+		return a.startHost()
+	case roleRegistry:
+		return a.startRegistry()
+	default:
+		return a.startNode()
+	}
+}
+
+// ---- the command loop ----
+
+func (a *adapter) loop(stdin io.Reader, signals <-chan os.Signal) int {
+	lines := make(chan []byte)
+	eof := make(chan error, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		br := bufio.NewReaderSize(stdin, 1<<20)
+		for {
+			line, err := br.ReadBytes('\n')
+			if len(line) > 0 {
+				select {
+				case lines <- line:
+				case <-done:
+					return
+				}
+			}
+			if err != nil {
+				eof <- err
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case line := <-lines:
+			if code, exit := a.handleLine(line); exit {
+				return a.shutdown("command", code)
+			}
+		case err := <-eof:
+			if a.opt.IgnoreStdinEOF {
+				eof = nil
+				continue
+			}
+			if errors.Is(err, io.EOF) {
+				return a.shutdown("stdinClosed", ExitOK)
+			}
+			a.log.Error("reading stdin", "err", err)
+			return a.shutdown("stdinError", ExitFailure)
+		case <-signals:
+			return a.shutdown("signal", ExitOK)
+		}
+	}
+}
+
+// shutdown writes exiting, stops everything (bounded) and returns code.
+func (a *adapter) shutdown(reason string, code int) int {
+	e := event("exiting")
+	e.Set("reason", reason)
+	e.Set("code", code)
+	a.ev.send(e)
+	a.ev.silence()
+	a.close()
+	return code
+}
+
+// close stops load runs, call waiters, nodes and hosts. Every step is
+// bounded: a peer that does not read cannot hold the exit up.
+func (a *adapter) close() {
+	a.cancel()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.loads.stop()
+		a.wg.Wait()
+		if a.node != nil {
+			_ = a.node.Close()
+		}
+		if a.host != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			_ = a.host.Shutdown(ctx)
+			cancel()
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		a.log.Warn("shutdown did not finish in 3 s; exiting anyway")
+	}
+}
+
+// command is one decoded command line.
+type command struct {
+	m    map[string]any
+	name string
+}
+
+func (c command) has(key string) bool { _, ok := c.m[key]; return ok }
+
+func (c command) str(key, def string) string {
+	if s, ok := c.m[key].(string); ok {
+		return s
+	}
+	return def
+}
+
+// int returns an integral number field, else def (as the Qt peer's int64()).
+func (c command) int(key string, def int64) int64 {
+	i, _, big, err := integer(c.m[key])
+	if err != nil || big {
+		return def
+	}
+	return i
+}
+
+func (c command) float(key string, def float64) float64 {
+	if _, ok := c.m[key].(json.Number); !ok {
+		return def
+	}
+	f, err := floatOf(c.m[key])
+	if err != nil {
+		return def
+	}
+	return f
+}
+
+func (c command) flag(key string, def bool) bool {
+	if b, ok := c.m[key].(bool); ok {
+		return b
+	}
+	return def
+}
+
+// handleLine runs one command line; exit reports an exit command.
+func (a *adapter) handleLine(raw []byte) (code int, exit bool) {
+	line := bytes.TrimSpace(raw)
+	if len(line) == 0 {
+		return 0, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON value")
+	}
+	m, isObj := v.(map[string]any)
+	if err != nil || !isObj {
+		msg := "a command must be a JSON object"
+		if err != nil {
+			msg = err.Error()
+		}
+		a.fail(command{m: map[string]any{}}, "badJson", msg)
+		return 0, false
+	}
+	c := command{m: m}
+	c.name, _ = m["cmd"].(string)
+	return a.dispatch(c)
+}
+
+// result writes the command's result event.
+func (a *adapter) result(c command, ok bool, fields Fields, errName, message string) {
+	e := event("result")
+	e.Set("id", c.m["id"]) // verbatim: json.Number, string, or nil
+	e.Set("cmd", c.name)
+	e.Set("ok", ok)
+	if !ok {
+		if message == "" {
+			message = errName
+		}
+		e.Set("error", errName)
+		e.Set("message", message)
+	}
+	for _, f := range fields {
+		e.Set(f.Key, f.Value)
+	}
+	a.ev.send(e)
+}
+
+func (a *adapter) ok(c command, fields ...Field) { a.result(c, true, fields, "", "") }
+
+func (a *adapter) fail(c command, errName, message string) { a.result(c, false, nil, errName, message) }
+
+func (a *adapter) dispatch(c command) (int, bool) {
+	isNode := a.node != nil
+	hasSource := a.src != nil
+	wrongRole := func() {
+		a.fail(c, "wrongRole", fmt.Sprintf("%s is not available in role %s", c.name, a.opt.Role))
+	}
+	switch c.name {
+	case "sync":
+		a.ok(c)
+	case "exit":
+		code := int(c.int("code", 0))
+		a.ok(c)
+		return code, true
+	case "state":
+		a.cmdState(c)
+	case "describe":
+		a.cmdDescribe(c)
+	case "get":
+		a.cmdGet(c)
+	case "load":
+		a.cmdLoad(c)
+	case "set", "emit", "disableRemoting", "enableRemoting":
+		if !hasSource {
+			wrongRole()
+			break
+		}
+		switch c.name {
+		case "set":
+			a.cmdSet(c)
+		case "emit":
+			a.cmdEmit(c)
+		default:
+			a.cmdRemoting(c, c.name == "enableRemoting")
+		}
+	case "call", "write", "push", "acquire", "release":
+		if !isNode {
+			wrongRole()
+			break
+		}
+		switch c.name {
+		case "call":
+			a.cmdCall(c)
+		case "write":
+			a.cmdWrite(c, false)
+		case "push":
+			a.cmdWrite(c, true)
+		case "acquire":
+			a.cmdAcquire(c)
+		default:
+			a.cmdRelease(c)
+		}
+	default:
+		a.fail(c, "unknownCommand", fmt.Sprintf("unknown command %q", c.name))
+	}
+	return 0, false
+}
+
+func (a *adapter) cmdState(c command) {
+	f := Fields{{"role", a.opt.Role}}
+	switch {
+	case a.node != nil:
+		f.Set("lastError", a.node.LastError().String())
+		f.Set("url", a.opt.URL)
+	case a.host != nil:
+		a.mu.Lock()
+		f.Set("lastError", a.lastError.String())
+		a.mu.Unlock()
+		f.Set("url", a.host.URL())
+	}
+	if a.src != nil {
+		f.Set("remoting", map[string]any{a.src.name: a.src.isRemoting()})
+	}
+	if a.node != nil {
+		f.Set("replicas", a.replicaStates())
+		f.Set("heartbeatMs", a.opt.HeartbeatMs)
+		if a.opt.Registry != "" {
+			locs := map[string]any{}
+			for _, l := range a.node.Locations() {
+				locs[l.Name] = map[string]any{"typeName": l.TypeName, "hostUrl": l.HostURL}
+			}
+			f.Set("sourceLocations", locs)
+		}
+	}
+	a.ok(c, f...)
+}
+
+func (a *adapter) cmdDescribe(c command) {
+	if a.host != nil {
+		var f Fields
+		if a.src != nil && a.src.typ != typePlain {
+			f.Set("api", describeAPI(a.src.name, a.src.cls))
+			for _, p := range a.src.cls.Properties {
+				if p.Child != nil {
+					f.Set("childApi", describeAPI(p.Child.TypeName, p.Child))
+					break
+				}
+			}
+		}
+		a.ok(c, f...)
+		return
+	}
+	a.describeReplica(c)
+}
+
+// describeAPI is the host-side API with wire indices (QTRO-PROTOCOL.md §5).
+func describeAPI(name string, cls *meta.Class) map[string]any {
+	props := make([]any, len(cls.Properties))
+	for i, p := range cls.Properties {
+		props[i] = map[string]any{"index": i, "name": p.Name, "type": p.Type}
+	}
+	sigs := make([]any, len(cls.Signals))
+	for i, s := range cls.Signals {
+		sigs[i] = map[string]any{"index": i, "signature": s.Signature, "propertyIndex": s.Property}
+	}
+	methods := make([]any, len(cls.Methods))
+	for i, m := range cls.Methods {
+		methods[i] = map[string]any{"index": i, "signature": m.Signature, "returnType": returnType(m)}
+	}
+	return map[string]any{"name": name, "typeName": cls.TypeName, "signature": cls.Signature,
+		"properties": props, "signals": sigs, "methods": methods}
+}
+
+func returnType(m meta.Method) string {
+	if m.ReturnType == "" {
+		return "void"
+	}
+	return m.ReturnType
+}
+
+func (a *adapter) cmdGet(c command) {
+	if a.node != nil {
+		a.getReplica(c)
+		return
+	}
+	if a.src == nil {
+		a.fail(c, "wrongRole", "no object to read")
+		return
+	}
+	path := c.str("property", "")
+	if path == "" {
+		a.ok(c, Field{"values", a.src.values(a.src.root)})
+		return
+	}
+	owner, i, err := a.src.resolve(path)
+	if err != nil {
+		a.fail(c, "unknownProperty", err.Error())
+		return
+	}
+	a.ok(c, Field{"value", a.src.propertyJSON(owner, i)})
+}
+
+// findMethod finds a signal or method by full signature, or by name with
+// the argument count (the last same-named one with another count is
+// returned when no count matches, so that the caller can say badArgs).
+func findMethod(list []meta.Method, name string, argc int) int {
+	found := -1
+	for i := range list {
+		if list[i].Signature == name {
+			return i
+		}
+	}
+	for i := range list {
+		if list[i].Name != name {
+			continue
+		}
+		if argc < 0 || len(list[i].Params) == argc {
+			return i
+		}
+		found = i
+	}
+	return found
+}
+
+// convertArgs converts JSON args to the parameter types of m.
+func convertArgs(cls *meta.Class, m *meta.Method, raw any) ([]qds.Variant, error) {
+	var args []any
+	switch x := raw.(type) {
+	case nil:
+	case []any:
+		args = x
+	default:
+		return nil, errors.New("args must be an array")
+	}
+	if len(args) != len(m.Params) {
+		return nil, fmt.Errorf("%s takes %d arguments, got %d", m.Signature, len(m.Params), len(args))
+	}
+	out := make([]qds.Variant, len(args))
+	for i, x := range args {
+		v, err := FromJSON(cls, m.Params[i].Type, x)
+		if err != nil {
+			return nil, fmt.Errorf("argument %d (%s): %w", i, m.Params[i].Type, err)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+func argCount(raw any) int {
+	if l, ok := raw.([]any); ok {
+		return len(l)
+	}
+	return 0
+}
+
+// argsJSON renders arguments by the parameter types of m.
+func argsJSON(cls *meta.Class, m *meta.Method, args []qds.Variant) []any {
+	out := make([]any, len(args))
+	for i, v := range args {
+		typ := ""
+		if i < len(m.Params) {
+			typ = m.Params[i].Type
+		}
+		out[i] = ToJSON(cls, typ, v)
+	}
+	return out
+}

@@ -1,0 +1,532 @@
+package nodeadapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/qds"
+)
+
+// source is the remoted test object with the behaviour of §10.
+type source struct {
+	a    *adapter
+	typ  string
+	name string
+	cls  *meta.Class
+	root *node.Source
+
+	// mu orders each property change with its propertyChanged event and
+	// guards shadow: the last value reported per property, which tells a
+	// replica's write that changed a value from one that did not.
+	mu       sync.Mutex
+	shadow   map[*node.Source][]qds.Variant
+	remoting bool
+	// quiet is set during a host load run: no propertyChanged events.
+	quiet atomic.Bool
+}
+
+func (a *adapter) newSource() (*source, error) {
+	cls, err := sourceClass(a.opt.Type, a.opt.Dialect)
+	if err != nil {
+		return nil, err
+	}
+	s := &source{a: a, typ: a.opt.Type, name: a.opt.ObjectName(), cls: cls, root: node.NewSource(cls),
+		shadow: map[*node.Source][]qds.Variant{}}
+	s.watch(s.root)
+	for _, p := range cls.Properties {
+		if ch := s.root.Child(p.Name); ch != nil {
+			s.watch(ch)
+		}
+	}
+	s.install()
+	return s, nil
+}
+
+// watch reports writes from replicas (call=2) as host-side propertyChanged.
+func (s *source) watch(obj *node.Source) {
+	s.shadow[obj] = obj.Values()
+	obj.Observe(func(ev node.SourceEvent) {
+		if ev.Property < 0 {
+			return // slot calls report themselves (invoked)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.noteLocked(obj, ev.Property)
+	})
+}
+
+// noteLocked compares a property with the last value reported and writes
+// propertyChanged when it differs.
+func (s *source) noteLocked(obj *node.Source, i int) {
+	cur := obj.Values()[i]
+	sh := s.shadow[obj]
+	if i >= len(sh) || sh[i].SameValue(cur) {
+		return
+	}
+	sh[i] = cur
+	if s.quiet.Load() {
+		return
+	}
+	e := event("propertyChanged")
+	e.Set("object", s.name)
+	e.Set("property", s.path(obj, i))
+	e.Set("value", s.propertyJSON(obj, i))
+	s.a.ev.send(e)
+}
+
+// refresh takes the current values as reported (after a quiet load run).
+func (s *source) refresh() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for obj := range s.shadow {
+		s.shadow[obj] = obj.Values()
+	}
+}
+
+// setProp sets property i of obj as the source's own setter does.
+func (s *source) setProp(obj *node.Source, i int, v qds.Variant) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := obj.SetPropertyIndex(i, v); err != nil {
+		return err
+	}
+	s.noteLocked(obj, i)
+	return nil
+}
+
+func (s *source) isRemoting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.remoting
+}
+
+// path is the contract's property path: "name" or "child.name".
+func (s *source) path(obj *node.Source, i int) string {
+	name := obj.Class().Properties[i].Name
+	if obj == s.root {
+		return name
+	}
+	for _, p := range s.cls.Properties {
+		if s.root.Child(p.Name) == obj {
+			return p.Name + "." + name
+		}
+	}
+	return name
+}
+
+// objectName is the "object" of invoked events: the child is "<name>.child".
+func (s *source) objectName(obj *node.Source) string {
+	if obj == s.root {
+		return s.name
+	}
+	for _, p := range s.cls.Properties {
+		if s.root.Child(p.Name) == obj {
+			return s.name + "." + p.Name
+		}
+	}
+	return s.name
+}
+
+func (s *source) propertyJSON(obj *node.Source, i int) any {
+	cls := obj.Class()
+	p := &cls.Properties[i]
+	if p.Kind == meta.ChildProp {
+		ch := obj.Child(p.Name)
+		if ch == nil {
+			return nil
+		}
+		return s.values(ch)
+	}
+	return ToJSON(cls, p.Type, obj.Values()[i])
+}
+
+// values renders every property of obj (a CLASS child as an object).
+func (s *source) values(obj *node.Source) map[string]any {
+	out := map[string]any{}
+	for i, p := range obj.Class().Properties {
+		out[p.Name] = s.propertyJSON(obj, i)
+	}
+	return out
+}
+
+// resolve finds "name" or "child.name".
+func (s *source) resolve(path string) (*node.Source, int, error) {
+	obj := s.root
+	name := path
+	if head, rest, ok := strings.Cut(path, "."); ok {
+		if s.cls.PropertyIndex(head) < 0 {
+			return nil, 0, fmt.Errorf("unknown property %s", head)
+		}
+		if obj = s.root.Child(head); obj == nil {
+			return nil, 0, fmt.Errorf("property %s holds no object", head)
+		}
+		name = rest
+	}
+	i := obj.Class().PropertyIndex(name)
+	if i < 0 {
+		return nil, 0, fmt.Errorf("unknown property %s", path)
+	}
+	return obj, i, nil
+}
+
+// invoked reports a slot call from a replica, before the slot's effects
+// (as the Qt peer's sources do).
+func (s *source) invoked(obj *node.Source, m *meta.Method, args []qds.Variant) {
+	e := event("invoked")
+	e.Set("object", s.objectName(obj))
+	e.Set("method", m.Name)
+	e.Set("args", argsJSON(obj.Class(), m, args))
+	s.a.ev.send(e)
+}
+
+// handle installs a slot; report says whether it writes an invoked event.
+func (s *source) handle(obj *node.Source, sig string, report bool, fn func(args []qds.Variant) (qds.Variant, error)) {
+	cls := obj.Class()
+	i := cls.MethodIndex(sig)
+	if i < 0 {
+		panic("nodeadapter: no method " + sig) // the embedded classes have them
+	}
+	m := &cls.Methods[i]
+	if err := obj.HandleMethod(sig, func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+		if len(args) != len(m.Params) {
+			return qds.Variant{}, fmt.Errorf("%s: %d arguments", m.Signature, len(args))
+		}
+		if report {
+			s.invoked(obj, m, args)
+		}
+		return fn(args)
+	}); err != nil {
+		panic(err)
+	}
+}
+
+// install gives the source the behaviour of §10 (fixtures/peer/sources.h).
+func (s *source) install() {
+	objs := []*node.Source{s.root}
+	for _, p := range s.cls.Properties {
+		if ch := s.root.Child(p.Name); ch != nil {
+			objs = append(objs, ch)
+		}
+	}
+	// Push slots set their property (and report the call even when the value
+	// does not change).
+	for _, obj := range objs {
+		for i, m := range obj.Class().Methods {
+			if m.Property < 0 {
+				continue
+			}
+			obj, prop := obj, m.Property
+			s.handle(obj, obj.Class().Methods[i].Signature, true, func(args []qds.Variant) (qds.Variant, error) {
+				return qds.Variant{}, s.setProp(obj, prop, args[0])
+			})
+		}
+	}
+	root := s.root
+	emit := func(name string, args ...qds.Variant) {
+		if err := root.EmitIndex(s.cls.SignalIndex(name), args); err != nil {
+			s.a.log.Warn("emit", "signal", name, "err", err)
+		}
+	}
+	prop := func(name string) int { return s.cls.PropertyIndex(name) }
+	switch s.typ {
+	case typeTestObject:
+		s.handle(root, "reset()", true, func([]qds.Variant) (qds.Variant, error) {
+			err := errors.Join(s.setProp(root, prop("intProp"), qds.IntOf(0)),
+				s.setProp(root, prop("stringProp"), qds.NullStringOf()))
+			emit("pulse")
+			return qds.Variant{}, err
+		})
+		s.handle(root, "fire(int)", true, func(args []qds.Variant) (qds.Variant, error) {
+			n := int32(args[0].Int())
+			emit("multi", qds.IntOf(n), qds.StringOf("fire"), qds.DoubleOf(float64(n)/2.0), qds.BoolOf(n%2 == 1),
+				qds.ByteArrayOf([]byte("fire")))
+			emit("pulse")
+			return qds.Variant{}, nil
+		})
+		s.handle(root, "add(int,int)", true, func(args []qds.Variant) (qds.Variant, error) {
+			return qds.IntOf(int32(uint32(args[0].Int()) + uint32(args[1].Int()))), nil
+		})
+		s.handle(root, "echo(QString)", true, func(args []qds.Variant) (qds.Variant, error) {
+			return args[0], nil
+		})
+		s.handle(root, "makePod(int,QString)", true, func(args []qds.Variant) (qds.Variant, error) {
+			id := int32(args[0].Int())
+			g := s.cls.Gadget("TestPod")
+			names := make([]string, len(g.Properties))
+			for i, p := range g.Properties {
+				names[i] = p.Name
+			}
+			return qds.UserOf(g.Name, qds.Gadget{Names: names,
+				Fields: []qds.Variant{qds.IntOf(id), args[1], qds.DoubleOf(float64(id) * 0.5)}}), nil
+		})
+		nextColor := s.cls.Methods[s.cls.MethodIndex("nextColor")].Signature
+		s.handle(root, nextColor, true, func(args []qds.Variant) (qds.Variant, error) {
+			switch args[0].Int() {
+			case 0: // Red
+				return qds.IntOf(1), nil
+			case 1: // Green
+				return qds.IntOf(7), nil
+			}
+			return qds.IntOf(0), nil
+		})
+		s.handle(root, "echoVariant(QVariant)", true, func(args []qds.Variant) (qds.Variant, error) {
+			return args[0], nil
+		})
+	case typeTick:
+		// The load hot path: no invoked event.
+		s.handle(root, "echo(qint64)", false, func(args []qds.Variant) (qds.Variant, error) {
+			return qds.LongLongOf(args[0].Int()), nil
+		})
+	case typePlain:
+		s.handle(root, "add(int,int)", true, func(args []qds.Variant) (qds.Variant, error) {
+			return qds.IntOf(int32(uint32(args[0].Int()) + uint32(args[1].Int()))), nil
+		})
+		s.handle(root, "echo(QString)", true, func(args []qds.Variant) (qds.Variant, error) {
+			return args[0], nil
+		})
+		s.handle(root, "reset()", true, func([]qds.Variant) (qds.Variant, error) {
+			err := s.setProp(root, prop("number"), qds.IntOf(0))
+			emit("pulsed", qds.IntOf(0), qds.StringOf("reset"))
+			return qds.Variant{}, err
+		})
+	}
+}
+
+// ---- start-up ----
+
+// listenFailed reports a host or registry that cannot listen as Qt does:
+// the node error (ListenFailed, HostUrlInvalid for an unknown scheme, ...),
+// then fatal. Every QtRO scheme is supported in both dialects, so no URL is
+// "unsupported" (127) here.
+func (a *adapter) listenFailed(which string, err error) int {
+	code := node.CodeOf(err)
+	if code == node.NoError {
+		code = node.ListenFailed
+	}
+	a.nodeError(which, code)
+	return a.fatal("listen", code.String(), err.Error(), ExitFailure)
+}
+
+func (a *adapter) sourceAPIUnsupported() (int, bool) {
+	if a.opt.SourceAPI == "dynamic" && a.opt.Type != typePlain {
+		return a.unsupported("source-api:dynamic",
+			"the Go node remotes a .rep class only through its static API (repc's SourceAPI)"), true
+	}
+	return 0, false
+}
+
+func (a *adapter) startHost() int {
+	if a.opt.URL == "" {
+		return a.fatal("args", "usage", "host needs --url", ExitUsage)
+	}
+	if code, ok := a.sourceAPIUnsupported(); ok {
+		return code
+	}
+	h, err := node.NewHost(a.ctx, a.opt.URL, a.config())
+	if err != nil {
+		return a.listenFailed("host", err)
+	}
+	a.host = h
+	if a.opt.Registry != "" {
+		if err := h.SetRegistryURL(a.opt.Registry); err != nil {
+			a.nodeError("host", node.CodeOf(err))
+			return a.fatal("registry", node.CodeOf(err).String(), err.Error(), ExitFailure)
+		}
+	}
+	if a.src, err = a.newSource(); err != nil {
+		return a.fatal("args", "usage", err.Error(), ExitUsage)
+	}
+	// Remote before ready, report after it: the Qt peer does both in one
+	// event-loop turn, so no client that connects after ready can find the
+	// host without the object; here the listener already accepts.
+	err = a.remote()
+	ready := a.readyEvent(h.URL())
+	ready.Set("object", a.src.name)
+	ready.Set("type", a.src.typ)
+	a.ev.send(ready)
+	a.remotingEvent(err)
+	return -1
+}
+
+func (a *adapter) startRegistry() int {
+	if a.opt.URL == "" {
+		return a.fatal("args", "usage", "registry needs --url", ExitUsage)
+	}
+	withObject := a.opt.TypeGiven || a.opt.Object != ""
+	if withObject {
+		if code, ok := a.sourceAPIUnsupported(); ok {
+			return code
+		}
+	}
+	rh, err := node.NewRegistryHost(a.ctx, a.opt.URL, a.config())
+	if err != nil {
+		return a.listenFailed("registry", err)
+	}
+	a.regHost, a.host = rh, rh.Host
+	if withObject {
+		if a.src, err = a.newSource(); err != nil {
+			return a.fatal("args", "usage", err.Error(), ExitUsage)
+		}
+	}
+	ready := a.readyEvent(rh.URL())
+	if withObject {
+		ready.Set("object", a.src.name)
+		ready.Set("type", a.src.typ)
+	}
+	if withObject {
+		err = a.remote()
+	}
+	a.ev.send(ready)
+	if withObject {
+		a.remotingEvent(err)
+	}
+	return -1
+}
+
+// enableSource remotes the object and writes the remoting event.
+func (a *adapter) enableSource() error {
+	err := a.remote()
+	a.remotingEvent(err)
+	return err
+}
+
+// remote enables remoting of the object.
+func (a *adapter) remote() error {
+	s := a.src
+	err := a.host.EnableRemoting(s.root, s.name)
+	if err == nil {
+		s.mu.Lock()
+		s.remoting = true
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// remotingEvent reports the outcome of remote.
+func (a *adapter) remotingEvent(err error) {
+	s := a.src
+	s.mu.Lock()
+	enabled := s.remoting
+	s.mu.Unlock()
+	e := event("remoting")
+	e.Set("object", s.name)
+	e.Set("enabled", enabled)
+	if err != nil {
+		code := node.CodeOf(err)
+		a.mu.Lock()
+		a.lastError = code
+		a.mu.Unlock()
+		e.Set("error", code.String())
+		a.log.Warn("enableRemoting", "err", err)
+	}
+	a.ev.send(e)
+}
+
+// ---- commands ----
+
+func (a *adapter) cmdSet(c command) {
+	path := c.str("property", "")
+	if path == "" || !c.has("value") {
+		a.fail(c, "badArgs", "set needs property and value")
+		return
+	}
+	obj, i, err := a.src.resolve(path)
+	if err != nil {
+		a.fail(c, "unknownProperty", err.Error())
+		return
+	}
+	p := &obj.Class().Properties[i]
+	if p.Modifier == meta.Constant || p.Kind != meta.PlainProp {
+		a.fail(c, "notWritable", fmt.Sprintf("%s is %s", path, modifierName(p)))
+		return
+	}
+	v, err := FromJSON(obj.Class(), p.Type, c.m["value"])
+	if err != nil {
+		a.fail(c, "badValue", err.Error())
+		return
+	}
+	if err := a.src.setProp(obj, i, v); err != nil {
+		a.fail(c, "badValue", err.Error())
+		return
+	}
+	a.ok(c, Field{"value", a.src.propertyJSON(obj, i)})
+}
+
+func modifierName(p *meta.Property) string {
+	switch {
+	case p.Kind == meta.ChildProp:
+		return "a CLASS member"
+	case p.Kind == meta.ModelProp:
+		return "a MODEL member"
+	case p.Modifier == meta.Constant:
+		return "CONSTANT"
+	}
+	return "not writable"
+}
+
+func (a *adapter) cmdEmit(c command) {
+	name := c.str("signal", "")
+	obj := a.src.root
+	sig := name
+	if head, rest, ok := strings.Cut(name, "."); ok && !strings.Contains(head, "(") {
+		if obj = a.src.root.Child(head); obj == nil {
+			a.fail(c, "unknownSignal", "no child object "+head)
+			return
+		}
+		sig = rest
+	}
+	cls := obj.Class()
+	i := findMethod(cls.Signals, sig, argCount(c.m["args"]))
+	if i < 0 {
+		a.fail(c, "unknownSignal", "unknown signal "+name)
+		return
+	}
+	args, err := convertArgs(cls, &cls.Signals[i], c.m["args"])
+	if err != nil {
+		a.fail(c, "badArgs", err.Error())
+		return
+	}
+	if err := obj.EmitIndex(i, args); err != nil {
+		a.fail(c, "badArgs", err.Error())
+		return
+	}
+	a.ok(c)
+}
+
+func (a *adapter) cmdRemoting(c command, enable bool) {
+	s := a.src
+	if s.isRemoting() == enable {
+		code, state := "notEnabled", "disabled"
+		if enable {
+			code, state = "alreadyEnabled", "enabled"
+		}
+		a.fail(c, code, fmt.Sprintf("remoting of %s is already %s", s.name, state))
+		return
+	}
+	if enable {
+		if err := a.enableSource(); err != nil {
+			a.fail(c, node.CodeOf(err).String(), "enableRemoting failed: "+err.Error())
+			return
+		}
+		a.ok(c)
+		return
+	}
+	if err := a.host.DisableRemoting(s.name); err != nil {
+		a.fail(c, node.CodeOf(err).String(), "disableRemoting failed: "+err.Error())
+		return
+	}
+	s.mu.Lock()
+	s.remoting = false
+	s.mu.Unlock()
+	e := event("remoting")
+	e.Set("object", s.name)
+	e.Set("enabled", false)
+	a.ev.send(e)
+	a.ok(c)
+}

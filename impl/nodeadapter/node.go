@@ -1,0 +1,835 @@
+package nodeadapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/qtro/qtro/impl/meta"
+	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/transport"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// implInfo counts the replicas of one source name. impl/node shares one
+// implementation per name and node, as Qt does; its kind (static or
+// dynamic) is that of the replica that created it.
+type implInfo struct {
+	count   int
+	dynamic bool
+}
+
+// replicaEntry is one acquired replica and what its events need.
+type replicaEntry struct {
+	a       *adapter
+	key     string
+	object  string
+	typ     string
+	dynamic bool // the mode it was acquired in
+	impl    *implInfo
+	rep     *node.Replica
+	unsub   func()
+
+	mu       sync.Mutex
+	released bool
+	quiet    bool             // a receive load run: no per-update events
+	tap      func(node.Event) // the load run's view of every event
+	// shadow holds the property values as last reported; an Init notifies
+	// (in impl/node, as in Qt) the properties it changes.
+	shadow []qds.Variant
+	// pendingValid is a stateChanged to Valid held back until the
+	// initialized event of the same Init, so that the whole Init is written
+	// at once (a later sync result cannot fall in between).
+	pendingValid Fields
+	// initStamp marks the events of the last Init (they share its receive
+	// time); notified lists the properties already reported with it.
+	initStamp time.Time
+	notified  map[int]bool
+	children  map[string]*childWatch
+}
+
+// childWatch follows the child replica of a CLASS property.
+type childWatch struct {
+	prop   string
+	rep    *node.Replica
+	unsub  func()
+	shadow []qds.Variant
+}
+
+func (a *adapter) startNode() int {
+	o := a.opt
+	if o.URL == "" && o.Registry == "" {
+		return a.fatal("args", "usage", "node needs --url or --registry", ExitUsage)
+	}
+	if o.Type == typePlain && !o.Dynamic {
+		if o.ModeGiven {
+			return a.fatal("args", "usage", "--type plain has no static replica; use --dynamic", ExitUsage)
+		}
+		o.Dynamic = true
+	}
+	cfg := a.config()
+	cfg.HeartbeatInterval = time.Duration(o.HeartbeatMs) * time.Millisecond
+	a.node = node.NewNode(cfg)
+	a.node.OnError(func(err error) {
+		if code := node.CodeOf(err); code != node.NoError {
+			a.nodeError("node", code)
+		}
+	})
+	// A URL the node cannot use fails before ready, as Qt's setRegistryUrl
+	// and connectToNode do (their node error comes first).
+	if o.Registry != "" && !usableURL(o.Registry) {
+		_, err := a.node.SetRegistryURL(o.Registry)
+		return a.fatal("registry", node.CodeOf(err).String(), fmt.Sprint(err), ExitFailure)
+	}
+	if o.URL != "" && !usableURL(o.URL) {
+		err := a.node.ConnectToNode(o.URL)
+		return a.fatal("connect", node.CodeOf(err).String(), fmt.Sprint(err), ExitFailure)
+	}
+	// Acquire (and subscribe) before connecting: impl/node binds a replica
+	// as soon as its source is known, so an Init could otherwise overtake
+	// the subscription. On the wire nothing changes: AddObject still waits
+	// for the host's ObjectList.
+	var first *replicaEntry
+	if !o.NoAcquire {
+		e, err := a.acquire(o.ObjectName(), "", o.Type, o.Dynamic)
+		if err != nil {
+			return a.fatal("acquire", "acquireFailed", err.Error(), ExitFailure)
+		}
+		first = e
+	}
+	ready := a.readyEvent(o.URL)
+	ready.Set("object", o.ObjectName())
+	ready.Set("type", o.Type)
+	ready.Set("mode", modeName(o.Dynamic))
+	ready.Set("heartbeatMs", o.HeartbeatMs)
+	a.ev.send(ready)
+	if first != nil {
+		ev := event("acquired")
+		ev.Set("replica", first.key)
+		ev.Set("object", first.object)
+		ev.Set("state", first.rep.State().String())
+		a.ev.send(ev)
+	}
+	if o.Registry != "" {
+		r, err := a.node.SetRegistryURL(o.Registry)
+		if err != nil {
+			a.log.Error("setRegistryUrl", "url", o.Registry, "err", err)
+			return -1
+		}
+		a.registry = r
+		r.Subscribe(a.registryEvent)
+	}
+	if o.URL != "" {
+		if err := a.node.ConnectToNode(o.URL); err != nil {
+			a.log.Error("connectToNode", "url", o.URL, "err", err)
+		}
+	}
+	return -1
+}
+
+// usableURL reports whether the node can connect to url (a parsable URL of
+// a known scheme); connecting itself happens in the background.
+func usableURL(url string) bool {
+	u, err := transport.Parse(url)
+	if err != nil {
+		return false
+	}
+	_, ok := transport.Default().Lookup(u.Scheme)
+	return ok
+}
+
+func modeName(dynamic bool) string {
+	if dynamic {
+		return "dynamic"
+	}
+	return "static"
+}
+
+// registryEvent turns the registry's signals into remoteObjectAdded/Removed.
+func (a *adapter) registryEvent(ev node.Event) {
+	if ev.Kind != node.SignalEmitted || len(ev.Args) != 1 {
+		return
+	}
+	l, ok := ev.Args[0].Value().(wire.SourceLocation)
+	if !ok {
+		return
+	}
+	name := "remoteObjectAdded"
+	if ev.Name == "remoteObjectRemoved" {
+		name = "remoteObjectRemoved"
+	}
+	e := event(name)
+	e.Set("name", l.Name)
+	e.Set("typeName", l.TypeName)
+	e.Set("hostUrl", l.HostURL)
+	a.ev.send(e)
+}
+
+// acquire acquires a replica of object under key (default: object).
+func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry, error) {
+	if key == "" {
+		key = object
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, taken := a.replicas[key]; taken {
+		return nil, fmt.Errorf("a replica with key %s already exists", key)
+	}
+	var rep *node.Replica
+	var err error
+	if dynamic {
+		rep, err = a.node.AcquireDynamic(object)
+	} else {
+		cp := staticClass(typ)
+		if cp == nil {
+			return nil, fmt.Errorf("no static replica class for type %s", typ)
+		}
+		rep, err = a.node.Acquire(object, cp)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("acquire failed: %w", err)
+	}
+	info := a.impls[object]
+	if info == nil || info.count == 0 {
+		info = &implInfo{dynamic: dynamic}
+		a.impls[object] = info
+	}
+	info.count++
+	e := &replicaEntry{a: a, key: key, object: object, typ: typ, dynamic: dynamic, impl: info, rep: rep,
+		shadow: rep.Values(), children: map[string]*childWatch{}}
+	a.replicas[key] = e
+	e.unsub = rep.Subscribe(e.onEvent)
+	if rep.State() == node.Valid {
+		// A shared implementation that is Valid already: no Init will come,
+		// so follow its children now, from their current values.
+		e.watchChildren(nil, true)
+	}
+	return e, nil
+}
+
+func (a *adapter) release(e *replicaEntry) {
+	a.mu.Lock()
+	delete(a.replicas, e.key)
+	e.impl.count--
+	a.mu.Unlock()
+	e.mu.Lock()
+	e.released = true
+	children := e.children
+	e.children = map[string]*childWatch{}
+	e.mu.Unlock()
+	for _, w := range children {
+		if w.unsub != nil {
+			w.unsub()
+		}
+	}
+	e.unsub()
+	e.rep.Release()
+}
+
+// replicaFor finds the replica a command names (§6: default the only one,
+// else the one named by --object).
+func (a *adapter) replicaFor(c command) (*replicaEntry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	key := c.str("replica", "")
+	if key == "" {
+		if len(a.replicas) == 1 {
+			for _, e := range a.replicas {
+				return e, nil
+			}
+		}
+		key = a.opt.ObjectName()
+	}
+	e := a.replicas[key]
+	if e == nil {
+		return nil, fmt.Errorf("no replica %s", key)
+	}
+	return e, nil
+}
+
+func (a *adapter) replicaStates() map[string]any {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[string]any{}
+	for k, e := range a.replicas {
+		out[k] = map[string]any{"object": e.object, "type": e.typ, "mode": modeName(e.dynamic), "state": e.rep.State().String()}
+	}
+	return out
+}
+
+// ---- events ----
+
+func (e *replicaEntry) base(name string) Fields {
+	f := event(name)
+	f.Set("replica", e.key)
+	f.Set("object", e.object)
+	return f
+}
+
+// onEvent runs on the connection's goroutine, in wire order.
+func (e *replicaEntry) onEvent(ev node.Event) {
+	e.mu.Lock()
+	if e.released {
+		e.mu.Unlock()
+		return
+	}
+	tap, quiet := e.tap, e.quiet
+	e.mu.Unlock()
+	if tap != nil {
+		tap(ev)
+	}
+	switch ev.Kind {
+	case node.StateChanged:
+		f := e.base("stateChanged")
+		f.Set("state", ev.New.String())
+		f.Set("oldState", ev.Old.String())
+		if ev.New == node.Valid {
+			e.mu.Lock()
+			e.pendingValid = f
+			e.mu.Unlock()
+			return
+		}
+		e.a.ev.send(f)
+	case node.Initialized:
+		e.initialized(ev)
+	case node.PropertyChanged:
+		cls := e.rep.Class()
+		if cls == nil || ev.Index < 0 || ev.Index >= len(cls.Properties) {
+			return
+		}
+		e.mu.Lock()
+		if ev.Received.Equal(e.initStamp) && e.notified[ev.Index] {
+			e.mu.Unlock()
+			return // written with the initialized event
+		}
+		if ev.Index < len(e.shadow) {
+			e.shadow[ev.Index] = ev.Value
+		}
+		e.mu.Unlock()
+		if quiet {
+			return
+		}
+		f := e.base("propertyChanged")
+		f.Set("property", cls.Properties[ev.Index].Name)
+		f.Set("value", e.propertyJSON(cls, ev.Index, ev.Value))
+		e.a.ev.send(f)
+	case node.SignalEmitted:
+		cls := e.rep.Class()
+		if quiet || cls == nil || ev.Index < 0 || ev.Index >= len(cls.Signals) {
+			return
+		}
+		f := e.base("signal")
+		f.Set("signal", ev.Name)
+		f.Set("args", argsJSON(cls, &cls.Signals[ev.Index], ev.Args))
+		e.a.ev.send(f)
+	}
+}
+
+// initialized writes initialized, the held stateChanged and the property
+// notifications impl/node dispatches for this Init (every notifying
+// property of a dynamic replica; the changed ones of a static replica), in
+// one write.
+func (e *replicaEntry) initialized(ev node.Event) {
+	cls := e.rep.Class()
+	vals := e.rep.Values()
+	if cls == nil {
+		return
+	}
+	e.mu.Lock()
+	notify := map[int]bool{}
+	for i, p := range cls.Properties {
+		if p.Notify < 0 || i >= len(vals) {
+			continue
+		}
+		if e.impl.dynamic || i >= len(e.shadow) || !e.shadow[i].SameValue(vals[i]) {
+			notify[i] = true
+		}
+	}
+	e.shadow = vals
+	e.initStamp, e.notified = ev.Received, notify
+	pending := e.pendingValid
+	e.pendingValid = nil
+	quiet := e.quiet
+	for _, w := range e.children {
+		// The child's values as the Init carries them; its own notifies
+		// (which follow) then report only differences.
+		if i := cls.PropertyIndex(w.prop); i >= 0 && i < len(vals) {
+			if d, ok := vals[i].Value().(wire.ChildObject); ok {
+				w.shadow = append([]qds.Variant(nil), d.Parameters...)
+			}
+		}
+	}
+	e.mu.Unlock()
+
+	var batch []Fields
+	if !quiet {
+		f := e.base("initialized")
+		f.Set("values", e.valuesJSON(cls, vals))
+		batch = append(batch, f)
+	}
+	if pending != nil {
+		batch = append(batch, pending)
+	}
+	if !quiet {
+		for i := range cls.Properties {
+			if notify[i] {
+				f := e.base("propertyChanged")
+				f.Set("property", cls.Properties[i].Name)
+				f.Set("value", e.propertyJSON(cls, i, vals[i]))
+				batch = append(batch, f)
+			}
+		}
+	}
+	e.a.ev.sendAll(batch...)
+	e.watchChildren(vals, false)
+}
+
+// valuesJSON renders all properties (a CLASS child as an object).
+func (e *replicaEntry) valuesJSON(cls *meta.Class, vals []qds.Variant) map[string]any {
+	out := make(map[string]any, len(cls.Properties))
+	for i, p := range cls.Properties {
+		var v qds.Variant
+		if i < len(vals) {
+			v = vals[i]
+		}
+		out[p.Name] = e.propertyJSON(cls, i, v)
+	}
+	return out
+}
+
+func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant) any {
+	p := &cls.Properties[i]
+	if p.Kind != meta.ChildProp {
+		return ToJSON(cls, p.Type, v)
+	}
+	d, ok := v.Value().(wire.ChildObject)
+	if !ok || d.IsNull {
+		return nil
+	}
+	ccls := e.childClass(cls, i, &d)
+	out := make(map[string]any, len(d.Parameters))
+	for k, pv := range d.Parameters {
+		if ccls != nil && k < len(ccls.Properties) {
+			out[ccls.Properties[k].Name] = ToJSON(ccls, ccls.Properties[k].Type, pv)
+		} else {
+			out[fmt.Sprint(k)] = Tagged(nil, pv)
+		}
+	}
+	return out
+}
+
+// childClass is the class of a CLASS property's child: its replica's, the
+// static class's, or the definition the descriptor carries.
+func (e *replicaEntry) childClass(cls *meta.Class, i int, d *wire.ChildObject) *meta.Class {
+	if ch := e.rep.Child(cls.Properties[i].Name); ch != nil {
+		if c := ch.Class(); c != nil {
+			return c
+		}
+	}
+	if c := cls.Properties[i].Child; c != nil {
+		return c
+	}
+	// The nested definition is big-endian in both dialects; try ours first.
+	for _, dl := range []wire.Dialect{e.a.opt.Dialect, 11 - e.a.opt.Dialect} {
+		if def, ok, err := d.ParseDefinition(dl, nil, qds.Limits{}); ok && err == nil {
+			return meta.FromDefinition(&def)
+		}
+	}
+	return nil
+}
+
+// watchChildren follows the child replicas of CLASS properties. impl/node
+// creates them after it has dispatched the parent's Init, and has no event
+// for it, so a short poll waits for them; changes a child saw before it was
+// followed are then reported from the difference with the Init's values
+// (or, with current, with the child's values when it is found).
+func (e *replicaEntry) watchChildren(initVals []qds.Variant, current bool) {
+	cls := e.rep.Class()
+	if cls == nil {
+		return
+	}
+	for i, p := range cls.Properties {
+		if p.Kind != meta.ChildProp {
+			continue
+		}
+		e.mu.Lock()
+		_, watched := e.children[p.Name]
+		if !watched {
+			e.children[p.Name] = &childWatch{prop: p.Name}
+		}
+		e.mu.Unlock()
+		if watched {
+			continue
+		}
+		var base []qds.Variant
+		if i < len(initVals) {
+			if d, ok := initVals[i].Value().(wire.ChildObject); ok {
+				base = d.Parameters
+			}
+		}
+		name := p.Name
+		e.a.wg.Add(1)
+		go func() {
+			defer e.a.wg.Done()
+			e.followChild(name, base, current)
+		}()
+	}
+}
+
+func (e *replicaEntry) followChild(prop string, base []qds.Variant, current bool) {
+	ctx, cancel := context.WithTimeout(e.a.ctx, 10*time.Second)
+	defer cancel()
+	var ch *node.Replica
+	for ch == nil {
+		if ch = e.rep.Child(prop); ch != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			e.mu.Lock()
+			delete(e.children, prop) // try again at the next Init
+			e.mu.Unlock()
+			return
+		case <-time.After(time.Millisecond):
+		}
+	}
+	e.mu.Lock()
+	w := e.children[prop]
+	if e.released || w == nil {
+		e.mu.Unlock()
+		return
+	}
+	w.rep = ch
+	if current {
+		w.shadow = ch.Values()
+	} else if w.shadow == nil { // a later Init may have set it already
+		w.shadow = append([]qds.Variant(nil), base...)
+	}
+	e.mu.Unlock()
+	unsub := ch.Subscribe(func(ev node.Event) { e.onChildEvent(w, ev) })
+	e.mu.Lock()
+	w.unsub = unsub
+	e.mu.Unlock()
+	// Report what changed between the Init and the subscription.
+	cls := ch.Class()
+	if cls == nil {
+		return
+	}
+	for i, v := range ch.Values() {
+		e.childChanged(w, cls, i, v, time.Time{})
+	}
+}
+
+func (e *replicaEntry) onChildEvent(w *childWatch, ev node.Event) {
+	e.mu.Lock()
+	released, quiet := e.released, e.quiet
+	e.mu.Unlock()
+	if released {
+		return
+	}
+	cls := w.rep.Class()
+	if cls == nil {
+		return
+	}
+	switch ev.Kind {
+	case node.PropertyChanged:
+		e.childChanged(w, cls, ev.Index, ev.Value, ev.Received)
+	case node.SignalEmitted:
+		if quiet || ev.Index < 0 || ev.Index >= len(cls.Signals) {
+			return
+		}
+		f := e.base("signal")
+		f.Set("signal", w.prop+"."+ev.Name)
+		f.Set("args", argsJSON(cls, &cls.Signals[ev.Index], ev.Args))
+		e.a.ev.send(f)
+	}
+}
+
+// childChanged reports a child property, unless it is a notification of
+// the parent's Init that does not change what initialized reported.
+func (e *replicaEntry) childChanged(w *childWatch, cls *meta.Class, i int, v qds.Variant, at time.Time) {
+	if i < 0 || i >= len(cls.Properties) {
+		return
+	}
+	e.mu.Lock()
+	fromInit := at.IsZero() || at.Equal(e.initStamp)
+	same := i < len(w.shadow) && w.shadow[i].SameValue(v)
+	for len(w.shadow) <= i {
+		w.shadow = append(w.shadow, qds.Variant{})
+	}
+	w.shadow[i] = v
+	quiet := e.quiet
+	e.mu.Unlock()
+	if quiet || (fromInit && same) {
+		return
+	}
+	f := e.base("propertyChanged")
+	f.Set("property", w.prop+"."+cls.Properties[i].Name)
+	f.Set("value", ToJSON(cls, cls.Properties[i].Type, v))
+	e.a.ev.send(f)
+}
+
+// ---- commands ----
+
+// target resolves "name" or "child.name" for members of a replica; it
+// returns the replica that has the member and the rest of the name.
+func (e *replicaEntry) target(name string) (*node.Replica, string, error) {
+	head, rest, ok := strings.Cut(name, ".")
+	if !ok || strings.Contains(head, "(") {
+		return e.rep, name, nil
+	}
+	ch := e.rep.Child(head)
+	if ch == nil || ch.Class() == nil {
+		return nil, "", fmt.Errorf("no child object %s", head)
+	}
+	return ch, rest, nil
+}
+
+func (e *replicaEntry) notInitialized(c command) bool {
+	if e.rep.Class() == nil {
+		e.a.fail(c, "notInitialized", fmt.Sprintf("dynamic replica %s has no metaobject yet", e.key))
+		return true
+	}
+	return false
+}
+
+func (a *adapter) getReplica(c command) {
+	e, err := a.replicaFor(c)
+	if err != nil {
+		a.fail(c, "noReplica", err.Error())
+		return
+	}
+	if e.notInitialized(c) {
+		return
+	}
+	path := c.str("property", "")
+	if path == "" {
+		cls := e.rep.Class()
+		a.ok(c, Field{"values", e.valuesJSON(cls, e.rep.Values())}, Field{"state", e.rep.State().String()})
+		return
+	}
+	rep, name, err := e.target(path)
+	if err != nil {
+		a.fail(c, "unknownProperty", err.Error())
+		return
+	}
+	cls := rep.Class()
+	i := cls.PropertyIndex(name)
+	if i < 0 {
+		a.fail(c, "unknownProperty", "unknown property "+path)
+		return
+	}
+	vals := rep.Values()
+	if rep == e.rep {
+		a.ok(c, Field{"value", e.propertyJSON(cls, i, vals[i])})
+		return
+	}
+	a.ok(c, Field{"value", ToJSON(cls, cls.Properties[i].Type, vals[i])})
+}
+
+func (a *adapter) describeReplica(c command) {
+	e, err := a.replicaFor(c)
+	if err != nil {
+		a.fail(c, "noReplica", err.Error())
+		return
+	}
+	if e.notInitialized(c) {
+		return
+	}
+	cls := e.rep.Class()
+	nullable := func(s string) any {
+		if s == "" {
+			return nil
+		}
+		return s
+	}
+	className := cls.TypeName
+	if !e.impl.dynamic && className != "" {
+		className += "Replica"
+	} else if className == "" {
+		className = "QRemoteObjectDynamicReplica"
+	}
+	props := make([]any, len(cls.Properties))
+	for i, p := range cls.Properties {
+		var notify any
+		if p.Notify >= 0 && p.Notify < len(cls.Signals) {
+			notify = cls.Signals[p.Notify].Signature
+		}
+		typ := p.Type
+		if p.Kind == meta.ChildProp {
+			typ = "QObject*"
+		}
+		props[i] = map[string]any{"index": i, "name": p.Name, "type": typ, "writable": p.Writable(), "notify": notify}
+	}
+	method := func(i int, m meta.Method) any {
+		names := make([]any, len(m.Params))
+		for k, p := range m.Params {
+			names[k] = p.Name
+		}
+		return map[string]any{"index": i, "signature": m.Signature, "returnType": returnType(m), "parameterNames": names}
+	}
+	sigs := make([]any, len(cls.Signals))
+	for i, s := range cls.Signals {
+		sigs[i] = method(i, s)
+	}
+	methods := make([]any, len(cls.Methods))
+	for i, m := range cls.Methods {
+		methods[i] = method(i, m)
+	}
+	a.ok(c, Field{"metaObject", map[string]any{"className": className, "typeName": nullable(cls.TypeName),
+		"signature": nullable(cls.Signature), "properties": props, "signals": sigs, "methods": methods}})
+}
+
+func (a *adapter) cmdCall(c command) {
+	e, err := a.replicaFor(c)
+	if err != nil {
+		a.fail(c, "noReplica", err.Error())
+		return
+	}
+	if e.notInitialized(c) {
+		return
+	}
+	rep, name, err := e.target(c.str("method", ""))
+	if err != nil {
+		a.fail(c, "unknownMethod", err.Error())
+		return
+	}
+	cls := rep.Class()
+	i := findMethod(cls.Methods, name, argCount(c.m["args"]))
+	if i < 0 {
+		a.fail(c, "unknownMethod", "unknown method "+c.str("method", ""))
+		return
+	}
+	m := &cls.Methods[i]
+	args, err := convertArgs(cls, m, c.m["args"])
+	if err != nil {
+		a.fail(c, "badArgs", err.Error())
+		return
+	}
+	if m.Void() {
+		// Sent without a reply request (serial -1); answered at once.
+		if _, err := rep.InvokeIndex(i, args, false); err != nil {
+			a.log.Warn("call not sent", "method", m.Signature, "err", err)
+		}
+		a.ok(c, Field{"void", true}, Field{"value", nil})
+		return
+	}
+	pc, err := rep.InvokeIndex(i, args, true)
+	if err != nil {
+		a.fail(c, "invalidMessage", fmt.Sprintf("the call was not sent: %v", err))
+		return
+	}
+	timeout := time.Duration(c.int("timeoutMs", int64(a.opt.CallTimeoutMs))) * time.Millisecond
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		ctx, cancel := context.WithTimeout(a.ctx, max(timeout, 0))
+		defer cancel()
+		v, err := pc.Wait(ctx)
+		switch {
+		case err == nil:
+			a.ok(c, Field{"value", actualJSON(cls, flat(v))}, Field{"valueType", TypeTag(v)})
+		case a.ctx.Err() != nil:
+			// Shutting down: no more events.
+		case errors.Is(err, context.DeadlineExceeded):
+			a.fail(c, "timeout", fmt.Sprintf("no reply within %d ms", timeout.Milliseconds()))
+		default:
+			a.fail(c, "invalidMessage", fmt.Sprintf("the call failed: %v", err))
+		}
+	}()
+}
+
+func (a *adapter) cmdWrite(c command, push bool) {
+	e, err := a.replicaFor(c)
+	if err != nil {
+		a.fail(c, "noReplica", err.Error())
+		return
+	}
+	if e.notInitialized(c) {
+		return
+	}
+	path := c.str("property", "")
+	if path == "" || !c.has("value") {
+		a.fail(c, "badArgs", c.name+" needs property and value")
+		return
+	}
+	rep, name, err := e.target(path)
+	if err != nil {
+		a.fail(c, "unknownProperty", err.Error())
+		return
+	}
+	cls := rep.Class()
+	pi := cls.PropertyIndex(name)
+	if pi < 0 {
+		a.fail(c, "unknownProperty", "unknown property "+path)
+		return
+	}
+	p := &cls.Properties[pi]
+	if push {
+		slot := "push" + strings.ToUpper(name[:1]) + name[1:]
+		i := findMethod(cls.Methods, slot, 1)
+		if i < 0 || len(cls.Methods[i].Params) != 1 {
+			a.fail(c, "noPushSlot", fmt.Sprintf("%s has no %s slot", path, slot))
+			return
+		}
+		v, err := FromJSON(cls, cls.Methods[i].Params[0].Type, c.m["value"])
+		if err != nil {
+			a.fail(c, "badValue", err.Error())
+			return
+		}
+		if _, err := rep.InvokeIndex(i, []qds.Variant{v}, false); err != nil {
+			a.log.Warn("push not sent", "slot", slot, "err", err)
+		}
+		a.ok(c)
+		return
+	}
+	if !p.Writable() {
+		a.fail(c, "notWritable", fmt.Sprintf("%s is not writable on this replica", path))
+		return
+	}
+	v, err := FromJSON(cls, p.Type, c.m["value"])
+	if err != nil {
+		a.fail(c, "badValue", err.Error())
+		return
+	}
+	if err := rep.SetProperty(name, v); err != nil {
+		if errors.Is(err, node.ErrNotWritable) {
+			a.fail(c, "notWritable", err.Error())
+			return
+		}
+		// Like a Qt replica that is not connected: the write goes nowhere.
+		a.log.Warn("write not sent", "property", path, "err", err)
+	}
+	a.ok(c)
+}
+
+func (a *adapter) cmdAcquire(c command) {
+	object := c.str("object", a.opt.ObjectName())
+	key := c.str("as", object)
+	typ := c.str("type", a.opt.Type)
+	mode := c.str("mode", modeName(a.opt.Dynamic))
+	if mode != "static" && mode != "dynamic" {
+		a.fail(c, "badArgs", "mode must be static or dynamic")
+		return
+	}
+	e, err := a.acquire(object, key, typ, mode == "dynamic")
+	if err != nil {
+		a.fail(c, "acquireFailed", err.Error())
+		return
+	}
+	a.ok(c, Field{"replica", e.key}, Field{"state", e.rep.State().String()})
+}
+
+func (a *adapter) cmdRelease(c command) {
+	e, err := a.replicaFor(c)
+	if err != nil {
+		a.fail(c, "noReplica", err.Error())
+		return
+	}
+	a.release(e)
+	a.ok(c)
+}
