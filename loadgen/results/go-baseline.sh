@@ -5,7 +5,7 @@
 # go-baseline.json condenses them (each row keeps the exact command).
 #
 # Usage (from the repository root): loadgen/results/go-baseline.sh
-# Needs only Go. Takes about 4 minutes. Run it on a quiet machine: every
+# Needs only Go. Takes about 6 minutes. Run it on a quiet machine: every
 # summary records the CPU other processes used meanwhile and says so.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,6 +27,8 @@ run --name props-1to1-b100-steps --topology one --workload props --batch 100 --r
 # Signals 1:1 (one-way latency from the intended send time), and echo slot
 # round trips (one call in flight; then 16 for throughput).
 run --name signals-1to1-open --topology one --workload signals --rate 10k --duration 10s
+run --name signals-1to1-b1-closed --topology one --workload signals --model closed --inflight 256 --duration 10s --reference
+run --name signals-1to1-b100-closed --topology one --workload signals --batch 100 --model closed --inflight 64 --duration 10s --reference
 run --name echo-1to1-closed-1 --topology one --workload echo --model closed --inflight 1 --duration 10s --reference
 run --name echo-1to1-closed-16 --topology one --workload echo --model closed --inflight 16 --duration 10s --reference
 # Replica init time: 1,000 at once in one process; 10,000 at once split in
