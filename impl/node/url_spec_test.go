@@ -267,18 +267,20 @@ var _ = Describe("URL handling", Label("url"), func() {
 					Expect(prop(r, "count").Int()).To(BeEquivalentTo(2))
 					Expect(prop(r, "ratio").Float()).To(Equal(1.5))
 				}
-				Expect(recS.transitions()).To(Equal([]string{"Valid->Suspect", "Suspect->Valid"}))
-				Expect(recD.transitions()).To(Equal([]string{"Valid->Suspect", "Suspect->Valid"}))
-				Expect(recS.count(node.Initialized)).To(Equal(1))
-				Expect(recD.count(node.Initialized)).To(Equal(1))
+				// Events follow the state change they describe.
+				Eventually(recS.transitions).Should(Equal([]string{"Valid->Suspect", "Suspect->Valid"}))
+				Eventually(recD.transitions).Should(Equal([]string{"Valid->Suspect", "Suspect->Valid"}))
+				Eventually(func() int { return recS.count(node.Initialized) }).Should(Equal(1))
+				Eventually(func() int { return recD.count(node.Initialized) }).Should(Equal(1))
 				// A static replica notifies only what changed (§7.1 step 7).
-				Expect(recS.changedNames()).To(Equal([]string{"count"}))
+				Eventually(recS.changedNames).Should(Equal([]string{"count"}))
 				// So does a dynamic one on re-initialisation: once its
 				// metaobject exists, Qt asks for a plain Init
 				// (needsDynamicInitialization() is false) and
 				// QConnectedReplicaImplementation::initialize notifies only
 				// changed properties.
-				Expect(recD.changedNames()).To(Equal([]string{"count"}))
+				Eventually(recD.changedNames).Should(Equal([]string{"count"}))
+				Consistently(recD.changedNames, 50*time.Millisecond).Should(Equal([]string{"count"}))
 
 				// The new host serves calls.
 				v, err := st.Call(waitCtx(5*time.Second), "add", 20, 22)
