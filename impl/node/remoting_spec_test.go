@@ -590,7 +590,12 @@ var _ = Describe("Remoting", Label("remoting"), func() {
 			Expect(src.SetProperty("count", 77)).To(Succeed())
 			Expect(h.Shutdown(waitCtx(10 * time.Second))).To(Succeed())
 			Eventually(r.State).Should(Equal(node.Suspect))
-			Eventually(func() node.EventKind { k := rec.kinds(); return k[len(k)-1] }).Should(Equal(node.StateChanged))
+			Eventually(func() node.EventKind {
+				if k := rec.kinds(); len(k) > 0 {
+					return k[len(k)-1]
+				}
+				return -1
+			}).Should(Equal(node.StateChanged))
 			Expect(rec.changes("blob")).To(HaveLen(20), "everything queued arrived before the close")
 			Expect(rec.intChanges("count")).To(Equal([]int64{77}))
 		})
