@@ -80,7 +80,8 @@ func (c *clientConn) serve(conn net.Conn) error {
 	c.mu.Unlock()
 	defer conn.Close()
 
-	br := bufio.NewReaderSize(conn, readBufferSize)
+	tr := &timedReader{r: conn}
+	br := bufio.NewReaderSize(tr, readBufferSize)
 	head, err := br.Peek(6)
 	if err != nil {
 		return err
@@ -127,7 +128,7 @@ func (c *clientConn) serve(conn net.Conn) error {
 			}
 			return err
 		}
-		now := time.Now()
+		now := tr.last // when the bytes were read: one clock read per syscall, not per packet
 		switch p := p.(type) {
 		case *wire.ObjectListPacket:
 			n.objectList(c, append([]wire.ObjectInfo(nil), p.Objects...))
@@ -169,6 +170,21 @@ func (c *clientConn) serve(conn net.Conn) error {
 			n.cfg.Logger.Warn("unexpected packet from a host", "url", c.url, "type", p.Type())
 		}
 	}
+}
+
+// timedReader remembers when its last read returned data; packets decoded
+// from that read share the timestamp.
+type timedReader struct {
+	r    net.Conn
+	last time.Time
+}
+
+func (t *timedReader) Read(b []byte) (int, error) {
+	n, err := t.r.Read(b)
+	if n > 0 {
+		t.last = time.Now()
+	}
+	return n, err
 }
 
 // queue returns the current connection's send queue and dialect (nil
