@@ -86,13 +86,6 @@ func (q *sendQueue) checkLimitLocked() error {
 	return nil
 }
 
-// pending returns the number of bytes waiting to be written.
-func (q *sendQueue) pending() int {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.enc.Len()
-}
-
 // close stops the queue; the writer writes nothing more and exits.
 func (q *sendQueue) close() {
 	q.mu.Lock()
