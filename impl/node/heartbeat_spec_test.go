@@ -138,7 +138,9 @@ var _ = Describe("Slow consumer", Label("remoting", "slowconsumer"), func() {
 			slow.send(&wire.AddObjectPacket{Name: "Obj", Dynamic: true})
 			// ... and never reads again.
 
-			n := connectedNode(h.URL(), withHeartbeat(100*time.Millisecond))
+			// A Pong waits behind what is queued on its own connection (up
+			// to ~3 updates here); 300 ms leaves room for a loaded -race run.
+			n := connectedNode(h.URL(), withHeartbeat(300*time.Millisecond))
 			r := acquireDynamic(n, "Obj")
 			waitValid(r)
 			rec := record(r)
@@ -152,7 +154,8 @@ var _ = Describe("Slow consumer", Label("remoting", "slowconsumer"), func() {
 					Eventually(func() int { return len(rec.changes("blob")) }).Should(BeNumerically(">=", i-window))
 				}
 			}
-			Eventually(func() int { return len(rec.changes("blob")) }).Should(Equal(N))
+			Eventually(func() int { return len(rec.changes("blob")) }).Should(Equal(N),
+				"the healthy replica missed updates; its transitions: %v", rec.transitions())
 			Eventually(h.Connections).Should(Equal(1), "the slow consumer is still connected")
 			Expect(isClosed(slow.c, 10*time.Second)).To(BeTrue(), "the host did not close the slow consumer")
 
