@@ -2,6 +2,8 @@ package node_test
 
 import (
 	"errors"
+	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -206,6 +208,31 @@ var _ = Describe("URL handling", Label("url"), func() {
 			Expect(prop(dyn, "count").Int()).To(BeEquivalentTo(11))
 			Expect(prop(st, "count").Int()).To(BeEquivalentTo(11))
 		})
+
+		if e.Tr == transport.Local {
+			// localServerConnectionTest/2 and E14: a socket file left by a
+			// dead host is taken over; a client retrying meanwhile gets in.
+			It("takes over a stale socket file, with a client already retrying on it", func() {
+				name := uniqueName("stale")
+				u, err := transport.Parse("local:" + name)
+				Expect(err).NotTo(HaveOccurred())
+				dead, err := net.ListenUnix("unix", &net.UnixAddr{Name: u.SocketPath(), Net: "unix"})
+				Expect(err).NotTo(HaveOccurred())
+				dead.SetUnlinkOnClose(false) // a killed host leaves its file
+				Expect(dead.Close()).To(Succeed())
+				DeferCleanup(func() { _ = os.Remove(u.SocketPath()) }) // if the spec fails early
+				_, err = os.Stat(u.SocketPath())
+				Expect(err).NotTo(HaveOccurred())
+
+				n := connectedNode("local:"+name, withRetry(20*time.Millisecond))
+				r := acquireDynamic(n, "Obj")
+				Consistently(r.State).Should(Equal(node.Uninitialized))
+				h := e.newHost("local:" + name)
+				Expect(h.URL()).To(Equal("local:" + name))
+				remote(h, specObject(e.D), "Obj")
+				waitValid(r)
+			})
+		}
 
 		// startClientWithoutHost (6.4, QTBUG-94513): a heartbeat with no
 		// host must be harmless, and work once the host is there.
