@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"os"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -180,6 +181,37 @@ var _ = Describe("Replica initialization", Label("init"), func() {
 			// notify signal anyway.
 			Expect(rec.changedNames()).To(Equal([]string{"count", "label", "mode", "pod", "blob"}))
 			Expect(rec.kinds()[:2]).To(ConsistOf(node.StateChanged, node.Initialized))
+		})
+
+		// Qt creates the child replicas of CLASS members
+		// (handlePointerToQObjectProperties) before initialize() makes the
+		// parent Valid, so a child is there as soon as its parent is. (A
+		// race: repeated to make it show.)
+		It("has the child replica of a CLASS member as soon as the parent is Valid", func() {
+			rep, err := os.ReadFile("../../fixtures/rep/testobject.rep")
+			Expect(err).NotTo(HaveOccurred())
+			cls, err := meta.ParseRep("testobject.rep", rep, "TestObject", e.D)
+			Expect(err).NotTo(HaveOccurred())
+			remote(h, node.NewSource(cls), "TestObject")
+			for i := range 20 {
+				dynamic := i%2 == 1
+				n := node.NewNode(node.Config{})
+				DeferCleanup(n.Close)
+				Expect(n.ConnectToNode(h.URL())).To(Succeed())
+				var r *node.Replica
+				if dynamic {
+					r, err = n.AcquireDynamic("TestObject")
+				} else {
+					r, err = n.Acquire("TestObject", node.StaticClass{Class: cls})
+				}
+				Expect(err).NotTo(HaveOccurred())
+				waitValid(r)
+				child := r.Child("child")
+				Expect(child).NotTo(BeNil(), "attempt %d (dynamic=%v): parent Valid, child replica missing", i+1, dynamic)
+				Expect(child.Name()).To(Equal(e.D.ChildName("Class", "TestObject", "child")))
+				Expect(prop(child, "value").Int()).To(BeEquivalentTo(7))
+				Expect(n.Close()).To(Succeed())
+			}
 		})
 
 		Describe("class signatures (§8, repc/signature)", func() {
