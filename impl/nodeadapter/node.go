@@ -45,10 +45,12 @@ type replicaEntry struct {
 	// initialized event of the same Init, so that the whole Init is written
 	// at once (a later sync result cannot fall in between).
 	pendingValid Fields
-	// initStamp marks the events of the last Init (they share its receive
-	// time); notified lists the properties already reported with it.
-	initStamp time.Time
-	notified  map[int]bool
+	// initQueue lists (ascending) the properties whose notifications of the
+	// last Init were written with its initialized event; impl/node
+	// dispatches them right after Initialized, in this order, with these
+	// values (initVals), so each is recognised and skipped once.
+	initQueue []int
+	initVals  []qds.Variant
 	children  map[string]*childWatch
 }
 
@@ -58,6 +60,10 @@ type childWatch struct {
 	rep    *node.Replica
 	unsub  func()
 	shadow []qds.Variant
+	// inInit is set from the parent's Init until the child's own Init
+	// notifications are over: those repeating what initialized reported
+	// are skipped.
+	inInit bool
 }
 
 func (a *adapter) startNode() int {
@@ -287,12 +293,14 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		f := e.base("stateChanged")
 		f.Set("state", ev.New.String())
 		f.Set("oldState", ev.Old.String())
+		e.mu.Lock()
+		e.initQueue = nil
 		if ev.New == node.Valid {
-			e.mu.Lock()
 			e.pendingValid = f
 			e.mu.Unlock()
 			return
 		}
+		e.mu.Unlock()
 		e.a.ev.send(f)
 	case node.Initialized:
 		e.initialized(ev)
@@ -302,7 +310,7 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 			return
 		}
 		e.mu.Lock()
-		if ev.Received.Equal(e.initStamp) && e.notified[ev.Index] {
+		if e.initNotifyLocked(ev) {
 			e.mu.Unlock()
 			return // written with the initialized event
 		}
@@ -315,9 +323,12 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		}
 		f := e.base("propertyChanged")
 		f.Set("property", cls.Properties[ev.Index].Name)
-		f.Set("value", e.propertyJSON(cls, ev.Index, ev.Value))
+		f.Set("value", e.propertyJSON(cls, ev.Index, ev.Value, true))
 		e.a.ev.send(f)
 	case node.SignalEmitted:
+		e.mu.Lock()
+		e.initQueue = nil // the Init's notifications are over
+		e.mu.Unlock()
 		cls := e.rep.Class()
 		if quiet || cls == nil || ev.Index < 0 || ev.Index >= len(cls.Signals) {
 			return
@@ -327,6 +338,20 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		f.Set("args", argsJSON(cls, &cls.Signals[ev.Index], ev.Args))
 		e.a.ev.send(f)
 	}
+}
+
+// initNotifyLocked reports whether ev is one of the notifications of the
+// last Init that initialized already wrote.
+func (e *replicaEntry) initNotifyLocked(ev node.Event) bool {
+	for len(e.initQueue) > 0 && e.initQueue[0] < ev.Index {
+		e.initQueue = e.initQueue[1:] // predicted, but impl/node did not send it
+	}
+	if len(e.initQueue) == 0 || e.initQueue[0] != ev.Index {
+		e.initQueue = nil
+		return false
+	}
+	e.initQueue = e.initQueue[1:]
+	return ev.Index < len(e.initVals) && e.initVals[ev.Index].SameValue(ev.Value)
 }
 
 // initialized writes initialized, the held stateChanged and the property
@@ -350,7 +375,16 @@ func (e *replicaEntry) initialized(ev node.Event) {
 		}
 	}
 	e.shadow = vals
-	e.initStamp, e.notified = ev.Received, notify
+	e.initVals = append([]qds.Variant(nil), vals...)
+	e.initQueue = e.initQueue[:0]
+	for i := range cls.Properties {
+		if notify[i] {
+			e.initQueue = append(e.initQueue, i)
+		}
+	}
+	for _, w := range e.children {
+		w.inInit = true
+	}
 	pending := e.pendingValid
 	e.pendingValid = nil
 	quiet := e.quiet
@@ -368,7 +402,7 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	var batch []Fields
 	if !quiet {
 		f := e.base("initialized")
-		f.Set("values", e.valuesJSON(cls, vals))
+		f.Set("values", e.valuesJSON(cls, vals, false))
 		batch = append(batch, f)
 	}
 	if pending != nil {
@@ -388,20 +422,24 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	e.watchChildren(vals, false)
 }
 
-// valuesJSON renders all properties (a CLASS child as an object).
-func (e *replicaEntry) valuesJSON(cls *meta.Class, vals []qds.Variant) map[string]any {
+// valuesJSON renders all properties (a CLASS child as an object; live: as
+// its replica holds it now, else as the Init carried it).
+func (e *replicaEntry) valuesJSON(cls *meta.Class, vals []qds.Variant, live bool) map[string]any {
 	out := make(map[string]any, len(cls.Properties))
 	for i, p := range cls.Properties {
 		var v qds.Variant
 		if i < len(vals) {
 			v = vals[i]
 		}
-		out[p.Name] = e.propertyJSON(cls, i, v)
+		out[p.Name] = e.propertyJSON(cls, i, v, live)
 	}
 	return out
 }
 
-func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant) any {
+// propertyJSON renders property i holding v. A CLASS child renders from
+// the QRO_ descriptor v carries (the values of the Init that brought it),
+// or with live from the child replica, which later changes update.
+func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant, live ...bool) any {
 	p := &cls.Properties[i]
 	if p.Kind != meta.ChildProp {
 		return ToJSON(cls, p.Type, v)
@@ -409,6 +447,18 @@ func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant) any {
 	d, ok := v.Value().(wire.ChildObject)
 	if !ok || d.IsNull {
 		return nil
+	}
+	if len(live) > 0 && live[0] {
+		if ch := e.rep.Child(p.Name); ch != nil && ch.Class() != nil {
+			ccls := ch.Class()
+			out := map[string]any{}
+			for k, cv := range ch.Values() {
+				if k < len(ccls.Properties) {
+					out[ccls.Properties[k].Name] = ToJSON(ccls, ccls.Properties[k].Type, cv)
+				}
+			}
+			return out
+		}
 	}
 	ccls := e.childClass(cls, i, &d)
 	out := make(map[string]any, len(d.Parameters))
@@ -520,7 +570,7 @@ func (e *replicaEntry) followChild(prop string, base []qds.Variant, current bool
 		return
 	}
 	for i, v := range ch.Values() {
-		e.childChanged(w, cls, i, v, time.Time{})
+		e.childChanged(w, cls, i, v, true)
 	}
 }
 
@@ -537,8 +587,11 @@ func (e *replicaEntry) onChildEvent(w *childWatch, ev node.Event) {
 	}
 	switch ev.Kind {
 	case node.PropertyChanged:
-		e.childChanged(w, cls, ev.Index, ev.Value, ev.Received)
+		e.childChanged(w, cls, ev.Index, ev.Value, false)
 	case node.SignalEmitted:
+		e.mu.Lock()
+		w.inInit = false
+		e.mu.Unlock()
 		if quiet || ev.Index < 0 || ev.Index >= len(cls.Signals) {
 			return
 		}
@@ -550,14 +603,18 @@ func (e *replicaEntry) onChildEvent(w *childWatch, ev node.Event) {
 }
 
 // childChanged reports a child property, unless it is a notification of
-// the parent's Init that does not change what initialized reported.
-func (e *replicaEntry) childChanged(w *childWatch, cls *meta.Class, i int, v qds.Variant, at time.Time) {
+// the parent's Init (or, with catchUp, a value read when the child was
+// found) that does not change what initialized reported.
+func (e *replicaEntry) childChanged(w *childWatch, cls *meta.Class, i int, v qds.Variant, catchUp bool) {
 	if i < 0 || i >= len(cls.Properties) {
 		return
 	}
 	e.mu.Lock()
-	fromInit := at.IsZero() || at.Equal(e.initStamp)
+	fromInit := catchUp || w.inInit
 	same := i < len(w.shadow) && w.shadow[i].SameValue(v)
+	if !same {
+		w.inInit = false // a real change: the Init's notifications are over
+	}
 	for len(w.shadow) <= i {
 		w.shadow = append(w.shadow, qds.Variant{})
 	}
@@ -609,7 +666,7 @@ func (a *adapter) getReplica(c command) {
 	path := c.str("property", "")
 	if path == "" {
 		cls := e.rep.Class()
-		a.ok(c, Field{"values", e.valuesJSON(cls, e.rep.Values())}, Field{"state", e.rep.State().String()})
+		a.ok(c, Field{"values", e.valuesJSON(cls, e.rep.Values(), true)}, Field{"state", e.rep.State().String()})
 		return
 	}
 	rep, name, err := e.target(path)
@@ -625,7 +682,7 @@ func (a *adapter) getReplica(c command) {
 	}
 	vals := rep.Values()
 	if rep == e.rep {
-		a.ok(c, Field{"value", e.propertyJSON(cls, i, vals[i])})
+		a.ok(c, Field{"value", e.propertyJSON(cls, i, vals[i], true)})
 		return
 	}
 	a.ok(c, Field{"value", ToJSON(cls, cls.Properties[i].Type, vals[i])})

@@ -361,3 +361,16 @@ func TestAppendJSON(t *testing.T) {
 		t.Errorf("event stream %q", buf.String())
 	}
 }
+
+// TestMonoClock checks that monoNs reads CLOCK_MONOTONIC (comparable with
+// other processes) to within a few microseconds.
+func TestMonoClock(t *testing.T) {
+	for range 5 {
+		a := clockMonotonic()
+		m := monoNs()
+		b := clockMonotonic()
+		if m < a-20000 || m > b+20000 {
+			t.Fatalf("monoNs %d outside [%d, %d] ± 20 µs", m, a, b)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package nodeadapter_test
+
+const raceBuild = false
