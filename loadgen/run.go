@@ -87,6 +87,31 @@ type runner struct {
 	lastSent  []int64 // per object, from local hosts
 	t0        int64
 	t0ch      chan int64
+	events    []result.Event
+	eventsMu  sync.Mutex
+	hostCPU   time.Duration // CPU of host processes of their own during the load
+}
+
+// event records something the run did at mono time at.
+func (r *runner) event(at int64, format string, a ...any) {
+	r.eventsMu.Lock()
+	r.events = append(r.events, result.Event{T: float64(at-r.t0) / 1e9, What: fmt.Sprintf(format, a...)})
+	r.eventsMu.Unlock()
+}
+
+// fixedCount reports whether this run's hosts send a fixed count in the
+// closed model (adapter hosts): the load phase then lasts until every
+// update is delivered, not a set duration.
+func (r *runner) fixedCount() bool {
+	if r.sc.Model != scenario.Closed || r.sc.Workload == scenario.Echo || r.sc.Workload == scenario.None {
+		return false
+	}
+	for _, h := range r.hosts {
+		if f, ok := h.(target.FixedCounter); ok && f.FixedCount() {
+			return true
+		}
+	}
+	return false
 }
 
 type sample struct {
@@ -192,8 +217,10 @@ func Run(ctx context.Context, opts Options) (*result.Summary, error) {
 	machine1 := result.MachineCPU()
 	capturing := result.CapturingLoopback()
 	end := t0 + int64(sc.Duration.D())
+	hostCPU0 := r.hostsCPU()
 	loadStats := r.load(ctx, t0, end)
 	loadS := float64(clock.Now()-t0) / 1e9
+	r.hostCPU = r.hostsCPU() - hostCPU0
 	cpuUser2, cpuSys2 := result.CPUTime()
 	machine2 := result.MachineCPU()
 	capturing = capturing || result.CapturingLoopback()
@@ -209,8 +236,22 @@ func Run(ctx context.Context, opts Options) (*result.Summary, error) {
 	}
 
 	s := r.summarize(env, loadStats)
+	for _, h := range r.hosts {
+		if !h.Memory().InProcess {
+			r.note("hosts run in processes of their own behind the adapter contract and pace themselves (one `load` run at a constant rate from their own start; its delay after the load start is the sender lag); signals are timed from the host's own send time, property changes from the schedule")
+		}
+		break
+	}
 	s.T0UnixNs = clock.ToWall(t0)
 	s.Phases = result.Phases{ConnectS: connectS, LoadS: min(loadS, sc.Duration.D().Seconds()), DrainS: drainS}
+	if r.fixedCount() {
+		// A fixed count: the load phase is the time until it was delivered.
+		s.Phases.LoadS = loadS
+		r.note("closed model on an adapter host: one run of %d updates per object as fast as the host goes; the load phase ends when the local replicas have them all (%.2fs)", s.Sent.Updates/int64(max(len(r.hosts), 1)), loadS)
+	}
+	if r.hostCPU > 0 {
+		s.Host.CPUS = r.hostCPU.Seconds()
+	}
 	s.CPU = result.CPU{UserS: (cpuUser2 - cpuUser0).Seconds(), SysS: (cpuSys2 - cpuSys0).Seconds()}
 	if loadS > 0 {
 		own := (cpuUser2 - cpuUser1) + (cpuSys2 - cpuSys1)
@@ -238,7 +279,9 @@ func Run(ctx context.Context, opts Options) (*result.Summary, error) {
 		r.note("this process used %.2f of %d cores during the load: the machine, not only the node, was the limit", s.CPU.Cores, int(procs))
 	}
 	s.Finish()
-	if s.Sent.Dropped > 0 {
+	if s.Sent.Dropped > 0 && sc.KillAt > 0 {
+		r.note("chaos: %d of %d planned updates fell due while the hosts were down and were never sent (not a generator limit)", s.Sent.Dropped, s.Sent.Planned)
+	} else if s.Sent.Dropped > 0 {
 		r.note("the generator could not keep the schedule: %d of %d planned updates were never sent (k6's dropped_iterations)", s.Sent.Dropped, s.Sent.Planned)
 	}
 	if s.Delivery.Untimed > 0 {
@@ -442,13 +485,27 @@ func (r *runner) load(ctx context.Context, t0, end int64) loadStats {
 	var ls loadStats
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	fixed := r.fixedCount()
 	lctx, cancel := context.WithDeadline(ctx, time.Now().Add(time.Duration(end-clock.Now())+time.Second))
+	if fixed {
+		// Bounded by the drain allowance on top of ten times the duration.
+		lctx, cancel = context.WithDeadline(ctx, time.Now().Add(10*time.Duration(end-clock.Now())+r.sc.Drain.D()+time.Minute))
+	}
 	defer cancel()
 	fail := func(err error) {
 		mu.Lock()
 		ls.err = append(ls.err, err)
 		mu.Unlock()
 		r.run.Error(err)
+	}
+	if r.sc.KillAt > 0 && len(r.hosts) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.chaos(lctx, t0); err != nil {
+				fail(err)
+			}
+		}()
 	}
 	switch r.sc.Workload {
 	case scenario.Props, scenario.Signals, scenario.Payload:
@@ -508,6 +565,12 @@ func (r *runner) load(ctx context.Context, t0, end int64) loadStats {
 			mu.Unlock()
 		}()
 	}
+	if fixed {
+		// The load phase ends when every local replica has every update.
+		wg.Wait()
+		r.waitDelivered(lctx)
+		return ls
+	}
 	// Whatever the drivers do, the load phase lasts its duration (a run
 	// with no workload holds its replicas, e.g. for heartbeats).
 	wg.Add(1)
@@ -522,6 +585,75 @@ func (r *runner) load(ctx context.Context, t0, end int64) loadStats {
 	}()
 	wg.Wait()
 	return ls
+}
+
+// waitDelivered waits until every Valid local stream has what its host
+// sent, or deliveries stop for a second.
+func (r *runner) waitDelivered(ctx context.Context) {
+	last, since := r.run.Delivered.Load(), clock.Now()
+	for ctx.Err() == nil && !r.caughtUp() {
+		if d := r.run.Delivered.Load(); d != last {
+			last, since = d, clock.Now()
+		} else if clock.Now()-since > int64(time.Second) {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// chaos kills every host at KillAt, restarts them Down later, and records
+// when the local replicas are all Valid again.
+func (r *runner) chaos(ctx context.Context, t0 int64) error {
+	var rs []target.Restarter
+	for h := 0; h < r.mesh.hosts; h++ {
+		host, ok := r.hosts[h]
+		if !ok {
+			continue
+		}
+		x, ok := host.(target.Restarter)
+		if !ok {
+			return fmt.Errorf("%w: target %s cannot kill and restart its hosts (chaos)", target.ErrUnsupported, r.opts.Target.Name())
+		}
+		rs = append(rs, x)
+	}
+	clock.SleepUntil(t0 + int64(r.sc.KillAt.D()))
+	if ctx.Err() != nil {
+		return nil
+	}
+	for h, x := range rs {
+		if err := x.Kill(); err != nil {
+			return fmt.Errorf("chaos: kill host %d: %w", h, err)
+		}
+		r.event(clock.Now(), "host %d killed (SIGKILL)", h)
+	}
+	clock.SleepUntil(clock.Now() + int64(r.sc.Down.D()))
+	for h, x := range rs {
+		if err := x.Restart(ctx); err != nil {
+			return fmt.Errorf("chaos: restart host %d: %w", h, err)
+		}
+		r.event(clock.Now(), "host %d restarted (listening, source remoted)", h)
+	}
+	total := r.replicaStreams()
+	for ctx.Err() == nil && total > 0 {
+		if r.run.Valid.Load() >= total {
+			r.event(clock.Now(), "all %d replicas Valid again", total)
+			return nil
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+// hostsCPU sums the CPU time of local hosts that run in processes of
+// their own.
+func (r *runner) hostsCPU() time.Duration {
+	var d time.Duration
+	for _, h := range r.hosts {
+		if c, ok := h.(target.CPUReporter); ok {
+			d += c.CPU()
+		}
+	}
+	return d
 }
 
 // window is the closed model's flow control for host h: at most Inflight

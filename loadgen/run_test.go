@@ -109,11 +109,10 @@ func TestTopologiesAndWorkloads(t *testing.T) {
 			return s
 		}(), "go"},
 		{"fanin-props", small(scenario.FanIn, scenario.Props), "go"},
-		// Qt 5 only for now: in the Qt 6 dialect impl/node's Host.announce
-		// sends the registry location with its Qt 5 type name, which the
-		// Qt 6 encoder refuses, so no source is ever registered (reported
-		// to the node owner; add the qt6 case back when fixed).
-		{"mesh-signals", func() scenario.Scenario { s := small(scenario.Mesh, scenario.Signals); s.Dialect = "qt5"; return s }(), "go"},
+		// The registry in both dialects (Qt 6 announcements were fixed in
+		// impl/node).
+		{"mesh-signals", small(scenario.Mesh, scenario.Signals), "go"},
+		{"mesh-signals-qt5", func() scenario.Scenario { s := small(scenario.Mesh, scenario.Signals); s.Dialect = "qt5"; return s }(), "go"},
 		{"fanout-closed", func() scenario.Scenario {
 			s := small(scenario.FanOut, scenario.Props)
 			s.Model, s.Rate, s.Inflight = scenario.Closed, "", 4

@@ -145,8 +145,13 @@ func (r *runner) summarize(env result.Env, ls loadStats) *result.Summary {
 	}
 	r.run.Latency.Rotate()
 	r.run.Init.Rotate()
+	r.run.Reinit.Rotate()
 	s.Latency = result.DistOf(r.run.Latency.Total())
 	s.Init = result.DistOf(r.run.Init.Total())
+	s.Reinit = result.DistOf(r.run.Reinit.Total())
+	r.eventsMu.Lock()
+	s.Events = append(s.Events, r.events...)
+	r.eventsMu.Unlock()
 
 	lag := metrics.NewHistogram()
 	s.Sent.Batch, s.Sent.Model = sc.Batch, sc.Model
@@ -253,7 +258,14 @@ func (r *runner) summarize(env result.Env, ls loadStats) *result.Summary {
 		s.Host.RSSMax = max(s.Host.RSSMax, smp.hostRSS)
 	}
 	r.samplesMu.Unlock()
-	if len(r.hosts) > 0 {
+	inProc := true
+	for _, h := range r.hosts {
+		inProc = h.Memory().InProcess
+		break
+	}
+	if len(r.hosts) > 0 && !inProc {
+		s.Host.Scope = "host process of its own (the adapter's RSS)"
+	} else if len(r.hosts) > 0 {
 		if len(r.streams) > 0 {
 			s.Host.Scope = "process (hosts + replicas + generator in one process)"
 		} else {

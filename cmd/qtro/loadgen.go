@@ -9,15 +9,18 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/qtro/qtro/loadgen"
+	"github.com/qtro/qtro/loadgen/compare"
 	"github.com/qtro/qtro/loadgen/progress"
 	"github.com/qtro/qtro/loadgen/report"
 	"github.com/qtro/qtro/loadgen/result"
 	"github.com/qtro/qtro/loadgen/scenario"
 	"github.com/qtro/qtro/loadgen/target"
 	"github.com/qtro/qtro/loadgen/target/gonode"
+	"github.com/qtro/qtro/loadgen/target/peer"
 	"github.com/qtro/qtro/loadgen/target/raw"
 	"github.com/qtro/qtro/loadgen/threshold"
 	"github.com/spf13/cobra"
@@ -49,7 +52,7 @@ Exit status: 0 when every threshold passes, 99 when one fails, 1 on errors.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return exitOn(runDemo(cmd, demo)) },
 	}
 	demo.register(cmd.Flags())
-	cmd.AddCommand(newLoadgenDemoCmd(), newLoadgenRunCmd(), newLoadgenMergeCmd(), newLoadgenTableCmd())
+	cmd.AddCommand(newLoadgenDemoCmd(), newLoadgenRunCmd(), newLoadgenMergeCmd(), newLoadgenTableCmd(), newLoadgenCompareCmd())
 	return cmd
 }
 
@@ -85,14 +88,26 @@ func newLoadgenDemoCmd() *cobra.Command {
 	return cmd
 }
 
-func targetOf(name string) (target.Target, error) {
-	switch name {
+// targetOf returns the target a scenario names: in this process (go, raw)
+// or hosts in processes of their own behind the adapter contract
+// (go-adapter, qt5, qt6, adapter).
+func targetOf(ctx context.Context, sc scenario.Scenario) (target.Target, error) {
+	switch sc.Target {
 	case "go", "":
 		return gonode.Target{}, nil
 	case "raw":
 		return raw.Target{}, nil
 	}
-	return nil, fmt.Errorf("%w: target %q (go, raw; Qt peers plug in through package target)", target.ErrUnsupported, name)
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	t, err := peer.Named(ctx, sc.Target, sc.Dialect, exe, sc.Adapter)
+	if err != nil {
+		return nil, err
+	}
+	t.Count = sc.Count
+	return t, nil
 }
 
 func signalContext() (context.Context, context.CancelFunc) {
@@ -101,7 +116,7 @@ func signalContext() (context.Context, context.CancelFunc) {
 
 // runOne runs a scenario in this process with a progress display.
 func runOne(ctx context.Context, errOut *os.File, sc scenario.Scenario, title string, quiet bool) (*result.Summary, error) {
-	t, err := targetOf(sc.Target)
+	t, err := targetOf(ctx, sc)
 	if err != nil {
 		return nil, err
 	}
@@ -191,6 +206,8 @@ type runFlags struct {
 	connectTO time.Duration
 	heartbeat time.Duration
 	hold      time.Duration
+	killAt    time.Duration
+	down      time.Duration
 	shard     string
 	procs     int
 	control   string
@@ -235,7 +252,11 @@ Thresholds (--threshold 'p99<2ms' --threshold 'lost==0') decide the exit status:
 	d := scenario.Default()
 	fs.StringVar(&f.file, "scenario", "", "scenario file (YAML or JSON)")
 	fs.StringVar(&f.sc.Name, "name", "", "run name (default: the topology)")
-	fs.StringVar(&f.sc.Target, "target", d.Target, "go (reference node) or raw (framed sockets, no QtRO)")
+	fs.StringVar(&f.sc.Target, "target", d.Target, "go (reference node, in process), raw (framed sockets, no QtRO), or a host process behind the adapter contract: go-adapter, qt5, qt6, adapter (--adapter CMD)")
+	fs.StringArrayVar(&f.sc.Adapter, "adapter", nil, "target adapter: the adapter command, one word per flag (repeatable)")
+	fs.Int64Var(&f.sc.Count, "count", 0, "closed model on adapter hosts: updates per object, sent as fast as the host goes (default 200,000)")
+	fs.DurationVar(&f.killAt, "kill-at", 0, "chaos: kill every host (SIGKILL) this long after the load start (adapter targets)")
+	fs.DurationVar(&f.down, "down", 0, "chaos: restart the hosts this long after the kill (default 1s)")
 	fs.StringVar(&f.sc.Topology, "topology", d.Topology, "one, fanout, fanin, mesh, storm, churn, heartbeat")
 	fs.StringVar(&f.sc.Transport, "transport", d.Transport, "tcp or local")
 	fs.StringVar(&f.sc.Dialect, "dialect", d.Dialect, "qt6 or qt5")
@@ -290,9 +311,13 @@ func scenarioOf(cmd *cobra.Command, f *runFlags) (scenario.Scenario, error) {
 	sc := f.sc
 	sc.Duration, sc.Drain, sc.ConnectTimeout = scenario.Duration(f.duration), scenario.Duration(f.drain), scenario.Duration(f.connectTO)
 	sc.Heartbeat, sc.Hold = scenario.Duration(f.heartbeat), scenario.Duration(f.hold)
+	sc.KillAt, sc.Down = scenario.Duration(f.killAt), scenario.Duration(f.down)
 	if f.file == "" {
 		if !cmd.Flags().Changed("rate") && sc.Model == scenario.Closed {
 			sc.Rate = ""
+		}
+		if !cmd.Flags().Changed("dialect") && (sc.Target == "qt5" || sc.Target == "qt6") {
+			sc.Dialect = sc.Target // a Qt peer speaks its own dialect only
 		}
 		return sc, nil
 	}
@@ -308,6 +333,10 @@ func scenarioOf(cmd *cobra.Command, f *runFlags) (scenario.Scenario, error) {
 	}
 	set("name", func() { base.Name = sc.Name })
 	set("target", func() { base.Target = sc.Target })
+	set("adapter", func() { base.Adapter = sc.Adapter })
+	set("count", func() { base.Count = sc.Count })
+	set("kill-at", func() { base.KillAt = sc.KillAt })
+	set("down", func() { base.Down = sc.Down })
 	set("topology", func() { base.Topology = sc.Topology })
 	set("transport", func() { base.Transport = sc.Transport })
 	set("dialect", func() { base.Dialect = sc.Dialect })
@@ -330,6 +359,9 @@ func scenarioOf(cmd *cobra.Command, f *runFlags) (scenario.Scenario, error) {
 	set("max-send-queue", func() { base.MaxSendQueue = sc.MaxSendQueue })
 	set("listen", func() { base.Listen = sc.Listen })
 	set("threshold", func() { base.Thresholds = append(base.Thresholds, sc.Thresholds...) })
+	if !fs.Changed("dialect") && fs.Changed("target") && (base.Target == "qt5" || base.Target == "qt6") {
+		base.Dialect = base.Target
+	}
 	return base, nil
 }
 
@@ -425,7 +457,7 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 		s.ApplyThresholds(ths)
 	default:
 		opts := loadgen.Options{Scenario: sc, BeforeClose: heapProfile}
-		if opts.Target, err = targetOf(sc.Target); err != nil {
+		if opts.Target, err = targetOf(ctx, sc); err != nil {
 			return err
 		}
 		if f.shard != "" {
@@ -591,4 +623,147 @@ func newLoadgenTableCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the table here (default: stdout)")
 	return cmd
+}
+
+type compareFlags struct {
+	targets   []string
+	adapters  []string
+	workloads []string
+	duration  time.Duration
+	out       string
+	name      string
+	noRef     bool
+	noLoadgen bool
+	log       string
+}
+
+func newLoadgenCompareCmd() *cobra.Command {
+	var f compareFlags
+	cmd := &cobra.Command{
+		Use:   "compare",
+		Short: "The same workloads against the Go node, the Qt 6 and the Qt 5 peer in one run, side by side as ratios",
+		Long: `compare runs each workload against every target in turn (so each row is measured in
+the same minute) with the same process topology for all: a host process and a node
+process of the implementation, behind the adapter contract (specs/ADAPTER.md §9 load
+modes), over loopback TCP. loadgen only orchestrates and reads their summaries.
+
+Targets: go (qtro adapter --dialect qt6), go5 (--dialect qt5), qt6, qt5 (the real Qt
+peers, built by ci/build-peers.sh when missing), and NAME=COMMAND for any adapter
+(--adapter 'mystack=/opt/mystack/adapter --flag').
+
+Workloads: props-b1, props-b100 (property changes/s at 1 and 100 per batch),
+signals-b1, signals-latency (one-way at a fixed rate), echo (round trips, 1 in
+flight), replicas-1k, replicas-10k (time until all Valid), props-b1-loadgen (each
+host feeding loadgen's own Go replica). The raw framed-socket reference (the
+physical limit, and loadgen's own capacity) runs next to each row.
+
+Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runCompare(cmd, &f) },
+	}
+	fs := cmd.Flags()
+	fs.StringSliceVar(&f.targets, "targets", []string{"go", "qt6", "qt5"}, "targets in column order (the first is compared with each other)")
+	fs.StringArrayVar(&f.adapters, "adapter", nil, "NAME=COMMAND: an adapter target (repeatable; add NAME to --targets)")
+	fs.StringSliceVar(&f.workloads, "workloads", nil, "workload names (default: all)")
+	fs.DurationVar(&f.duration, "duration", 3*time.Second, "length of each measured run")
+	fs.StringVar(&f.out, "out", filepath.Join("out", "loadgen"), "directory for NAME.json and NAME.md")
+	fs.StringVar(&f.name, "name", "", "file name stem (default comparison-YYYY-MM-DD)")
+	fs.BoolVar(&f.noRef, "no-reference", false, "skip the raw reference column")
+	fs.BoolVar(&f.noLoadgen, "no-loadgen-rows", false, "skip the rows with loadgen's own Go replicas")
+	fs.StringVar(&f.log, "log", "", "write every adapter's events and stderr to FILE")
+	return cmd
+}
+
+// compareTarget resolves a target name of qtro loadgen compare.
+func compareTarget(ctx context.Context, name string, adapters map[string][]string) (compare.Target, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return compare.Target{}, err
+	}
+	switch name {
+	case "go", "go6", "go5":
+		d := "qt6"
+		if name == "go5" {
+			d = "qt5"
+		}
+		return compare.Target{Name: name, Command: []string{exe, "adapter"}, Args: []string{"--dialect", d}, Dialect: d}, nil
+	case "qt5", "qt6":
+		t, err := peer.Named(ctx, name, name, exe, nil)
+		if err != nil {
+			return compare.Target{}, err
+		}
+		return compare.Target{Name: name, Command: t.Command, Dialect: name}, nil
+	}
+	if c, ok := adapters[name]; ok {
+		return compare.Target{Name: name, Command: c}, nil
+	}
+	return compare.Target{}, fmt.Errorf("compare: unknown target %q (go, go5, qt5, qt6, or --adapter %s=COMMAND)", name, name)
+}
+
+func runCompare(cmd *cobra.Command, f *compareFlags) error {
+	ctx, cancel := signalContext()
+	defer cancel()
+	adapters := map[string][]string{}
+	for _, a := range f.adapters {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" || strings.TrimSpace(v) == "" {
+			return fmt.Errorf("--adapter %q: want NAME=COMMAND", a)
+		}
+		adapters[k] = strings.Fields(v)
+	}
+	opts := compare.Options{Duration: f.duration, Progress: cmd.ErrOrStderr()}
+	for _, n := range f.targets {
+		t, err := compareTarget(ctx, n, adapters)
+		if err != nil {
+			return err
+		}
+		opts.Targets = append(opts.Targets, t)
+	}
+	all := compare.DefaultWorkloads()
+	if len(f.workloads) == 0 {
+		opts.Workloads = all
+	}
+	for _, n := range f.workloads {
+		found := false
+		for _, w := range all {
+			if w.Name == n {
+				opts.Workloads, found = append(opts.Workloads, w), true
+			}
+		}
+		if !found {
+			return fmt.Errorf("compare: unknown workload %q", n)
+		}
+	}
+	if !f.noRef {
+		opts.Reference = compare.RawReference
+	}
+	if !f.noLoadgen {
+		opts.Loadgen = compare.LoadgenRun
+	}
+	if f.log != "" {
+		lf, err := os.Create(f.log)
+		if err != nil {
+			return err
+		}
+		defer lf.Close()
+		opts.Log = lf
+	}
+	r, err := compare.Run(ctx, opts)
+	if err != nil {
+		return err
+	}
+	name := f.name
+	if name == "" {
+		name = "comparison-" + time.Now().Format("2006-01-02")
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	jp, mp := filepath.Join(f.out, name+".json"), filepath.Join(f.out, name+".md")
+	if err := compare.Write(r, jp, mp); err != nil {
+		return err
+	}
+	compare.Markdown(cmd.OutOrStdout(), r)
+	fmt.Fprintf(cmd.OutOrStdout(), "\ncomparison: %s\n            %s\n", jp, mp)
+	return nil
 }

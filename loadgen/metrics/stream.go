@@ -14,6 +14,7 @@ type Run struct {
 	Timeline *Timeline
 	Latency  *Recorder // update delivery latency, or echo round trips
 	Init     *Recorder // replica init time (connect → Valid)
+	Reinit   *Recorder // Suspect → Valid again
 
 	Delivered atomic.Int64 // updates / replies delivered (progress only; exact numbers come from streams)
 	Untimed   atomic.Int64 // delivered updates whose intended time was unknown
@@ -38,7 +39,7 @@ type Run struct {
 // given stripe count.
 func NewRun(tl *Timeline, stripes, objects int) *Run {
 	return &Run{Timeline: tl, Latency: NewRecorder(stripes), Init: NewRecorder(stripes),
-		ObjDelivered: make([]atomic.Int64, objects), wake: make(chan struct{}, 1)}
+		Reinit: NewRecorder(stripes), ObjDelivered: make([]atomic.Int64, objects), wake: make(chan struct{}, 1)}
 }
 
 // ArmWake asks receivers to wake a waiting sender at their next delivery.
@@ -105,6 +106,7 @@ type Stream struct {
 	inits     int
 	initEcho  int64 // property value of the last Init: a change to it right after is that Init's echo
 	connectAt int64
+	suspectAt int64 // when the replica last went Suspect (0: not Suspect)
 }
 
 // NewStream returns the stream of replica number replica for object obj.
@@ -155,21 +157,31 @@ func (s *Stream) Valid(at, baseline int64) {
 		s.det.Expect(baseline + 1)
 		s.initEcho = baseline
 	}
-	start := s.connectAt
-	s.connectAt = 0
+	start, suspect := s.connectAt, s.suspectAt
+	s.connectAt, s.suspectAt = 0, 0
 	s.mu.Unlock()
 	s.run.Valid.Add(1)
 	s.run.Inits.Add(1)
 	if start > 0 {
 		s.run.Init.Record(s.stripe, at-start)
 	}
+	if suspect > 0 && at > suspect {
+		s.run.Reinit.Record(s.stripe, at-suspect)
+	}
 }
 
 // Suspect records that the replica left Valid.
-func (s *Stream) Suspect() {
+func (s *Stream) Suspect() { s.SuspectAt(0) }
+
+// SuspectAt records that the replica left Valid at at (monotonic ns; 0:
+// unknown, so the time to re-init is not recorded).
+func (s *Stream) SuspectAt(at int64) {
 	s.mu.Lock()
 	was := s.valid
 	s.valid = false
+	if was && at > 0 {
+		s.suspectAt = at
+	}
 	s.det.Suspend()
 	s.mu.Unlock()
 	if was {
@@ -228,7 +240,7 @@ func (s *Stream) timed(seq, recv, sent int64) {
 	s.run.delivered()
 	if sent == 0 {
 		var ok bool
-		if sent, ok = s.run.Timeline.Intended(s.Object, seq); !ok {
+		if sent, ok = s.run.Timeline.IntendedAt(s.Object, seq, recv); !ok {
 			s.run.Untimed.Add(1)
 			return
 		}

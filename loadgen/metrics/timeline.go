@@ -20,7 +20,14 @@ type Timeline struct {
 	sched *schedule.Schedule
 	batch int64
 	rings []*ring // closed model, per object
+	// epochs holds, per object, the rebases of its open-model numbering
+	// (a restarted host starts again at 1); nil until the first Rebase.
+	epochs atomic.Pointer[map[int][]epoch]
 }
+
+// epoch is a restart of an object's numbering: updates received at or
+// after since count from base instead of T0.
+type epoch struct{ since, base int64 }
 
 // ringBits sizes the closed model's send-time ring: a receiver more than
 // 256k updates of one object behind its sender gets no timing for them
@@ -62,12 +69,44 @@ func (t *Timeline) Open() bool { return t.sched != nil }
 
 // Intended returns the intended send time of update seq (counting from 1)
 // of object obj, and false when it is not known.
-func (t *Timeline) Intended(obj int, seq int64) (int64, bool) {
+func (t *Timeline) Intended(obj int, seq int64) (int64, bool) { return t.IntendedAt(obj, seq, 0) }
+
+// Rebase restarts object obj's open-model numbering: an update numbered
+// seq and received at or after since was intended at base +
+// schedule.At((seq-1)/Batch). A host process restarted mid-run (chaos)
+// counts from 1 again; its sender calls Rebase before the first new update
+// can arrive.
+func (t *Timeline) Rebase(obj int, since, base int64) {
+	for {
+		old := t.epochs.Load()
+		m := map[int][]epoch{}
+		if old != nil {
+			for k, v := range *old {
+				m[k] = v
+			}
+		}
+		m[obj] = append(append([]epoch(nil), m[obj]...), epoch{since, base})
+		if t.epochs.CompareAndSwap(old, &m) {
+			return
+		}
+	}
+}
+
+// IntendedAt is Intended for an update received at recv (monotonic ns; 0:
+// unknown), which picks the numbering epoch after a Rebase.
+func (t *Timeline) IntendedAt(obj int, seq, recv int64) (int64, bool) {
 	t0 := t.t0.Load()
 	if t0 == 0 || seq < 1 {
 		return 0, false
 	}
 	if t.sched != nil {
+		if ep := t.epochs.Load(); ep != nil && recv > 0 {
+			for _, e := range (*ep)[obj] {
+				if recv >= e.since {
+					t0 = e.base
+				}
+			}
+		}
 		at, ok := t.sched.At((seq - 1) / t.batch)
 		if !ok {
 			return 0, false

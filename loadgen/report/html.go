@@ -137,6 +137,7 @@ type page struct {
 	Thresholds []row
 	Key        []row
 	Notes      []string
+	Events     []row
 	Figures    []figure
 	Env        []row
 	Scenario   string
@@ -190,6 +191,12 @@ func build(s *result.Summary) page {
 		{"cpu", fmt.Sprintf("%.2f cores during load, %.2f by other processes", s.CPU.Cores, s.CPU.Others)},
 		{"errors", fmt.Sprintf("%d %s", s.Errors.Count, strings.Join(s.Errors.Samples, "; "))},
 	}
+	if s.Reinit.Count > 0 {
+		pg.Key = append(pg.Key, row{"re-init after Suspect", distLine(s.Reinit)})
+	}
+	for _, e := range s.Events {
+		pg.Events = append(pg.Events, row{fmt.Sprintf("t = %+.3f s", e.T), e.What})
+	}
 	if s.Capacity != nil {
 		pg.Key = append(pg.Key, row{"capacity", CapacityLine(s.Capacity)})
 	}
@@ -236,7 +243,19 @@ func build(s *result.Summary) page {
 	if s.Init.Count > 0 {
 		add("Replica init time distribution", spectrumPlot("Init time (connect → Valid) by percentile", []series{{"init", spectrum(decodeOr(s.Init))}}),
 			fmt.Sprintf("%d replica inits: %s", s.Init.Count, distLine(s.Init)))
-		add("Replicas Valid over time", timePlot("Replicas", "count", []series{{"Valid", valid}, {"inits per second", inits}}), "")
+		note := ""
+		if len(s.Events) > 0 {
+			var parts []string
+			for _, e := range s.Events {
+				parts = append(parts, fmt.Sprintf("t=%.1fs %s", e.T, e.What))
+			}
+			note = "Events: " + strings.Join(parts, "; ") + "."
+		}
+		add("Replicas Valid over time", timePlot("Replicas", "count", []series{{"Valid", valid}, {"inits per second", inits}}), note)
+		if s.Reinit.Count > 0 {
+			add("Re-init time after Suspect", spectrumPlot("Suspect → Valid again, by percentile", []series{{"re-init", spectrum(decodeOr(s.Reinit))}}),
+				fmt.Sprintf("%d re-inits: %s", s.Reinit.Count, distLine(s.Reinit)))
+		}
 	}
 	add("Host memory over time", timePlot("Memory", "MiB", []series{{"host RSS", hostRSS}, {"this process RSS", procRSS}}), s.Host.Scope)
 	add("CPU over time", timePlot("CPU", "cores", []series{{"this process", cpu}}), "")
@@ -273,6 +292,7 @@ svg{max-width:100%;height:auto}pre{background:#f6f6f6;padding:1em;overflow:auto}
 <table>{{range .Thresholds}}<tr><td>{{.K}}</td><td>{{.V}}</td></tr>{{end}}</table>{{end}}
 <h2>Key numbers</h2>
 <table>{{range .Key}}<tr><td>{{.K}}</td><td>{{.V}}</td></tr>{{end}}</table>
+{{if .Events}}<h2>Events (chaos)</h2><table>{{range .Events}}<tr><td>{{.K}}</td><td>{{.V}}</td></tr>{{end}}</table>{{end}}
 {{if .Notes}}<h2>Notes</h2><ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{range .Figures}}<h2>{{.Title}}</h2>{{.SVG}}{{if .Note}}<p class="note">{{.Note}}</p>{{end}}{{end}}
 {{if .Percentile}}<h2>Latency percentiles</h2><table>{{range .Percentile}}<tr><td>{{.K}}</td><td>{{.V}}</td></tr>{{end}}</table>{{end}}

@@ -117,6 +117,12 @@ func Text(w io.Writer, s *result.Summary) {
 	if ref := s.Reference; ref != nil {
 		fmt.Fprintf(w, "  reference   %s\n", ReferenceLine(s))
 	}
+	if s.Reinit.Count > 0 {
+		fmt.Fprintf(w, "  re-init     Suspect → Valid again: %s\n", distLine(s.Reinit))
+	}
+	for _, e := range s.Events {
+		fmt.Fprintf(w, "  event       t=%+.3fs %s\n", e.T, e.What)
+	}
 	for _, n := range s.Notes {
 		fmt.Fprintf(w, "  note        %s\n", n)
 	}

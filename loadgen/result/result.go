@@ -45,6 +45,12 @@ type Summary struct {
 	Latency     Dist   `json:"latency"`
 	Init        Dist   `json:"init"` // replica init time, connect → Valid
 	Lag         Dist   `json:"lag"`  // sender lag, actual − intended send time
+	// Reinit is, per replica that went Suspect, the time until it was
+	// Valid again (a restarted host, a dropped connection).
+	Reinit Dist `json:"reinit"`
+	// Events are what the run did to the mesh (chaos: host killed,
+	// restarted, replicas Valid again), in seconds from the load start.
+	Events []Event `json:"events,omitempty"`
 
 	Throughput Throughput `json:"throughput"`
 	// Sustainable is the highest per-second delivered rate whose second's
@@ -66,6 +72,12 @@ type Summary struct {
 
 	Thresholds []threshold.Result `json:"thresholds,omitempty"`
 	Pass       bool               `json:"pass"`
+}
+
+// Event is something the run did or saw at T seconds from the load start.
+type Event struct {
+	T    float64 `json:"t"`
+	What string  `json:"what"`
 }
 
 // Shard says which part of a run this is.
@@ -177,6 +189,9 @@ type ObjectEnd struct {
 type Host struct {
 	RSSMax int64  `json:"rss_max"`
 	Scope  string `json:"scope"` // what the RSS covers, e.g. "host process" or "process (host + replicas)"
+	// CPUS is the CPU time (user + system) host processes of their own
+	// (adapter targets) used during the load phase, in seconds.
+	CPUS float64 `json:"cpu_s,omitempty"`
 }
 
 // CPU is this process's CPU time over the run.
@@ -360,7 +375,7 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		T0UnixNs: parts[0].T0UnixNs, Shard: Shard{Count: parts[0].Shard.Count},
 	}
 	out.Sent.Batch, out.Sent.Model = parts[0].Sent.Batch, parts[0].Sent.Model
-	lat, ini, lag := metrics.NewHistogram(), metrics.NewHistogram(), metrics.NewHistogram()
+	lat, ini, lag, rei := metrics.NewHistogram(), metrics.NewHistogram(), metrics.NewHistogram(), metrics.NewHistogram()
 	series := map[int]*Point{}
 	seriesH := map[int]*hdr.Histogram{}
 	objects := map[string]*ObjectEnd{}
@@ -381,7 +396,7 @@ func Merge(parts ...*Summary) (*Summary, error) {
 		for _, pair := range []struct {
 			dst *hdr.Histogram
 			src Dist
-		}{{lat, p.Latency}, {ini, p.Init}, {lag, p.Lag}} {
+		}{{lat, p.Latency}, {ini, p.Init}, {lag, p.Lag}, {rei, p.Reinit}} {
 			h, err := p.decode(pair.src)
 			if err != nil {
 				return nil, fmt.Errorf("part %d: %w", i, err)
@@ -445,6 +460,8 @@ func Merge(parts ...*Summary) (*Summary, error) {
 			m.SumSeenNot += o.SumSeenNot
 		}
 		out.Host.RSSMax += p.Host.RSSMax
+		out.Host.CPUS += p.Host.CPUS
+		out.Events = append(out.Events, p.Events...)
 		if p.Host.Scope != "" && (out.Host.Scope == "" || p.Host.RSSMax > 0) {
 			out.Host.Scope = p.Host.Scope
 		}
@@ -467,7 +484,8 @@ func Merge(parts ...*Summary) (*Summary, error) {
 			out.Notes = append(out.Notes, n)
 		}
 	}
-	out.Latency, out.Init, out.Lag = DistOf(lat), DistOf(ini), DistOf(lag)
+	out.Latency, out.Init, out.Lag, out.Reinit = DistOf(lat), DistOf(ini), DistOf(lag), DistOf(rei)
+	sort.SliceStable(out.Events, func(i, j int) bool { return out.Events[i].T < out.Events[j].T })
 	ts := make([]int, 0, len(series))
 	for t := range series {
 		ts = append(ts, t)

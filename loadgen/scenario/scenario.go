@@ -49,15 +49,21 @@ const (
 
 // Scenario is one load run.
 type Scenario struct {
-	Name      string `yaml:"name" json:"name"`
-	Target    string `yaml:"target" json:"target"`       // go (reference node) | raw (framed writes, no QtRO)
-	Topology  string `yaml:"topology" json:"topology"`   // one | fanout | fanin | mesh | storm | churn | heartbeat
-	Transport string `yaml:"transport" json:"transport"` // tcp | local
-	Dialect   string `yaml:"dialect" json:"dialect"`     // qt6 | qt5
-	Hosts     int    `yaml:"hosts" json:"hosts"`         // host nodes
-	Objects   int    `yaml:"objects" json:"objects"`     // Tick sources per host
-	Replicas  int    `yaml:"replicas" json:"replicas"`   // replica nodes, each with its own connection(s)
-	Dynamic   bool   `yaml:"dynamic" json:"dynamic"`     // acquire dynamic replicas (class from the source)
+	Name string `yaml:"name" json:"name"`
+	// Target is what is driven: go (the reference node in this process),
+	// raw (framed writes, no QtRO), or a host in its own process behind the
+	// adapter contract: go-adapter (qtro adapter), qt5, qt6 (the Qt peers),
+	// adapter (the command in Adapter).
+	Target string `yaml:"target" json:"target"`
+	// Adapter is the adapter command of target "adapter" (argv prefix).
+	Adapter   []string `yaml:"adapter,omitempty" json:"adapter,omitempty"`
+	Topology  string   `yaml:"topology" json:"topology"`   // one | fanout | fanin | mesh | storm | churn | heartbeat
+	Transport string   `yaml:"transport" json:"transport"` // tcp | local
+	Dialect   string   `yaml:"dialect" json:"dialect"`     // qt6 | qt5
+	Hosts     int      `yaml:"hosts" json:"hosts"`         // host nodes
+	Objects   int      `yaml:"objects" json:"objects"`     // Tick sources per host
+	Replicas  int      `yaml:"replicas" json:"replicas"`   // replica nodes, each with its own connection(s)
+	Dynamic   bool     `yaml:"dynamic" json:"dynamic"`     // acquire dynamic replicas (class from the source)
 
 	Workload string `yaml:"workload" json:"workload"` // props | signals | payload | echo | none
 	Payload  int    `yaml:"payload" json:"payload"`   // payload bytes (payload workload)
@@ -69,7 +75,14 @@ type Scenario struct {
 	Rate     string   `yaml:"rate" json:"rate"`
 	Inflight int      `yaml:"inflight" json:"inflight"` // closed model: turns (push) or calls per replica (echo) outstanding
 	Duration Duration `yaml:"duration" json:"duration"` // load phase
-	Drain    Duration `yaml:"drain" json:"drain"`       // after the load: wait at most this for stragglers
+	// Count is the closed model's updates per object on adapter hosts,
+	// which run a fixed count as fast as they can (0: 200,000).
+	Count int64 `yaml:"count,omitempty" json:"count,omitempty"`
+	// KillAt > 0 makes a chaos run: every host is killed (SIGKILL) this
+	// long after the load start and restarted at the same URL Down later.
+	KillAt Duration `yaml:"kill_at,omitempty" json:"kill_at,omitempty"`
+	Down   Duration `yaml:"down,omitempty" json:"down,omitempty"`
+	Drain  Duration `yaml:"drain" json:"drain"` // after the load: wait at most this for stragglers
 
 	ConnectTimeout Duration `yaml:"connect_timeout" json:"connect_timeout"` // replicas not Valid by then count as invalid
 	ConnectRate    float64  `yaml:"connect_rate" json:"connect_rate"`       // new nodes/s (0: all at once)
@@ -151,6 +164,13 @@ func (s *Scenario) Normalize() error {
 			*p = v
 		}
 	}
+	if s.Target == "qt5" || s.Target == "qt6" {
+		// A Qt peer speaks its own dialect only.
+		str(&s.Dialect, s.Target)
+	}
+	if s.KillAt > 0 && s.Down <= 0 {
+		s.Down = Duration(time.Second)
+	}
 	str(&s.Name, s.Topology)
 	str(&s.Target, d.Target)
 	str(&s.Topology, d.Topology)
@@ -228,9 +248,19 @@ func (s *Scenario) Validate() error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, a...)...)
 	}
 	switch s.Target {
-	case "go", "raw":
+	case "go", "raw", "go-adapter", "qt5", "qt6":
+	case "adapter":
+		if len(s.Adapter) == 0 {
+			return bad("target adapter needs the adapter command (adapter: [...])")
+		}
 	default:
-		return bad("target %q (go, raw)", s.Target)
+		return bad("target %q (go, raw, go-adapter, qt5, qt6, adapter)", s.Target)
+	}
+	if s.Target == "qt5" && s.Dialect != "qt5" || s.Target == "qt6" && s.Dialect != "qt6" {
+		return bad("target %s speaks only dialect %s (dialect %s)", s.Target, s.Target, s.Dialect)
+	}
+	if s.KillAt < 0 || s.Down < 0 || s.KillAt > 0 && s.KillAt >= s.Duration {
+		return bad("kill_at %v must fall inside the load phase (%v)", s.KillAt, s.Duration)
 	}
 	switch s.Transport {
 	case "tcp", "local":

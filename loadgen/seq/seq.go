@@ -37,6 +37,7 @@ type Detector struct {
 	Stale      int64 // updates older than the window: late or duplicated, cannot tell
 	SuspectGap int64 // numbers skipped across Suspect periods (not losses)
 	Suspects   int64 // Suspect periods
+	Restarts   int64 // times the numbering started over (a restarted sender)
 	LastSeen   int64 // highest number observed (0: none)
 	FirstSeen  int64 // first number observed (0: none)
 }
@@ -51,7 +52,7 @@ func (d *Detector) Expect(n int64) {
 	}
 	if d.next != 0 && n < d.next {
 		// Going backwards (a host restarted its counter): start over.
-		d.next = n
+		d.restart(n)
 		return
 	}
 	if d.next != 0 && n > d.next && !wasSuspended {
@@ -59,6 +60,15 @@ func (d *Detector) Expect(n int64) {
 		d.addHoles(d.next, n)
 	}
 	d.next = n
+}
+
+// restart starts the numbering over at n. Holes still open can no longer
+// be filled (the new numbers are another sender's): they are lost for good.
+func (d *Detector) restart(n int64) {
+	d.evicted += int64(len(d.missing))
+	d.missing = nil
+	d.next = n
+	d.Restarts++
 }
 
 // Suspend records that the replica left Valid. Holes still open are kept
@@ -104,10 +114,14 @@ func (d *Detector) Observe(n int64) {
 		// First update after a Suspect period without an Expect (signals
 		// carry no state): it defines where the stream resumes.
 		d.closeSuspect(n)
-		if n >= d.next || d.next == 0 {
-			d.next = n + 1
-			return
+		if n < d.next && d.next != 0 {
+			// Lower than expected right after a Suspect period: the
+			// sender numbers from the start again (a restarted host; a
+			// live host never resends what a replica missed).
+			d.restart(n)
 		}
+		d.next = n + 1
+		return
 	}
 	switch {
 	case d.next == 0:

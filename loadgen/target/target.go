@@ -66,6 +66,29 @@ type Host interface {
 	Close() error
 }
 
+// Restarter is a Host whose process can be killed and started again at
+// the same URL (chaos runs). A Push in progress survives it: it waits for
+// the restart and carries on with the rest of its plan.
+type Restarter interface {
+	// Kill ends the host abruptly (SIGKILL: no goodbye on the wire).
+	Kill() error
+	// Restart starts the host again at the same URL after Kill.
+	Restart(ctx context.Context) error
+}
+
+// FixedCounter is a Host that, in the closed model, sends a fixed number
+// of updates as fast as it can instead of following a window (an adapter
+// host's load mode cannot be flow-controlled from another process).
+type FixedCounter interface {
+	FixedCount() bool
+}
+
+// CPUReporter is a Host in its own process that reports that process's
+// CPU time (user + system) so far.
+type CPUReporter interface {
+	CPU() time.Duration
+}
+
 // Memory is a host's memory use.
 type Memory struct {
 	RSS int64 // resident set, bytes (0: unknown)

@@ -333,7 +333,7 @@ func handler(spec *target.ClientSpec, r *node.Replica, s *metrics.Stream) func(n
 		switch ev.Kind {
 		case node.StateChanged:
 			if ev.Old == node.Valid && ev.New != node.Valid {
-				s.Suspect()
+				s.SuspectAt(clock.Of(ev.Received))
 			}
 			if ev.New == node.SignatureMismatch {
 				run.Error(fmt.Errorf("replica %s: signature mismatch", r.Name()))
