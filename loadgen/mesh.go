@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/qtro/qtro/impl/transport"
 	"github.com/qtro/qtro/loadgen/scenario"
@@ -18,11 +19,35 @@ type Shard struct {
 	Index, Count int
 }
 
-// ParseShard reads "i/n".
+// ParseShard reads "i/n", or "i+k/n" (shard i+k): a Kubernetes Indexed
+// Job substitutes $(JOB_COMPLETION_INDEX) for i, counting from 0, while
+// replica shards count from 1 (shard 0 runs the hosts).
 func ParseShard(s string) (Shard, error) {
+	bad := fmt.Errorf("loadgen: bad shard %q: want i/n or i+k/n with 0 ≤ i(+k) < n", s)
+	idx, cnt, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return Shard{}, bad
+	}
 	var sh Shard
-	if _, err := fmt.Sscanf(s, "%d/%d", &sh.Index, &sh.Count); err != nil || sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
-		return Shard{}, fmt.Errorf("loadgen: bad shard %q: want i/n with 0 ≤ i < n", s)
+	base, off, plus := strings.Cut(idx, "+")
+	i, err := strconv.Atoi(base)
+	if err != nil {
+		return Shard{}, bad
+	}
+	if plus {
+		k, err := strconv.Atoi(off)
+		if err != nil {
+			return Shard{}, bad
+		}
+		i += k
+	}
+	n, err := strconv.Atoi(cnt)
+	if err != nil {
+		return Shard{}, bad
+	}
+	sh.Index, sh.Count = i, n
+	if sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
+		return Shard{}, bad
 	}
 	return sh, nil
 }
