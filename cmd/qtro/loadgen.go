@@ -558,47 +558,6 @@ type mergeFlags struct {
 	wait            time.Duration
 }
 
-// summaryFiles expands glob patterns among args (images FROM scratch have
-// no shell to do it) and, with expect > 0, waits until that many files
-// exist and parse: shard summaries appear when their shards finish.
-func summaryFiles(ctx context.Context, args []string, expect int, wait time.Duration) ([]string, error) {
-	deadline := time.Now().Add(wait)
-	for {
-		var files []string
-		for _, a := range args {
-			if strings.ContainsAny(a, "*?[") {
-				m, err := filepath.Glob(a)
-				if err != nil {
-					return nil, err
-				}
-				files = append(files, m...)
-			} else if _, err := os.Stat(a); err == nil || expect == 0 {
-				files = append(files, a)
-			}
-		}
-		if expect <= 0 {
-			return files, nil
-		}
-		ok := len(files) >= expect
-		for _, f := range files {
-			if _, err := result.Read(f); err != nil {
-				ok = false // still being written
-			}
-		}
-		if ok {
-			return files, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("merge: %d of %d summaries after %v: %v", len(files), expect, wait, files)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
-}
-
 func runMerge(cmd *cobra.Command, args []string, m *mergeFlags) error {
 	ts, err := threshold.ParseAll(m.ths)
 	if err != nil {
@@ -606,7 +565,7 @@ func runMerge(cmd *cobra.Command, args []string, m *mergeFlags) error {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	if args, err = summaryFiles(ctx, args, m.expect, m.wait); err != nil {
+	if args, err = loadgen.SummaryFiles(ctx, args, m.expect, m.wait); err != nil {
 		return err
 	}
 	if len(args) == 0 {

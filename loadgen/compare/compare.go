@@ -292,7 +292,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Rows = append(rep.Rows, row)
 	}
 	rep.LoadAfter = result.LoadAvg()
-	rep.Goals = goals(rep)
+	rep.Goals = Goals(rep)
 	if rep.OthersMax > 0.25 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the machine was shared: other processes used up to %.2f of %d cores during a measurement (each cell records its own); every number is pessimistic, ratios measured in the same minute are the robust figures", rep.OthersMax, runtime.NumCPU()))
 	}
@@ -570,9 +570,9 @@ func (r *Row) cell(target string) *Cell {
 	return nil
 }
 
-// goals evaluates the targets: Go ≥ 2× Qt 6 for single property
+// Goals evaluates the targets: Go ≥ 2× Qt 6 for single property
 // changes; 10,000 replicas Valid within 1 s; loadgen never the bottleneck.
-func goals(r *Report) []Goal {
+func Goals(r *Report) []Goal {
 	var gs []Goal
 	if row := r.row("props-b1"); row != nil {
 		g, q := row.cell("go"), row.cell("qt6")

@@ -168,3 +168,42 @@ func TestStreamResumeAfterSuspect(t *testing.T) {
 		t.Fatalf("resumed: %+v", st)
 	}
 }
+
+// A restarted host's numbering: updates received after the Rebase are
+// timed from the new base, earlier ones (and other objects) from T0.
+func TestTimelineRebase(t *testing.T) {
+	sch, err := schedule.Constant(1000, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := NewOpenTimeline(sch, 1)
+	tl.Start(1_000_000_000)
+	if at, _ := tl.IntendedAt(0, 3, 5_000_000_000); at != 1_002_000_000 {
+		t.Errorf("before the rebase: %d", at)
+	}
+	tl.Rebase(0, 4_000_000_000, 4_100_000_000)
+	if at, _ := tl.IntendedAt(0, 3, 4_200_000_000); at != 4_102_000_000 {
+		t.Errorf("after the rebase: %d, want the new base + 2ms", at)
+	}
+	if at, _ := tl.IntendedAt(0, 3, 3_900_000_000); at != 1_002_000_000 {
+		t.Errorf("received before the rebase: %d", at)
+	}
+	if at, _ := tl.IntendedAt(1, 3, 4_200_000_000); at != 1_002_000_000 {
+		t.Errorf("another object: %d", at)
+	}
+}
+
+// The time from Suspect to Valid again is recorded once per re-init.
+func TestStreamReinit(t *testing.T) {
+	run := NewRun(NewClosedTimeline(1), 1, 1)
+	s := run.NewStream(0, 0)
+	s.Valid(100, 0)
+	s.SuspectAt(1_000)
+	s.SuspectAt(2_000) // still Suspect: the first time counts
+	s.Valid(51_000, 0)
+	run.Reinit.Rotate()
+	h := run.Reinit.Total()
+	if h.TotalCount() != 1 || h.Max() < 49_000 || h.Max() > 50_100 {
+		t.Errorf("re-init: %d values, max %d, want one of 50µs", h.TotalCount(), h.Max())
+	}
+}

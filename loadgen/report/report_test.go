@@ -91,3 +91,28 @@ func TestHdrLogReadsBack(t *testing.T) {
 		t.Fatalf("read %d intervals, %d values", intervals, n)
 	}
 }
+
+// A chaos run's report shows what was done to the mesh and how long the
+// replicas took to come back, in text and HTML.
+func TestChaosInReports(t *testing.T) {
+	s := summary()
+	h := metrics.NewHistogram()
+	_ = h.RecordValue(1_200_000_000)
+	s.Reinit = result.DistOf(h)
+	s.Events = []result.Event{{T: 2, What: "host 0 killed (SIGKILL)"}, {T: 3.1, What: "host 0 restarted (listening, source remoted)"}}
+	var html, text bytes.Buffer
+	if err := HTML(&html, s); err != nil {
+		t.Fatal(err)
+	}
+	Text(&text, s)
+	for _, want := range []string{"Events (chaos)", "host 0 killed (SIGKILL)", "re-init after Suspect", "Re-init time after Suspect"} {
+		if !strings.Contains(html.String(), want) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	for _, want := range []string{"event       t=+2.000s host 0 killed", "re-init     Suspect → Valid again: "} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, text.String())
+		}
+	}
+}

@@ -191,3 +191,20 @@ func TestSustainable(t *testing.T) {
 		}
 	}
 }
+
+// Re-init times merge like every histogram; events of all shards are
+// kept, in time order.
+func TestMergeReinitAndEvents(t *testing.T) {
+	a := &Summary{Format: Format, Reinit: DistOf(histOf([]int64{1e9, 2e9})), Events: []Event{{T: 3, What: "all Valid again"}}}
+	b := &Summary{Format: Format, Reinit: DistOf(histOf([]int64{3e9})), Events: []Event{{T: 1, What: "host 0 killed"}}}
+	m, err := Merge(a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Reinit.Count != 3 || m.Reinit.Max < 2.99e9 {
+		t.Errorf("reinit %+v", m.Reinit)
+	}
+	if len(m.Events) != 2 || m.Events[0].What != "host 0 killed" {
+		t.Errorf("events %+v", m.Events)
+	}
+}

@@ -108,6 +108,10 @@ func TestValidate(t *testing.T) {
 		func(s *Scenario) { s.Thresholds = []string{"p99<<2ms"} },
 		func(s *Scenario) { s.Target = "raw"; s.Topology = Mesh },
 		func(s *Scenario) { s.Rate = "1e9"; s.Duration = Duration(10 * time.Second) },
+		func(s *Scenario) { s.Target = "qt9" },
+		func(s *Scenario) { s.Target = "adapter" },                // no command
+		func(s *Scenario) { s.Target = "qt5"; s.Dialect = "qt6" }, // a Qt 5 peer speaks Qt 5 only
+		func(s *Scenario) { s.KillAt = s.Duration },               // chaos after the load
 	} {
 		s := Default()
 		mod(&s)
@@ -137,5 +141,20 @@ func TestLoadFile(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+}
+
+// Adapter targets: a Qt peer's dialect follows it, chaos gets a default
+// downtime.
+func TestAdapterTargets(t *testing.T) {
+	s := Default()
+	s.Target, s.Dialect, s.KillAt = "qt5", "", Duration(2*time.Second)
+	if err := s.Normalize(); err != nil || s.Dialect != "qt5" || s.Down != Duration(time.Second) {
+		t.Errorf("qt5: %v, dialect %s, down %v", err, s.Dialect, s.Down)
+	}
+	s = Default()
+	s.Target, s.Adapter = "adapter", []string{"docker", "run", "-i", "--rm", "qtro/peer-qt6"}
+	if err := s.Normalize(); err != nil {
+		t.Error(err)
 	}
 }

@@ -123,3 +123,32 @@ func TestTail(t *testing.T) {
 		t.Error("no tail when the last update was seen")
 	}
 }
+
+// A restarted sender numbers from 1 again: after the Suspect period the
+// stream starts over (no duplicates), holes from before stay lost, and the
+// new numbering is checked from its start.
+func TestRestartedSender(t *testing.T) {
+	var d Detector
+	for _, n := range []int64{1, 2, 4, 5} { // 3 lost while Valid
+		d.Observe(n)
+	}
+	d.Suspend()
+	for _, n := range []int64{1, 2, 3, 5} { // new sender; 4 lost after the re-init
+		d.Observe(n)
+	}
+	if d.Duplicated != 0 || d.Reordered != 0 || d.Restarts != 1 || d.Lost() != 2 {
+		t.Errorf("dup %d reord %d restarts %d lost %d, want 0 0 1 2", d.Duplicated, d.Reordered, d.Restarts, d.Lost())
+	}
+	// A property replica re-initialised by a restarted host: Expect goes back.
+	var p Detector
+	p.Expect(1)
+	p.Observe(1)
+	p.Observe(3) // 2 lost
+	p.Suspend()
+	p.Expect(1)
+	p.Observe(1)
+	p.Observe(2) // fills nothing from before: another sender's 2
+	if p.Lost() != 1 || p.Reordered != 0 || p.Restarts != 1 {
+		t.Errorf("lost %d reordered %d restarts %d, want 1 0 1", p.Lost(), p.Reordered, p.Restarts)
+	}
+}
