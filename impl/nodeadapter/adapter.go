@@ -175,32 +175,65 @@ func (a *adapter) start() int {
 
 // ---- the command loop ----
 
-func (a *adapter) loop(stdin io.Reader, signals <-chan os.Signal) int {
-	lines := make(chan []byte)
-	eof := make(chan error, 1)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		br := bufio.NewReaderSize(stdin, 1<<20)
-		for {
-			line, err := br.ReadBytes('\n')
-			if len(line) > 0 {
-				select {
-				case lines <- line:
-				case <-done:
-					return
-				}
+// MaxLine bounds one command line (§6); a longer one is answered with
+// badJson and skipped up to its newline.
+const MaxLine = 64 << 20
+
+// inputLine is one command line read from stdin, or the notice that one was
+// too long.
+type inputLine struct {
+	b       []byte
+	tooLong bool
+}
+
+// readLines reads stdin line by line, bounded by max, into lines; it ends
+// with the read error (io.EOF at the end) on eof.
+func readLines(r io.Reader, max int, lines chan<- inputLine, eof chan<- error, done <-chan struct{}) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	var buf []byte
+	tooLong := false
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(chunk) > max+1 { // +1: the newline
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, chunk...)
 			}
-			if err != nil {
-				eof <- err
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if len(buf) > 0 || tooLong {
+			l := inputLine{b: buf, tooLong: tooLong}
+			buf, tooLong = nil, false
+			select {
+			case lines <- l:
+			case <-done:
 				return
 			}
 		}
-	}()
+		if err != nil {
+			eof <- err
+			return
+		}
+	}
+}
+
+func (a *adapter) loop(stdin io.Reader, signals <-chan os.Signal) int {
+	lines := make(chan inputLine)
+	eof := make(chan error, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go readLines(stdin, MaxLine, lines, eof, done)
 	for {
 		select {
-		case line := <-lines:
-			if code, exit := a.handleLine(line); exit {
+		case l := <-lines:
+			if l.tooLong {
+				a.fail(command{m: map[string]any{}}, "badJson", fmt.Sprintf("a command line is at most %d bytes", MaxLine))
+				continue
+			}
+			if code, exit := a.handleLine(l.b); exit {
 				return a.shutdown("command", code)
 			}
 		case err := <-eof:

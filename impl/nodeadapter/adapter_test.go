@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -482,10 +483,86 @@ func TestLoadModes(t *testing.T) {
 	eq(t, rs["outcome"], "complete", "replicas outcome")
 	eq(t, rs["valid"], 20, "valid")
 	eq(t, rs["nodeErrors"], 0, "nodeErrors")
+	eq(t, rs["states"], map[string]any{"Valid": 20}, "replica states at the end")
+	for _, sum := range []map[string]any{hs, ns, cs, rs} {
+		if n, _ := sum["cpuNs"].(json.Number); n == "" || n[0] == '-' {
+			t.Errorf("%s summary: cpuNs %v", sum["mode"], sum["cpuNs"])
+		}
+	}
 
 	// After the runs the host reports property changes again.
 	hm = host.mark()
 	host.do(cmd("set", "property", "counter", "value", 1))
 	host.expect(hm, named("propertyChanged", field("property", "counter")), "counter after the runs")
 	host.doFail(cmd("load", "mode", "props", "count", 0), "badArgs")
+}
+
+// TestReadLines checks the bound on command lines (§6).
+func TestReadLines(t *testing.T) {
+	in := "a\n" + strings.Repeat("x", 100) + "\nb\n" + strings.Repeat("y", 10) + "\nlast"
+	lines := make(chan inputLine, 10)
+	eof := make(chan error, 1)
+	readLines(strings.NewReader(in), 10, lines, eof, make(chan struct{}))
+	if err := <-eof; err == nil || err.Error() != "EOF" {
+		t.Fatalf("end: %v", err)
+	}
+	close(lines)
+	var got []string
+	for l := range lines {
+		if l.tooLong {
+			got = append(got, "<too long>")
+		} else {
+			got = append(got, strings.TrimSuffix(string(l.b), "\n"))
+		}
+	}
+	want := []string{"a", "<too long>", "b", strings.Repeat("y", 10), "last"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("lines %q, want %q", got, want)
+	}
+	// Lines longer than the read buffer are put together.
+	big := strings.Repeat("z", 300000)
+	lines = make(chan inputLine, 10)
+	readLines(strings.NewReader(big+"\n"+big+"z\n"), len(big), lines, eof, make(chan struct{}))
+	<-eof
+	if l := <-lines; l.tooLong || string(l.b) != big+"\n" {
+		t.Errorf("a line of %d bytes: tooLong=%v, %d bytes", len(big), l.tooLong, len(l.b))
+	}
+	if l := <-lines; !l.tooLong {
+		t.Errorf("a line of %d bytes with max %d is not too long", len(big)+1, len(big))
+	}
+}
+
+// TestAcquireCycles acquires and releases replicas of a source the node
+// already knows (AddObject goes out inside impl/node's Acquire): every
+// acquisition reports exactly one Valid and one initialized.
+func TestAcquireCycles(t *testing.T) {
+	host := run(t, "host", "host", "--url", "tcp://127.0.0.1:0")
+	url, _ := host.expect(0, named("ready"), "ready")["url"].(string)
+	node := run(t, "node", "node", "--url", url, "--no-acquire")
+	node.do(cmd("acquire", "as", "probe"))
+	node.expect(0, named("stateChanged", field("replica", "probe"), field("state", "Valid")), "probe Valid")
+	node.do(cmd("release", "replica", "probe"))
+	const n = 20
+	for i := range n {
+		key := fmt.Sprintf("k%d", i)
+		mode := []string{"static", "dynamic"}[i%2]
+		m := node.mark()
+		node.do(cmd("acquire", "as", key, "mode", mode))
+		node.expect(m, named("stateChanged", field("replica", key), field("state", "Valid")), key+" Valid")
+		node.do(cmd("release", "replica", key))
+	}
+	node.do(cmd("sync"))
+	for i := range n {
+		key := fmt.Sprintf("k%d", i)
+		valid := len(node.eventsSince(0, named("stateChanged", field("replica", key), field("state", "Valid"))))
+		inits := len(node.eventsSince(0, named("initialized", field("replica", key))))
+		if valid != 1 || inits != 1 {
+			var b strings.Builder
+			for _, ev := range node.eventsSince(0, func(m map[string]any) bool { return m["replica"] == key }) {
+				b.Write(appendJSON(nil, ev))
+				b.WriteByte('\n')
+			}
+			t.Errorf("%s: %d Valid and %d initialized events; its events:\n%s", key, valid, inits, b.String())
+		}
+	}
 }

@@ -53,3 +53,13 @@ func monoNs() int64 { return monoBase.mono + int64(time.Since(monoBase.at)) }
 func wallNow() string {
 	return time.Now().UTC().Format("2006-01-02T15:04:05.000000Z")
 }
+
+// cpuNs is the CPU time (user + system) the process has used: load
+// summaries report the difference over a run (cpuNs, §9).
+func cpuNs() int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}

@@ -220,6 +220,7 @@ func (a *adapter) hostLoad(c command, mode string) {
 			}
 		}()
 		root := s.root
+		cpu0 := cpuNs()
 		start := monoNs()
 		lastProgress := start
 		var sent, turns int64
@@ -284,6 +285,7 @@ func (a *adapter) hostLoad(c command, mode string) {
 		e.Set("firstCounter", firstCounter)
 		e.Set("elapsedNs", elapsed)
 		e.Set("perSecond", perSecond(sent, elapsed))
+		e.Set("cpuNs", cpuNs()-cpu0)
 		a.ev.send(e)
 	})
 }
@@ -451,7 +453,7 @@ func (a *adapter) receiveLoad(c command) {
 	e.mu.Lock()
 	e.quiet, e.tap = true, tap
 	e.mu.Unlock()
-	startNs := monoNs()
+	startNs, cpu0 := monoNs(), cpuNs()
 	a.ok(c, Field{"baseline", baseline})
 	started = true
 	a.loads.goRun(a.ctx, loadReceive, run, func(ctx context.Context, end func()) {
@@ -500,6 +502,7 @@ func (a *adapter) receiveLoad(c command) {
 		ev.Set("mode", "receive")
 		ev.Set("outcome", outcome)
 		ev.Set("startNs", startNs)
+		ev.Set("cpuNs", cpuNs()-cpu0)
 		ev.Set("streams", sums)
 		a.ev.send(ev)
 	})
@@ -545,9 +548,10 @@ func (a *adapter) replicasLoad(c command) {
 		var valid, nodeErrors, firstValid, lastValid atomic.Int64
 		all := make(chan struct{})
 		var allOnce sync.Once
-		startNs := monoNs()
+		startNs, cpu0 := monoNs(), cpuNs()
 		cfg := a.config()
 		nodes := make([]*node.Node, 0, count)
+		reps := make([]*node.Replica, 0, count)
 		for range count {
 			if ctx.Err() != nil {
 				break
@@ -566,6 +570,7 @@ func (a *adapter) replicasLoad(c command) {
 				nodeErrors.Add(1)
 				continue
 			}
+			reps = append(reps, rep)
 			var seen atomic.Bool
 			rep.Subscribe(func(ev node.Event) {
 				if ev.Kind != node.Initialized || !seen.CompareAndSwap(false, true) {
@@ -617,6 +622,14 @@ func (a *adapter) replicasLoad(c command) {
 		ev.Set("firstValidNs", fv)
 		ev.Set("elapsedNs", last-startNs)
 		ev.Set("perSecond", perSecond(valid.Load(), last-startNs))
+		ev.Set("cpuNs", cpuNs()-cpu0)
+		states := map[string]any{}
+		for _, r := range reps {
+			st := r.State().String()
+			n, _ := states[st].(int64)
+			states[st] = n + 1
+		}
+		ev.Set("states", states)
 		a.ev.send(ev)
 		if keep {
 			a.loads.mu.Lock()
@@ -672,7 +685,7 @@ func (a *adapter) callsLoad(c command) {
 		var issued, completed, errs, mismatches atomic.Int64
 		var mu sync.Mutex
 		rtts := make([]int64, 0, count)
-		start := monoNs()
+		start, cpu0 := monoNs(), cpuNs()
 		var wg sync.WaitGroup
 		for range min(inflight, count) {
 			wg.Add(1)
@@ -728,6 +741,7 @@ func (a *adapter) callsLoad(c command) {
 		ev.Set("mismatches", mismatches.Load())
 		ev.Set("elapsedNs", elapsed)
 		ev.Set("perSecond", perSecond(completed.Load(), elapsed))
+		ev.Set("cpuNs", cpuNs()-cpu0)
 		mu.Lock()
 		ev.Set("rtt", latencyJSON(rtts))
 		mu.Unlock()

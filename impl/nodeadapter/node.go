@@ -41,17 +41,26 @@ type replicaEntry struct {
 	// shadow holds the property values as last reported; an Init notifies
 	// (in impl/node, as in Qt) the properties it changes.
 	shadow []qds.Variant
-	// pendingValid is a stateChanged to Valid held back until the
-	// initialized event of the same Init, so that the whole Init is written
-	// at once (a later sync result cannot fall in between).
+	// An Init is written at once: initialized, stateChanged to Valid and
+	// its notifications in one write, so that a sync result cannot fall in
+	// between, whatever order impl/node dispatches them in. pendingValid
+	// holds a stateChanged to Valid that came before its Initialized;
+	// skipValid drops one that comes after it (it was written already).
+	// state is the last state reported.
 	pendingValid Fields
+	skipValid    bool
+	state        node.State
 	// initQueue lists (ascending) the properties whose notifications of the
 	// last Init were written with its initialized event; impl/node
 	// dispatches them right after Initialized, in this order, with these
 	// values (initVals), so each is recognised and skipped once.
 	initQueue []int
 	initVals  []qds.Variant
-	children  map[string]*childWatch
+	sawInit   bool // an Init has been reported
+	// deferred are events of the acquisition itself, written after its
+	// result (or acquired event).
+	deferred []Fields
+	children map[string]*childWatch
 }
 
 // childWatch follows the child replica of a CLASS property.
@@ -119,6 +128,7 @@ func (a *adapter) startNode() int {
 		ev.Set("object", first.object)
 		ev.Set("state", first.rep.State().String())
 		a.ev.send(ev)
+		first.flushDeferred()
 	}
 	if o.Registry != "" {
 		r, err := a.node.SetRegistryURL(o.Registry)
@@ -200,21 +210,68 @@ func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry,
 		return nil, fmt.Errorf("acquire failed: %w", err)
 	}
 	info := a.impls[object]
-	if info == nil || info.count == 0 {
+	fresh := info == nil || info.count == 0
+	if fresh {
 		info = &implInfo{dynamic: dynamic}
 		a.impls[object] = info
 	}
 	info.count++
+	initial := node.Default
+	if dynamic {
+		initial = node.Uninitialized
+	}
 	e := &replicaEntry{a: a, key: key, object: object, typ: typ, dynamic: dynamic, impl: info, rep: rep,
-		shadow: rep.Values(), children: map[string]*childWatch{}}
+		shadow: rep.Values(), children: map[string]*childWatch{}, state: initial}
+	if !fresh {
+		e.state = rep.State()
+	}
 	a.replicas[key] = e
 	e.unsub = rep.Subscribe(e.onEvent)
-	if rep.State() == node.Valid {
+	// impl/node binds a replica inside Acquire when its source is known:
+	// what that dispatched went to no subscriber.
+	switch st := rep.State(); {
+	case fresh && st == node.SignatureMismatch:
+		f := e.base("stateChanged")
+		f.Set("state", st.String())
+		f.Set("oldState", initial.String())
+		e.mu.Lock()
+		e.state = st
+		e.deferred = append(e.deferred, f)
+		e.mu.Unlock()
+	case fresh && rep.Inits() > 0:
+		a.wg.Add(1)
+		go e.catchUpInit(initial)
+	case !fresh && st == node.Valid:
 		// A shared implementation that is Valid already: no Init will come,
 		// so follow its children now, from their current values.
 		e.watchChildren(nil, true)
 	}
 	return e, nil
+}
+
+// catchUpInit reports an Init that overtook the subscription of a fresh
+// replica: if no initialized event came by a generous delay (the dispatch
+// follows the Init at once on the connection's goroutine), it writes what
+// the subscription missed.
+func (e *replicaEntry) catchUpInit(initial node.State) {
+	defer e.a.wg.Done()
+	t := time.NewTimer(500 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-e.a.ctx.Done():
+		return
+	}
+	e.mu.Lock()
+	missed := !e.sawInit && !e.released && e.rep.State() == node.Valid
+	if missed {
+		e.state = initial // initialized writes the stateChanged
+	}
+	e.mu.Unlock()
+	if missed {
+		e.a.log.Warn("an Init overtook the subscription; reporting it late", "replica", e.key)
+		e.initialized(node.Event{Kind: node.Initialized})
+	}
 }
 
 func (a *adapter) release(e *replicaEntry) {
@@ -224,13 +281,16 @@ func (a *adapter) release(e *replicaEntry) {
 	a.mu.Unlock()
 	e.mu.Lock()
 	e.released = true
-	children := e.children
+	var unsubs []func()
+	for _, w := range e.children {
+		if w.unsub != nil {
+			unsubs = append(unsubs, w.unsub)
+		}
+	}
 	e.children = map[string]*childWatch{}
 	e.mu.Unlock()
-	for _, w := range children {
-		if w.unsub != nil {
-			w.unsub()
-		}
+	for _, u := range unsubs {
+		u()
 	}
 	e.unsub()
 	e.rep.Release()
@@ -294,9 +354,15 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		f.Set("state", ev.New.String())
 		f.Set("oldState", ev.Old.String())
 		e.mu.Lock()
-		e.initQueue = nil
+		if ev.New == node.Valid && e.skipValid {
+			e.skipValid = false
+			e.mu.Unlock()
+			return // written with initialized
+		}
+		e.initQueue, e.skipValid = nil, false
+		e.state = ev.New
 		if ev.New == node.Valid {
-			e.pendingValid = f
+			e.pendingValid = f // its Initialized follows
 			e.mu.Unlock()
 			return
 		}
@@ -375,6 +441,7 @@ func (e *replicaEntry) initialized(ev node.Event) {
 		}
 	}
 	e.shadow = vals
+	e.sawInit = true
 	e.initVals = append([]qds.Variant(nil), vals...)
 	e.initQueue = e.initQueue[:0]
 	for i := range cls.Properties {
@@ -387,6 +454,17 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	}
 	pending := e.pendingValid
 	e.pendingValid = nil
+	if pending == nil && e.state != node.Valid && e.rep.State() == node.Valid {
+		// impl/node dispatches stateChanged(Valid) after Initialized (as Qt
+		// emits them): write it now, drop it when it comes.
+		pending = e.base("stateChanged")
+		pending.Set("state", node.Valid.String())
+		pending.Set("oldState", e.state.String())
+		e.skipValid = true
+	}
+	if pending != nil {
+		e.state = node.Valid
+	}
 	quiet := e.quiet
 	for _, w := range e.children {
 		// The child's values as the Init carries them; its own notifies
@@ -521,6 +599,12 @@ func (e *replicaEntry) watchChildren(initVals []qds.Variant, current bool) {
 				base = d.Parameters
 			}
 		}
+		if ch := e.rep.Child(p.Name); ch != nil {
+			// impl/node creates children before it dispatches the parent's
+			// Init: follow it from here, on the connection's goroutine.
+			e.attachChild(p.Name, ch, base, current)
+			continue
+		}
 		name := p.Name
 		e.a.wg.Add(1)
 		go func() {
@@ -530,6 +614,8 @@ func (e *replicaEntry) watchChildren(initVals []qds.Variant, current bool) {
 	}
 }
 
+// followChild waits for a child replica that impl/node creates only after
+// the parent's Init events (older impl/node versions did so).
 func (e *replicaEntry) followChild(prop string, base []qds.Variant, current bool) {
 	ctx, cancel := context.WithTimeout(e.a.ctx, 10*time.Second)
 	defer cancel()
@@ -547,6 +633,12 @@ func (e *replicaEntry) followChild(prop string, base []qds.Variant, current bool
 		case <-time.After(time.Millisecond):
 		}
 	}
+	e.attachChild(prop, ch, base, current)
+}
+
+// attachChild subscribes to a child replica and reports what changed
+// between the Init's values (base; with current, its values now) and now.
+func (e *replicaEntry) attachChild(prop string, ch *node.Replica, base []qds.Variant, current bool) {
 	e.mu.Lock()
 	w := e.children[prop]
 	if e.released || w == nil {
@@ -562,6 +654,11 @@ func (e *replicaEntry) followChild(prop string, base []qds.Variant, current bool
 	e.mu.Unlock()
 	unsub := ch.Subscribe(func(ev node.Event) { e.onChildEvent(w, ev) })
 	e.mu.Lock()
+	if e.released {
+		e.mu.Unlock()
+		unsub()
+		return
+	}
 	w.unsub = unsub
 	e.mu.Unlock()
 	// Report what changed between the Init and the subscription.
@@ -879,6 +976,16 @@ func (a *adapter) cmdAcquire(c command) {
 		return
 	}
 	a.ok(c, Field{"replica", e.key}, Field{"state", e.rep.State().String()})
+	e.flushDeferred()
+}
+
+// flushDeferred writes the events of the acquisition itself.
+func (e *replicaEntry) flushDeferred() {
+	e.mu.Lock()
+	d := e.deferred
+	e.deferred = nil
+	e.mu.Unlock()
+	e.a.ev.sendAll(d...)
 }
 
 func (a *adapter) cmdRelease(c command) {
