@@ -226,3 +226,84 @@ func interopScenario(t *testing.T, hostSide, nodeSide side, mode string) {
 	wait(node, mark, adapter.StateChanged("TestObject", "Valid"), "Valid again")
 	wait(node, mark, adapter.PropertyChanged("intProp", 123), "intProp after re-init")
 }
+
+// TestQtInteropPlainAndRegistry: the plain QObject through the dynamic API
+// and a registry, across implementations.
+func TestQtInteropPlainAndRegistry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the Qt peers and cmd/qtro")
+	}
+	bin := qtroBinary(t)
+	for _, major := range []int{5, 6} {
+		goSide := side{fmt.Sprintf("go%d", major), []string{bin, "adapter", "--dialect", fmt.Sprintf("qt%d", major)}}
+		qtSide := side{fmt.Sprintf("qt%d", major), []string{qtPeer(t, major)}}
+		for _, pair := range [][2]side{{goSide, qtSide}, {qtSide, goSide}} {
+			t.Run(fmt.Sprintf("%s-host/%s-node", pair[0].name, pair[1].name), func(t *testing.T) {
+				plainAndRegistry(t, pair[0], pair[1])
+			})
+		}
+	}
+}
+
+func plainAndRegistry(t *testing.T, hostSide, nodeSide side) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tmp := t.TempDir()
+	wait := func(a *adapter.Adapter, mark int, p adapter.Predicate, what string) adapter.Event {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		ev, err := a.WaitFor(wctx, mark, p)
+		if err != nil {
+			t.Fatalf("%s: waiting for %s: %v", a.Name(), what, err)
+		}
+		return ev
+	}
+	do := func(a *adapter.Adapter, c adapter.Command) adapter.Event {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		ev, err := a.Do(wctx, c)
+		if err != nil {
+			t.Fatalf("%s: %v: %v", a.Name(), c, err)
+		}
+		return ev
+	}
+	eq := func(got, want any, what string) {
+		t.Helper()
+		if !adapter.Equal(got, want) {
+			t.Errorf("%s: got %s, want %s", what, adapter.Canonical(got), adapter.Canonical(want))
+		}
+	}
+
+	// The registry is on the host's side; the host registers with it, the
+	// node finds the host through it.
+	reg := startAdapter(t, hostSide, adapter.Registry, tmp, "--url", "tcp://127.0.0.1:0")
+	regURL := reg.Ready().Str("url")
+	node := startAdapter(t, nodeSide, adapter.Node, tmp, "--registry", regURL, "--type", "plain")
+	host := startAdapter(t, hostSide, adapter.Host, tmp, "--url", "tcp://127.0.0.1:0", "--type", "plain", "--registry", regURL)
+	added := wait(node, 0, adapter.Named("remoteObjectAdded", adapter.Field("name", "Plain")), "remoteObjectAdded")
+	eq(added.Fields["hostUrl"], host.Ready().Str("url"), "registered host URL")
+	ini := wait(node, 0, adapter.Named("initialized"), "initialized")
+	eq(ini.Fields["values"], map[string]any{"number": 3, "text": "plain", "ratio": 0.25, "color": 1}, "plain values")
+	do(node, adapter.Sync())
+	mark := node.Mark()
+	do(host, adapter.Set("number", 8))
+	wait(node, mark, adapter.PropertyChanged("number", 8), "number 8")
+	do(host, adapter.Set("text", "ü"))
+	wait(node, mark, adapter.PropertyChanged("text", "ü"), "text")
+	do(host, adapter.Set("color", 7))
+	wait(node, mark, adapter.PropertyChanged("color", 7), "color")
+	eq(do(node, adapter.Call("add", 2, 3)).Fields["value"], 5, "add")
+	eq(do(node, adapter.Call("echo", "x")).Fields["value"], "x", "echo")
+	do(host, adapter.Emit("pulsed", 4, "four"))
+	eq(wait(node, mark, adapter.Signal("pulsed"), "pulsed").Fields["args"], []any{4, "four"}, "pulsed args")
+	mark = node.Mark()
+	do(node, adapter.Call("reset"))
+	wait(node, mark, adapter.PropertyChanged("number", 0), "reset number")
+	eq(wait(node, mark, adapter.Signal("pulsed"), "reset pulsed").Fields["args"], []any{0, "reset"}, "reset args")
+	mark = node.Mark()
+	do(host, adapter.DisableRemoting())
+	wait(node, mark, adapter.Named("remoteObjectRemoved", adapter.Field("name", "Plain")), "remoteObjectRemoved")
+	wait(node, mark, adapter.StateChanged("Plain", "Suspect"), "Suspect")
+}
