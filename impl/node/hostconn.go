@@ -31,6 +31,11 @@ func newHostConn(h *Host, c net.Conn, d wire.Dialect) *hostConn {
 	hc.q.onError = func(err error) {
 		if errors.Is(err, ErrSlowConsumer) {
 			h.cfg.Logger.Warn("disconnecting slow consumer", "remote", c.RemoteAddr(), "queued", hc.q.max)
+			// Abort, don't linger: the kernel buffers of a peer that does
+			// not read would otherwise hold megabytes until it does.
+			if tc, ok := c.(*net.TCPConn); ok {
+				_ = tc.SetLinger(0)
+			}
 		}
 		hc.close()
 	}

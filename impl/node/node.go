@@ -53,6 +53,16 @@ func NewNode(cfg Config) *Node {
 // once; the connection is made in the background and retried every
 // Config.RetryInterval while it fails or after it drops.
 func (n *Node) ConnectToNode(url string) error {
+	if err := n.checkURL(url); err != nil {
+		return err
+	}
+	n.connect(url, true)
+	return nil
+}
+
+// checkURL reports an URL a node cannot connect to as RegistryNotAcquired,
+// as Qt does.
+func (n *Node) checkURL(url string) error {
 	u, err := transport.Parse(url)
 	if err != nil {
 		return n.setErr(&Error{Code: RegistryNotAcquired, Op: "connectToNode", URL: url, Err: err})
@@ -60,7 +70,6 @@ func (n *Node) ConnectToNode(url string) error {
 	if _, ok := n.cfg.Schemes.Lookup(u.Scheme); !ok {
 		return n.setErr(&Error{Code: RegistryNotAcquired, Op: "connectToNode", URL: url, Err: transport.ErrUnknownScheme})
 	}
-	n.connect(url, true)
 	return nil
 }
 

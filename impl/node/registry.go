@@ -296,17 +296,27 @@ func (n *Node) SetRegistryURL(url string) (*Replica, error) {
 	}
 	n.registryURL = url
 	n.mu.Unlock()
-	if err := n.ConnectToNode(url); err != nil {
+	if err := n.checkURL(url); err != nil {
 		return nil, err
 	}
+	// Acquire and subscribe before connecting, so the registry's Init (and
+	// the table it carries) cannot arrive before anyone listens.
 	r, err := n.Acquire(registryName, StaticClass{registryClass()})
 	if err != nil {
 		return nil, err
 	}
 	r.Subscribe(func(ev Event) { n.registryEvent(r, ev) })
+	if r.State() == Valid {
+		// A connection to the registry was already up: its Init came before
+		// the subscription. Loading the table twice is harmless.
+		n.registryEvent(r, Event{Kind: Initialized})
+	}
 	n.mu.Lock()
 	n.registry = r
 	n.mu.Unlock()
+	if err := n.ConnectToNode(url); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 

@@ -34,8 +34,8 @@ func (s State) String() string {
 }
 
 // ClassProvider gives the class a static replica expects, per dialect
-// (the repc signature differs between Qt 5 and Qt 6). *meta.Class is one
-// (the same class for both); RepClass builds it from a .rep file.
+// (the repc signature differs between Qt 5 and Qt 6). StaticClass wraps
+// one class for both dialects.
 type ClassProvider interface {
 	ForDialect(d wire.Dialect) (*meta.Class, error)
 }
@@ -357,9 +357,20 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []qds.Varia
 		}
 		r.values[i] = v
 	}
+	kids := r.childDescriptorsLocked()
+	r.mu.Unlock()
+	// Child replicas exist (and are initialised) before the parent is
+	// Valid, as Qt creates them before initialize().
+	r.attachChildren(c, kids, at)
+	r.mu.Lock()
+	if r.conn != c {
+		r.mu.Unlock()
+		return
+	}
 	r.inits++
-	evs := r.setStateLocked(Valid, nil)
-	evs = append(evs, Event{Kind: Initialized, Received: at})
+	// Qt emits initialized() before stateChanged(Valid).
+	evs := []Event{{Kind: Initialized, Received: at}}
+	evs = r.setStateLocked(Valid, evs)
 	for _, i := range changed {
 		p := &r.class.Properties[i]
 		if p.Notify < 0 {
@@ -369,10 +380,8 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []qds.Varia
 	}
 	r.pingPending = false
 	r.resetHeartbeatLocked()
-	kids := r.childDescriptorsLocked()
 	r.mu.Unlock()
 	r.dispatch(evs)
-	r.attachChildren(c, kids, at)
 }
 
 type childInit struct {
