@@ -666,7 +666,8 @@ peers, built by ci/build-peers.sh when missing), and NAME=COMMAND for any adapte
 Workloads: props-b1, props-b100 (property changes/s at 1 and 100 per batch),
 signals-b1, signals-latency (one-way at a fixed rate), echo (round trips, 1 in
 flight), replicas-1k, replicas-10k (time until all Valid), props-b1-loadgen (each
-host feeding loadgen's own Go replica). The raw framed-socket reference (the
+host feeding loadgen's own Go replica), replicas-10k-loadgen (10,000 of loadgen's Go
+replicas against each host: wall time and per-replica init times). The raw framed-socket reference (the
 physical limit, and loadgen's own capacity) runs next to each row.
 
 Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,
@@ -747,7 +748,11 @@ func runCompare(cmd *cobra.Command, f *compareFlags) error {
 		}
 	}
 	if !f.noRef {
-		opts.Reference = compare.RawReference
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		opts.Reference = compare.RawReferenceProcs(exe)
 	}
 	if !f.noLoadgen {
 		opts.Loadgen = compare.LoadgenRun

@@ -57,6 +57,9 @@ const (
 	KindCalls      = "calls"      // node load calls: echo round trips
 	KindReplicas   = "replicas"   // node load replicas: init storm
 	KindLoadgen    = "loadgen"    // host load → loadgen's Go replicas (closed, fixed count)
+	// KindLoadgenStorm: Count of loadgen's Go replicas connecting at once
+	// to the target's host process (per-replica init times).
+	KindLoadgenStorm = "loadgen-storm"
 )
 
 // Workload is one comparison row.
@@ -84,6 +87,7 @@ func DefaultWorkloads() []Workload {
 		{Name: "replicas-1k", Title: "1,000 replicas: all Valid after", Kind: KindReplicas, Count: 1000},
 		{Name: "replicas-10k", Title: "10,000 replicas: all Valid after", Kind: KindReplicas, Count: 10000},
 		{Name: "props-b1-loadgen", Title: "property changes/s, 1 per batch, into loadgen's Go replica", Kind: KindLoadgen, Mode: "props", Batch: 1, Count: 200_000},
+		{Name: "replicas-10k-loadgen", Title: "10,000 of loadgen's Go replicas: all Valid after", Kind: KindLoadgenStorm, Count: 10000},
 	}
 }
 
@@ -239,7 +243,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	for _, w := range opts.Workloads {
 		row := Row{Workload: w, Unit: "/s", Better: "higher", Ratios: map[string]float64{}}
-		if w.Kind == KindLatency || w.Kind == KindReplicas {
+		if w.Kind == KindLatency || w.Kind == KindReplicas || w.Kind == KindLoadgenStorm {
 			row.Unit, row.Better = "ns", "lower"
 		}
 		for _, p := range pairs {
@@ -254,7 +258,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 				c, err = calls(ctx, p, w, opts.Duration)
 			case KindReplicas:
 				c, err = replicas(ctx, p, w)
-			case KindLoadgen:
+			case KindLoadgen, KindLoadgenStorm:
 				if opts.Loadgen == nil {
 					continue
 				}
@@ -319,7 +323,7 @@ func (r *Row) ratios() {
 		if c.Error != "" || first.Error != "" {
 			continue
 		}
-		if r.Workload.Kind == KindReplicas && (c.Outcome != "complete" || first.Outcome != "complete") {
+		if (r.Workload.Kind == KindReplicas || r.Workload.Kind == KindLoadgenStorm) && (c.Outcome != "complete" || first.Outcome != "complete") {
 			continue // an incomplete storm has no comparable time
 		}
 		r.Ratios[first.Target+"/"+c.Target] = better(first.Value, c.Value)
@@ -518,7 +522,7 @@ func replicas(ctx context.Context, p *pair, w Workload) (*Cell, error) {
 	c := &Cell{Count: w.Count}
 	mark := p.node.Mark()
 	a := snap(p)
-	if _, err := p.node.Do(ctx, adapter.Load("replicas", map[string]any{"count": w.Count, "url": p.url, "timeoutMs": 30000})); err != nil {
+	if _, err := p.node.Do(ctx, adapter.Load("replicas", map[string]any{"count": w.Count, "url": p.url, "timeoutMs": 15000})); err != nil {
 		return nil, err
 	}
 	ev, err := waitSummary(ctx, p.node, mark, 60*time.Second)
@@ -538,7 +542,7 @@ func replicas(ctx context.Context, p *pair, w Workload) (*Cell, error) {
 	account(c, a, b, w.Count)
 	c.Value = float64(c.Elapsed)
 	if c.Outcome != "complete" {
-		c.Note = fmt.Sprintf("only %d of %d replicas Valid within 30 s (states %v)", c.Received, w.Count, c.States)
+		c.Note = fmt.Sprintf("only %d of %d replicas Valid within 15 s (states %v)", c.Received, w.Count, c.States)
 	}
 	// Let the host drop the storm's connections before the next row.
 	time.Sleep(500 * time.Millisecond)
@@ -585,8 +589,17 @@ func Goals(r *Report) []Goal {
 	if row := r.row("replicas-10k"); row != nil {
 		if g := row.cell("go"); g != nil {
 			ok := g.Outcome == "complete" && g.Elapsed <= int64(time.Second)
-			gs = append(gs, Goal{Goal: "10,000 Go replicas initialised in ≤ 1 s (Go node process → Go host process)", Met: ok,
-				Actual: fmt.Sprintf("%d of %d Valid, last after %s", g.Received, g.Count, time.Duration(g.Elapsed).Round(time.Millisecond))})
+			actual := fmt.Sprintf("%d of %d Valid, the last %s after the storm started", g.Received, g.Count, dur(g.Elapsed))
+			if ref := row.Reference; ref != nil && ref.Error == "" {
+				actual += fmt.Sprintf("; raw sockets on this machine: %s (the physical limit of opening 10,000 connections)", dur(ref.Elapsed))
+			}
+			if lg := r.row("replicas-10k-loadgen"); lg != nil {
+				if c := lg.cell("go"); c != nil {
+					actual += fmt.Sprintf("; per replica (connect → Valid, loadgen's Go replicas on the Go host process): p50 %s, max %s", dur(c.P50), dur(c.Max))
+				}
+			}
+			gs = append(gs, Goal{Goal: "10,000 Go replicas initialised in ≤ 1 s (all Valid within 1 s of the storm's start; Go node process → Go host process)", Met: ok,
+				Actual: actual})
 		}
 	}
 	// loadgen never the bottleneck: in the adapter rows loadgen is not in

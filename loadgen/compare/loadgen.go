@@ -2,6 +2,7 @@ package compare
 
 import (
 	"context"
+	"os"
 	"strings"
 	"time"
 
@@ -41,11 +42,66 @@ func RawReference(ctx context.Context, w Workload, d time.Duration) (*Cell, erro
 	return cellOf(s, w), nil
 }
 
+// RawReferenceProcs is RawReference plus the replica storms, which run in
+// two processes of exe (qtro: host ‖ replicas), as 10,000 connections do
+// not fit one process's descriptors with both ends. A storm's value is the
+// wall time from the first connect to the last replica Valid.
+func RawReferenceProcs(exe string) func(ctx context.Context, w Workload, d time.Duration) (*Cell, error) {
+	return func(ctx context.Context, w Workload, d time.Duration) (*Cell, error) {
+		if w.Kind != KindReplicas && w.Kind != KindLoadgenStorm {
+			return RawReference(ctx, w, d)
+		}
+		sc := scenario.Scenario{Name: "raw-" + w.Name, Target: "raw", Topology: scenario.Storm, Replicas: int(w.Count),
+			Workload: scenario.None, Duration: scenario.Duration(time.Second), ConnectTimeout: scenario.Duration(60 * time.Second)}
+		if err := sc.Normalize(); err != nil {
+			return nil, err
+		}
+		dir, err := os.MkdirTemp("", "qtro-compare-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		p := &loadgen.Procs{Exe: exe, Args: []string{"loadgen", "run"}, N: 2, Dir: dir, Scenario: sc}
+		s, err := p.Run(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return stormCell(s), nil
+	}
+}
+
+// stormCell condenses a storm: wall time to the last Valid, and the
+// per-replica init times (connect → Valid).
+func stormCell(s *result.Summary) *Cell {
+	c := &Cell{Count: s.Delivery.Replicas, Received: s.Delivery.Replicas - s.Delivery.Invalid, Missing: s.Delivery.Invalid,
+		Errors: s.Errors.Count, P50: s.Init.P50, P99: s.Init.P99, P999: s.Init.P999, Max: s.Init.Max,
+		Elapsed: int64(s.Phases.ConnectS * 1e9), Others: s.CPU.ConnectOthers, LoadAvg: s.Env.LoadAvg, Outcome: "complete"}
+	if s.Delivery.Invalid > 0 {
+		c.Outcome = "timeout"
+	}
+	c.Value = float64(c.Elapsed)
+	return c
+}
+
 // LoadgenRun is Options.Loadgen: the target's host process (through the
 // adapter contract) feeding loadgen's Go replica in this process, closed
 // model, one run of w.Count updates as fast as the host goes.
 func LoadgenRun(ctx context.Context, t Target, w Workload, d time.Duration) (*Cell, error) {
 	pt := &peer.Target{Label: t.Name, Command: t.Command, Args: t.Args, Env: t.Env, Dialect: t.Dialect, Count: w.Count}
+	if w.Kind == KindLoadgenStorm {
+		dialect := t.Dialect
+		if dialect == "" {
+			dialect = "qt6"
+		}
+		sc := scenario.Scenario{Name: w.Name + "-" + t.Name, Target: "adapter", Adapter: t.Command, Topology: scenario.Storm,
+			Replicas: int(w.Count), Workload: scenario.None, Dialect: dialect, Duration: scenario.Duration(time.Second),
+			ConnectTimeout: scenario.Duration(15 * time.Second)}
+		s, err := loadgen.Run(ctx, loadgen.Options{Scenario: sc, Target: pt})
+		if err != nil {
+			return nil, err
+		}
+		return stormCell(s), nil
+	}
 	dialect := t.Dialect
 	if dialect == "" {
 		dialect = "qt6"
