@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -174,8 +175,10 @@ var _ = Describe("Qt peer adapter", func() {
 				Expect(host.SendRaw([]byte(`{"cmd":"sync","id":42}` + "\n"))).To(Succeed())
 				waitFor(ctx, host, mark, adapter.Named("result", adapter.Field("id", 42)), "numeric id")
 
-				// Client-side call timeout: a frozen host never answers.
+				// Client-side call timeout: a frozen host never answers. The stop
+				// takes a few ms to land; wait until the kernel shows it.
 				Expect(host.Signal(syscall.SIGSTOP)).To(Succeed())
+				Eventually(func() string { return procState(host.Pid()) }).Should(Equal("T"))
 				cont := func() { _ = host.Signal(syscall.SIGCONT) }
 				defer cont()
 				start := time.Now()
@@ -729,4 +732,17 @@ func loadScenario(ctx context.Context, e *env, major int) {
 	doFail(ctx, host, adapter.Load("props", map[string]any{"count": 0}), "badArgs")
 	testObjHost := e.start(ctx, major, adapter.Host, "--url", "tcp://127.0.0.1:0")
 	doFail(ctx, testObjHost, adapter.Load("props", map[string]any{"count": 10}), "badArgs")
+}
+
+// procState returns the one-letter state of a process from /proc (T: stopped).
+func procState(pid int) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return ""
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 || i+2 >= len(b) {
+		return ""
+	}
+	return string(b[i+2])
 }
