@@ -312,7 +312,8 @@ func (r *runner) checkDescriptors() error {
 	}
 	conns := int64(nodesHere) * int64(r.connsPerNode())
 	need += conns // client side
-	if r.opts.Shard.runsHosts() {
+	remote, _ := r.opts.Target.(target.Remote)
+	if r.opts.Shard.runsHosts() && (remote == nil || !remote.HostsElsewhere()) {
 		need += int64(r.mesh.nodes) * int64(r.connsPerNode()) // every node connects to our hosts
 	}
 	if need > lim {

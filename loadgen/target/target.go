@@ -76,6 +76,12 @@ type Restarter interface {
 	Restart(ctx context.Context) error
 }
 
+// Remote is a Target whose hosts and registries run in processes of
+// their own: this process then holds only the replicas' descriptors.
+type Remote interface {
+	HostsElsewhere() bool
+}
+
 // FixedCounter is a Host that, in the closed model, sends a fixed number
 // of updates as fast as it can instead of following a window (an adapter
 // host's load mode cannot be flow-controlled from another process).

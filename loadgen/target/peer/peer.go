@@ -69,6 +69,9 @@ var _ target.Target = (*Target)(nil)
 // Name implements target.Target.
 func (t *Target) Name() string { return t.Label }
 
+// HostsElsewhere implements target.Remote: hosts are adapter processes.
+func (t *Target) HostsElsewhere() bool { return true }
+
 func (t *Target) config(role adapter.Role, name string, args ...string) adapter.Config {
 	return adapter.Config{Command: t.Command, Role: role, Args: append(args, t.Args...), Env: t.Env,
 		Name: t.Label + " " + name, Log: t.Log}
