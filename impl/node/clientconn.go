@@ -49,6 +49,13 @@ func (c *clientConn) run() {
 			if n.ctx.Err() != nil {
 				return
 			}
+			var ne *Error
+			if errors.As(err, &ne) && ne.Op == "handshake" {
+				// Qt deletes a connection closed over a protocol mismatch
+				// and never schedules it for reconnection.
+				n.cfg.Logger.Warn("protocol mismatch: not reconnecting", "url", c.url, "err", err)
+				return
+			}
 			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				n.cfg.Logger.Warn("connection lost", "url", c.url, "err", err)
 			}

@@ -96,3 +96,22 @@ func TestEmbeddedRepFilesMatchFixtures(t *testing.T) {
 		}
 	}
 }
+
+func TestDifferences(t *testing.T) {
+	runs := []TargetResults{
+		{Target: "a", Results: []CaseResult{{ID: "HI-3", Outcome: OutcomeInformational, Observed: []string{"skipped"}}, {ID: "HS-1", Outcome: OutcomePass}}},
+		{Target: "b", Results: []CaseResult{{ID: "HI-3", Outcome: OutcomeInformational, Observed: []string{"desynchronised"}}, {ID: "HS-1", Outcome: OutcomePass}}},
+	}
+	d := Differences(runs)
+	if len(d) != 1 || d[0].Req.ID != "HI-3" || len(d[0].Cells) != 2 || d[0].Cells[1].Reason() != "desynchronised" {
+		t.Fatalf("differences: %+v", d)
+	}
+	dir := t.TempDir()
+	if err := WriteReports(dir, runs); err != nil {
+		t.Fatal(err)
+	}
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil || !strings.Contains(string(html), "Where the targets differ") || !strings.Contains(string(html), "desynchronised") {
+		t.Fatalf("report.html lacks the differences table (%v)", err)
+	}
+}

@@ -228,6 +228,47 @@ type htmlRow struct {
 	Cells []*CaseResult
 }
 
+// Difference is a requirement whose outcome or recorded behaviour is not
+// the same for every target, with what each target did and why.
+type Difference struct {
+	Req     Requirement
+	Targets []string
+	Cells   []*CaseResult
+}
+
+// Differences lists the requirements on which the targets disagree.
+func Differences(runs []TargetResults) []Difference {
+	var out []Difference
+	for _, req := range Catalogue {
+		var cells []*CaseResult
+		var names []string
+		seen := map[string]bool{}
+		for ri := range runs {
+			for ci := range runs[ri].Results {
+				c := &runs[ri].Results[ci]
+				if c.ID != req.ID {
+					continue
+				}
+				cells = append(cells, c)
+				names = append(names, runs[ri].Target)
+				seen[c.Outcome+"\x00"+strings.Join(c.Observed, "\x00")] = true
+			}
+		}
+		if len(cells) > 1 && len(seen) > 1 {
+			out = append(out, Difference{Req: req, Targets: names, Cells: cells})
+		}
+	}
+	return out
+}
+
+// Reason is what a report shows for a cell: the observation, or the message.
+func (c *CaseResult) Reason() string {
+	if len(c.Observed) > 0 {
+		return strings.Join(c.Observed, "; ")
+	}
+	return firstLine(c.Message)
+}
+
 func writeHTML(path string, runs []TargetResults) error {
 	var rows []htmlRow
 	for _, req := range Catalogue {
@@ -252,7 +293,8 @@ func writeHTML(path string, runs []TargetResults) error {
 		return err
 	}
 	defer f.Close()
-	return htmlTmpl.Execute(f, map[string]any{"Runs": runs, "Rows": rows, "Generated": time.Now().UTC().Format(time.RFC3339)})
+	return htmlTmpl.Execute(f, map[string]any{"Runs": runs, "Rows": rows, "Diffs": Differences(runs),
+		"Generated": time.Now().UTC().Format(time.RFC3339)})
 }
 
 var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -285,6 +327,12 @@ td.text{max-width:40em}details{margin:.3em 0}
 {{range $row := .Rows}}<tr><td>{{$row.Req.ID}}</td><td>{{$row.Req.Level}}</td><td class="text">{{$row.Req.Text}}</td>
 {{range $i, $c := $row.Cells}}{{if $c}}<td class="{{$c.Outcome}}"><a href="#{{anchor (index $.Runs $i).Target $c.ID}}">{{$c.Outcome}}</a></td>{{else}}<td>–</td>{{end}}{{end}}</tr>{{end}}
 </table>
+{{if .Diffs}}<h2>Where the targets differ</h2>
+<p>Requirements whose outcome or recorded behaviour is not the same for every target, and why.</p>
+<table><tr><th>ID</th><th>level</th><th>target</th><th>outcome</th><th>behaviour / reason</th></tr>
+{{range $d := .Diffs}}{{range $i, $c := $d.Cells}}<tr>{{if eq $i 0}}<td rowspan="{{len $d.Cells}}">{{$d.Req.ID}}</td><td rowspan="{{len $d.Cells}}">{{$d.Req.Level}}</td>{{end}}
+<td>{{index $d.Targets $i}}</td><td class="{{$c.Outcome}}">{{$c.Outcome}}</td><td>{{$c.Reason}}</td></tr>{{end}}{{end}}
+</table>{{end}}
 <h2>Details</h2>
 {{range $r := .Runs}}{{range $c := $r.Results}}{{if or (ne $c.Outcome "pass") $c.Observed}}
 <h3 id="{{anchor $r.Target $c.ID}}">{{$r.Target}} · {{$c.ID}} [{{$c.Level}}] <span class="{{$c.Outcome}}">{{$c.Outcome}}</span></h3>
