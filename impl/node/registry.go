@@ -362,7 +362,7 @@ func (n *Node) registryEvent(r *Replica, ev Event) {
 		}
 		n.mu.Unlock()
 		added = ls
-	case ev.Kind == SignalEmitted && len(ev.Args) == 1:
+	case ev.Kind == SignalEmitted && len(ev.Args) >= 1:
 		l, ok := locationOf(ev.Args[0])
 		if !ok {
 			return

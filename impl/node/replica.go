@@ -479,8 +479,15 @@ func (r *replicaImpl) invoke(c *clientConn, p *wire.Invoke, at time.Time) {
 	if pi := int(p.PropertyIndex); pi >= 0 && pi < len(r.values) {
 		ev = Event{Kind: PropertyChanged, Index: pi, Name: r.class.Properties[pi].Name, Value: r.values[pi], Received: at}
 	} else {
+		args := p.Args
+		if n := len(r.class.Signals[p.Index].Params); len(args) > n {
+			// Qt hosts can send stale trailing arguments (marshalArgs
+			// removes only half the surplus of a longer earlier signal); a
+			// Qt replica reads only the declared parameters, so do we.
+			args = args[:n]
+		}
 		ev = Event{Kind: SignalEmitted, Index: int(p.Index), Name: r.class.Signals[p.Index].Name,
-			Args: append([]qds.Variant(nil), p.Args...), Received: at}
+			Args: append([]qds.Variant(nil), args...), Received: at}
 	}
 	r.mu.Unlock()
 	r.dispatchOne(ev)
