@@ -280,7 +280,7 @@ func Run(ctx context.Context, opts Options) (*result.Summary, error) {
 	}
 	s.Finish()
 	if s.Sent.Dropped > 0 && sc.KillAt > 0 {
-		r.note("chaos: %d of %d planned updates fell due while the hosts were down and were never sent (not a generator limit)", s.Sent.Dropped, s.Sent.Planned)
+		r.note("chaos: %d of %d planned updates were never sent: those that fell due while the hosts were down, and any a host could not keep up with (its latency from intended times shows which)", s.Sent.Dropped, s.Sent.Planned)
 	} else if s.Sent.Dropped > 0 {
 		r.note("the generator could not keep the schedule: %d of %d planned updates were never sent (k6's dropped_iterations)", s.Sent.Dropped, s.Sent.Planned)
 	}
