@@ -9,7 +9,8 @@
 #
 # Usage: ci/loadgen-compose.sh [RESULTS_DIR]   (default out/loadgen/compose)
 # Environment: LG_REPLICAS (per run, default 300), LG_RATE (changes/s, 200),
-#   LG_DURATION (10s), LG_P99 (threshold, 500ms), QTRO_LG_SKIP_BUILD=1 (use the
+#   LG_DURATION (10s), LG_P99 (threshold, 500ms), LG_MAX_DROPPED (threshold, 0: the
+#   host shard kept the schedule), QTRO_LG_SKIP_BUILD=1 (use the
 #   existing image), QTRO_LG_LEAD (seconds until the shared start, 12).
 # Exit status: the merge's (0 pass, 99 a threshold failed), 1 on errors.
 set -euo pipefail

