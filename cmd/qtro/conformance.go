@@ -24,6 +24,7 @@ func newConformanceCmd() *cobra.Command {
 		targets, labelFilter, out, format string
 		strict, list, verbose             bool
 		caseTimeout                       time.Duration
+		with                              []string
 	)
 	cmd := &cobra.Command{
 		Use:   "conformance",
@@ -54,10 +55,18 @@ non-zero iff a MUST (with --strict: a SHOULD) failed for some target.`,
 			if out == "" {
 				out = filepath.Join("out", "conformance")
 			}
-			if len(ts) == 1 {
+			if len(ts) == 1 && len(with) == 0 {
 				return runOneTarget(ts[0], out, strict, labelFilter, caseTimeout, verbose)
 			}
-			return runTargets(ts, out, strict, labelFilter, caseTimeout, verbose)
+			var prior []conformance.TargetResults
+			for _, f := range with {
+				r, err := conformance.ReadResults(f)
+				if err != nil {
+					return fmt.Errorf("--with %s: %w", f, err)
+				}
+				prior = append(prior, r...)
+			}
+			return runTargets(ts, prior, out, strict, labelFilter, caseTimeout, verbose)
 		},
 	}
 	f := cmd.Flags()
@@ -69,6 +78,7 @@ non-zero iff a MUST (with --strict: a SHOULD) failed for some target.`,
 	f.StringVar(&format, "format", "text", "catalogue format with --list: text or md")
 	f.BoolVarP(&verbose, "verbose", "v", false, "print every case as it runs")
 	f.DurationVar(&caseTimeout, "case-timeout", 60*time.Second, "time limit of one case")
+	f.StringArrayVar(&with, "with", nil, "results.json of an earlier run to include in the matrix report (repeatable)")
 	return cmd
 }
 
@@ -85,13 +95,18 @@ func runOneTarget(t *conformance.Target, out string, strict bool, labels string,
 
 // runTargets runs each target in its own process (Ginkgo runs one suite
 // per process) and merges their results into one matrix report.
-func runTargets(ts []*conformance.Target, out string, strict bool, labels string, timeout time.Duration, verbose bool) error {
+func runTargets(ts []*conformance.Target, prior []conformance.TargetResults, out string, strict bool, labels string, timeout time.Duration, verbose bool) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	var runs []conformance.TargetResults
+	runs := prior
 	var failed []string
+	for _, r := range prior {
+		if !r.Passed {
+			failed = append(failed, r.Target)
+		}
+	}
 	for _, t := range ts {
 		dir := filepath.Join(out, strings.NewReplacer("/", "-", ":", "_").Replace(t.Name))
 		args := []string{"conformance", "--target", targetSpec(t), "--out", dir, "--case-timeout", timeout.String()}
