@@ -63,6 +63,9 @@ func TestMutation(t *testing.T) {
 				if err != nil || len(runs) != 1 {
 					t.Fatalf("no results (%v); output:\n%s", err, log)
 				}
+				if len(runs[0].Results) != 5 {
+					t.Fatalf("%d cases ran, want the 5 the filter selects", len(runs[0].Results))
+				}
 				failed := map[string]bool{}
 				for _, r := range runs[0].Results {
 					if r.Outcome == conformance.OutcomeFail {
