@@ -257,7 +257,10 @@ func Run(ctx context.Context, opts Options) (*result.Summary, error) {
 		own := (cpuUser2 - cpuUser1) + (cpuSys2 - cpuSys1)
 		s.CPU.Cores = own.Seconds() / loadS
 		if machine1 > 0 {
-			s.CPU.Others = min(max((machine2-machine1-own).Seconds()/loadS, 0), float64(runtime.NumCPU()))
+			// Host processes of the run's own (adapter targets) are not
+			// "other" processes.
+			others := machine2 - machine1 - own - r.hostCPU
+			s.CPU.Others = min(max(others.Seconds()/loadS, 0), float64(runtime.NumCPU()))
 		}
 	}
 	if connectS >= 0.5 { // /proc/stat's 10 ms ticks cannot resolve a shorter phase

@@ -647,6 +647,7 @@ type compareFlags struct {
 	noRef     bool
 	noLoadgen bool
 	log       string
+	render    string
 }
 
 func newLoadgenCompareCmd() *cobra.Command {
@@ -684,6 +685,7 @@ Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,
 	fs.BoolVar(&f.noRef, "no-reference", false, "skip the raw reference column")
 	fs.BoolVar(&f.noLoadgen, "no-loadgen-rows", false, "skip the rows with loadgen's own Go replicas")
 	fs.StringVar(&f.log, "log", "", "write every adapter's events and stderr to FILE")
+	fs.StringVar(&f.render, "render", "", "only re-render the Markdown of an earlier comparison's JSON (writes FILE.md next to it)")
 	return cmd
 }
 
@@ -714,6 +716,18 @@ func compareTarget(ctx context.Context, name string, adapters map[string][]strin
 }
 
 func runCompare(cmd *cobra.Command, f *compareFlags) error {
+	if f.render != "" {
+		r, err := compare.Read(f.render)
+		if err != nil {
+			return err
+		}
+		md := strings.TrimSuffix(f.render, filepath.Ext(f.render)) + ".md"
+		if err := compare.Write(r, "", md); err != nil {
+			return err
+		}
+		compare.Markdown(cmd.OutOrStdout(), r)
+		return nil
+	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	adapters := map[string][]string{}

@@ -58,8 +58,12 @@ func dur(ns int64) string {
 		return fmt.Sprintf("%.2f s", d.Seconds())
 	case d >= time.Millisecond:
 		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
-	default:
+	case d >= 10*time.Microsecond:
 		return fmt.Sprintf("%.0f µs", float64(d)/1e3)
+	case d >= time.Microsecond:
+		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
+	default:
+		return fmt.Sprintf("%d ns", ns)
 	}
 }
 
