@@ -112,6 +112,7 @@ type Host struct {
 	a       *adapter.Adapter
 	killed  bool
 	revived chan struct{} // closed when a restarted process is ready
+	cpuDead time.Duration // CPU of killed processes of this host
 }
 
 var (
@@ -171,9 +172,16 @@ func (h *Host) Memory() target.Memory {
 	return target.Memory{RSS: result.RSS(h.Pid())}
 }
 
-// CPU returns the CPU time the host process used so far (user + system,
-// from /proc/PID/stat); it restarts from 0 with a restarted process.
-func (h *Host) CPU() time.Duration { return ProcCPU(h.Pid()) }
+// CPU returns the CPU time the host's processes used so far (user +
+// system, from /proc/PID/stat), killed ones included.
+func (h *Host) CPU() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.killed {
+		return h.cpuDead
+	}
+	return h.cpuDead + ProcCPU(h.a.Pid())
+}
 
 // FixedCount implements target.FixedCounter.
 func (h *Host) FixedCount() bool { return true }
@@ -195,6 +203,7 @@ func (h *Host) Kill() error {
 	}
 	h.killed = true
 	h.revived = make(chan struct{})
+	h.cpuDead += ProcCPU(h.a.Pid()) // its last reading: the process is about to go
 	if err := h.a.Signal(syscall.SIGKILL); err != nil {
 		return err
 	}
