@@ -94,9 +94,7 @@ func Markdown(w io.Writer, r *Report) {
 		}
 	}
 	hdr := append(append([]string{"workload"}, names...), "raw")
-	for _, k := range ratioKeys {
-		hdr = append(hdr, k)
-	}
+	hdr = append(hdr, ratioKeys...)
 	if len(names) > 0 {
 		hdr = append(hdr, names[0]+"/raw")
 	}
