@@ -13,11 +13,13 @@ const DemoRate = "50"
 
 // DemoScenario is `qtro loadgen demo`: an embedded Go host and 1,000 Go
 // replicas on loopback, DemoRate property changes per second for 10 s,
-// with QtRO's delivery promises as thresholds.
+// with QtRO's delivery promises as thresholds. Sends the generator could not
+// make on time (dropped) are reported, not gated: on a busy machine they
+// measure the machine, not the node.
 func DemoScenario() scenario.Scenario {
 	sc := scenario.Default()
 	sc.Rate = DemoRate
-	sc.Thresholds = []string{"lost==0", "duplicated==0", "reordered==0", "invalid==0", "dropped==0"}
+	sc.Thresholds = []string{"lost==0", "duplicated==0", "reordered==0", "invalid==0"}
 	return sc
 }
 
