@@ -367,17 +367,6 @@ func (rec *recorder) events() []node.Event {
 	return append([]node.Event(nil), rec.evs...)
 }
 
-// states returns the New state of every StateChanged event.
-func (rec *recorder) states() []node.State {
-	var out []node.State
-	for _, ev := range rec.events() {
-		if ev.Kind == node.StateChanged {
-			out = append(out, ev.New)
-		}
-	}
-	return out
-}
-
 // transitions returns "Old->New" for every StateChanged event.
 func (rec *recorder) transitions() []string {
 	var out []string
