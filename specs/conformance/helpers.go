@@ -67,9 +67,18 @@ func (e *Env) within(d time.Duration) context.Context {
 
 // do runs an adapter command and fails the case if it fails.
 func (e *Env) do(a *adapter.Adapter, c adapter.Command) adapter.Event {
-	ev, err := a.Do(e.Ctx, c)
+	ev, err := e.drive(a).Do(e.Ctx, c)
 	e.NoErr(err, fmt.Sprintf("adapter command %s", c.Name()))
 	return ev
+}
+
+// drive returns the adapter of a started target; a case that must drive the
+// target (set, emit, ...) is unsupported for an url: target, which has none.
+func (e *Env) drive(a *adapter.Adapter) *adapter.Adapter {
+	if a == nil {
+		e.Unsupported("this case drives the host through the adapter contract; an url: target has no adapter")
+	}
+	return a
 }
 
 // class returns the test object's class in the target's dialect.

@@ -67,7 +67,11 @@ func ParseTargets(spec string) ([]*Target, error) {
 			out = append(out, &Target{Name: s, Command: cmd})
 		case strings.HasPrefix(s, "image:"):
 			img := strings.TrimPrefix(s, "image:")
-			out = append(out, &Target{Name: s, Command: []string{"docker", "run", "-i", "--rm", "--network", "host", "-v", "/tmp:/tmp", img}})
+			// Host networking and the host's /tmp (where each case's TMPDIR
+			// lives, for local: sockets); -e VAR forwards the contract's
+			// environment from the docker client to the adapter.
+			out = append(out, &Target{Name: s, Command: []string{"docker", "run", "-i", "--rm", "--network", "host",
+				"-v", "/tmp:/tmp", "-e", "TMPDIR", "-e", "TZ", "-e", "LC_ALL", "-e", "QTRO_ADAPTER_CONTRACT", "-e", "QTRO_DIALECT", img}})
 		case strings.HasPrefix(s, "url:"):
 			u := strings.TrimPrefix(s, "url:")
 			t := &Target{Name: s, URL: u}
