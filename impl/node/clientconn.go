@@ -99,14 +99,12 @@ func (c *clientConn) serve(conn net.Conn) error {
 			Err: fmt.Errorf("%w: first bytes % x", wire.ErrNoHandshake, head)})
 	}
 	types := qds.NewTypes(n.types[d])
-	q := newSendQueue(d, types, n.cfg.MaxSendQueue)
+	q := newSendQueue(conn, d, types, n.cfg.MaxSendQueue)
 	q.onError = func(error) { conn.Close() }
-	writerDone := make(chan struct{})
-	go func() { defer close(writerDone); q.run(conn) }()
 	defer func() {
 		q.close()
 		conn.Close()
-		<-writerDone
+		<-q.done
 	}()
 
 	r := wire.NewReader(br, d, types, n.cfg.Limits)

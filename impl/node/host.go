@@ -133,9 +133,7 @@ func (h *Host) accept(l *listener) {
 			}
 			return
 		}
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetNoDelay(true)
-		}
+		// Go sets TCP_NODELAY on accepted connections, as Qt's backend does.
 		// Greet in parallel: in a connection storm the accept loop must
 		// only accept (one goroutine per connection was ~100 µs of serial work).
 		h.wg.Add(1)
@@ -160,11 +158,10 @@ func (h *Host) serve(c net.Conn, l *listener) {
 	if mutating("wrong-version") {
 		version = "QtRO 9.9"
 	}
-	_ = hc.q.send(&wire.HandshakePacket{Version: version}, h.objectListLocked(h.order))
-	h.wg.Add(2)
+	_ = hc.q.enqueue(&wire.HandshakePacket{Version: version}, h.objectListLocked(h.order))
 	h.mu.Unlock()
-	go func() { defer h.wg.Done(); hc.q.run(c) }()
-	go func() { defer h.wg.Done(); hc.readLoop() }()
+	hc.q.kick(true) // outside h.mu: the greeting's write must not serialize a storm's accepts
+	hc.readLoop()
 }
 
 func (h *Host) objectListLocked(names []string) *wire.ObjectListPacket {

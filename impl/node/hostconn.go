@@ -27,7 +27,7 @@ type hostConn struct {
 
 func newHostConn(h *Host, c net.Conn, d wire.Dialect) *hostConn {
 	hc := &hostConn{h: h, c: c, d: d, types: qds.NewTypes(h.types[d]), added: map[string]bool{}}
-	hc.q = newSendQueue(d, hc.types, h.cfg.MaxSendQueue)
+	hc.q = newSendQueue(c, d, hc.types, h.cfg.MaxSendQueue)
 	hc.q.onError = func(err error) {
 		if errors.Is(err, ErrSlowConsumer) {
 			h.cfg.Logger.Warn("disconnecting slow consumer", "remote", c.RemoteAddr(), "queued", hc.q.max)
@@ -88,6 +88,7 @@ func (c *hostConn) readLoop() {
 	defer func() {
 		c.close()
 		c.h.removeConn(c)
+		<-c.q.done // the writer goroutine, if any, is gone before Host.Close returns
 	}()
 	r := wire.NewReader(c.c, c.d, c.types, c.h.cfg.Limits)
 	for {
@@ -146,11 +147,14 @@ func (c *hostConn) addObject(name string, dynamic bool) {
 	}
 	// Init and listener registration under one lock: no change is lost
 	// between the snapshot and the first PropertyChange.
-	err := c.q.send(src.initPacketLocked(c, dynamic))
+	// Queued under src.mu, written after it: every replica of a storm
+	// inits the same source, and a syscall under its lock would serialize them.
+	err := c.q.enqueue(src.initPacketLocked(c, dynamic))
 	if err == nil {
 		src.listeners[c] = struct{}{}
 	}
 	src.mu.Unlock()
+	c.q.kick(true)
 	if err != nil {
 		c.h.cfg.Logger.Warn("cannot send Init", "name", name, "err", err)
 		c.fail(err)

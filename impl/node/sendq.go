@@ -3,46 +3,89 @@ package node
 import (
 	"net"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
 )
 
-// sendQueue is a connection's outgoing buffer and its writer. Packets are
-// encoded straight into the pending buffer under the lock; the writer swaps
-// buffers and writes everything pending in one call, so packets queued while
-// a write is in flight coalesce into the next one.
+// coalesceGap decides how a send reaches the socket. A connection that
+// wrote something less than this long ago is busy: its sends go to the
+// writer goroutine, which coalesces everything queued meanwhile into one
+// write (how a burst of single changes becomes few syscalls). A connection
+// idle for longer writes inline, from the sender, with one non-blocking
+// write: no goroutine handoff on the latency path of sporadic traffic, and
+// no writer goroutine at all on connections that only ever say a few
+// packets (a 10,000-replica storm).
+const coalesceGap = 50 * time.Microsecond
+
+// clockBase anchors mono, a cheap monotonic clock for coalesceGap.
+var clockBase = time.Now()
+
+func mono() int64 { return int64(time.Since(clockBase)) }
+
+// sendQueue is a connection's outgoing buffer and its writers. Packets are
+// encoded straight into the pending buffer under the lock. Whoever owns
+// the socket (the writing flag: an inline sender, or the writer goroutine)
+// takes everything pending and writes it in one call, so bytes leave in
+// queue order and packets queued during a write coalesce into the next.
+//
+// The writer goroutine starts on the first send that finds the connection
+// busy (or on any send if the transport has no non-blocking write) and
+// lives until the queue closes. Inline writes never block: what the socket
+// does not take goes to the writer goroutine, so one slow peer never holds
+// up the goroutine that sends to many.
 type sendQueue struct {
 	mu      sync.Mutex
 	enc     *qds.Encoder // encodes into the pending buffer
 	d       wire.Dialect
 	max     int
+	conn    net.Conn
+	raw     syscall.RawConn // nil: no non-blocking write; always the writer goroutine
 	closed  bool
 	err     error
+	writing bool   // an inline sender or the writer goroutine owns the socket
+	head    []byte // what an inline write left unwritten: goes out first
+	spare   []byte // the other buffer of the double buffer
+	lastEnd int64  // mono() when the last write ended
+	started bool   // the writer goroutine runs
+	ended   bool   // done is closed
 	wake    chan struct{}
-	done    chan struct{}
-	onError func(error) // called once, from the writer, when writing fails
+	done    chan struct{} // closed once the queue is closed and no writer is left
+	errOnce sync.Once
+	onError func(error) // called once, without q.mu, when writing fails or the bound is hit
 }
 
-func newSendQueue(d wire.Dialect, types *qds.Types, max int) *sendQueue {
-	return &sendQueue{
+func newSendQueue(conn net.Conn, d wire.Dialect, types *qds.Types, max int) *sendQueue {
+	q := &sendQueue{
 		enc:  qds.NewEncoder(nil, d.Stream(), types), // grows on first use: idle connections cost nothing
 		d:    d,
 		max:  max,
+		conn: conn,
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
 	}
-}
-
-func (q *sendQueue) signal() {
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			q.raw = raw
+		}
 	}
+	return q
 }
 
-// send encodes packets into the queue as one unit.
+// send encodes packets into the queue as one unit and starts writing them.
+// It may write inline; callers holding a lock that many connections share
+// use enqueue and kick after unlocking instead.
 func (q *sendQueue) send(ps ...wire.Packet) error {
+	err := q.enqueue(ps...)
+	q.kick(true)
+	return err
+}
+
+// enqueue encodes packets into the queue as one unit without writing.
+// The caller must kick the queue afterwards.
+func (q *sendQueue) enqueue(ps ...wire.Packet) error {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -59,12 +102,12 @@ func (q *sendQueue) send(ps ...wire.Packet) error {
 	}
 	err := q.checkLimitLocked()
 	q.mu.Unlock()
-	q.signal()
 	return err
 }
 
-// sendRaw queues frames already encoded in this queue's dialect.
-func (q *sendQueue) sendRaw(frames []byte) error {
+// sendRaw queues frames already encoded in this queue's dialect and starts
+// writing them, inline only if inline is true.
+func (q *sendQueue) sendRaw(frames []byte, inline bool) error {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -73,7 +116,7 @@ func (q *sendQueue) sendRaw(frames []byte) error {
 	q.enc.Raw(frames)
 	err := q.checkLimitLocked()
 	q.mu.Unlock()
-	q.signal()
+	q.kick(inline)
 	return err
 }
 
@@ -86,51 +129,195 @@ func (q *sendQueue) checkLimitLocked() error {
 	return nil
 }
 
-// close stops the queue; the writer writes nothing more and exits.
+// kick gets pending bytes moving: written inline if allowed and the
+// connection is idle, else by the writer goroutine.
+func (q *sendQueue) kick(inline bool) {
+	q.mu.Lock()
+	if err := q.err; err != nil {
+		q.signalLocked() // a parked writer goroutine ends
+		q.mu.Unlock()
+		q.fail(err)
+		return
+	}
+	if q.writing || (q.enc.Len() == 0 && len(q.head) == 0) {
+		q.mu.Unlock()
+		return // the owner of the socket picks the bytes up when it is done
+	}
+	if !inline || q.raw == nil || q.closed || len(q.head) > 0 || mono()-q.lastEnd < int64(coalesceGap) {
+		q.wakeWriterLocked()
+		q.mu.Unlock()
+		return
+	}
+	q.writing = true
+	b := q.takeLocked()
+	q.mu.Unlock()
+
+	n, err := q.tryWrite(b)
+
+	q.mu.Lock()
+	q.writing = false
+	q.lastEnd = mono()
+	switch {
+	case err != nil:
+		q.closed, q.err = true, err
+		q.signalLocked()
+	case n < len(b):
+		q.head = b[n:] // the socket is full: the writer goroutine waits for room
+		q.wakeWriterLocked()
+	default:
+		q.recycleLocked(b)
+		if q.enc.Len() > 0 {
+			q.wakeWriterLocked() // queued while we wrote
+		}
+	}
+	q.finishLocked()
+	q.mu.Unlock()
+	if err != nil {
+		q.fail(err)
+	}
+}
+
+// tryWrite writes b without blocking and reports how much went out.
+func (q *sendQueue) tryWrite(b []byte) (int, error) {
+	n := 0
+	var werr error
+	err := q.raw.Write(func(fd uintptr) bool {
+		for n < len(b) {
+			m, e := syscall.Write(int(fd), b[n:])
+			if m > 0 {
+				n += m
+			}
+			if e == syscall.EINTR {
+				continue
+			}
+			if e != nil && e != syscall.EAGAIN {
+				werr = e
+			}
+			if e != nil || m <= 0 {
+				break
+			}
+		}
+		return true // never wait for room here: that is the writer goroutine's job
+	})
+	if err == nil {
+		err = werr
+	}
+	return n, err
+}
+
+// takeLocked hands the owner of the socket everything pending.
+func (q *sendQueue) takeLocked() []byte {
+	if len(q.head) > 0 {
+		b := q.head
+		q.head = nil
+		return b
+	}
+	b := q.enc.Bytes()
+	if len(b) == 0 {
+		return nil
+	}
+	q.enc.Reset(q.spare[:0])
+	q.spare = nil
+	return b
+}
+
+// recycleLocked keeps a written buffer as the next spare.
+func (q *sendQueue) recycleLocked(b []byte) {
+	if cap(b) > 1<<20 {
+		return // don't pin a burst's buffer forever
+	}
+	q.spare = b[:0]
+}
+
+func (q *sendQueue) wakeWriterLocked() {
+	if !q.started {
+		q.started = true
+		go q.run()
+		return
+	}
+	q.signalLocked()
+}
+
+// signalLocked wakes the writer goroutine if there is one.
+func (q *sendQueue) signalLocked() {
+	if q.started {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// finishLocked closes done once nothing can write any more.
+func (q *sendQueue) finishLocked() {
+	if q.closed && !q.writing && !q.started && !q.ended {
+		q.ended = true
+		close(q.done)
+	}
+}
+
+// fail reports a write error or an exceeded bound, once.
+func (q *sendQueue) fail(err error) {
+	if q.onError != nil {
+		q.errOnce.Do(func() { q.onError(err) })
+	}
+}
+
+// close stops the queue. What was queued before is still written unless
+// the queue failed: a graceful close flushes. done closes when that is over.
 func (q *sendQueue) close() {
 	q.mu.Lock()
 	q.closed = true
+	if q.err == nil && !q.writing && !q.started && (q.enc.Len() > 0 || len(q.head) > 0) {
+		q.wakeWriterLocked() // flush the rest
+	} else {
+		q.signalLocked()
+	}
+	q.finishLocked()
 	q.mu.Unlock()
-	q.signal()
 }
 
-// run writes queued bytes to c until the queue is closed or a write fails.
-// When the queue was closed by close (not by an error), what was queued
-// before is still written: a graceful close flushes.
-func (q *sendQueue) run(c net.Conn) {
-	defer close(q.done)
-	var spare []byte
+// run is the writer goroutine: it writes whatever is pending, blocking for
+// room as long as the peer needs, until the queue is closed and flushed or
+// a write fails.
+func (q *sendQueue) run() {
+	q.mu.Lock()
 	for {
-		<-q.wake
-		for {
-			q.mu.Lock()
-			b := q.enc.Bytes()
-			closed, failed := q.closed, q.err
-			if len(b) == 0 || failed != nil {
+		if q.err != nil {
+			break
+		}
+		if !q.writing {
+			b := q.takeLocked()
+			if len(b) > 0 {
+				q.writing = true
 				q.mu.Unlock()
-				if failed != nil && q.onError != nil {
-					q.onError(failed)
+				_, err := q.conn.Write(b)
+				q.mu.Lock()
+				q.writing = false
+				q.lastEnd = mono()
+				if err != nil {
+					q.closed, q.err = true, err
+					break
 				}
-				if closed || failed != nil {
-					return
-				}
+				q.recycleLocked(b)
+				continue
+			}
+			if q.closed {
 				break
 			}
-			q.enc.Reset(spare[:0])
-			q.mu.Unlock()
-			if _, err := c.Write(b); err != nil {
-				q.mu.Lock()
-				q.closed, q.err = true, err
-				q.mu.Unlock()
-				if q.onError != nil {
-					q.onError(err)
-				}
-				return
-			}
-			if cap(b) > 1<<20 {
-				b = make([]byte, 0, 4096) // don't pin a burst's buffer forever
-			}
-			spare = b
 		}
+		// Idle, or an inline sender owns the socket (it wakes us if it
+		// leaves bytes behind).
+		q.mu.Unlock()
+		<-q.wake
+		q.mu.Lock()
+	}
+	err := q.err
+	q.started = false
+	q.closed = true
+	q.finishLocked()
+	q.mu.Unlock()
+	if err != nil {
+		q.fail(err)
 	}
 }

@@ -290,6 +290,11 @@ func (s *Source) Observe(fn func(SourceEvent)) {
 	s.observers = append(s.observers, fn)
 }
 
+// inlineBroadcast is how many listeners of one broadcast may be written
+// inline by the broadcasting goroutine (under s.mu; non-blocking). The rest
+// go to their writer goroutines, which spread a large fan-out over the CPUs.
+const inlineBroadcast = 8
+
 // broadcastLocked encodes packets once per dialect in use and queues the
 // bytes on every listener. Called with s.mu held, which orders all of a
 // source's traffic on each connection.
@@ -300,6 +305,7 @@ func (s *Source) broadcastLocked(kind, i int, args []qds.Variant) {
 	}
 	var frames [7][]byte
 	var failed [7]bool
+	inline := inlineBroadcast
 	for c := range root.listeners {
 		d := c.d
 		if failed[d] {
@@ -320,9 +326,10 @@ func (s *Source) broadcastLocked(kind, i int, args []qds.Variant) {
 			}
 			frames[d] = e.Bytes()
 		}
-		if err := c.q.sendRaw(frames[d]); err != nil {
+		if err := c.q.sendRaw(frames[d], inline > 0); err != nil {
 			c.fail(err)
 		}
+		inline--
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Transport listens on and dials the URLs of one scheme.
@@ -96,7 +97,7 @@ func (tcpTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, error
 		host = addrs[0].IP.String()
 	}
 	addr := URL{Scheme: TCP, Host: host, Port: u.Port}
-	var lc net.ListenConfig
+	lc := net.ListenConfig{KeepAlive: -1} // like QTcpServer: liveness is QtRO's heartbeat, not TCP's
 	ln, err := lc.Listen(ctx, "tcp", addr.TCPAddr())
 	if err != nil {
 		return nil, URL{}, fmt.Errorf("%w: %v", ErrListen, err)
@@ -110,15 +111,11 @@ func (tcpTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, error
 }
 
 func (tcpTransport) Dial(ctx context.Context, u URL) (net.Conn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", u.TCPAddr())
-	if err != nil {
-		return nil, err
-	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetNoDelay(true)
-	}
-	return c, nil
+	// No TCP keepalive, like QTcpSocket: four setsockopt calls per
+	// connection that a 10,000-replica storm pays for nothing. Go sets
+	// TCP_NODELAY on every TCP connection, as QtRO's Qt backends do.
+	d := net.Dialer{KeepAlive: -1}
+	return d.DialContext(ctx, "tcp", u.TCPAddr())
 }
 
 type localTransport struct{}
@@ -156,8 +153,35 @@ func stale(ctx context.Context, path string) bool {
 }
 
 func (localTransport) Dial(ctx context.Context, u URL) (net.Conn, error) {
+	return dialUnix(ctx, u.SocketPath())
+}
+
+// localConnectTimeout is QLocalSocket's QT_CONNECT_TIMEOUT: how long a
+// connect waits for room in a full listen backlog.
+const localConnectTimeout = 30 * time.Second
+
+// dialUnix connects to a unix socket. A full backlog makes connect(2) fail
+// with EAGAIN on a non-blocking socket, where QLocalSocket waits and tries
+// again (up to 30 s); so does this, with a short backoff, so that a storm
+// of local connections is admitted as the host accepts.
+func dialUnix(ctx context.Context, addr string) (net.Conn, error) {
 	var d net.Dialer
-	return d.DialContext(ctx, "unix", u.SocketPath())
+	deadline := time.Now().Add(localConnectTimeout)
+	wait := time.Millisecond
+	for {
+		c, err := d.DialContext(ctx, "unix", addr)
+		if err == nil || !errors.Is(err, syscall.EAGAIN) || time.Now().After(deadline) {
+			return c, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		wait = min(wait*2, 50*time.Millisecond)
+	}
 }
 
 type abstractTransport struct{}
@@ -174,6 +198,5 @@ func (abstractTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, 
 }
 
 func (abstractTransport) Dial(ctx context.Context, u URL) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, "unix", u.AbstractAddr())
+	return dialUnix(ctx, u.AbstractAddr())
 }

@@ -1,0 +1,275 @@
+package node
+
+import (
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// unixPair returns both ends of a connected unix stream socket, so the
+// queue gets a real non-blocking fd (net.Pipe has no SyscallConn).
+func unixPair(t *testing.T) (client, server net.Conn) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "s")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	acc := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		acc <- c
+	}()
+	client, err = net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-acc
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { client.Close(); server.Close(); os.Remove(path) })
+	return client, server
+}
+
+func ping(i int) wire.Packet { return &wire.PingPacket{Name: string(rune('a'+i%26)) + "-" + itoa(i)} }
+
+func itoa(i int) string {
+	var b [20]byte
+	n := len(b)
+	for {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+		if i == 0 {
+			return string(b[n:])
+		}
+	}
+}
+
+// readPings decodes n frames from c and returns their names.
+func readPings(t *testing.T, c net.Conn, n int) []string {
+	t.Helper()
+	r := wire.NewReader(c, wire.Qt6, nil, wire.Limits{})
+	out := make([]string, 0, n)
+	for range n {
+		p, err := r.ReadPacket()
+		if err != nil {
+			t.Fatalf("after %d packets: %v", len(out), err)
+		}
+		out = append(out, p.(*wire.PingPacket).Name)
+	}
+	return out
+}
+
+func waitDone(t *testing.T, q *sendQueue) {
+	t.Helper()
+	select {
+	case <-q.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the queue's done never closed")
+	}
+}
+
+// An idle connection's send is written inline: no writer goroutine starts.
+func TestSendQueueIdleWritesInline(t *testing.T) {
+	a, b := unixPair(t)
+	q := newSendQueue(a, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 1<<20)
+	if q.raw == nil {
+		t.Fatal("a unix socket should offer a non-blocking write")
+	}
+	if err := q.send(ping(1)); err != nil {
+		t.Fatal(err)
+	}
+	q.mu.Lock()
+	started := q.started
+	q.mu.Unlock()
+	if started {
+		t.Error("an idle connection's first send started a writer goroutine")
+	}
+	if got := readPings(t, b, 1); got[0] != ping(1).(*wire.PingPacket).Name {
+		t.Errorf("got %v", got)
+	}
+	q.close()
+	waitDone(t, q)
+}
+
+// Sends from many goroutines, mixing inline writes and the writer goroutine,
+// arrive whole and each sender's packets in its own order.
+func TestSendQueueConcurrentOrder(t *testing.T) {
+	a, b := unixPair(t)
+	q := newSendQueue(a, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 64<<20)
+	const senders, each = 8, 2000
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				if err := q.send(ping(s*each + i)); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%97 == 0 {
+					time.Sleep(coalesceGap * 2) // let the connection go idle: the next send is inline
+				}
+			}
+		}()
+	}
+	got := make(chan []string, 1)
+	go func() { got <- readPings(t, b, senders*each) }()
+	wg.Wait()
+	names := <-got
+	next := make([]int, senders)
+	for _, n := range names {
+		var idx int
+		for _, ch := range n[2:] {
+			idx = idx*10 + int(ch-'0')
+		}
+		s, i := idx/each, idx%each
+		if i != next[s] {
+			t.Fatalf("sender %d: got packet %d, want %d", s, i, next[s])
+		}
+		next[s]++
+	}
+	q.close()
+	waitDone(t, q)
+}
+
+// A peer that does not read fills the socket: the inline write takes what
+// fits, the writer goroutine sends the rest once the peer reads, in order.
+func TestSendQueuePartialInlineWrite(t *testing.T) {
+	a, b := unixPair(t)
+	q := newSendQueue(a, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 64<<20)
+	// 4 MB of UTF-16: larger than any unix socket buffer.
+	bigName := strings.Repeat("x", 2<<20)
+	enc := qds.NewEncoder(nil, wire.Qt6.Stream(), nil)
+	wire.AppendPacket(enc, wire.Qt6, &wire.PingPacket{Name: bigName})
+	frame := enc.Bytes()
+	done := make(chan error, 1)
+	go func() { done <- q.sendRaw(frame, true) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an inline send blocked on a full socket")
+	}
+	if err := q.send(ping(7)); err != nil {
+		t.Fatal(err)
+	}
+	p := readPings(t, b, 2)
+	if p[0] != bigName {
+		t.Fatal("the big frame arrived corrupted")
+	}
+	if p[1] != ping(7).(*wire.PingPacket).Name {
+		t.Errorf("after the big frame: %q", p[1])
+	}
+	q.close()
+	waitDone(t, q)
+}
+
+// A graceful close still writes what was queued; done closes after.
+func TestSendQueueCloseFlushes(t *testing.T) {
+	a, b := unixPair(t)
+	q := newSendQueue(a, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 64<<20)
+	for i := range 100 {
+		if err := q.enqueue(ping(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q.close()
+	if err := q.send(ping(999)); !errors.Is(err, ErrClosed) {
+		t.Errorf("send after close: %v, want ErrClosed", err)
+	}
+	names := readPings(t, b, 100)
+	if names[99] != ping(99).(*wire.PingPacket).Name {
+		t.Errorf("last flushed packet %q", names[99])
+	}
+	waitDone(t, q)
+}
+
+// Exceeding the bound fails the queue once, reports it once and writes
+// nothing more.
+func TestSendQueueBound(t *testing.T) {
+	a, _ := unixPair(t)
+	q := newSendQueue(a, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 64)
+	var reports atomic.Int32
+	q.onError = func(err error) {
+		if !errors.Is(err, ErrSlowConsumer) {
+			t.Errorf("reported %v", err)
+		}
+		reports.Add(1)
+	}
+	q.mu.Lock()
+	q.writing = true // pretend a write is in flight so the bytes stay queued
+	q.mu.Unlock()
+	var err error
+	for i := 0; i < 10 && err == nil; i++ {
+		err = q.send(ping(i))
+	}
+	if !errors.Is(err, ErrSlowConsumer) {
+		t.Fatalf("got %v, want ErrSlowConsumer", err)
+	}
+	_ = q.send(ping(11))
+	q.kick(true)
+	if n := reports.Load(); n != 1 {
+		t.Errorf("onError called %d times, want 1", n)
+	}
+	q.mu.Lock()
+	q.writing = false
+	q.finishLocked()
+	q.mu.Unlock()
+	waitDone(t, q)
+}
+
+// A write error (the peer went away) is reported once and ends the queue.
+func TestSendQueueWriteError(t *testing.T) {
+	a, b := unixPair(t)
+	q := newSendQueue(a, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 64<<20)
+	var reports atomic.Int32
+	q.onError = func(error) { reports.Add(1) }
+	b.Close()
+	a.Close()
+	for i := range 3 {
+		_ = q.send(ping(i))
+	}
+	if n := reports.Load(); n != 1 {
+		t.Errorf("onError called %d times, want 1", n)
+	}
+	q.close()
+	waitDone(t, q)
+}
+
+// A transport without a syscall fd (net.Pipe) always uses the writer goroutine.
+func TestSendQueueNoRawConn(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	q := newSendQueue(a, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 64<<20)
+	if q.raw != nil {
+		t.Fatal("net.Pipe has no syscall fd")
+	}
+	for i := range 10 {
+		if err := q.send(ping(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := readPings(t, b, 10)
+	if names[9] != ping(9).(*wire.PingPacket).Name {
+		t.Errorf("got %v", names)
+	}
+	q.close()
+	waitDone(t, q)
+}
