@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/qtro/qtro/impl/wire"
 )
@@ -92,4 +93,39 @@ var (
 
 func errorf(code ErrorCode, op, url string, format string, args ...any) error {
 	return &Error{Code: code, Op: op, URL: url, Err: fmt.Errorf(format, args...)}
+}
+
+// errorSink keeps a node's last error and its subscribers (Qt: lastError()
+// and the error signal), for Node and Host alike.
+type errorSink struct {
+	mu   sync.Mutex
+	last ErrorCode
+	subs []func(error)
+}
+
+// set records err (nil is ignored) and tells subscribers; it returns err.
+func (s *errorSink) set(err error) error {
+	if err == nil {
+		return nil
+	}
+	s.mu.Lock()
+	s.last = CodeOf(err)
+	subs := s.subs
+	s.mu.Unlock()
+	for _, fn := range subs {
+		fn(err)
+	}
+	return err
+}
+
+func (s *errorSink) lastError() ErrorCode {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
+}
+
+func (s *errorSink) subscribe(fn func(error)) {
+	s.mu.Lock()
+	s.subs = append(s.subs[:len(s.subs):len(s.subs)], fn) // copy on write: set reads without the lock
+	s.mu.Unlock()
 }

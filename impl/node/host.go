@@ -29,6 +29,7 @@ type Host struct {
 	registry  *Replica      // its "Registry" replica
 	regSource *Source       // set on a RegistryHost: the registry source itself
 	regHost   *RegistryHost // set on a RegistryHost
+	errs      errorSink
 	ctx       context.Context
 	cancel    context.CancelFunc
 }
@@ -61,6 +62,33 @@ func NewHost(ctx context.Context, url string, cfg Config) (*Host, error) {
 // Listen adds a listener on url serving dialect d, and returns the URL it
 // actually listens on (Qt's hostUrl(): resolved address, bound port).
 func (h *Host) Listen(ctx context.Context, url string, d wire.Dialect) (string, error) {
+	actual, err := h.listen(ctx, url, d)
+	if CodeOf(err) != NoError {
+		h.errs.set(err)
+	}
+	return actual, err
+}
+
+// LastError returns the code of the host's last node error (Qt:
+// lastError()): listen failures, remoting misuse, and the errors of its
+// registry connection.
+func (h *Host) LastError() ErrorCode { return h.errs.lastError() }
+
+// OnError calls fn for every error LastError records (Qt: the error
+// signal). fn runs on the goroutine that hit the error and must not block.
+// Like Qt, a host does not report a misbehaving client here: it logs it
+// and drops the connection.
+func (h *Host) OnError(fn func(error)) { h.errs.subscribe(fn) }
+
+// Registry returns the replica of the registry set with SetRegistryURL
+// (Qt: registry()), or nil.
+func (h *Host) Registry() *Replica {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.registry
+}
+
+func (h *Host) listen(ctx context.Context, url string, d wire.Dialect) (string, error) {
 	if !d.Valid() {
 		d = h.cfg.hostDialect()
 	}
@@ -190,7 +218,7 @@ func (h *Host) EnableRemoting(src *Source, name string) error {
 		name = src.class.TypeName
 	}
 	if name == "" {
-		return &Error{Code: MissingObjectName, Op: "enableRemoting"}
+		return h.errs.set(&Error{Code: MissingObjectName, Op: "enableRemoting"})
 	}
 	src.mu.Lock()
 	if src.host != nil {
@@ -238,7 +266,7 @@ func (h *Host) DisableRemoting(name string) error {
 	src := h.sources[name]
 	if src == nil {
 		h.mu.Unlock()
-		return &Error{Code: SourceNotRegistered, Op: "disableRemoting", Err: fmt.Errorf("no source %q", name)}
+		return h.errs.set(&Error{Code: SourceNotRegistered, Op: "disableRemoting", Err: fmt.Errorf("no source %q", name)})
 	}
 	delete(h.sources, name)
 	for i, n := range h.order {

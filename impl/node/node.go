@@ -28,8 +28,7 @@ type Node struct {
 	registryURL string                         // set by SetRegistryURL
 	registry    *Replica                       // the "Registry" replica
 	locations   map[string]wire.SourceLocation // the registry's table, kept current
-	lastErr     ErrorCode
-	errSubs     []func(error)
+	errs        errorSink
 }
 
 type sourceInfo struct {
@@ -93,31 +92,14 @@ func (n *Node) connect(url string, direct bool) {
 }
 
 // setErr records err as the node's last error and tells subscribers.
-func (n *Node) setErr(err error) error {
-	n.mu.Lock()
-	n.lastErr = CodeOf(err)
-	subs := append([]func(error){}, n.errSubs...)
-	n.mu.Unlock()
-	for _, fn := range subs {
-		fn(err)
-	}
-	return err
-}
+func (n *Node) setErr(err error) error { return n.errs.set(err) }
 
 // LastError returns the code of the last node error (Qt: lastError()).
-func (n *Node) LastError() ErrorCode {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.lastErr
-}
+func (n *Node) LastError() ErrorCode { return n.errs.lastError() }
 
 // OnError calls fn for every node error (Qt: the error signal). fn runs on
 // the goroutine that hit the error and must not block.
-func (n *Node) OnError(fn func(error)) {
-	n.mu.Lock()
-	n.errSubs = append(n.errSubs, fn)
-	n.mu.Unlock()
-}
+func (n *Node) OnError(fn func(error)) { n.errs.subscribe(fn) }
 
 // AcquireDynamic acquires a dynamic replica of the named source (Qt:
 // acquireDynamic): its class comes from the source's definition.

@@ -219,11 +219,12 @@ func (h *Host) SetRegistryURL(url string) error {
 	h.mu.Lock()
 	if h.regNode != nil || h.regSource != nil {
 		h.mu.Unlock()
-		return &Error{Code: RegistryAlreadyHosted, Op: "setRegistryUrl", URL: url}
+		return h.errs.set(&Error{Code: RegistryAlreadyHosted, Op: "setRegistryUrl", URL: url})
 	}
 	cfg := h.cfg
 	cfg.HeartbeatInterval = 0
 	n := NewNode(cfg)
+	n.OnError(func(err error) { h.errs.set(err) }) // the registry connection's errors are the host's
 	h.regNode = n
 	h.mu.Unlock()
 	r, err := n.SetRegistryURL(url)

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -319,6 +320,37 @@ var _ = Describe("Registry", Label("registry"), func() {
 			n := registryNode(reg.URL())
 			_, err := n.SetRegistryURL(reg.URL())
 			Expect(node.CodeOf(err)).To(Equal(node.RegistryAlreadyHosted))
+		})
+
+		It("reports a host's errors through LastError and OnError, and gives its registry replica", func() {
+			reg := e.newRegistry(e.anyURL())
+			h := e.newHost(e.anyURL())
+			var got []node.ErrorCode
+			var mu sync.Mutex
+			h.OnError(func(err error) {
+				mu.Lock()
+				got = append(got, node.CodeOf(err))
+				mu.Unlock()
+			})
+			codes := func() []node.ErrorCode {
+				mu.Lock()
+				defer mu.Unlock()
+				return append([]node.ErrorCode(nil), got...)
+			}
+			Expect(h.LastError()).To(Equal(node.NoError))
+			Expect(h.Registry()).To(BeNil())
+
+			Expect(node.CodeOf(h.DisableRemoting("Nope"))).To(Equal(node.SourceNotRegistered))
+			Expect(h.LastError()).To(Equal(node.SourceNotRegistered))
+			_, err := h.Listen(waitCtx(5*time.Second), reg.URL(), e.D) // taken by the registry
+			Expect(node.CodeOf(err)).To(Equal(node.ListenFailed))
+			Expect(h.LastError()).To(Equal(node.ListenFailed))
+
+			Expect(h.SetRegistryURL(reg.URL())).To(Succeed())
+			Expect(h.Registry()).NotTo(BeNil())
+			Eventually(h.Registry().State).Should(Equal(node.Valid))
+			Expect(node.CodeOf(h.SetRegistryURL(reg.URL()))).To(Equal(node.RegistryAlreadyHosted))
+			Expect(codes()).To(Equal([]node.ErrorCode{node.SourceNotRegistered, node.ListenFailed, node.RegistryAlreadyHosted}))
 		})
 	})
 })

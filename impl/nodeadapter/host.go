@@ -333,9 +333,10 @@ func (a *adapter) startHost() int {
 		return a.listenFailed("host", err)
 	}
 	a.host = h
+	// Every later host error as a nodeError, like the Qt peer's watchNode.
+	h.OnError(func(err error) { a.nodeError("host", node.CodeOf(err)) })
 	if a.opt.Registry != "" {
 		if err := h.SetRegistryURL(a.opt.Registry); err != nil {
-			a.nodeError("host", node.CodeOf(err))
 			return a.fatal("registry", node.CodeOf(err).String(), err.Error(), ExitFailure)
 		}
 	}
