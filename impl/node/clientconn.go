@@ -1,7 +1,6 @@
 package node
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -12,9 +11,6 @@ import (
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
 )
-
-// readBufferSize bounds each connection's read buffer (see wire.ReadBufferSize).
-const readBufferSize = wire.ReadBufferSize
 
 // clientConn is the client side of a connection to one host URL. It dials,
 // reads, and (for direct connections) redials after losing the host.
@@ -88,7 +84,7 @@ func (c *clientConn) serve(conn net.Conn) error {
 	defer conn.Close()
 
 	tr := &timedReader{r: conn}
-	br := bufio.NewReaderSize(tr, readBufferSize)
+	br := wire.NewBufReader(tr)
 	head, err := br.Peek(6)
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,8 +28,9 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// ReadBufferSize is the buffer a Reader puts in front of its stream. It is
-// small on purpose: a host with 10,000 connections holds 10,000 of them,
+// ReadBufferSize is the most a Reader buffers in front of its stream (its
+// BufReader starts at 512 bytes and grows to this while reads fill it). It
+// is small on purpose: a host with 10,000 connections holds 10,000 of them,
 // and frames larger than it are read straight into the frame buffer.
 const ReadBufferSize = 8 << 10
 
@@ -93,11 +93,17 @@ func decodeInto(dec *qds.Decoder, d Dialect, p Packet, f Frame) error {
 	return nil
 }
 
+// peekReader is a buffered stream: a *BufReader or a *bufio.Reader.
+type peekReader interface {
+	io.Reader
+	Peek(n int) ([]byte, error)
+}
+
 // Reader reads frames and packets from a byte stream. It never reads past
 // the frame it returns and never allocates more than the frame it has
 // actually received, whatever the size field claims.
 type Reader struct {
-	br      *bufio.Reader
+	br      peekReader
 	d       Dialect
 	lim     Limits
 	buf     []byte
@@ -116,9 +122,9 @@ func NewReader(r io.Reader, d Dialect, types *qds.Types, lim Limits) *Reader {
 		types = d.Types()
 	}
 	lim = lim.withDefaults()
-	br, ok := r.(*bufio.Reader)
+	br, ok := r.(peekReader)
 	if !ok {
-		br = bufio.NewReaderSize(r, ReadBufferSize)
+		br = NewBufReader(r)
 	}
 	return &Reader{br: br, d: d, lim: lim, dec: qds.NewDecoder(nil, d.Stream(), types, lim.Values)}
 }
