@@ -279,12 +279,11 @@ func (h *Host) DisableRemoting(name string) error {
 	h.mu.Unlock()
 
 	src.mu.Lock()
-	listeners := src.listeners
-	src.listeners = map[*hostConn]struct{}{}
+	listeners := src.listeners.take()
 	src.host = nil
 	src.name = ""
 	src.mu.Unlock()
-	for c := range listeners {
+	for _, c := range listeners {
 		c.dropSource(name)
 		if err := c.q.send(&wire.RemoveObjectPacket{Name: name}); err != nil {
 			c.fail(err)
@@ -390,7 +389,7 @@ func (h *Host) removeConn(c *hostConn) {
 	h.mu.Unlock()
 	for _, s := range srcs {
 		s.mu.Lock()
-		delete(s.listeners, c)
+		s.listeners.remove(c)
 		s.mu.Unlock()
 	}
 	if h.regHost != nil {

@@ -151,7 +151,7 @@ func (c *hostConn) addObject(name string, dynamic bool) {
 	// inits the same source, and a syscall under its lock would serialize them.
 	err := c.q.enqueue(src.initPacketLocked(c, dynamic))
 	if err == nil {
-		src.listeners[c] = struct{}{}
+		src.listeners.add(c)
 	}
 	src.mu.Unlock()
 	c.q.kick(true)
@@ -168,7 +168,7 @@ func (c *hostConn) removeObject(name string) {
 		return
 	}
 	src.mu.Lock()
-	delete(src.listeners, c)
+	src.listeners.remove(c)
 	src.mu.Unlock()
 }
 

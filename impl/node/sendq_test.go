@@ -273,3 +273,45 @@ func TestSendQueueNoRawConn(t *testing.T) {
 	q.close()
 	waitDone(t, q)
 }
+
+// listenerSet keeps its index right through adds, swap-removes and the
+// shrink after a storm.
+func TestListenerSet(t *testing.T) {
+	var s listenerSet
+	conns := make([]*hostConn, 1000)
+	for i := range conns {
+		conns[i] = &hostConn{}
+		s.add(conns[i])
+	}
+	s.add(conns[0]) // twice: still once
+	if s.len() != 1000 {
+		t.Fatalf("len %d after 1000 adds", s.len())
+	}
+	for i := range 990 {
+		s.remove(conns[(i*7)%1000]) // 7 is coprime with 1000: every index once
+	}
+	s.remove(&hostConn{}) // unknown: no-op
+	left := map[*hostConn]bool{}
+	for _, c := range s.list {
+		left[c] = true
+	}
+	for i := 990; i < 1000; i++ {
+		if !left[conns[(i*7)%1000]] {
+			t.Errorf("conn %d lost", (i*7)%1000)
+		}
+	}
+	if s.len() != 10 || len(left) != 10 || len(s.at) != 10 {
+		t.Fatalf("len %d, distinct %d, index %d; want 10", s.len(), len(left), len(s.at))
+	}
+	for c, i := range s.at {
+		if s.list[i] != c {
+			t.Fatalf("index of a conn points at %d, which holds another", i)
+		}
+	}
+	if cap(s.list) > 64 {
+		t.Errorf("cap %d: the list did not shrink after the storm", cap(s.list))
+	}
+	if got := s.take(); len(got) != 10 || s.len() != 0 {
+		t.Errorf("take: %d taken, %d left", len(got), s.len())
+	}
+}

@@ -34,7 +34,7 @@ type Source struct {
 	children  []*Source // by property index; nil where the property is not a CLASS
 	values    []qds.Variant
 	handlers  map[int]MethodHandler
-	listeners map[*hostConn]struct{}
+	listeners listenerSet
 	encs      [7]*qds.Encoder // per dialect, for encoding a change once for all listeners
 	observers []func(SourceEvent)
 
@@ -58,7 +58,7 @@ type SourceEvent struct {
 func NewSource(c *meta.Class) *Source { return newSource(c, &sync.Mutex{}, nil, "") }
 
 func newSource(c *meta.Class, mu *sync.Mutex, parent *Source, prop string) *Source {
-	s := &Source{class: c, mu: mu, parent: parent, prop: prop, handlers: map[int]MethodHandler{}, listeners: map[*hostConn]struct{}{}}
+	s := &Source{class: c, mu: mu, parent: parent, prop: prop, handlers: map[int]MethodHandler{}}
 	s.values = make([]qds.Variant, len(c.Properties))
 	s.children = make([]*Source, len(c.Properties))
 	for i := range c.Properties {
@@ -300,13 +300,13 @@ const inlineBroadcast = 8
 // source's traffic on each connection.
 func (s *Source) broadcastLocked(kind, i int, args []qds.Variant) {
 	root := s.root()
-	if len(root.listeners) == 0 || root.host == nil {
+	if root.listeners.len() == 0 || root.host == nil {
 		return
 	}
 	var frames [7][]byte
 	var failed [7]bool
 	inline := inlineBroadcast
-	for c := range root.listeners {
+	for _, c := range root.listeners.list {
 		d := c.d
 		if failed[d] {
 			continue
@@ -438,4 +438,57 @@ func localize(d wire.Dialect, v qds.Variant) qds.Variant {
 		return qds.UserOf(wire.Qt6.SourceLocationsType(), v.Value())
 	}
 	return v
+}
+
+// listenerSet is a source's listening connections: a slice to broadcast
+// over and an index to remove from. (A map was iterated per change, and a
+// Go map that once held a storm's 10,000 connections keeps iterating like
+// one: every later change cost 15 µs.)
+type listenerSet struct {
+	list []*hostConn
+	at   map[*hostConn]int
+}
+
+func (s *listenerSet) len() int { return len(s.list) }
+
+func (s *listenerSet) add(c *hostConn) {
+	if _, ok := s.at[c]; ok {
+		return
+	}
+	if s.at == nil {
+		s.at = map[*hostConn]int{}
+	}
+	s.at[c] = len(s.list)
+	s.list = append(s.list, c)
+}
+
+func (s *listenerSet) remove(c *hostConn) {
+	i, ok := s.at[c]
+	if !ok {
+		return
+	}
+	last := len(s.list) - 1
+	if i != last {
+		s.list[i] = s.list[last]
+		s.at[s.list[i]] = i
+	}
+	s.list[last] = nil
+	s.list = s.list[:last]
+	delete(s.at, c)
+	if cap(s.list) > 64 && len(s.list) < cap(s.list)/4 {
+		// Give a storm's memory back, index included.
+		s.list = append([]*hostConn(nil), s.list...)
+		at := make(map[*hostConn]int, len(s.list))
+		for k, c := range s.list {
+			at[c] = k
+		}
+		s.at = at
+	}
+}
+
+// take empties the set and returns what it held.
+func (s *listenerSet) take() []*hostConn {
+	l := s.list
+	*s = listenerSet{}
+	return l
 }

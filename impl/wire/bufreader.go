@@ -14,18 +14,24 @@ const minReadBuffer = 512
 var errNegativeRead = errors.New("wire: reader returned a negative count")
 
 // BufReader buffers a stream like bufio.Reader, but its buffer starts at
-// 512 bytes and doubles, up to ReadBufferSize, each time a read fills it:
-// a busy connection gets large reads (few syscalls), an idle one costs
-// little memory.
+// 512 bytes and doubles, up to a maximum (ReadBufferSize by default), each
+// time a read fills it: a busy connection gets large reads (few syscalls),
+// an idle one costs little memory.
 type BufReader struct {
 	rd   io.Reader
 	buf  []byte
 	r, w int
+	max  int
 	err  error
 }
 
-// NewBufReader returns a BufReader reading from rd.
-func NewBufReader(rd io.Reader) *BufReader { return &BufReader{rd: rd} }
+// NewBufReader returns a BufReader reading from rd that grows to ReadBufferSize.
+func NewBufReader(rd io.Reader) *BufReader { return &BufReader{rd: rd, max: ReadBufferSize} }
+
+// NewBufReaderSize returns a BufReader reading from rd that grows to size bytes.
+func NewBufReaderSize(rd io.Reader, size int) *BufReader {
+	return &BufReader{rd: rd, max: max(size, minReadBuffer)}
+}
 
 // Buffered returns how many bytes can be read without touching the stream.
 func (b *BufReader) Buffered() int { return b.w - b.r }
@@ -44,8 +50,8 @@ func (b *BufReader) fill() {
 	switch {
 	case b.buf == nil:
 		b.buf = make([]byte, minReadBuffer)
-	case b.w == len(b.buf) && len(b.buf) < ReadBufferSize:
-		nb := make([]byte, min(2*len(b.buf), ReadBufferSize))
+	case b.w == len(b.buf) && len(b.buf) < b.max:
+		nb := make([]byte, min(2*len(b.buf), b.max))
 		copy(nb, b.buf[:b.w])
 		b.buf = nb
 	}
@@ -64,10 +70,10 @@ func (b *BufReader) fill() {
 			return
 		}
 		if n > 0 {
-			if b.w == len(b.buf) && len(b.buf) < ReadBufferSize {
+			if b.w == len(b.buf) && len(b.buf) < b.max {
 				// The read filled the buffer: the peer sends faster than
 				// we consume; read bigger next time.
-				nb := make([]byte, min(2*len(b.buf), ReadBufferSize))
+				nb := make([]byte, min(2*len(b.buf), b.max))
 				copy(nb, b.buf[b.r:b.w])
 				b.w -= b.r
 				b.r = 0
@@ -98,7 +104,7 @@ func (b *BufReader) Read(p []byte) (int, error) {
 		if b.err != nil {
 			return 0, b.readErr()
 		}
-		if len(p) >= ReadBufferSize {
+		if len(p) >= b.max {
 			// A large read goes straight into p: no copy through the buffer.
 			n, err := b.rd.Read(p)
 			if n < 0 {
@@ -117,9 +123,9 @@ func (b *BufReader) Read(p []byte) (int, error) {
 }
 
 // Peek returns the next n bytes without consuming them, reading until
-// they are there. n is at most ReadBufferSize.
+// they are there. n is at most the maximum buffer size.
 func (b *BufReader) Peek(n int) ([]byte, error) {
-	if n < 0 || n > ReadBufferSize {
+	if n < 0 || n > b.max {
 		return nil, io.ErrShortBuffer
 	}
 	for b.w-b.r < n && b.err == nil {

@@ -9,7 +9,6 @@
 package raw
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -107,7 +106,7 @@ func (c codec) put(b []byte, typ uint16, seq, sent int64, obj uint32) {
 }
 
 // read reads one frame into buf (grown as needed) and returns its fields.
-func (c codec) read(r *bufio.Reader, buf []byte) ([]byte, uint16, int64, int64, uint32, error) {
+func (c codec) read(r io.Reader, buf []byte) ([]byte, uint16, int64, int64, uint32, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		return buf, 0, 0, 0, 0, err
@@ -126,25 +125,31 @@ func (c codec) read(r *bufio.Reader, buf []byte) ([]byte, uint16, int64, int64, 
 	return buf, c.bo.Uint16(b), int64(c.bo.Uint64(b[2:])), int64(c.bo.Uint64(b[10:])), c.bo.Uint32(b[18:]), nil
 }
 
-// outq is a connection's coalescing send buffer and writer, as in the node.
+// outq is a connection's coalescing send buffer and writer, as in the
+// node. The writer goroutine starts with the first frame: an idle
+// connection of a storm holds none (the limit must not pay for more than
+// the node does).
 type outq struct {
-	mu     sync.Mutex
-	buf    []byte
-	max    int
-	closed bool
-	wake   chan struct{}
-	done   chan struct{}
+	mu      sync.Mutex
+	c       net.Conn
+	buf     []byte
+	max     int
+	closed  bool
+	started bool
+	ended   bool // close ran without a writer
+	wake    chan struct{}
+	done    chan struct{}
+	wg      *sync.WaitGroup
 }
 
-func newOutq(max int) *outq {
+func newOutq(c net.Conn, max int, wg *sync.WaitGroup) *outq {
 	if max <= 0 {
 		max = 64 << 20
 	}
-	return &outq{max: max, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &outq{c: c, max: max, wake: make(chan struct{}, 1), done: make(chan struct{}), wg: wg}
 }
 
-// reserve returns n bytes at the end of the buffer to fill under the lock
-// held by the caller through commit.
+// add queues a frame; the writer sends everything queued in one write.
 func (q *outq) add(frame []byte) error {
 	q.mu.Lock()
 	if q.closed {
@@ -158,6 +163,11 @@ func (q *outq) add(frame []byte) error {
 		return errors.New("raw: slow consumer")
 	}
 	q.buf = append(q.buf, frame...)
+	if !q.started {
+		q.started = true
+		q.wg.Add(1)
+		go func() { defer q.wg.Done(); q.run() }()
+	}
 	q.mu.Unlock()
 	q.signal()
 	return nil
@@ -170,16 +180,27 @@ func (q *outq) signal() {
 	}
 }
 
+// close stops the queue and closes the connection (after the writer, if
+// there is one, has flushed).
 func (q *outq) close() {
 	q.mu.Lock()
 	q.closed = true
+	started, ended := q.started, q.ended
+	q.ended = true
 	q.mu.Unlock()
-	q.signal()
+	if started {
+		q.signal()
+		return
+	}
+	if !ended {
+		q.c.Close()
+		close(q.done)
+	}
 }
 
-func (q *outq) run(c net.Conn) {
+func (q *outq) run() {
 	defer close(q.done)
-	spare := make([]byte, 0, 4096)
+	var spare []byte
 	for range q.wake {
 		for {
 			q.mu.Lock()
@@ -187,16 +208,18 @@ func (q *outq) run(c net.Conn) {
 			if len(b) == 0 {
 				q.mu.Unlock()
 				if closed {
-					c.Close()
+					q.c.Close()
 					return
 				}
 				break
 			}
 			q.buf = spare[:0]
 			q.mu.Unlock()
-			if _, err := c.Write(b); err != nil {
-				q.close()
-				c.Close()
+			if _, err := q.c.Write(b); err != nil {
+				q.mu.Lock()
+				q.closed = true
+				q.mu.Unlock()
+				q.c.Close()
 				return
 			}
 			spare = b
@@ -235,15 +258,11 @@ func (h *host) accept() {
 		if err != nil {
 			return
 		}
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetNoDelay(true)
-		}
-		q := newOutq(h.spec.MaxSendQueue)
+		q := newOutq(c, h.spec.MaxSendQueue, &h.wg)
 		h.mu.Lock()
 		h.conns[q] = c
 		h.mu.Unlock()
-		h.wg.Add(2)
-		go func() { defer h.wg.Done(); q.run(c) }()
+		h.wg.Add(1)
 		go func() {
 			// Echo: reflect each call as a reply frame of a reply's size.
 			defer h.wg.Done()
@@ -253,7 +272,7 @@ func (h *host) accept() {
 				h.mu.Unlock()
 				q.close()
 			}()
-			br := bufio.NewReaderSize(c, 64<<10)
+			br := wire.NewBufReaderSize(c, 64<<10)
 			var buf []byte
 			out := append([]byte(nil), reply...)
 			for {
@@ -464,7 +483,7 @@ func (c *clients) connect(i int) {
 			local[uint32(n)] = s
 			s.Valid(valid, -1)
 		}
-		rc := &rawConn{c: conn, q: newOutq(spec.MaxSendQueue), url: u}
+		rc := &rawConn{c: conn, q: newOutq(conn, spec.MaxSendQueue, &c.wg), url: u}
 		c.mu.Lock()
 		closed := c.closed
 		if !closed {
@@ -475,15 +494,14 @@ func (c *clients) connect(i int) {
 			conn.Close()
 			return
 		}
-		c.wg.Add(2)
-		go func() { defer c.wg.Done(); rc.q.run(conn) }()
+		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.read(i, rc, local) }()
 	}
 }
 
 func (c *clients) read(i int, rc *rawConn, streams map[uint32]*metrics.Stream) {
 	cd := codecOf(c.d)
-	br := bufio.NewReaderSize(rc.c, 64<<10)
+	br := wire.NewBufReaderSize(rc.c, 64<<10)
 	var buf []byte
 	for {
 		var typ uint16
