@@ -591,7 +591,7 @@ func Goals(r *Report) []Goal {
 			ok := g.Outcome == "complete" && g.Elapsed <= int64(time.Second)
 			actual := fmt.Sprintf("%d of %d Valid, the last %s after the storm started", g.Received, g.Count, dur(g.Elapsed))
 			if ref := row.Reference; ref != nil && ref.Error == "" {
-				actual += fmt.Sprintf("; raw sockets on this machine: %s (the physical limit of opening 10,000 connections)", dur(ref.Elapsed))
+				actual += fmt.Sprintf("; loadgen's raw Go sockets, the same 10,000 connections with no QtRO: %s", dur(ref.Elapsed))
 			}
 			if lg := r.row("replicas-10k-loadgen"); lg != nil {
 				if c := lg.cell("go"); c != nil {
