@@ -17,13 +17,24 @@
 //
 // # Concurrency and flow control
 //
-// Every connection has one reading goroutine and one writing goroutine.
-// Outgoing packets are appended to a per-connection buffer and written
-// together, so bursts cost one system call. The buffer is bounded
+// Every connection has one reading goroutine. Outgoing packets are
+// appended to a per-connection buffer. On a connection idle for 50 µs the
+// sender writes it at once with one non-blocking write (no goroutine
+// hand-off on the latency path); a busy connection, or one whose socket is
+// full, gets a writing goroutine that writes everything pending in one
+// call, so bursts cost one system call. The buffer is bounded
 // (Config.MaxSendQueue): a peer that does not read is a slow consumer and is
 // disconnected, instead of letting memory grow as Qt's unbounded write
-// buffers do. A slow peer never delays packets to others: each has its own
-// buffer and writer.
+// buffers do. A slow peer never delays packets to others: inline writes
+// never block, and each connection has its own buffer and writer.
+//
+// # Errors
+//
+// Node.LastError and Node.OnError, Host.LastError and Host.OnError mirror
+// Qt's lastError() and error signal, with QRemoteObjectNode's codes; calls
+// that fail return an *Error carrying the same code (CodeOf). Like Qt, a
+// host does not report a misbehaving client as a node error: it logs it and
+// drops the connection.
 //
 // Events of a replica (state changes, property changes, signals) are
 // delivered to subscribers on the connection's reading goroutine, in wire
