@@ -5,8 +5,11 @@
 # plainest Go: a goroutine per connection), and the Go node (qtro adapter
 # host + node processes, `qtro loadgen compare` workload replicas-10k).
 #
+# Then the same for one-way latency at 5,000/s: plain Go (golatency) next to
+# the comparison's signal-latency row for the Go node, Qt 6 and Qt 5.
+#
 # Usage (from the repository root): loadgen/results/floor/run.sh [ROUNDS]
-# Needs gcc and Go. Takes about a minute.
+# Needs gcc, Go and the Qt peers (ci/build-peers.sh). Takes about three minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 rounds=${1:-3}
@@ -40,4 +43,13 @@ for r in $(seq "$rounds"); do
   echo -n "node  tcp N=10000 (qtro adapter host + node): "
   "$out/qtro" loadgen compare --targets go --workloads replicas-10k --no-reference --out "$out" --name "node-$r" 2>/dev/null |
     grep '^| replicas-10k | go' | cut -d'|' -f4 | sed 's/^ *//'
+done
+
+# Latency: plain Go's one-way wake-up path at 5,000/s next to the comparison's
+# signal-latency row (Go node, Qt 6 and Qt 5 peers) in the same minute.
+go build -o "$out/golatency" ./loadgen/results/floor/golatency
+for r in $(seq "$rounds"); do
+  "$out/golatency"
+  "$out/qtro" loadgen compare --targets go,qt6,qt5 --workloads signals-latency --no-reference --out "$out" --name "latency-$r" 2>/dev/null |
+    grep '^| signals-latency |' | cut -d'|' -f3,4 | sed 's/^ */signals-latency /'
 done
