@@ -35,6 +35,7 @@ func TestRun(t *testing.T) {
 		{Name: "replicas-20", Title: "20 replicas", Kind: compare.KindReplicas, Count: 20},
 		{Name: "props-b1-loadgen", Title: "props into loadgen", Kind: compare.KindLoadgen, Mode: "props", Batch: 1, Count: 2000},
 		{Name: "storm-loadgen", Title: "20 loadgen replicas", Kind: compare.KindLoadgenStorm, Count: 20},
+		{Name: "storm-epoll", Title: "30 epoll replicas", Kind: compare.KindEpollStorm, Count: 30},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -78,6 +79,11 @@ func TestRun(t *testing.T) {
 	}
 	if c := r.Rows[4].Cells[0]; c.Outcome != "complete" || c.Received != 20 {
 		t.Errorf("replicas: %+v", c)
+	}
+	for _, c := range r.Rows[7].Cells { // the epoll storm, against both dialects' hosts
+		if c.Outcome != "complete" || c.Received != 30 || c.Errors != 0 || c.P50 <= 0 || c.Max < c.P50 {
+			t.Errorf("epoll storm on %s: %+v", c.Target, c)
+		}
 	}
 	var loadgenGoal bool
 	for _, g := range r.Goals {

@@ -48,7 +48,7 @@ func RawReference(ctx context.Context, w Workload, d time.Duration) (*Cell, erro
 // wall time from the first connect to the last replica Valid.
 func RawReferenceProcs(exe string) func(ctx context.Context, w Workload, d time.Duration) (*Cell, error) {
 	return func(ctx context.Context, w Workload, d time.Duration) (*Cell, error) {
-		if w.Kind != KindReplicas && w.Kind != KindLoadgenStorm {
+		if !isStorm(w.Kind) {
 			return RawReference(ctx, w, d)
 		}
 		sc := scenario.Scenario{Name: "raw-" + w.Name, Target: "raw", Topology: scenario.Storm, Replicas: int(w.Count),

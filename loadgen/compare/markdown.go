@@ -20,9 +20,9 @@ func cellText(r Row, c *Cell) string {
 	switch r.Workload.Kind {
 	case KindLatency:
 		return fmt.Sprintf("p50 %s, p99 %s", dur(c.P50), dur(c.P99))
-	case KindReplicas, KindLoadgenStorm:
+	case KindReplicas, KindLoadgenStorm, KindEpollStorm:
 		s := fmt.Sprintf("%s (%d/%d Valid)", dur(c.Elapsed), c.Received, c.Count)
-		if r.Workload.Kind == KindLoadgenStorm || c.Target == "raw" {
+		if r.Workload.Kind != KindReplicas || c.Target == "raw" {
 			s += fmt.Sprintf(", each p50 %s max %s", dur(c.P50), dur(c.Max))
 		}
 		if c.Outcome != "" && c.Outcome != "complete" {
