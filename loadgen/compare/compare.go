@@ -572,6 +572,11 @@ func replicas(ctx context.Context, p *pair, w Workload) (*Cell, error) {
 // replicas` does.
 func epollStorm(ctx context.Context, p *pair, w Workload) (*Cell, error) {
 	c := &Cell{Count: w.Count}
+	// The rows before may have been storms too: give the host time to
+	// close their connections, so this one measures a host at rest.
+	if !sleepCtx(ctx, 2*time.Second) {
+		return nil, ctx.Err()
+	}
 	a := snap(p)
 	r, err := stormclient.Run(ctx, stormclient.Config{URL: p.url, Object: p.host.Ready().Str("object"),
 		Count: int(w.Count), InFlight: 512, Timeout: 15 * time.Second})
@@ -716,4 +721,16 @@ func (r *Row) SortedRatios() []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// sleepCtx sleeps for d unless ctx ends first; it reports whether it slept.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
