@@ -668,8 +668,10 @@ Workloads: props-b1, props-b100 (property changes/s at 1 and 100 per batch),
 signals-b1, signals-latency (one-way at a fixed rate), echo (round trips, 1 in
 flight), replicas-1k, replicas-10k (time until all Valid), props-b1-loadgen (each
 host feeding loadgen's own Go replica), replicas-10k-loadgen (10,000 of loadgen's Go
-replicas against each host: wall time and per-replica init times). The raw framed-socket reference (the
-physical limit, and loadgen's own capacity) runs next to each row.
+replicas against each host: wall time and per-replica init times), replicas-10k-epoll
+(10,000 of loadgen's lean epoll replicas, 512 connecting at a time: the host's storm
+capacity with the client costing what the kernel costs). The raw framed-socket
+reference (the physical limit, and loadgen's own capacity) runs next to each row.
 
 Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,
 		Args: cobra.NoArgs,
