@@ -574,7 +574,9 @@ func epollStorm(ctx context.Context, p *pair, w Workload) (*Cell, error) {
 	c := &Cell{Count: w.Count}
 	// The rows before may have been storms too: give the host time to
 	// close their connections, so this one measures a host at rest.
-	if !sleepCtx(ctx, 2*time.Second) {
+	select {
+	case <-time.After(2 * time.Second):
+	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
 	a := snap(p)
@@ -723,14 +725,3 @@ func (r *Row) SortedRatios() []string {
 	return ks
 }
 
-// sleepCtx sleeps for d unless ctx ends first; it reports whether it slept.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
