@@ -724,4 +724,3 @@ func (r *Row) SortedRatios() []string {
 	sort.Strings(ks)
 	return ks
 }
-
