@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/transport"
@@ -30,8 +31,15 @@ type Host struct {
 	regSource *Source       // set on a RegistryHost: the registry source itself
 	regHost   *RegistryHost // set on a RegistryHost
 	errs      errorSink
-	ctx       context.Context
-	cancel    context.CancelFunc
+	// gen counts changes to the remoted set (and so to the program types):
+	// cached Init frames of an older generation are not reused.
+	gen atomic.Uint64
+	// greeting caches the Handshake + ObjectList frames per dialect for
+	// generation greetGen[d], so a storm encodes them once.
+	greeting [7][]byte
+	greetGen [7]uint64
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 type listener struct {
@@ -182,14 +190,29 @@ func (h *Host) serve(c net.Conn, l *listener) {
 	h.conns[hc] = struct{}{}
 	// Queue the greeting under h.mu so a source enabled concurrently is in
 	// this ObjectList or in a later broadcast, never in neither.
-	version := l.dialect.ProtocolVersion()
-	if mutating("wrong-version") {
-		version = "QtRO 9.9"
-	}
-	_ = hc.q.enqueue(&wire.HandshakePacket{Version: version}, h.objectListLocked(h.order))
+	_ = hc.q.enqueueRaw(h.greetingLocked(l.dialect))
 	h.mu.Unlock()
 	hc.q.kick(true) // outside h.mu: the greeting's write must not serialize a storm's accepts
 	hc.readLoop()
+}
+
+// greetingLocked is what a new connection gets first: the Handshake and
+// the ObjectList of every remoted source, encoded once per dialect and
+// remoted set.
+func (h *Host) greetingLocked(d wire.Dialect) []byte {
+	gen := h.gen.Load()
+	if h.greeting[d] != nil && h.greetGen[d] == gen {
+		return h.greeting[d]
+	}
+	version := d.ProtocolVersion()
+	if mutating("wrong-version") {
+		version = "QtRO 9.9"
+	}
+	enc := qds.NewEncoder(nil, d.Stream(), h.types[d])
+	wire.AppendPacket(enc, d, &wire.HandshakePacket{Version: version})
+	wire.AppendPacket(enc, d, h.objectListLocked(h.order))
+	h.greeting[d], h.greetGen[d] = enc.Bytes(), gen
+	return enc.Bytes()
 }
 
 func (h *Host) objectListLocked(names []string) *wire.ObjectListPacket {
@@ -237,6 +260,8 @@ func (h *Host) EnableRemoting(src *Source, name string) error {
 		return errorf(NoError, "enableRemoting", "", "a source named %q is already remoted", name)
 	}
 	src.host, src.name = h, name
+	src.inits = [7][2]initFrame{}
+	h.gen.Add(1)
 	src.class.RegisterTypes(h.types[wire.Qt5])
 	src.class.RegisterTypes(h.types[wire.Qt6])
 	h.sources[name] = src
@@ -269,6 +294,7 @@ func (h *Host) DisableRemoting(name string) error {
 		return h.errs.set(&Error{Code: SourceNotRegistered, Op: "disableRemoting", Err: fmt.Errorf("no source %q", name)})
 	}
 	delete(h.sources, name)
+	h.gen.Add(1)
 	for i, n := range h.order {
 		if n == name {
 			h.order = append(h.order[:i:i], h.order[i+1:]...)

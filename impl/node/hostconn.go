@@ -78,6 +78,31 @@ func (c *hostConn) noteTypeSent(typ string) bool {
 	return true
 }
 
+// typesSentCount is how many class definitions went out on c.
+func (c *hostConn) typesSentCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sentTypes)
+}
+
+// typesSent lists the class definitions that went out on c.
+func (c *hostConn) typesSent() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.sentTypes))
+	for t := range c.sentTypes {
+		out = append(out, t)
+	}
+	return out
+}
+
+// noteTypesSent records class definitions sent in a cached frame.
+func (c *hostConn) noteTypesSent(types []string) {
+	for _, t := range types {
+		c.noteTypeSent(t)
+	}
+}
+
 func (c *hostConn) dropSource(name string) {
 	c.mu.Lock()
 	delete(c.added, name)
@@ -149,7 +174,10 @@ func (c *hostConn) addObject(name string, dynamic bool) {
 	// between the snapshot and the first PropertyChange.
 	// Queued under src.mu, written after it: every replica of a storm
 	// inits the same source, and a syscall under its lock would serialize them.
-	err := c.q.enqueue(src.initPacketLocked(c, dynamic))
+	frame, err := src.initFrameLocked(c, dynamic)
+	if err == nil {
+		err = c.q.enqueueRaw(frame)
+	}
 	if err == nil {
 		src.listeners.add(c)
 	}

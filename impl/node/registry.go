@@ -114,6 +114,7 @@ func (rh *RegistryHost) Locations() []wire.SourceLocation {
 func (rh *RegistryHost) storeLocked() {
 	rh.src.mu.Lock()
 	rh.src.values[0] = qds.UserOf(wire.Qt5.SourceLocationsType(), append([]wire.SourceLocation(nil), rh.table...))
+	rh.src.valGen++
 	rh.src.mu.Unlock()
 }
 

@@ -108,6 +108,16 @@ func (q *sendQueue) enqueue(ps ...wire.Packet) error {
 // sendRaw queues frames already encoded in this queue's dialect and starts
 // writing them, inline only if inline is true.
 func (q *sendQueue) sendRaw(frames []byte, inline bool) error {
+	err := q.enqueueRaw(frames)
+	if err != ErrClosed {
+		q.kick(inline)
+	}
+	return err
+}
+
+// enqueueRaw queues frames already encoded in this queue's dialect without
+// writing. The caller must kick the queue afterwards.
+func (q *sendQueue) enqueueRaw(frames []byte) error {
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
@@ -116,7 +126,6 @@ func (q *sendQueue) sendRaw(frames []byte, inline bool) error {
 	q.enc.Raw(frames)
 	err := q.checkLimitLocked()
 	q.mu.Unlock()
-	q.kick(inline)
 	return err
 }
 

@@ -38,6 +38,15 @@ type Source struct {
 	encs      [7]*qds.Encoder // per dialect, for encoding a change once for all listeners
 	observers []func(SourceEvent)
 
+	// On a root: the Init and InitDynamic frames last sent, per dialect, to
+	// a connection that had no class definitions yet. Every replica of a
+	// storm gets the same bytes, so they are encoded once (and the deep
+	// encode no longer grows each connection goroutine's stack). An entry
+	// is good while the tree's values (valGen) and the host's remoted set
+	// (Host.gen) are what they were when it was made.
+	inits  [7][2]initFrame
+	valGen uint64 // counts value changes in the tree
+
 	// Reused under mu, so a change or signal costs no allocation.
 	pc   wire.PropertyChangePacket
 	inv  wire.Invoke
@@ -197,6 +206,7 @@ func (s *Source) SetPropertyIndex(i int, x any) error {
 		return nil
 	}
 	s.values[i] = v
+	s.root().valGen++
 	if p.Notify < 0 {
 		return nil // no notify signal: replicas only see it on their next Init
 	}
@@ -331,6 +341,41 @@ func (s *Source) broadcastLocked(kind, i int, args []qds.Variant) {
 		}
 		inline--
 	}
+}
+
+// initFrame is one cached Init or InitDynamic frame (Source.inits).
+type initFrame struct {
+	frame  []byte
+	types  []string // the child class definitions it carries
+	hostGn uint64
+	valGen uint64
+}
+
+// initFrameLocked returns the encoded Init (or InitDynamic) frame for a new
+// listener c of this root source, from the cache when it holds the same
+// bytes. The frame is shared: callers copy it, never change it.
+func (s *Source) initFrameLocked(c *hostConn, dynamic bool) ([]byte, error) {
+	cacheable := !mutating("misorder-init") && c.typesSentCount() == 0
+	k := 0
+	if dynamic {
+		k = 1
+	}
+	e := &s.inits[c.d][k]
+	gen := s.host.gen.Load()
+	if cacheable && e.frame != nil && e.hostGn == gen && e.valGen == s.valGen {
+		c.noteTypesSent(e.types)
+		return e.frame, nil
+	}
+	p := s.initPacketLocked(c, dynamic)
+	enc := qds.NewEncoder(nil, c.d.Stream(), c.types)
+	wire.AppendPacket(enc, c.d, p)
+	if err := enc.Err(); err != nil {
+		return nil, &wire.ProtocolError{Code: ProtocolMismatch, Packet: p.Type(), Err: err}
+	}
+	if cacheable {
+		*e = initFrame{frame: enc.Bytes(), types: c.typesSent(), hostGn: gen, valGen: s.valGen}
+	}
+	return enc.Bytes(), nil
 }
 
 // initPacketLocked builds the Init or InitDynamic packet for a new listener.
