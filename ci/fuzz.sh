@@ -21,6 +21,15 @@ flake() {
     [[ "$(grep -c '^--- FAIL' "$1")" == 1 ]]
 }
 
+# inputs counts the files the go tool keeps for target $1 in package dir $2.
+inputs() {
+  if [[ -d "$2/testdata/fuzz/$1" ]]; then
+    find "$2/testdata/fuzz/$1" -type f | wc -l
+  else
+    echo 0
+  fi
+}
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for pkg in $(go list ./...); do
@@ -28,11 +37,11 @@ for pkg in $(go list ./...); do
   for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     for try in 1 2; do
       echo "fuzz $pkg $f ($t, try $try)"
-      before=$(find "$dir/testdata/fuzz/$f" -type f 2>/dev/null | wc -l)
+      before=$(inputs "$f" "$dir")
       if go test -run '^$' -fuzz "^${f}\$" -fuzztime "$t" "$pkg" 2>&1 | tee "$log"; [[ ${PIPESTATUS[0]} == 0 ]]; then
         break
       fi
-      after=$(find "$dir/testdata/fuzz/$f" -type f 2>/dev/null | wc -l)
+      after=$(inputs "$f" "$dir")
       if [[ $try == 1 && "$before" == "$after" ]] && flake "$log"; then
         echo "fuzz: $f stopped on the -fuzztime deadline race (go.dev/issue/75804), nothing found; running it again"
         continue
