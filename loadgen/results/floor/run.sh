@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # run.sh: the floor of a 10,000-replica storm on this machine, next to the Go
-# node in the same run. Three rows, the same byte pattern and two processes
+# node in the same run. Four rows, the same byte pattern and two processes
 # each: storm.c (one epoll loop per process: the kernel's cost), gofloor (the
-# plainest Go: a goroutine per connection), and the Go node (qtro adapter
-# host + node processes, `qtro loadgen compare` workload replicas-10k).
+# plainest Go: a goroutine per connection), the Go node (qtro adapter
+# host + node processes, `qtro loadgen compare` workload replicas-10k), and
+# the Go host alone (a fresh qtro adapter host process and loadgen's epoll
+# replicas, workload replicas-10k-epoll).
 #
 # Then the same for one-way latency at 5,000/s: plain Go (golatency) next to
 # the comparison's signal-latency row for the Go node, Qt 6 and Qt 5.
@@ -43,6 +45,9 @@ for r in $(seq "$rounds"); do
   echo -n "node  tcp N=10000 (qtro adapter host + node): "
   "$out/qtro" loadgen compare --targets go --workloads replicas-10k --no-reference --out "$out" --name "node-$r" 2>/dev/null |
     grep '^| replicas-10k | go' | cut -d'|' -f4 | sed 's/^ *//'
+  echo -n "host  tcp N=10000 P=512 (qtro adapter host, loadgen's epoll replicas): "
+  "$out/qtro" loadgen compare --targets go --workloads replicas-10k-epoll --no-reference --out "$out" --name "host-$r" 2>/dev/null |
+    grep '^| replicas-10k-epoll | go' | cut -d'|' -f4 | sed 's/^ *//'
 done
 
 # Latency: plain Go's one-way wake-up path at 5,000/s next to the comparison's
