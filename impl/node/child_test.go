@@ -27,21 +27,30 @@ func testObjectClass(t testing.TB, d wire.Dialect) *meta.Class {
 	return c
 }
 
+// remoteTestObject starts a host of dialect d on loopback TCP remoting a
+// TestObject source; the caller closes the host.
+func remoteTestObject(ctx context.Context, t *testing.T, d wire.Dialect) (*node.Host, *meta.Class, *node.Source) {
+	t.Helper()
+	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cls := testObjectClass(t, d)
+	src := node.NewSource(cls)
+	if err := h.EnableRemoting(src, "TestObject"); err != nil {
+		h.Close()
+		t.Fatal(err)
+	}
+	return h, cls, src
+}
+
 // A CLASS member travels as a QRO_ descriptor; the child replica follows
 // the child source under its dialect-specific name.
 func TestChildObject(t *testing.T) {
 	for _, d := range wire.Dialects {
 		for _, dynamic := range []bool{false, true} {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cls := testObjectClass(t, d)
-			src := node.NewSource(cls)
-			if err := h.EnableRemoting(src, "TestObject"); err != nil {
-				t.Fatal(err)
-			}
+			h, cls, src := remoteTestObject(ctx, t, d)
 			n := node.NewNode(node.Config{})
 			_ = n.ConnectToNode(h.URL())
 			var r *node.Replica

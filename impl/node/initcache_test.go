@@ -18,15 +18,7 @@ func TestInitCacheFollowsChanges(t *testing.T) {
 	for _, d := range wire.Dialects {
 		for _, dynamic := range []bool{false, true} {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cls := testObjectClass(t, d)
-			src := node.NewSource(cls)
-			if err := h.EnableRemoting(src, "TestObject"); err != nil {
-				t.Fatal(err)
-			}
+			h, cls, src := remoteTestObject(ctx, t, d)
 			// acquire initialises a replica of name on a new node and
 			// returns its root and child values at the moment it is Valid.
 			acquire := func(name string) (root, child int64) {
