@@ -353,7 +353,10 @@ type initFrame struct {
 
 // initFrameLocked returns the encoded Init (or InitDynamic) frame for a new
 // listener c of this root source, from the cache when it holds the same
-// bytes. The frame is shared: callers copy it, never change it.
+// bytes. The frame is shared: callers copy it, never change it. c.types
+// cannot make c's bytes differ from another connection's: it only adds
+// gadgets from definitions a client sent, and a type the host knows always
+// wins (wire.ClassDef.RegisterGadgets), so the host's values encode alike.
 func (s *Source) initFrameLocked(c *hostConn, dynamic bool) ([]byte, error) {
 	cacheable := !mutating("misorder-init") && c.typesSentCount() == 0
 	k := 0
