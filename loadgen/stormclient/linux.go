@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -82,7 +83,16 @@ func (s *storm) resolve(ctx context.Context) error {
 	}
 	switch u.Scheme {
 	case transport.TCP:
-		host := u.Host
+		// The transport's rules (a missing port is Qt's 65535); an empty
+		// host, all interfaces to a listener, is loopback to a client.
+		host, portStr, err := net.SplitHostPort(u.TCPAddr())
+		if err != nil {
+			return fmt.Errorf("stormclient: %w", err)
+		}
+		port, err := strconv.Atoi(portStr)
+		if err != nil {
+			return fmt.Errorf("stormclient: port %q: %w", portStr, err)
+		}
 		if host == "" {
 			host = "127.0.0.1"
 		}
@@ -92,9 +102,9 @@ func (s *storm) resolve(ctx context.Context) error {
 		}
 		ip := ips[0].Unmap()
 		if ip.Is4() {
-			s.sa, s.domain = &syscall.SockaddrInet4{Port: u.Port, Addr: ip.As4()}, syscall.AF_INET
+			s.sa, s.domain = &syscall.SockaddrInet4{Port: port, Addr: ip.As4()}, syscall.AF_INET
 		} else {
-			s.sa, s.domain = &syscall.SockaddrInet6{Port: u.Port, Addr: ip.As16()}, syscall.AF_INET6
+			s.sa, s.domain = &syscall.SockaddrInet6{Port: port, Addr: ip.As16()}, syscall.AF_INET6
 		}
 		s.tcp = true
 	case transport.Local:
