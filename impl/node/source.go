@@ -345,10 +345,10 @@ func (s *Source) broadcastLocked(kind, i int, args []qds.Variant) {
 
 // initFrame is one cached Init or InitDynamic frame (Source.inits).
 type initFrame struct {
-	frame  []byte
-	types  []string // the child class definitions it carries
-	hostGn uint64
-	valGen uint64
+	frame   []byte
+	types   []string // the child class definitions it carries
+	hostGen uint64
+	valGen  uint64
 }
 
 // initFrameLocked returns the encoded Init (or InitDynamic) frame for a new
@@ -365,7 +365,7 @@ func (s *Source) initFrameLocked(c *hostConn, dynamic bool) ([]byte, error) {
 	}
 	e := &s.inits[c.d][k]
 	gen := s.host.gen.Load()
-	if cacheable && e.frame != nil && e.hostGn == gen && e.valGen == s.valGen {
+	if cacheable && e.frame != nil && e.hostGen == gen && e.valGen == s.valGen {
 		c.noteTypesSent(e.types)
 		return e.frame, nil
 	}
@@ -376,7 +376,7 @@ func (s *Source) initFrameLocked(c *hostConn, dynamic bool) ([]byte, error) {
 		return nil, &wire.ProtocolError{Code: ProtocolMismatch, Packet: p.Type(), Err: err}
 	}
 	if cacheable {
-		*e = initFrame{frame: enc.Bytes(), types: c.typesSent(), hostGn: gen, valGen: s.valGen}
+		*e = initFrame{frame: enc.Bytes(), types: c.typesSent(), hostGen: gen, valGen: s.valGen}
 	}
 	return enc.Bytes(), nil
 }

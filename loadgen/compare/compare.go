@@ -24,14 +24,13 @@
 package compare
 
 import (
-	"slices"
-
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"time"
 
