@@ -164,6 +164,16 @@ func (q *sendQueue) kick(inline bool) {
 	n, err := q.tryWrite(b)
 
 	q.mu.Lock()
+	q.endInlineLocked(b, n, err)
+	q.mu.Unlock()
+	if err != nil {
+		q.fail(err)
+	}
+}
+
+// endInlineLocked gives the socket back after an inline write of b that
+// wrote n bytes or failed with err.
+func (q *sendQueue) endInlineLocked(b []byte, n int, err error) {
 	q.writing = false
 	q.lastEnd = mono()
 	switch {
@@ -177,13 +187,14 @@ func (q *sendQueue) kick(inline bool) {
 		q.recycleLocked(b)
 		if q.enc.Len() > 0 {
 			q.wakeWriterLocked() // queued while we wrote
+		} else if q.closed {
+			// Closed while we wrote: a writer goroutine that parked
+			// because we owned the socket must see it and end, or done
+			// never closes (a Host.Close hung on this).
+			q.signalLocked()
 		}
 	}
 	q.finishLocked()
-	q.mu.Unlock()
-	if err != nil {
-		q.fail(err)
-	}
 }
 
 // tryWrite writes b without blocking and reports how much went out.

@@ -104,6 +104,24 @@ func TestSendQueueIdleWritesInline(t *testing.T) {
 	waitDone(t, q)
 }
 
+// A queue closed while an inline sender owns the socket, with a writer
+// goroutine parked waiting for it: giving the socket back must end the
+// writer, or done never closes.
+func TestSendQueueCloseDuringInlineWrite(t *testing.T) {
+	a, _ := unixPair(t)
+	q := newSendQueue(a, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 1<<20)
+	q.mu.Lock()
+	q.writing = true     // an inline sender owns the socket
+	q.wakeWriterLocked() // the writer goroutine starts and parks behind it
+	q.mu.Unlock()
+	q.close() // its signal is taken by the parked writer, which parks again
+	time.Sleep(50 * time.Millisecond)
+	q.mu.Lock()
+	q.endInlineLocked(nil, 0, nil) // the inline write ends, nothing left
+	q.mu.Unlock()
+	waitDone(t, q)
+}
+
 // Sends from many goroutines, mixing inline writes and the writer goroutine,
 // arrive whole and each sender's packets in its own order.
 func TestSendQueueConcurrentOrder(t *testing.T) {
