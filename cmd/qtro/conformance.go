@@ -24,7 +24,7 @@ func newConformanceCmd() *cobra.Command {
 		targets, labelFilter, out, format string
 		strict, list, verbose             bool
 		caseTimeout                       time.Duration
-		with                              []string
+		with, objects, reps               []string
 	)
 	cmd := &cobra.Command{
 		Use:   "conformance",
@@ -35,6 +35,10 @@ func newConformanceCmd() *cobra.Command {
   adapter:CMD  any program speaking the adapter contract (specs/ADAPTER.md)
   image:IMG    a container image whose entrypoint is such a program
   url:URL      a host reachable at URL (host requirements only; add @qt5/@qt6 to skip detection)
+A target that cannot host the suite's test object (an url: target, an adapter whose hello
+declares other types) is checked on whatever sources it remotes: requirements that need the
+test object are reported "not applicable", never passed or failed. --object restricts those
+checks to some sources; --rep gives their .rep files (INIT-3 and INIT-8 compare against them).
 Reports (results.json, junit.xml, report.html, pcaps) go to --out. The exit code is
 non-zero iff a MUST (with --strict: a SHOULD) failed for some target.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -55,8 +59,9 @@ non-zero iff a MUST (with --strict: a SHOULD) failed for some target.`,
 			if out == "" {
 				out = filepath.Join("out", "conformance")
 			}
+			o := runOptions{strict: strict, labels: labelFilter, timeout: caseTimeout, verbose: verbose, objects: objects, reps: reps}
 			if len(ts) == 1 && len(with) == 0 {
-				return runOneTarget(ts[0], out, strict, labelFilter, caseTimeout, verbose)
+				return runOneTarget(ts[0], out, o)
 			}
 			var prior []conformance.TargetResults
 			for _, f := range with {
@@ -66,7 +71,7 @@ non-zero iff a MUST (with --strict: a SHOULD) failed for some target.`,
 				}
 				prior = append(prior, r...)
 			}
-			return runTargets(ts, prior, out, strict, labelFilter, caseTimeout, verbose)
+			return runTargets(ts, prior, out, o)
 		},
 	}
 	f := cmd.Flags()
@@ -79,14 +84,29 @@ non-zero iff a MUST (with --strict: a SHOULD) failed for some target.`,
 	f.BoolVarP(&verbose, "verbose", "v", false, "print every case as it runs")
 	f.DurationVar(&caseTimeout, "case-timeout", 60*time.Second, "time limit of one case")
 	f.StringArrayVar(&with, "with", nil, "results.json of an earlier run to include in the matrix report (repeatable)")
+	f.StringSliceVar(&objects, "object", nil, "check only these sources of a host the suite does not know (comma-separated or repeated)")
+	f.StringArrayVar(&reps, "rep", nil, ".rep file describing the target's sources (repeatable)")
 	return cmd
 }
 
-func runOneTarget(t *conformance.Target, out string, strict bool, labels string, timeout time.Duration, verbose bool) error {
+// runOptions are the flags every target's run shares.
+type runOptions struct {
+	strict, verbose bool
+	labels          string
+	timeout         time.Duration
+	objects, reps   []string
+}
+
+func runOneTarget(t *conformance.Target, out string, o runOptions) error {
 	ft := &fakeT{}
-	ok := conformance.Run(ft, conformance.Config{Target: t, Strict: strict, Out: out, LabelFilter: labels,
-		CaseTimeout: timeout, Verbose: verbose})
+	ok := conformance.Run(ft, conformance.Config{Target: t, Strict: o.strict, Out: out, LabelFilter: o.labels,
+		CaseTimeout: o.timeout, Verbose: o.verbose, Objects: o.objects, Reps: o.reps})
 	fmt.Fprintf(os.Stderr, "conformance: %s: reports in %s\n", t.Name, out)
+	if runs, err := conformance.ReadResults(filepath.Join(out, "results.json")); err == nil {
+		for _, r := range runs {
+			printSummary(r)
+		}
+	}
 	if !ok || ft.failed {
 		return fmt.Errorf("%s is not conformant", t.Name)
 	}
@@ -95,7 +115,7 @@ func runOneTarget(t *conformance.Target, out string, strict bool, labels string,
 
 // runTargets runs each target in its own process (Ginkgo runs one suite
 // per process) and merges their results into one matrix report.
-func runTargets(ts []*conformance.Target, prior []conformance.TargetResults, out string, strict bool, labels string, timeout time.Duration, verbose bool) error {
+func runTargets(ts []*conformance.Target, prior []conformance.TargetResults, out string, o runOptions) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -109,15 +129,21 @@ func runTargets(ts []*conformance.Target, prior []conformance.TargetResults, out
 	}
 	for _, t := range ts {
 		dir := filepath.Join(out, strings.NewReplacer("/", "-", ":", "_").Replace(t.Name))
-		args := []string{"conformance", "--target", targetSpec(t), "--out", dir, "--case-timeout", timeout.String()}
-		if strict {
+		args := []string{"conformance", "--target", targetSpec(t), "--out", dir, "--case-timeout", o.timeout.String()}
+		if o.strict {
 			args = append(args, "--strict")
 		}
-		if labels != "" {
-			args = append(args, "--label-filter", labels)
+		if o.labels != "" {
+			args = append(args, "--label-filter", o.labels)
 		}
-		if verbose {
+		if o.verbose {
 			args = append(args, "-v")
+		}
+		for _, x := range o.objects {
+			args = append(args, "--object", x)
+		}
+		for _, x := range o.reps {
+			args = append(args, "--rep", x)
 		}
 		c := exec.Command(exe, args...)
 		c.Stdout, c.Stderr = os.Stdout, os.Stderr
@@ -140,16 +166,23 @@ func runTargets(ts []*conformance.Target, prior []conformance.TargetResults, out
 		return err
 	}
 	for _, r := range runs {
-		fmt.Printf("%-12s %-16s pass %-3s fail %-3s non-strict %-3s unsupported %-3s informational %s\n", r.Target,
-			map[bool]string{true: "conformant", false: "NOT conformant"}[r.Passed],
-			strconv.Itoa(r.Counts["pass"]), strconv.Itoa(r.Counts["fail"]), strconv.Itoa(r.Counts["non-strict"]),
-			strconv.Itoa(r.Counts["unsupported"]), strconv.Itoa(r.Counts["informational"]))
+		printSummary(r)
 	}
 	fmt.Fprintf(os.Stderr, "conformance: matrix report %s\n", filepath.Join(out, "report.html"))
 	if len(failed) > 0 {
 		return fmt.Errorf("not conformant: %s", strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// printSummary prints a target's verdict line and its outcome counts.
+func printSummary(r conformance.TargetResults) {
+	var counts []string
+	for _, o := range []string{conformance.OutcomePass, conformance.OutcomeFail, conformance.OutcomeNonStrict,
+		conformance.OutcomeInformational, conformance.OutcomeUnsupported, conformance.OutcomeNotApplicable, conformance.OutcomeNotTested} {
+		counts = append(counts, o+" "+strconv.Itoa(r.Counts[o]))
+	}
+	fmt.Printf("%-14s %s\n%-14s %s\n", r.Target, r.Summary(), "", strings.Join(counts, " · "))
 }
 
 // targetSpec turns a parsed target back into its --target spelling.

@@ -210,11 +210,11 @@ var _ = ginkgo.Describe("ObjectList, AddObject, RemoveObject", func() {
 	})
 	Case("OBJ-2", func(e *Env) {
 		a, c, _ := e.connectHost(Options{})
-		e.do(a, adapter.DisableRemoting())
+		e.do(e.drive(a), adapter.DisableRemoting())
 		e.do(a, adapter.EnableRemoting())
 		p, err := c.ExpectType(e.within(10*time.Second), wire.ObjectList)
 		e.NoErr(err, "ObjectList broadcast after enableRemoting")
-		e.Expect(objectNames(p.(*wire.ObjectListPacket))).To(equal([]string{TestObjectName}), "just the new source")
+		e.Expect(objectNames(p.(*wire.ObjectListPacket))).To(equal([]string{hostObject(a)}), "just the new source")
 	})
 	Case("OBJ-3", func(e *Env) {
 		_, c, _ := e.connectHost(Options{})
@@ -234,15 +234,16 @@ var _ = ginkgo.Describe("ObjectList, AddObject, RemoveObject", func() {
 	})
 	Case("OBJ-6", func(e *Env) {
 		a, c, _ := e.connectHost(Options{})
-		e.acquireRaw(c, TestObjectName, false)
+		e.drive(a)
+		e.acquireRaw(c, hostObject(a), false)
 		e.do(a, adapter.DisableRemoting())
 		p, err := c.ExpectType(e.within(10*time.Second), wire.RemoveObject)
 		e.NoErr(err, "RemoveObject after disableRemoting")
-		e.Expect(p.ObjectName()).To(equal(TestObjectName))
+		e.Expect(p.ObjectName()).To(equal(hostObject(a)))
 	})
 	Case("OBJ-7", func(e *Env) {
 		a, c, _ := e.connectHost(Options{})
-		e.do(a, adapter.DisableRemoting())
+		e.do(e.drive(a), adapter.DisableRemoting())
 		err := c.ExpectNone(e.Ctx, time.Second, func(p wire.Packet) bool { return p.Type() == wire.RemoveObject })
 		if err != nil {
 			e.Observe("a connection that never added the source was sent RemoveObject")
@@ -250,9 +251,25 @@ var _ = ginkgo.Describe("ObjectList, AddObject, RemoveObject", func() {
 			e.Observe("a connection that never added the source got no RemoveObject (as Qt)")
 		}
 	})
+	Case("OBJ-12", func(e *Env) {
+		_, url := e.Host(Options{Type: "plain"})
+		c := e.Dial(url)
+		ol := e.greeting(c)
+		o, ok := findObject(ol, "Plain")
+		if !ok {
+			e.Failf("a host of the Plain object (--type plain) lists %v", objectNames(ol))
+		}
+		e.Expect(o.Signature).To(gomega.BeNil(), "the signature of a QObject remoted through the dynamic API: a null QByteArray (ff ff ff ff), not %q", o.Signature)
+	})
 	Case("OBJ-8", func(e *Env) {
 		a, c, _ := e.connectHost(Options{})
 		e.acquireRaw(c, TestObjectName, false)
+		// Positive control: a change does reach this connection before it
+		// removes the source (else silence afterwards proves nothing).
+		e.do(a, adapter.Set("intProp", 4241))
+		if _, err := c.Expect(e.within(10*time.Second), isProp(TestObjectName, e.propIndex("intProp"))); err != nil {
+			e.NotTested("setting intProp sent no PropertyChange to a connection that had added the source (PROP-1 reports that), so silence after RemoveObject would prove nothing")
+		}
 		e.NoErr(c.Send(&wire.RemoveObjectPacket{Name: TestObjectName}), "RemoveObject")
 		// A Ping round trip orders the RemoveObject before the next change.
 		e.NoErr(c.Send(&wire.PingPacket{Name: TestObjectName}), "Ping")
@@ -339,6 +356,23 @@ var _ = ginkgo.Describe("Initialisation (host)", func() {
 		e.Expect(ch.IsNull).To(gomega.BeFalse())
 		e.Expect(ch.Parameters).To(gomega.HaveLen(1))
 		e.Expect(ch.Parameters[0]).To(sameVariant(qds.IntOf(7)), "TestChild.value")
+	})
+	Case("INIT-11", func(e *Env) {
+		_, c, _ := e.connectHost(Options{})
+		s := e.sourceOf(c, TestObjectName)
+		e.Expect(s.Def.Properties).To(gomega.HaveLen(len(e.class().Properties)), "the test object's definition")
+		checkValueCount(e, s)
+	})
+	Case("INIT-12", func(e *Env) {
+		_, c, _ := e.connectHost(Options{})
+		s := e.sourceOf(c, TestObjectName)
+		init := e.acquireRaw(c, TestObjectName, false).(*wire.Init)
+		e.Expect(checkValueTypes(e, s, init.Values)).To(gomega.BeNumerically(">", 0), "values checked")
+	})
+	Case("INIT-13", func(e *Env) {
+		_, c, _ := e.connectHost(Options{})
+		s := e.sourceOf(c, TestObjectName)
+		e.Expect(definitionProblems(s.Def)).To(gomega.BeEmpty(), "the test object's class definition")
 	})
 	Case("INIT-8", func(e *Env) {
 		_, _, ol := e.connectHost(Options{})

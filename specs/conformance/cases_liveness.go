@@ -160,7 +160,7 @@ var _ = ginkgo.Describe("Reconnect (replica)", func() {
 		mark := h.A.Mark()
 		h.greet()
 		add := h.expectAdd(TestObjectName)
-		e.Expect(add.Dynamic).To(gomega.BeFalse())
+		e.Expect(add.Dynamic).To(equal(h.Dynamic), "isDynamic of the re-acquisition")
 		h.sendInit(false, map[string]any{"intProp": 2, "stringProp": "after restart"})
 		e.waitEvent(h.A, mark, adapter.StateChanged(TestObjectName, "Valid"), 10*time.Second, "the replica to become Valid again")
 		got := e.do(h.A, adapter.Get(""))
@@ -185,7 +185,7 @@ var _ = ginkgo.Describe("Reconnect (replica)", func() {
 		// burst of updates in the same write.
 		cls := e.class()
 		i := cls.PropertyIndex("intProp")
-		ps := []wire.Packet{&wire.Init{Name: TestObjectName, Values: e.testValues(h.C.Types(), false, map[string]any{"intProp": 10})}}
+		ps := []wire.Packet{h.initPacket(map[string]any{"intProp": 10})}
 		for n := 11; n <= 40; n++ {
 			v := qds.IntOf(int32(n))
 			ps = append(ps, &wire.PropertyChangePacket{Name: TestObjectName, Index: int32(i), Value: v},

@@ -225,6 +225,7 @@ var _ = ginkgo.Describe("Registry", func() {
 		var reg, obj *wirepeer.Server
 		var a *adapter.Adapter
 		o := Options{Object: TestObjectName, Static: true}
+		e.adaptMode(&o)
 		if e.D == 0 {
 			regURL := reserveURL(e)
 			o.Registry = regURL
@@ -243,7 +244,7 @@ var _ = ginkgo.Describe("Registry", func() {
 		e.Expect(add.Dynamic).To(gomega.BeFalse(), "the registry is acquired as a static replica")
 		e.NoErr(rc.Send(&wire.Init{Name: registrySourceName, Values: []qds.Variant{e.locations(
 			wire.SourceLocation{Name: TestObjectName, TypeName: "TestObject", HostURL: obj.URL()})}}), "sending the registry's Init")
-		h := &rawHost{e: e, A: a, Srv: obj, URL: obj.URL(), C: e.acceptWithin(obj, 10*time.Second)}
+		h := &rawHost{e: e, A: a, Srv: obj, URL: obj.URL(), C: e.acceptWithin(obj, 10*time.Second), Dynamic: !o.Static}
 		h.greet()
 		h.expectAdd(TestObjectName)
 		h.sendInit(false, map[string]any{"intProp": 1010})
@@ -252,7 +253,9 @@ var _ = ginkgo.Describe("Registry", func() {
 	})
 	Case("REG-11", func(e *Env) {
 		regURL := reserveURL(e)
-		a := e.Node(Options{Registry: regURL, Object: TestObjectName, Static: true})
+		o := Options{Registry: regURL, Object: TestObjectName, Static: true}
+		e.adaptMode(&o)
+		a := e.Node(o)
 		obj := e.Listen("")
 		// The registry is not there yet: let the node retry a few times.
 		time.Sleep(800 * time.Millisecond)
@@ -266,7 +269,7 @@ var _ = ginkgo.Describe("Registry", func() {
 		time.Sleep(200 * time.Millisecond)
 		e.NoErr(rc.Send(&wire.Invoke{Name: registrySourceName, Call: wire.CallInvokeMethod, Index: regSigAdded,
 			Args: []qds.Variant{e.location(TestObjectName, "TestObject", obj.URL())}, Serial: -1, PropertyIndex: -1}), "emitting remoteObjectAdded")
-		h := &rawHost{e: e, A: a, Srv: obj, URL: obj.URL(), C: e.acceptWithin(obj, 10*time.Second)}
+		h := &rawHost{e: e, A: a, Srv: obj, URL: obj.URL(), C: e.acceptWithin(obj, 10*time.Second), Dynamic: !o.Static}
 		h.greet()
 		h.expectAdd(TestObjectName)
 		h.sendInit(false, map[string]any{"intProp": 1111})

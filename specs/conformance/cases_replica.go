@@ -113,12 +113,14 @@ func (e *Env) expectInvoke(c *wirepeer.Conn, index int32) *wire.Invoke {
 var _ = ginkgo.Describe("URLs (replica)", func() {
 	Case("URL-8", func(e *Env) {
 		url := reserveURL(e)
-		a := e.Node(Options{URL: url, Object: TestObjectName, Static: true})
+		o := Options{URL: url, Object: TestObjectName, Static: true}
+		e.adaptMode(&o)
+		a := e.Node(o)
 		// Let the node fail to connect a few times (Qt retries every 250 ms).
 		time.Sleep(800 * time.Millisecond)
 		e.Expect(a.EventsSince(0, adapter.StateChanged("", "Valid"))).To(gomega.BeEmpty())
 		srv := e.Listen(url)
-		h := &rawHost{e: e, A: a, Srv: srv, URL: url, C: e.acceptWithin(srv, 10*time.Second)}
+		h := &rawHost{e: e, A: a, Srv: srv, URL: url, C: e.acceptWithin(srv, 10*time.Second), Dynamic: !o.Static}
 		h.greet()
 		h.expectAdd(TestObjectName)
 		h.sendInit(false, map[string]any{"intProp": 808})
@@ -139,7 +141,7 @@ func adapterValue(want any) gomega.OmegaMatcher {
 
 var _ = ginkgo.Describe("ObjectList, AddObject, RemoveObject (replica)", func() {
 	Case("OBJ-9", func(e *Env) {
-		for _, dynamic := range []bool{false, true} {
+		for _, dynamic := range e.replicaModes() {
 			h := e.serveNode(Options{Object: TestObjectName, Static: !dynamic})
 			h.greet(wire.ObjectInfo{Name: "Unrelated", TypeName: qds.Str("Unrelated")})
 			e.NoErr(h.C.ExpectNone(e.Ctx, time.Second, func(p wire.Packet) bool { return p.Type() == wire.AddObject }),
@@ -158,7 +160,7 @@ var _ = ginkgo.Describe("ObjectList, AddObject, RemoveObject (replica)", func() 
 		mark = h.A.Mark()
 		e.NoErr(h.C.Send(&wire.ObjectListPacket{Objects: []wire.ObjectInfo{e.testObjectInfo()}}), "enabling the source again")
 		add := h.expectAdd(TestObjectName)
-		e.Expect(add.Dynamic).To(gomega.BeFalse())
+		e.Expect(add.Dynamic).To(equal(h.Dynamic), "isDynamic of the re-acquisition")
 		h.sendInit(false, map[string]any{"intProp": 2})
 		e.waitEvent(h.A, mark, adapter.StateChanged(TestObjectName, "Valid"), 10*time.Second, "the replica to become Valid again")
 		e.Expect(e.do(h.A, adapter.Get("intProp")).Fields["value"]).To(adapterValue(2), "intProp after re-acquisition")
@@ -228,7 +230,8 @@ func testValueOverrides() map[string]any {
 
 var _ = ginkgo.Describe("Initialisation (replica)", func() {
 	Case("INIT-5", func(e *Env) {
-		h := e.serveNode(Options{Object: TestObjectName, Static: true})
+		e.needMode(false)
+		h := e.serveNode(Options{Object: TestObjectName, Static: true, ExactMode: true})
 		acq := e.waitEvent(h.A, 0, adapter.Named("acquired"), 10*time.Second, "the acquired event")
 		e.Expect(acq.Str("state")).To(equal("Default"), "a static replica's state before Init")
 		before := e.do(h.A, adapter.Get(""))
@@ -253,7 +256,8 @@ var _ = ginkgo.Describe("Initialisation (replica)", func() {
 		}
 	})
 	Case("INIT-6", func(e *Env) {
-		h := e.serveNode(Options{Object: TestObjectName})
+		e.needMode(true)
+		h := e.serveNode(Options{Object: TestObjectName, ExactMode: true})
 		acq := e.waitEvent(h.A, 0, adapter.Named("acquired"), 10*time.Second, "the acquired event")
 		e.Expect(acq.Str("state")).To(equal("Uninitialized"), "a dynamic replica's state before Init")
 		h.greet()
@@ -294,7 +298,8 @@ var _ = ginkgo.Describe("Initialisation (replica)", func() {
 		}
 	})
 	Case("INIT-7", func(e *Env) {
-		h := e.serveNode(Options{Object: TestObjectName, Static: true})
+		e.needMode(false)
+		h := e.serveNode(Options{Object: TestObjectName, Static: true, ExactMode: true})
 		info := e.testObjectInfo()
 		info.Signature = []byte("0123456789abcdef0123456789abcdef01234567")
 		h.greet(info)
@@ -303,7 +308,7 @@ var _ = ginkgo.Describe("Initialisation (replica)", func() {
 		e.expectNoAddObject(h.C)
 	})
 	Case("INIT-9", func(e *Env) {
-		for _, dynamic := range []bool{false, true} {
+		for _, dynamic := range e.replicaModes() {
 			h := e.validReplica(dynamic, testValueOverrides())
 			got := e.do(h.A, adapter.Get(""))
 			for _, c := range testValueCases() {
@@ -314,6 +319,7 @@ var _ = ginkgo.Describe("Initialisation (replica)", func() {
 		}
 	})
 	Case("INIT-10", func(e *Env) {
+		e.needMode(false)
 		vals := testValueOverrides()
 		h := e.validReplica(false, vals)
 		mark := h.A.Mark()
@@ -370,7 +376,7 @@ func methodNames(l any) []string {
 
 var _ = ginkgo.Describe("Property changes (replica)", func() {
 	Case("PROP-7", func(e *Env) {
-		for _, dynamic := range []bool{false, true} {
+		for _, dynamic := range e.replicaModes() {
 			h := e.validReplica(dynamic, nil)
 			mark := h.A.Mark()
 			type change struct {
@@ -400,7 +406,7 @@ var _ = ginkgo.Describe("Property changes (replica)", func() {
 		}
 	})
 	Case("PROP-8", func(e *Env) {
-		for _, dynamic := range []bool{false, true} {
+		for _, dynamic := range e.replicaModes() {
 			h := e.validReplica(dynamic, nil)
 			for _, w := range []struct {
 				prop string
@@ -482,7 +488,7 @@ var _ = ginkgo.Describe("Slots (replica)", func() {
 
 var _ = ginkgo.Describe("Signals (replica)", func() {
 	Case("SIG-3", func(e *Env) {
-		for _, dynamic := range []bool{false, true} {
+		for _, dynamic := range e.replicaModes() {
 			h := e.validReplica(dynamic, nil)
 			mark := h.A.Mark()
 			sig := func(name string, args ...qds.Variant) *wire.Invoke {

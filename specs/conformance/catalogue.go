@@ -107,6 +107,7 @@ var Catalogue = []Requirement{
 	{"OBJ-9", Must, replica, "A replica node sends AddObject for a source it wants when the source appears in an ObjectList, with isDynamic set for dynamic replicas.", srcNode + " (handleReplicaConnection); " + srcProto + " §7.1"},
 	{"OBJ-10", Must, replica, "A replica whose source is removed (RemoveObject) becomes Suspect; when the source is enabled again it is re-acquired and becomes Valid.", srcNode + "; " + srcProto + " §7.4"},
 	{"OBJ-11", Must, replica, "Releasing the last replica of a source sends RemoveObject(name).", srcProto + " §7.3"},
+	{"OBJ-12", Should, host, "A source without a repc class signature (a QObject remoted through the dynamic API, a model, the registry) is listed with a null QByteArray signature (ff ff ff ff), not an empty one. (Qt replicas treat an empty signature like a null one, so this is byte fidelity, not interoperability.)", srcProto + " §4.2; docs/evidence/qt-init-value-count.md; Qt source: qremoteobjectnode.cpp (checkSignatures)"},
 
 	// Initialisation
 	{"INIT-1", Must, host, "An InitPacket holds one value per property of the static API, in property order.", srcProto + " §5.3"},
@@ -119,6 +120,9 @@ var Catalogue = []Requirement{
 	{"INIT-8", Must, host, "The class signature in ObjectList equals the one repc generates for the .rep file of the dialect (v1 for Qt 5.15, v2 for Qt 6.4).", srcProto + " §8"},
 	{"INIT-9", Must, replica, "A replica decodes every value type of the test object as the host sent it (values observed through the adapter).", srcProto + " §2, §3; ANCHORS E7"},
 	{"INIT-10", Should, replica, "After a re-initialisation a static replica does not notify unchanged properties of built-in value types (Qt may re-notify unchanged enum, POD and CLASS properties: it compares converted values with raw wire values, and re-creates child replicas).", srcReplica + " (initialize); ANCHORS E5"},
+	{"INIT-11", Must, host, "An InitDynamicPacket carries exactly one value per property of its class definition, in property order. (A real Qt 5.15 or 6.4 replica given fewer values reads past the end of its value list and crashes.)", srcProto + " §5.3, §6; docs/evidence/qt-init-value-count.md"},
+	{"INIT-12", Must, host, "Every Init and InitDynamic value has its property's declared type: that built-in type, an integer for an enum, the POD's user type for a gadget, a QRO_ descriptor for a QObject*; only a QVariant property may hold any type.", srcProto + " §3, §5.3, §6"},
+	{"INIT-13", Must, host, "An InitDynamicPacket's class definition is well formed: every signal and method signature is a normalised name(types) with one parameter name per parameter, property names are unique and non-empty, and each notify signature is one of the class's signals.", srcProto + " §6; Qt source: qremoteobjectpackets.cpp (serializeDefinition)"},
 
 	// Properties
 	{"PROP-1", Must, host, "A source property change is sent as PropertyChangePacket(name, index, value) immediately followed by InvokePacket(name, 0, notify signal index, [value], -1, property index).", srcProto + " §4.7, §7.2; captures"},

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
+	gtypes "github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 	"github.com/onsi/gomega/types"
 
@@ -40,6 +42,7 @@ type Env struct {
 	adapters []*adapter.Adapter
 	cleanups []func()
 	observed []string
+	seq      int
 }
 
 // softFailure aborts a SHOULD (non-strict) or INFORMATIONAL case.
@@ -52,12 +55,34 @@ const (
 	OutcomeNonStrict     = "non-strict" // a SHOULD not met, without --strict
 	OutcomeUnsupported   = "unsupported"
 	OutcomeInformational = "informational"
+	// OutcomeNotApplicable: the requirement needs something this target
+	// does not have (the suite's test object, a source with an enum
+	// property, a host the suite can start or drive). Never passes, never
+	// fails; the report says why.
+	OutcomeNotApplicable = "not applicable"
+	// OutcomeNotTested: the case ran but could not establish its positive
+	// control (e.g. "no change after RemoveObject" on a host that sent no
+	// change before it either), so silence would prove nothing.
+	OutcomeNotTested = "not tested"
 )
 
+// Exercised reports whether an outcome means the requirement was actually
+// checked against the target (as opposed to unsupported, not applicable
+// or not tested).
+func Exercised(outcome string) bool {
+	switch outcome {
+	case OutcomePass, OutcomeFail, OutcomeNonStrict, OutcomeInformational:
+		return true
+	}
+	return false
+}
+
 const (
-	unsupportedPrefix = "unsupported: "
-	nonStrictPrefix   = "SHOULD not met: "
-	infoPrefix        = "informational: "
+	unsupportedPrefix   = "unsupported: "
+	nonStrictPrefix     = "SHOULD not met: "
+	infoPrefix          = "informational: "
+	notApplicablePrefix = "not applicable: "
+	notTestedPrefix     = "not tested: "
 )
 
 // Case declares the conformance case of requirement id.
@@ -85,7 +110,7 @@ func runCase(req Requirement, body func(e *Env)) {
 	e.g = gomega.NewGomega(e.fail)
 	ginkgo.DeferCleanup(e.finish)
 	if t.URL != "" && !hasRole(req, RoleHost) {
-		e.Unsupported("an url: target is a host only")
+		e.NotApplicable("an url: target is a host the suite only connects to; this requirement needs the target in the " + rolesText(req) + " role")
 	}
 	defer func() {
 		r := recover()
@@ -95,18 +120,51 @@ func runCase(req Requirement, body func(e *Env)) {
 			}
 			return
 		}
-		sf, ok := r.(softFailure)
-		if !ok {
-			panic(r)
+		var msg string
+		switch x := r.(type) {
+		case gtypes.GinkgoError:
+			panic(r) // ginkgo.Fail or ginkgo.Skip: already recorded
+		case softFailure:
+			msg = x.msg
+		default:
+			// A panic in the suite itself (an index a target's packet made
+			// out of range, a nil it did not expect) is a failure of this
+			// requirement with the reason, never a crash of the run and
+			// never a MUST-level failure of a SHOULD.
+			msg = fmt.Sprintf("the case panicked: %v (a suite bug, or target input the suite did not expect)\n%s", r, debug.Stack())
+			if !e.soft {
+				ginkgo.AddReportEntry("outcome", OutcomeFail)
+				ginkgo.Fail(msg)
+			}
 		}
 		if req.Level == Informational {
 			ginkgo.AddReportEntry("outcome", OutcomeInformational)
-			ginkgo.Skip(infoPrefix + sf.msg)
+			ginkgo.Skip(infoPrefix + msg)
 		}
 		ginkgo.AddReportEntry("outcome", OutcomeNonStrict)
-		ginkgo.Skip(nonStrictPrefix + sf.msg)
+		ginkgo.Skip(nonStrictPrefix + msg)
 	}()
+	if hasRole(req, RoleHost) && !e.hostsTestObject() {
+		// A host the suite has never seen: the object-agnostic form, the
+		// test-object form where it needs no test-object member, else not
+		// applicable.
+		if f := anyForms[req.ID]; f != nil {
+			f(e)
+			return
+		}
+		if !typeAgnostic[req.ID] {
+			e.NotApplicable("checked only on the suite's test object (TestObject of specs/conformance/testdata/testobject.rep, driven through the adapter contract), which this target does not host")
+		}
+	}
 	body(e)
+}
+
+func rolesText(req Requirement) string {
+	var s []string
+	for _, r := range req.Roles {
+		s = append(s, string(r))
+	}
+	return strings.Join(s, "/")
 }
 
 func hasRole(req Requirement, r Role) bool {
@@ -161,6 +219,20 @@ func (e *Env) Unsupported(reason string) {
 	ginkgo.Skip(unsupportedPrefix + reason)
 }
 
+// NotApplicable ends the case as not applicable to this target (it needs
+// something the target does not have), with the reason.
+func (e *Env) NotApplicable(reason string) {
+	ginkgo.AddReportEntry("outcome", OutcomeNotApplicable)
+	ginkgo.Skip(notApplicablePrefix + reason)
+}
+
+// NotTested ends the case as not tested: its positive control could not be
+// established, so the negative check would prove nothing.
+func (e *Env) NotTested(reason string) {
+	ginkgo.AddReportEntry("outcome", OutcomeNotTested)
+	ginkgo.Skip(notTestedPrefix + reason)
+}
+
 // Observe records behaviour for the report (what INFORMATIONAL cases are for).
 func (e *Env) Observe(format string, args ...any) {
 	s := fmt.Sprintf(format, args...)
@@ -199,7 +271,10 @@ type Options struct {
 	Object   string   // --object (source name)
 	Type     string   // --type: testobject (default), tick or plain
 	Static   bool     // node role: --static instead of --dynamic
-	Extra    []string // more arguments
+	// ExactMode keeps Static as given even when the target declares only
+	// the other replica kind (the requirement is about that kind).
+	ExactMode bool
+	Extra     []string // more arguments
 }
 
 func (o Options) args(def string) []string {
@@ -208,6 +283,9 @@ func (o Options) args(def string) []string {
 		url = def
 	}
 	a := []string{"--url", url}
+	if url == "" {
+		a = nil
+	}
 	if o.Registry != "" {
 		a = append(a, "--registry", o.Registry)
 	}
@@ -218,19 +296,25 @@ func (o Options) args(def string) []string {
 	if typ == "" {
 		typ = "testobject"
 	}
+
 	a = append(a, "--type", typ)
 	return append(a, o.Extra...)
 }
 
-// start launches the target's adapter in a role; an unsupported role ends
-// the case as unsupported.
+// start launches the target's adapter in a role; a role or feature the
+// target declared it lacks, or answered with exit 127, ends the case as
+// unsupported; exit 127 for something it declared it has fails the case.
 func (e *Env) start(role adapter.Role, args []string) *adapter.Adapter {
 	t := e.Target
 	if t.URL != "" {
-		e.Unsupported(fmt.Sprintf("an url: target cannot be started as %s", role))
+		e.NotApplicable(fmt.Sprintf("an url: target is a host the suite only connects to; it cannot be started as %s %s", role, strings.Join(args, " ")))
 	}
 	if err := t.resolve(e.Ctx); err != nil {
 		ginkgo.Fail("conformance: " + err.Error())
+	}
+	needs := adapter.Needs(role, args)
+	if n, missing := t.Caps.Missing(needs); missing {
+		e.Unsupported(fmt.Sprintf("the %s adapter declares no %s (it declares %s)", t.Name, n, t.Caps.Describe()))
 	}
 	cfg := adapter.Config{Command: t.Command, Role: role, Args: args, Env: t.Env, TempDir: e.TempDir(),
 		Name: fmt.Sprintf("%s %s", t.Name, role), Log: ginkgo.GinkgoWriter}
@@ -239,6 +323,13 @@ func (e *Env) start(role adapter.Role, args []string) *adapter.Adapter {
 	}
 	a, err := adapter.Start(e.Ctx, cfg)
 	if errors.Is(err, adapter.ErrUnsupported) {
+		declared := t.Caps.Declared
+		for _, n := range needs {
+			declared = declared && t.Caps.DeclaresYes(n.Kind, n.Value)
+		}
+		if declared {
+			e.Failf("the %s adapter declared %v but exited 127 (unsupported) for %s %s", t.Name, needs, role, strings.Join(args, " "))
+		}
 		e.Unsupported(fmt.Sprintf("the %s adapter does not support %s %s", t.Name, role, strings.Join(args, " ")))
 	}
 	if err != nil {
@@ -251,6 +342,90 @@ func (e *Env) start(role adapter.Role, args []string) *adapter.Adapter {
 		e.D = dialectOfReady(a.Ready())
 	}
 	return a
+}
+
+// caps is what the target declared it can do.
+func (e *Env) caps() adapter.Capabilities { return e.Target.Caps }
+
+// hostsTestObject reports whether the suite can start the target as a host
+// of its test object (and so run the test-object form of a host case).
+func (e *Env) hostsTestObject() bool {
+	c := e.caps()
+	return e.Target.URL == "" && c.Can(adapter.CapRole, string(adapter.Host)) && c.Can(adapter.CapType, "testobject")
+}
+
+// hostType is the object type for host cases that need some source but
+// not the test object: testobject if the target can host it, else the
+// first type it declares.
+func (e *Env) hostType() string {
+	c := e.caps()
+	if c.Can(adapter.CapType, "testobject") || len(c.Types) == 0 {
+		return "testobject"
+	}
+	return c.Types[0]
+}
+
+// transportFor picks the transport a started target listens or connects
+// on: tcp when it can, else local, else localabstract (what it declares).
+func (e *Env) transportFor() string {
+	c := e.caps()
+	for _, t := range []string{"tcp", "local", "localabstract"} {
+		if c.Can(adapter.CapTransport, t) {
+			return t
+		}
+	}
+	if len(c.Transports) > 0 {
+		return c.Transports[0]
+	}
+	return "tcp"
+}
+
+// freshURL returns a URL on the target's transport for a listener: port
+// 0 for tcp, a new socket path in the case's directory for local, a new
+// abstract name for localabstract.
+func (e *Env) freshURL() string {
+	e.mu.Lock()
+	e.seq++
+	n := e.seq
+	e.mu.Unlock()
+	switch e.transportFor() {
+	case "local":
+		return "local:" + filepath.Join(e.TempDir(), fmt.Sprintf("s%d", n))
+	case "localabstract":
+		return fmt.Sprintf("localabstract:qtro-conf-%d-%d-%d", os.Getpid(), time.Now().UnixNano()%1e9, n)
+	}
+	return "tcp://127.0.0.1:0"
+}
+
+// adaptMode makes a node case run with the replica kind the target has:
+// a case that prefers static runs dynamic on a dynamic-only target (and the
+// other way round), unless the kind is what the requirement is about.
+func (e *Env) adaptMode(o *Options) {
+	want, other := "dynamic", "static"
+	if o.Static {
+		want, other = other, want
+	}
+	c := e.caps()
+	if o.ExactMode || c.Can(adapter.CapReplicaMode, want) || !c.Can(adapter.CapReplicaMode, other) {
+		return
+	}
+	o.Static = !o.Static
+}
+
+// replicaModes lists the replica kinds (dynamic=false/true) the target
+// may run, for cases that check both.
+func (e *Env) replicaModes() []bool {
+	var out []bool
+	c := e.caps()
+	for _, dyn := range []bool{false, true} {
+		if c.Can(adapter.CapReplicaMode, modeName(dyn)) {
+			out = append(out, dyn)
+		}
+	}
+	if len(out) == 0 {
+		out = []bool{false}
+	}
+	return out
 }
 
 // dialectOfReady reads the dialect from a ready event's protocol version.
@@ -274,18 +449,22 @@ func (e *Env) Host(o Options) (*adapter.Adapter, string) {
 		}
 		return nil, e.Target.URL
 	}
-	a := e.start(adapter.Host, o.args("tcp://127.0.0.1:0"))
+	if o.Type == "" {
+		o.Type = e.hostType()
+	}
+	a := e.start(adapter.Host, o.args(e.freshURL()))
 	return a, a.Ready().Str("url")
 }
 
 // Registry starts the target as a registry.
 func (e *Env) Registry(o Options) (*adapter.Adapter, string) {
-	a := e.start(adapter.Registry, o.args("tcp://127.0.0.1:0"))
+	a := e.start(adapter.Registry, o.args(e.freshURL()))
 	return a, a.Ready().Str("url")
 }
 
 // Node starts the target as a node acquiring o.Object (dynamic unless Static).
 func (e *Env) Node(o Options) *adapter.Adapter {
+	e.adaptMode(&o)
 	if o.Static {
 		o.Extra = append(o.Extra, "--static")
 	} else {
@@ -312,7 +491,7 @@ func (e *Env) Dial(url string) *wirepeer.Conn {
 // Listen starts a raw host for a replica under test.
 func (e *Env) Listen(url string) *wirepeer.Server {
 	if url == "" {
-		url = "tcp://127.0.0.1:0"
+		url = e.freshURL()
 	}
 	if e.D == 0 {
 		e.D = wire.Qt6
@@ -389,7 +568,9 @@ func registerTestTypes(t *qds.Types, d wire.Dialect) {
 func (e *Env) finish() {
 	defer e.cancel()
 	rep := ginkgo.CurrentSpecReport()
-	keep := rep.Failed() || e.soft && rep.Failure.Message != "" && !strings.HasPrefix(rep.Failure.Message, unsupportedPrefix)
+	msg := rep.Failure.Message
+	keep := rep.Failed() || e.soft && msg != "" && !strings.HasPrefix(msg, unsupportedPrefix) &&
+		!strings.HasPrefix(msg, notApplicablePrefix) && !strings.HasPrefix(msg, notTestedPrefix)
 	e.mu.Lock()
 	conns, adapters, cleanups := e.conns, e.adapters, e.cleanups
 	e.mu.Unlock()

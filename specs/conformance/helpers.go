@@ -58,6 +58,14 @@ func (e *Env) acquireRaw(c *wirepeer.Conn, name string, dynamic bool) wire.Packe
 	return p
 }
 
+// sourceOf acquires name dynamically on c and returns it as a source.
+func (e *Env) sourceOf(c *wirepeer.Conn, name string) *source {
+	p := e.acquireRaw(c, name, true)
+	init := p.(*wire.InitDynamic)
+	def := init.Class
+	return &source{Name: name, Def: &def, Values: init.Values, Class: meta.FromDefinition(&def)}
+}
+
 // within returns a context bounded by d and by the case.
 func (e *Env) within(d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(e.Ctx, d)
@@ -76,7 +84,7 @@ func (e *Env) do(a *adapter.Adapter, c adapter.Command) adapter.Event {
 // target (set, emit, ...) is unsupported for an url: target, which has none.
 func (e *Env) drive(a *adapter.Adapter) *adapter.Adapter {
 	if a == nil {
-		e.Unsupported("this case drives the host through the adapter contract; an url: target has no adapter")
+		e.NotApplicable("this case drives the host through the adapter contract (set, emit, enable/disableRemoting); an url: target has none")
 	}
 	return a
 }

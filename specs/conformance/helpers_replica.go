@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -28,11 +29,17 @@ type rawHost struct {
 	Srv *wirepeer.Server
 	C   *wirepeer.Conn
 	URL string
+	// Dynamic is the replica kind the node was started with (the case's
+	// choice, or the other kind on a target that declares only that one).
+	Dynamic bool
 }
 
 // reserveURL returns a tcp:// URL on a loopback port that was free a moment
 // ago (for a host that appears later than its replica).
 func reserveURL(e *Env) string {
+	if u := e.freshURL(); !strings.HasPrefix(u, "tcp:") {
+		return u // a socket path or abstract name nobody listens on yet
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		ginkgo.Fail("reserving a port: " + err.Error())
@@ -47,7 +54,8 @@ func reserveURL(e *Env) string {
 // the dialect is not known before the node starts, the node is started
 // first against a reserved port (a Qt node retries every 250 ms).
 func (e *Env) serveNode(o Options) *rawHost {
-	h := &rawHost{e: e}
+	e.adaptMode(&o)
+	h := &rawHost{e: e, Dynamic: !o.Static}
 	if e.D == 0 {
 		h.URL = reserveURL(e)
 		o.URL = h.URL
@@ -105,6 +113,9 @@ func (h *rawHost) expectAdd(name string) *wire.AddObjectPacket {
 // holding the test object's defaults, with overrides by property name
 // ("child" sets the child's value).
 func (h *rawHost) sendInit(dynamic bool, overrides map[string]any) []qds.Variant {
+	if h.A != nil {
+		dynamic = h.Dynamic // what the node asked for (it may run the other kind than the case prefers)
+	}
 	vals := h.e.testValues(h.C.Types(), dynamic, overrides)
 	if dynamic {
 		h.e.NoErr(h.C.Send(&wire.InitDynamic{Name: TestObjectName, Class: h.e.class().Definition(), Values: vals}), "sending InitDynamicPacket")
@@ -112,6 +123,24 @@ func (h *rawHost) sendInit(dynamic bool, overrides map[string]any) []qds.Variant
 		h.e.NoErr(h.C.Send(&wire.Init{Name: TestObjectName, Values: vals}), "sending InitPacket")
 	}
 	return vals
+}
+
+// initPacket is the Init (static node) or InitDynamic (dynamic node) of
+// the test object with overrides, unsent.
+func (h *rawHost) initPacket(overrides map[string]any) wire.Packet {
+	vals := h.e.testValues(h.C.Types(), h.Dynamic, overrides)
+	if h.Dynamic {
+		return &wire.InitDynamic{Name: TestObjectName, Class: h.e.class().Definition(), Values: vals}
+	}
+	return &wire.Init{Name: TestObjectName, Values: vals}
+}
+
+// needMode ends a case about one replica kind as unsupported on a target
+// that declares it has only the other.
+func (e *Env) needMode(dynamic bool) {
+	if !e.caps().Can(adapter.CapReplicaMode, modeName(dynamic)) {
+		e.Unsupported(fmt.Sprintf("this requirement is about %s replicas; the target declares %s", modeName(dynamic), e.caps().Describe()))
+	}
 }
 
 // testValues builds the test object's property values as a host sends
@@ -160,9 +189,10 @@ func (e *Env) waitEvent(a *adapter.Adapter, mark int, p adapter.Predicate, d tim
 // is Valid.
 func (e *Env) validReplica(dynamic bool, overrides map[string]any, extra ...string) *rawHost {
 	h := e.serveNode(Options{Object: TestObjectName, Static: !dynamic, Extra: extra})
+	dynamic = h.Dynamic
 	h.greet()
 	add := h.expectAdd(TestObjectName)
-	e.Expect(add.Dynamic).To(equal(dynamic), "AddObject isDynamic of a %s replica", modeName(dynamic))
+	e.Expect(add.Dynamic).To(equal(dynamic), "AddObject isDynamic of a node started as %s (a node must acquire the kind it was asked for)", modeName(dynamic))
 	h.sendInit(dynamic, overrides)
 	e.waitEvent(h.A, 0, adapter.StateChanged(TestObjectName, "Valid"), 10*time.Second, "the replica to become Valid")
 	// The notifications of Init come with Valid; a round trip puts them
@@ -212,8 +242,9 @@ func peerPackets(c *wirepeer.Conn) ([]peerPacket, error) {
 		times = append(times, ch.Time)
 		buf = append(buf, ch.Data...)
 	}
-	types := qds.NewTypes(c.Dialect().Types())
-	registerTestTypes(types, c.Dialect())
+	// The connection's own registry: the test types, and the gadgets of
+	// every class definition it received or was given.
+	types := qds.NewTypes(c.Types())
 	r := wire.NewReader(bytes.NewReader(buf), c.Dialect(), types, wire.Limits{MaxFrameSize: 64 << 20})
 	var out []peerPacket
 	for {

@@ -38,6 +38,14 @@ type TargetResults struct {
 	Seconds  float64           `json:"seconds"`
 	Counts   map[string]int    `json:"counts"`
 	Passed   bool              `json:"passed"` // no MUST (strict: no SHOULD) failed
+	// Exercised counts the requirements actually checked (pass, fail,
+	// non-strict, informational) out of Total that ran; the rest were
+	// unsupported, not applicable or not tested, each with its reason.
+	Exercised int `json:"exercised"`
+	Total     int `json:"total"`
+	// Verdict is the one-line summary reports print, e.g. "conformant on
+	// 31 of 85 requirements exercised".
+	Verdict  string            `json:"verdict"`
 	Results  []CaseResult      `json:"results"`
 	NotRun   []string          `json:"notRun,omitempty"` // requirement IDs filtered out
 	Suite    string            `json:"suite"`
@@ -102,8 +110,13 @@ func Results(r types.Report) TargetResults {
 			cr.Message = ""
 		}
 		tr.Counts[cr.Outcome]++
+		tr.Total++
+		if Exercised(cr.Outcome) {
+			tr.Exercised++
+		}
 		tr.Results = append(tr.Results, cr)
 	}
+	tr.Verdict = tr.verdict()
 	for _, req := range Catalogue {
 		if !ran[req.ID] {
 			tr.NotRun = append(tr.NotRun, req.ID)
@@ -111,6 +124,45 @@ func Results(r types.Report) TargetResults {
 	}
 	sort.Slice(tr.Results, func(i, j int) bool { return catalogueIndex(tr.Results[i].ID) < catalogueIndex(tr.Results[j].ID) })
 	return tr
+}
+
+// verdict summarises a run without ever calling a run that exercised
+// little "conformant" outright.
+func (tr *TargetResults) verdict() string {
+	var why []string
+	for _, o := range []string{OutcomeUnsupported, OutcomeNotApplicable, OutcomeNotTested} {
+		if n := tr.Counts[o]; n > 0 {
+			why = append(why, fmt.Sprintf("%d %s", n, o))
+		}
+	}
+	rest := ""
+	if len(why) > 0 {
+		rest = " (not exercised: " + strings.Join(why, ", ") + ")"
+	}
+	switch {
+	case !tr.Passed:
+		return fmt.Sprintf("NOT conformant: %d failed of %d requirements exercised%s", tr.Counts[OutcomeFail], tr.Exercised, rest)
+	case tr.Exercised == 0:
+		return fmt.Sprintf("nothing exercised: 0 of %d requirements%s", tr.Total, rest)
+	}
+	return fmt.Sprintf("conformant on %d of %d requirements exercised%s", tr.Exercised, tr.Total, rest)
+}
+
+// Summary is the verdict line, recomputed for results read from an older
+// results.json that has none.
+func (tr *TargetResults) Summary() string {
+	if tr.Verdict != "" {
+		return tr.Verdict
+	}
+	if tr.Total == 0 {
+		for _, c := range tr.Results {
+			tr.Total++
+			if Exercised(c.Outcome) {
+				tr.Exercised++
+			}
+		}
+	}
+	return tr.verdict()
 }
 
 func firstWord(s string) string {
@@ -197,7 +249,7 @@ func writeJUnit(path string, runs []TargetResults) error {
 			case OutcomeFail:
 				jc.Failure = &junitMessage{Message: firstLine(c.Message), Type: string(c.Level), Body: c.Message + "\n" + c.Location + "\n" + strings.Join(c.Transcript, "\n")}
 				s.Failures++
-			case OutcomeUnsupported, OutcomeNonStrict:
+			case OutcomeUnsupported, OutcomeNonStrict, OutcomeNotApplicable, OutcomeNotTested:
 				jc.Skipped = &junitMessage{Message: c.Outcome + ": " + firstLine(c.Message)}
 				s.Skipped++
 			}
@@ -299,6 +351,7 @@ func writeHTML(path string, runs []TargetResults) error {
 
 var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 	"anchor": func(target, id string) string { return sanitize(target + "-" + id) },
+	"cls":    func(outcome string) string { return strings.ReplaceAll(outcome, " ", "-") },
 	"pct": func(n, total int) string {
 		if total == 0 {
 			return "0"
@@ -311,31 +364,35 @@ body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
 th{background:#f3f3f3}.pass{background:#d8f5d0}.fail{background:#f8c9c4;font-weight:bold}
 .non-strict{background:#fde9b8}.unsupported{background:#e4e4e4;color:#555}.informational{background:#d8e8fb}
+.not-applicable{background:#eeeeee;color:#777}.not-tested{background:#f1e6f7;color:#555}
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px;max-height:40em}
 td.text{max-width:40em}details{margin:.3em 0}
 </style></head><body>
 <h1>QtRO conformance report</h1>
 <p>Generated {{.Generated}}. Outcomes: <span class="pass">pass</span> <span class="fail">fail</span>
 <span class="non-strict">non-strict (SHOULD not met)</span> <span class="unsupported">unsupported</span>
-<span class="informational">informational (recorded behaviour)</span>.</p>
-<table><tr><th>target</th><th>verdict</th><th>pass</th><th>fail</th><th>non-strict</th><th>unsupported</th><th>informational</th><th>seconds</th></tr>
-{{range .Runs}}<tr><td>{{.Target}}</td><td class="{{if .Passed}}pass{{else}}fail{{end}}">{{if .Passed}}conformant{{else}}NOT conformant{{end}}{{if .Strict}} (strict){{end}}</td>
-<td>{{index .Counts "pass"}}</td><td>{{index .Counts "fail"}}</td><td>{{index .Counts "non-strict"}}</td><td>{{index .Counts "unsupported"}}</td><td>{{index .Counts "informational"}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>{{end}}
+<span class="informational">informational (recorded behaviour)</span>
+<span class="not-applicable">not applicable (the target lacks what the requirement needs)</span>
+<span class="not-tested">not tested (no positive control)</span>. Only pass, fail, non-strict and informational
+count as exercised.</p>
+<table><tr><th>target</th><th>verdict</th><th>exercised</th><th>pass</th><th>fail</th><th>non-strict</th><th>informational</th><th>unsupported</th><th>not applicable</th><th>not tested</th><th>seconds</th></tr>
+{{range .Runs}}<tr><td>{{.Target}}</td><td class="{{if .Passed}}pass{{else}}fail{{end}}">{{.Summary}}{{if .Strict}} (strict){{end}}</td>
+<td>{{.Exercised}} / {{.Total}}</td><td>{{index .Counts "pass"}}</td><td>{{index .Counts "fail"}}</td><td>{{index .Counts "non-strict"}}</td><td>{{index .Counts "informational"}}</td><td>{{index .Counts "unsupported"}}</td><td>{{index .Counts "not applicable"}}</td><td>{{index .Counts "not tested"}}</td><td>{{printf "%.1f" .Seconds}}</td></tr>{{end}}
 </table>
 <h2>Requirements × targets</h2>
 <table><tr><th>ID</th><th>level</th><th>requirement</th>{{range .Runs}}<th>{{.Target}}</th>{{end}}</tr>
 {{range $row := .Rows}}<tr><td>{{$row.Req.ID}}</td><td>{{$row.Req.Level}}</td><td class="text">{{$row.Req.Text}}</td>
-{{range $i, $c := $row.Cells}}{{if $c}}<td class="{{$c.Outcome}}"><a href="#{{anchor (index $.Runs $i).Target $c.ID}}">{{$c.Outcome}}</a></td>{{else}}<td>–</td>{{end}}{{end}}</tr>{{end}}
+{{range $i, $c := $row.Cells}}{{if $c}}<td class="{{cls $c.Outcome}}" title="{{$c.Reason}}"><a href="#{{anchor (index $.Runs $i).Target $c.ID}}">{{$c.Outcome}}</a></td>{{else}}<td>–</td>{{end}}{{end}}</tr>{{end}}
 </table>
 {{if .Diffs}}<h2>Where the targets differ</h2>
 <p>Requirements whose outcome or recorded behaviour is not the same for every target, and why.</p>
 <table><tr><th>ID</th><th>level</th><th>target</th><th>outcome</th><th>behaviour / reason</th></tr>
 {{range $d := .Diffs}}{{range $i, $c := $d.Cells}}<tr>{{if eq $i 0}}<td rowspan="{{len $d.Cells}}">{{$d.Req.ID}}</td><td rowspan="{{len $d.Cells}}">{{$d.Req.Level}}</td>{{end}}
-<td>{{index $d.Targets $i}}</td><td class="{{$c.Outcome}}">{{$c.Outcome}}</td><td>{{$c.Reason}}</td></tr>{{end}}{{end}}
+<td>{{index $d.Targets $i}}</td><td class="{{cls $c.Outcome}}">{{$c.Outcome}}</td><td>{{$c.Reason}}</td></tr>{{end}}{{end}}
 </table>{{end}}
 <h2>Details</h2>
 {{range $r := .Runs}}{{range $c := $r.Results}}{{if or (ne $c.Outcome "pass") $c.Observed}}
-<h3 id="{{anchor $r.Target $c.ID}}">{{$r.Target}} · {{$c.ID}} [{{$c.Level}}] <span class="{{$c.Outcome}}">{{$c.Outcome}}</span></h3>
+<h3 id="{{anchor $r.Target $c.ID}}">{{$r.Target}} · {{$c.ID}} [{{$c.Level}}] <span class="{{cls $c.Outcome}}">{{$c.Outcome}}</span></h3>
 <p>{{$c.Text}}</p>{{if $c.Message}}<pre>{{$c.Message}}{{if $c.Location}}
 at {{$c.Location}}{{end}}</pre>{{end}}
 {{range $c.Observed}}<p>Observed: {{.}}</p>{{end}}

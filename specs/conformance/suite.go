@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
@@ -35,6 +36,12 @@ type Config struct {
 	CaseTimeout time.Duration
 	// Verbose prints Ginkgo's progress.
 	Verbose bool
+	// Objects restricts the object-agnostic host cases to these sources
+	// (empty: every source the host lists).
+	Objects []string
+	// Reps are .rep files describing the target's sources; INIT-3 and
+	// INIT-8 compare a source whose type name matches a class in them.
+	Reps []string
 }
 
 var suite Config
@@ -66,6 +73,12 @@ func Run(t TestingT, cfg Config) bool {
 			t.Fail()
 			return false
 		}
+		fmt.Fprintf(os.Stderr, "conformance: %s: %s\n", cfg.Target.Name, cfg.Target.Caps.Describe())
+	}
+	if err := loadReps(cfg.Reps); err != nil {
+		fmt.Fprintln(os.Stderr, "conformance:", err)
+		t.Fail()
+		return false
 	}
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	sc, rc := ginkgo.GinkgoConfiguration()
@@ -77,7 +90,7 @@ func Run(t TestingT, cfg Config) bool {
 
 // ConfigFromEnv reads a Config the way `ginkgo ./specs/...` is configured:
 // QTRO_TARGET (default go6), QTRO_STRICT, QTRO_OUT, QTRO_LABEL_FILTER,
-// QTRO_CASE_TIMEOUT (seconds).
+// QTRO_CASE_TIMEOUT (seconds), QTRO_OBJECTS and QTRO_REPS (comma-separated).
 func ConfigFromEnv() (Config, error) {
 	spec := os.Getenv("QTRO_TARGET")
 	if spec == "" {
@@ -92,10 +105,22 @@ func ConfigFromEnv() (Config, error) {
 	}
 	c := Config{Target: ts[0], Out: os.Getenv("QTRO_OUT"), LabelFilter: os.Getenv("QTRO_LABEL_FILTER")}
 	c.Strict, _ = strconv.ParseBool(os.Getenv("QTRO_STRICT"))
+	c.Objects = splitList(os.Getenv("QTRO_OBJECTS"))
+	c.Reps = splitList(os.Getenv("QTRO_REPS"))
 	if s, err := strconv.Atoi(os.Getenv("QTRO_CASE_TIMEOUT")); err == nil && s > 0 {
 		c.CaseTimeout = time.Duration(s) * time.Second
 	}
 	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 var _ = ginkgo.ReportAfterSuite("qtro conformance reports", func(r types.Report) {

@@ -32,6 +32,13 @@ type Target struct {
 	URL string
 	// Env is added to the adapter's environment.
 	Env []string
+	// Caps is what the target declares it can do (the adapter's `hello`,
+	// filled in by resolve; for url: targets: a host on the URL's
+	// transport). Undeclared capabilities are tried, and exit 127 decides.
+	Caps adapter.Capabilities
+
+	capsOnce sync.Once
+	capsErr  error
 }
 
 // ErrUnsupportedRole means the target cannot play a role (an url: target
@@ -106,6 +113,21 @@ func goTarget(d wire.Dialect) *Target {
 // resolve fills in the command of built-in targets (building the Qt peer
 // or the qtro binary when needed).
 func (t *Target) resolve(ctx context.Context) error {
+	if err := t.resolveCommand(ctx); err != nil {
+		return err
+	}
+	t.capsOnce.Do(func() {
+		if t.URL != "" {
+			t.Caps = adapter.Capabilities{Declared: true, Contract: adapter.ContractVersion, Adapter: "url",
+				Roles: []string{string(adapter.Host)}, Transports: []string{adapter.TransportOf(t.URL)}}
+			return
+		}
+		t.Caps, t.capsErr = adapter.Hello(ctx, adapter.Config{Command: t.Command, Env: t.Env})
+	})
+	return t.capsErr
+}
+
+func (t *Target) resolveCommand(ctx context.Context) error {
 	if t.Command != nil || t.URL != "" {
 		return nil
 	}

@@ -1,0 +1,280 @@
+package adapter
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ContractVersion is the newest adapter contract the harness speaks
+// (specs/ADAPTER.md). Version 2 adds the `hello` invocation and the
+// `capabilities` of ready; a version-1 adapter keeps working unchanged.
+const ContractVersion = 2
+
+// HelloTimeout bounds `ADAPTER hello`.
+const HelloTimeout = 15 * time.Second
+
+// Capabilities is what an adapter declares it can do (specs/ADAPTER.md
+// §2.3). A nil list means "not declared": the harness then tries, and exit
+// code 127 decides, as in contract version 1. An empty list means "none".
+type Capabilities struct {
+	// Declared is false for an adapter that answered no `hello` (contract 1).
+	Declared bool
+	// Contract is the contract version the adapter speaks (1 when undeclared).
+	Contract int
+	// Adapter, QtMajor and Protocol are the adapter's name, dialect and
+	// protocol version, as in ready.
+	Adapter  string
+	QtMajor  int
+	Protocol string
+
+	Roles        []string // host, registry, node
+	Transports   []string // tcp, local, localabstract
+	Types        []string // testobject, tick, plain
+	SourceAPIs   []string // static, dynamic (host and registry)
+	ReplicaModes []string // static, dynamic (node)
+	Load         []string // load modes (§9)
+	Registry     *bool    // --registry on host and node
+	Heartbeat    *bool    // --heartbeat on node
+}
+
+// Capability kinds, as Can takes them.
+const (
+	CapRole        = "role"
+	CapTransport   = "transport"
+	CapType        = "type"
+	CapSourceAPI   = "sourceApi"
+	CapReplicaMode = "replicaMode"
+	CapLoad        = "load"
+	CapRegistry    = "registry"
+	CapHeartbeat   = "heartbeat"
+)
+
+// Can reports whether the adapter may do value of kind: declared, or not
+// declared at all (then only trying tells).
+func (c Capabilities) Can(kind, value string) bool {
+	var list []string
+	switch kind {
+	case CapRole:
+		list = c.Roles
+	case CapTransport:
+		list = c.Transports
+	case CapType:
+		list = c.Types
+	case CapSourceAPI:
+		list = c.SourceAPIs
+	case CapReplicaMode:
+		list = c.ReplicaModes
+	case CapLoad:
+		list = c.Load
+	case CapRegistry:
+		return c.Registry == nil || *c.Registry
+	case CapHeartbeat:
+		return c.Heartbeat == nil || *c.Heartbeat
+	default:
+		return true
+	}
+	return list == nil || slices.Contains(list, value)
+}
+
+// DeclaresYes reports whether the adapter explicitly declared it can do
+// value of kind (so an exit 127 for it is a broken promise, not a gap).
+func (c Capabilities) DeclaresYes(kind, value string) bool {
+	if !c.Declared {
+		return false
+	}
+	switch kind {
+	case CapRole:
+		return slices.Contains(c.Roles, value)
+	case CapTransport:
+		return slices.Contains(c.Transports, value)
+	case CapType:
+		return slices.Contains(c.Types, value)
+	case CapSourceAPI:
+		return slices.Contains(c.SourceAPIs, value)
+	case CapReplicaMode:
+		return slices.Contains(c.ReplicaModes, value)
+	case CapLoad:
+		return slices.Contains(c.Load, value)
+	case CapRegistry:
+		return c.Registry != nil && *c.Registry
+	case CapHeartbeat:
+		return c.Heartbeat != nil && *c.Heartbeat
+	}
+	return false
+}
+
+// Need is one capability a start of the adapter needs.
+type Need struct{ Kind, Value string }
+
+func (n Need) String() string { return n.Kind + " " + n.Value }
+
+// Needs lists what starting the adapter in role with args requires:
+// the role, the URL's transport, the object type, the replica mode, the
+// source API, a registry, a heartbeat.
+func Needs(role Role, args []string) []Need {
+	out := []Need{{CapRole, string(role)}}
+	val := func(i int) string {
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+		return ""
+	}
+	mode := ""
+	for i, a := range args {
+		switch a {
+		case "--url":
+			if t := TransportOf(val(i)); t != "" {
+				out = append(out, Need{CapTransport, t})
+			}
+		case "--registry":
+			out = append(out, Need{CapRegistry, "yes"})
+			if t := TransportOf(val(i)); t != "" {
+				out = append(out, Need{CapTransport, t})
+			}
+		case "--type":
+			out = append(out, Need{CapType, val(i)})
+		case "--source-api":
+			out = append(out, Need{CapSourceAPI, val(i)})
+		case "--heartbeat":
+			if val(i) != "0" {
+				out = append(out, Need{CapHeartbeat, "yes"})
+			}
+		case "--static":
+			mode = "static"
+		case "--dynamic":
+			mode = "dynamic"
+		}
+	}
+	if role == Node {
+		if mode == "" {
+			mode = "static" // the contract's default
+		}
+		out = append(out, Need{CapReplicaMode, mode})
+	}
+	return out
+}
+
+// Missing returns the first need the adapter declared it cannot meet.
+func (c Capabilities) Missing(needs []Need) (Need, bool) {
+	for _, n := range needs {
+		if !c.Can(n.Kind, n.Value) {
+			return n, true
+		}
+	}
+	return Need{}, false
+}
+
+// TransportOf names the transport of a QtRO URL: tcp, local,
+// localabstract, or the scheme of anything else.
+func TransportOf(url string) string {
+	i := strings.IndexByte(url, ':')
+	if i <= 0 {
+		return ""
+	}
+	return url[:i]
+}
+
+// Describe renders the declared capabilities for reports.
+func (c Capabilities) Describe() string {
+	if !c.Declared {
+		return "no capabilities declared (contract 1): every role and feature is tried, exit 127 means unsupported"
+	}
+	list := func(l []string) string {
+		if l == nil {
+			return "any"
+		}
+		if len(l) == 0 {
+			return "none"
+		}
+		return strings.Join(l, ",")
+	}
+	flag := func(b *bool) string {
+		if b == nil {
+			return "any"
+		}
+		return fmt.Sprint(*b)
+	}
+	return fmt.Sprintf("roles=%s transports=%s types=%s sourceApis=%s replicaModes=%s registry=%s heartbeat=%s load=%s",
+		list(c.Roles), list(c.Transports), list(c.Types), list(c.SourceAPIs), list(c.ReplicaModes),
+		flag(c.Registry), flag(c.Heartbeat), list(c.Load))
+}
+
+// helloEvent is the one line `ADAPTER hello` writes.
+type helloEvent struct {
+	Event        string `json:"event"`
+	Contract     int    `json:"contract"`
+	Adapter      string `json:"adapter"`
+	QtMajor      int    `json:"qtMajor"`
+	Protocol     string `json:"protocol"`
+	Capabilities *struct {
+		Roles        []string `json:"roles"`
+		Transports   []string `json:"transports"`
+		Types        []string `json:"types"`
+		SourceAPIs   []string `json:"sourceApis"`
+		ReplicaModes []string `json:"replicaModes"`
+		Load         []string `json:"load"`
+		Registry     *bool    `json:"registry"`
+		Heartbeat    *bool    `json:"heartbeat"`
+	} `json:"capabilities"`
+}
+
+// Hello runs `COMMAND hello` and returns what the adapter declares. An
+// adapter of contract 1 (any exit code but 0, or no hello line) declares
+// nothing: the result has Declared false and Contract 1, and no error. An
+// error means the adapter said hello but broke the contract doing so.
+func Hello(ctx context.Context, cfg Config) (Capabilities, error) {
+	legacy := Capabilities{Contract: 1}
+	if len(cfg.Command) == 0 {
+		return legacy, fmt.Errorf("adapter: empty Command")
+	}
+	ctx, cancel := context.WithTimeout(ctx, HelloTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cfg.Command[0], append(append([]string{}, cfg.Command[1:]...), "hello")...)
+	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C.UTF-8", fmt.Sprintf("QTRO_ADAPTER_CONTRACT=%d", ContractVersion))
+	if cfg.TempDir != "" {
+		cmd.Env = append(cmd.Env, "TMPDIR="+cfg.TempDir)
+	}
+	cmd.Env = append(cmd.Env, cfg.Env...)
+	setProcessGroup(cmd)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return legacy, nil
+	}
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	if !sc.Scan() {
+		return legacy, nil
+	}
+	var h helloEvent
+	if err := json.Unmarshal(sc.Bytes(), &h); err != nil || h.Event != "hello" {
+		return legacy, nil
+	}
+	if h.Contract < 2 {
+		return legacy, fmt.Errorf("adapter: hello declares contract %d; hello exists from contract 2", h.Contract)
+	}
+	if sc.Scan() {
+		return legacy, fmt.Errorf("adapter: hello wrote more than one line: %q", truncate(sc.Text(), 200))
+	}
+	c := Capabilities{Declared: true, Contract: h.Contract, Adapter: h.Adapter, QtMajor: h.QtMajor, Protocol: h.Protocol}
+	if k := h.Capabilities; k != nil {
+		c.Roles, c.Transports, c.Types, c.SourceAPIs, c.ReplicaModes, c.Load = k.Roles, k.Transports, k.Types, k.SourceAPIs, k.ReplicaModes, k.Load
+		c.Registry, c.Heartbeat = k.Registry, k.Heartbeat
+	}
+	for _, r := range c.Roles {
+		switch Role(r) {
+		case Host, Registry, Node:
+		default:
+			return c, fmt.Errorf("adapter: hello declares unknown role %q", r)
+		}
+	}
+	return c, nil
+}
