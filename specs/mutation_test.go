@@ -32,15 +32,21 @@ func TestMutation(t *testing.T) {
 	cases := []struct {
 		mutation string
 		catches  []string // requirements that must fail
+		// nonStrict are SHOULDs that must end non-strict (not failed), and
+		// panicked the requirements whose case indexes the missing values:
+		// the panic must become a failure (or, for a SHOULD, non-strict)
+		// with a clear message, never crash the run.
+		nonStrict, panicked []string
 	}{
-		{"", nil}, // control: the same cases pass without a fault
-		{"wrong-version", []string{"HS-1"}},
-		{"drop-property-change", []string{"PROP-1"}},
-		{"wrong-serial", []string{"SLOT-1"}},
-		{"misorder-init", []string{"INIT-2"}},
-		{"no-pong", []string{"HB-1"}},
+		{mutation: ""}, // control: the same cases pass without a fault
+		{mutation: "wrong-version", catches: []string{"HS-1"}},
+		{mutation: "drop-property-change", catches: []string{"PROP-1"}},
+		{mutation: "wrong-serial", catches: []string{"SLOT-1"}},
+		{mutation: "misorder-init", catches: []string{"INIT-2"}},
+		{mutation: "no-pong", catches: []string{"HB-1"}},
+		{mutation: "empty-init", catches: []string{"INIT-2", "INIT-11"}, nonStrict: []string{"PROP-2"}, panicked: []string{"INIT-2", "PROP-2"}},
 	}
-	filter := "HS-1 || PROP-1 || SLOT-1 || INIT-2 || HB-1"
+	filter := "HS-1 || PROP-1 || SLOT-1 || INIT-2 || HB-1 || INIT-11 || PROP-2"
 	// Each fault runs in one dialect (alternating, to keep CI short); the
 	// control runs in both.
 	for k, c := range cases {
@@ -63,13 +69,23 @@ func TestMutation(t *testing.T) {
 				if err != nil || len(runs) != 1 {
 					t.Fatalf("no results (%v); output:\n%s", err, log)
 				}
-				if len(runs[0].Results) != 5 {
-					t.Fatalf("%d cases ran, want the 5 the filter selects", len(runs[0].Results))
+				if len(runs[0].Results) != 7 {
+					t.Fatalf("%d cases ran, want the 7 the filter selects", len(runs[0].Results))
 				}
 				failed := map[string]bool{}
 				for _, r := range runs[0].Results {
 					if r.Outcome == conformance.OutcomeFail {
 						failed[r.ID] = true
+					}
+					for _, id := range c.nonStrict {
+						if r.ID == id && r.Outcome != conformance.OutcomeNonStrict {
+							t.Errorf("mutation %q: SHOULD %s is %s, want non-strict (a SHOULD never fails a non-strict run)", c.mutation, id, r.Outcome)
+						}
+					}
+					for _, id := range c.panicked {
+						if r.ID == id && !strings.Contains(r.Message, "the case panicked") {
+							t.Errorf("mutation %q: %s: want the panic reported as its failure, got %s: %q", c.mutation, id, r.Outcome, r.Message)
+						}
 					}
 				}
 				for _, id := range strings.Split(strings.ReplaceAll(filter, " ", ""), "||") {

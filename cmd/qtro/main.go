@@ -27,5 +27,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newLoadgenCmd())
 	root.AddCommand(newAdapterCmd())
 	root.AddCommand(newConformanceCmd())
+	root.AddCommand(newAdapterCheckCmd())
 	return root
 }

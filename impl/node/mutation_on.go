@@ -15,6 +15,7 @@ import (
 //	drop-property-change  the host sends notify signals without PropertyChange
 //	wrong-serial          the host replies to serial+1
 //	misorder-init         the host sends Init values in reverse property order
+//	empty-init            the host sends Init and InitDynamic packets without values
 //	no-pong               the host ignores Ping
 var mutations = func() map[string]bool {
 	m := map[string]bool{}

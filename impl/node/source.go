@@ -358,7 +358,7 @@ type initFrame struct {
 // gadgets from definitions a client sent, and a type the host knows always
 // wins (wire.ClassDef.RegisterGadgets), so the host's values encode alike.
 func (s *Source) initFrameLocked(c *hostConn, dynamic bool) ([]byte, error) {
-	cacheable := !mutating("misorder-init") && c.typesSentCount() == 0
+	cacheable := !mutating("misorder-init") && !mutating("empty-init") && c.typesSentCount() == 0
 	k := 0
 	if dynamic {
 		k = 1
@@ -388,6 +388,9 @@ func (s *Source) initPacketLocked(c *hostConn, dynamic bool) wire.Packet {
 		for i, j := 0, len(vals)-1; i < j; i, j = i+1, j-1 {
 			vals[i], vals[j] = vals[j], vals[i]
 		}
+	}
+	if mutating("empty-init") {
+		vals = nil
 	}
 	if dynamic {
 		return &wire.InitDynamic{Name: s.name, Class: s.class.Definition(), Values: vals}

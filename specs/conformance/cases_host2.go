@@ -52,6 +52,12 @@ var _ = ginkgo.Describe("Property changes (host)", func() {
 		a, c, _ := e.connectHost(Options{})
 		init := e.acquireRaw(c, TestObjectName, false).(*wire.Init)
 		cur := init.Values[e.propIndex("intProp")].Int()
+		// Positive control: a different value does go out.
+		e.do(a, adapter.Set("intProp", cur+1))
+		if _, err := c.Expect(e.within(10*time.Second), isProp(TestObjectName, e.propIndex("intProp"))); err != nil {
+			e.NotTested("setting intProp to a new value sent no PropertyChange either (PROP-1 reports that), so silence for an equal value would prove nothing")
+		}
+		cur++
 		e.do(a, adapter.Set("intProp", cur))
 		e.NoErr(c.ExpectNone(e.Ctx, time.Second, isProp(TestObjectName, e.propIndex("intProp"))), "setting intProp to its current value")
 	})

@@ -96,7 +96,7 @@ var Catalogue = []Requirement{
 	{"URL-9", Informational, host, "Behaviour for tcp:// without a port (Qt listens on 65535).", srcProto + " §10.1 (verified)"},
 
 	// ObjectList / AddObject / RemoveObject
-	{"OBJ-1", Must, host, "ObjectList entries carry the source name, its type name (null for a plain QObject) and its class signature (40 lowercase hex chars for repc classes, null otherwise).", srcProto + " §4.2"},
+	{"OBJ-1", Must, host, "ObjectList entries carry the source name, its type name (null for a plain QObject) and its class signature: 40 lowercase hex chars for repc classes, none for the others (sent as a null QByteArray: OBJ-12).", srcProto + " §4.2"},
 	{"OBJ-2", Must, host, "When a source is enabled, the host sends an ObjectList with just that source to every connection.", srcProto + " §7.2; " + srcIO + " (enableRemoting)"},
 	{"OBJ-3", Must, host, "AddObject(name, false) is answered with an InitPacket for that source.", srcProto + " §4.3, §7.1"},
 	{"OBJ-4", Must, host, "AddObject(name, true) is answered with an InitDynamicPacket for that source.", srcProto + " §4.3, §7.1"},

@@ -266,11 +266,11 @@ func (e *Env) Defer(fn func()) {
 
 // Options of a target started in a role.
 type Options struct {
-	URL      string   // where to listen or connect (default tcp://127.0.0.1:0 for hosts)
-	Registry string   // --registry
-	Object   string   // --object (source name)
-	Type     string   // --type: testobject (default), tick or plain
-	Static   bool     // node role: --static instead of --dynamic
+	URL      string // where to listen or connect (default tcp://127.0.0.1:0 for hosts)
+	Registry string // --registry
+	Object   string // --object (source name)
+	Type     string // --type: testobject (default), tick or plain
+	Static   bool   // node role: --static instead of --dynamic
 	// ExactMode keeps Static as given even when the target declares only
 	// the other replica kind (the requirement is about that kind).
 	ExactMode bool
@@ -453,6 +453,9 @@ func (e *Env) Host(o Options) (*adapter.Adapter, string) {
 		o.Type = e.hostType()
 	}
 	a := e.start(adapter.Host, o.args(e.freshURL()))
+	// The contract has the host write `remoting` once the source is
+	// enabled; a client that connects before it may see an empty ObjectList.
+	_, _ = a.WaitFor(e.within(5*time.Second), 0, adapter.Named("remoting"))
 	return a, a.Ready().Str("url")
 }
 

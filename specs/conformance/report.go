@@ -32,12 +32,12 @@ type CaseResult struct {
 
 // TargetResults is one target's run.
 type TargetResults struct {
-	Target   string            `json:"target"`
-	Strict   bool              `json:"strict"`
-	Started  time.Time         `json:"started"`
-	Seconds  float64           `json:"seconds"`
-	Counts   map[string]int    `json:"counts"`
-	Passed   bool              `json:"passed"` // no MUST (strict: no SHOULD) failed
+	Target  string         `json:"target"`
+	Strict  bool           `json:"strict"`
+	Started time.Time      `json:"started"`
+	Seconds float64        `json:"seconds"`
+	Counts  map[string]int `json:"counts"`
+	Passed  bool           `json:"passed"` // no MUST (strict: no SHOULD) failed
 	// Exercised counts the requirements actually checked (pass, fail,
 	// non-strict, informational) out of Total that ran; the rest were
 	// unsupported, not applicable or not tested, each with its reason.
