@@ -1,12 +1,14 @@
 package specs_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,9 +78,87 @@ func TestURLTarget(t *testing.T) {
 		t.Errorf("url target: %v, want no failure and at least 10 passes", r.Counts)
 	}
 	for _, c := range r.Results {
-		if c.ID == "HS-3" && c.Outcome != conformance.OutcomeUnsupported {
-			t.Errorf("HS-3 needs the target as a replica; an url target must report it unsupported, got %s", c.Outcome)
+		if c.ID == "HS-3" && c.Outcome != conformance.OutcomeNotApplicable {
+			t.Errorf("HS-3 needs the target as a replica; an url target must report it not applicable, got %s", c.Outcome)
 		}
+	}
+}
+
+// TestUnseenQtHosts runs the suite by url: against real Qt 5 and Qt 6
+// programs that remote their own classes (fixtures/qtapps), never our test
+// objects: real Qt is right by definition, so no requirement may fail, and
+// at least 25 must be exercised on what they remote; the rest must say why
+// (not applicable), never pass.
+func TestUnseenQtHosts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the Qt programs and runs the suite against them")
+	}
+	root, err := adapter.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := exec.Command(filepath.Join(root, "ci", "build-qtapps.sh"))
+	build.Dir = root
+	out, err := build.Output()
+	if err != nil {
+		t.Fatalf("ci/build-qtapps.sh: %v", err)
+	}
+	apps := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok {
+			apps[k] = v
+		}
+	}
+	bin := buildQtro(t)
+	for _, tc := range []struct {
+		qt, url string
+		extra   []string
+	}{
+		// Qt 5 on a local socket, changing by itself (signals and changes
+		// the suite cannot cause); Qt 6 on TCP, driven only by writes.
+		{"qt5", "local:" + filepath.Join(t.TempDir(), "qtapp5"), []string{"--tick-ms", "500"}},
+		{"qt6", "tcp://127.0.0.1:0", nil},
+	} {
+		t.Run(tc.qt, func(t *testing.T) {
+			if apps[tc.qt] == "" {
+				t.Fatalf("ci/build-qtapps.sh built no %s program: %q", tc.qt, out)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, apps[tc.qt], append([]string{"--url", tc.url}, tc.extra...)...)
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdin, err := cmd.StdinPipe() // EOF ends the program
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { stdin.Close(); _ = cmd.Wait() }()
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+			if err != nil || !ok {
+				t.Fatalf("the Qt program printed %q (%v), want \"listening URL\"", line, err)
+			}
+			r := runConformance(t, bin, "--target", "url:"+url, "--rep", filepath.Join(root, "fixtures", "qtapps", "lamp.rep"))
+			t.Logf("%s: %s %v", tc.qt, r.Summary(), r.Counts)
+			for _, c := range r.Results {
+				switch c.Outcome {
+				case conformance.OutcomeFail, conformance.OutcomeNonStrict:
+					t.Errorf("%s: %s %s on a real Qt program (a suite bug): %s", tc.qt, c.ID, c.Outcome, c.Message)
+				case conformance.OutcomeNotApplicable, conformance.OutcomeNotTested, conformance.OutcomeUnsupported:
+					if c.Message == "" {
+						t.Errorf("%s: %s is %s without a reason", tc.qt, c.ID, c.Outcome)
+					}
+				}
+			}
+			if r.Exercised < 25 {
+				t.Errorf("%s: %d requirements exercised on the program's own classes, want at least 25", tc.qt, r.Exercised)
+			}
+		})
 	}
 }
 

@@ -53,9 +53,22 @@ func Main(args []string, pio IO) int {
 	}
 	a := newAdapter(opt, pio)
 	switch opt.Role {
+	case "hello":
+		e := event("hello")
+		e.Set("contract", ContractVersion)
+		e.Set("adapter", AdapterName)
+		e.Set("qtMajor", int(opt.Dialect))
+		e.Set("protocol", opt.Dialect.ProtocolVersion())
+		e.Set("capabilities", a.capabilities())
+		a.ev.send(e)
+		a.close()
+		return ExitOK
 	case roleHost, roleRegistry, roleNode:
 	default:
 		return a.unsupported("role:"+opt.Role, "the Go adapter has no role "+opt.Role)
+	}
+	if feature, reason, refused := a.capabilities().refuses(opt); opt.Capabilities != nil && refused {
+		return a.unsupported(feature, "outside the capabilities given with --capabilities: "+reason)
 	}
 	if code := a.start(); code >= 0 {
 		a.close()
@@ -148,7 +161,8 @@ func (a *adapter) readyEvent(url string) Fields {
 	e := event("ready")
 	e.Set("role", a.opt.Role)
 	e.Set("adapter", AdapterName)
-	e.Set("contract", 1)
+	e.Set("contract", ContractVersion)
+	e.Set("capabilities", a.capabilities())
 	e.Set("qt", implVersion())
 	e.Set("qtMajor", int(a.opt.Dialect))
 	e.Set("protocol", a.opt.Dialect.ProtocolVersion())
@@ -158,6 +172,14 @@ func (a *adapter) readyEvent(url string) Fields {
 	}
 	e.Set("pid", os.Getpid())
 	return e
+}
+
+// capabilities is what this adapter declares: --capabilities, else all.
+func (a *adapter) capabilities() Capabilities {
+	if a.opt.Capabilities != nil {
+		return *a.opt.Capabilities
+	}
+	return FullCapabilities()
 }
 
 // start performs the role's setup (§2.1). It returns -1 on success, else

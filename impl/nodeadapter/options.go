@@ -31,7 +31,8 @@ const EnvDialect = "QTRO_DIALECT"
 const Usage = `usage: qtro adapter host|registry|node [--url URL] [--registry URL] [--object NAME]
        [--type testobject|tick|plain] [--dynamic|--static] [--heartbeat MS]
        [--source-api static|dynamic] [--no-acquire] [--call-timeout MS] [--ignore-stdin-eof]
-       [--dialect qt5|qt6]`
+       [--dialect qt5|qt6] [--capabilities JSON]
+       qtro adapter hello [--capabilities JSON]   (contract 2: print what the adapter can do)`
 
 // ErrUsage marks a bad command line (exit code 2).
 var ErrUsage = errors.New("usage")
@@ -61,6 +62,9 @@ type Options struct {
 	DialectGiven bool
 	// Help is set by -h/--help.
 	Help bool
+	// Capabilities narrows what the adapter declares and does (nil: all
+	// of FullCapabilities).
+	Capabilities *Capabilities
 }
 
 // ObjectName is --object or the class name of --type.
@@ -182,6 +186,11 @@ func ParseArgs(args []string, env func(string) string) (*Options, error) {
 					err = usagef("--dialect must be qt5 or qt6")
 				}
 				o.DialectGiven = true
+			}
+		case "--capabilities":
+			var v string
+			if v, err = value(); err == nil {
+				o.Capabilities, err = parseCapabilities(v)
 			}
 		case "-h", "--help":
 			o.Help = true

@@ -108,7 +108,7 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 	}
 	argv = append(argv, cfg.Args...)
 	cmd := exec.Command(cfg.Command[0], argv...)
-	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C.UTF-8", "QTRO_ADAPTER_CONTRACT=1")
+	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C.UTF-8", fmt.Sprintf("QTRO_ADAPTER_CONTRACT=%d", ContractVersion))
 	if cfg.TempDir != "" {
 		cmd.Env = append(cmd.Env, "TMPDIR="+cfg.TempDir)
 	}

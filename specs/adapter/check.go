@@ -154,6 +154,13 @@ const (
 // stdin EOF, SIGTERM) and output hygiene; last usage (exit code 2 for bad command lines, tried on a
 // command line that started). Check never returns an error: problems are failed items.
 func Check(ctx context.Context, cfg CheckConfig) CheckReport {
+	c := newChecker(ctx, cfg)
+	c.run()
+	c.rep.ElapsedMs = time.Since(c.rep.Started).Milliseconds()
+	return c.rep
+}
+
+func newChecker(ctx context.Context, cfg CheckConfig) *checker {
 	c := &checker{ctx: ctx, cfg: cfg, rep: CheckReport{
 		Command: slices.Clone(cfg.Command), Strict: cfg.Strict, Contract: 1, Started: time.Now(),
 		Counts: map[CheckOutcome]int{},
@@ -162,36 +169,39 @@ func Check(ctx context.Context, cfg CheckConfig) CheckReport {
 		c.cfg.CommandTimeout = 20 * time.Second
 	}
 	c.caps = Capabilities{Contract: 1}
-	defer func() { c.rep.ElapsedMs = time.Since(c.rep.Started).Milliseconds() }()
-	if len(cfg.Command) == 0 {
+	return c
+}
+
+// run decides every item into c.rep.
+func (c *checker) run() {
+	if len(c.cfg.Command) == 0 {
 		c.fail("config", CheckMust, "no adapter command given")
-		return c.rep
+		return
 	}
-	c.tmp = cfg.TempDir
+	c.tmp = c.cfg.TempDir
 	if c.tmp == "" {
 		dir, err := os.MkdirTemp("", "qtro-check-")
 		if err != nil {
 			c.fail("config", CheckMust, "temporary directory: %v", err)
-			return c.rep
+			return
 		}
 		defer os.RemoveAll(dir)
 		c.tmp = dir
 	}
 	c.checkHello()
 	for _, role := range []Role{Host, Registry, Node} {
-		if ctx.Err() != nil {
+		if c.ctx.Err() != nil {
 			break
 		}
 		c.checkRole(role)
 	}
 	// Usage last: by then a command line that starts is known, so only the bad part is bad.
-	if ctx.Err() == nil {
+	if c.ctx.Err() == nil {
 		c.checkUsage()
 	}
-	if ctx.Err() != nil {
-		c.fail("interrupted", CheckMust, "%v: the remaining checks did not run", ctx.Err())
+	if c.ctx.Err() != nil {
+		c.fail("interrupted", CheckMust, "%v: the remaining checks did not run", c.ctx.Err())
 	}
-	return c.rep
 }
 
 // checker is the state of one Check run.

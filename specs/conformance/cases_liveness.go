@@ -160,7 +160,7 @@ var _ = ginkgo.Describe("Reconnect (replica)", func() {
 		mark := h.A.Mark()
 		h.greet()
 		add := h.expectAdd(TestObjectName)
-		e.Expect(add.Dynamic).To(equal(h.Dynamic), "isDynamic of the re-acquisition")
+		e.expectReacquire(h, add)
 		h.sendInit(false, map[string]any{"intProp": 2, "stringProp": "after restart"})
 		e.waitEvent(h.A, mark, adapter.StateChanged(TestObjectName, "Valid"), 10*time.Second, "the replica to become Valid again")
 		got := e.do(h.A, adapter.Get(""))

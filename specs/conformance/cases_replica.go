@@ -95,7 +95,11 @@ func (e *Env) observeReconnect(h *rawHost) {
 
 // expectNoAddObject checks that the node never sent AddObject on c.
 func (e *Env) expectNoAddObject(c *wirepeer.Conn) {
-	for _, p := range e.packetsOf(c) {
+	ps, err := peerPackets(c)
+	if err != nil {
+		e.Failf("the node sent bytes that are no %s frames (it answered in another dialect, or garbage): %v", c.Dialect(), err)
+	}
+	for _, p := range ps {
 		e.Expect(p.P.Type()).NotTo(equal(wire.AddObject), "the node sent %s", wire.Describe(p.P))
 	}
 }
@@ -160,7 +164,7 @@ var _ = ginkgo.Describe("ObjectList, AddObject, RemoveObject (replica)", func() 
 		mark = h.A.Mark()
 		e.NoErr(h.C.Send(&wire.ObjectListPacket{Objects: []wire.ObjectInfo{e.testObjectInfo()}}), "enabling the source again")
 		add := h.expectAdd(TestObjectName)
-		e.Expect(add.Dynamic).To(equal(h.Dynamic), "isDynamic of the re-acquisition")
+		e.expectReacquire(h, add)
 		h.sendInit(false, map[string]any{"intProp": 2})
 		e.waitEvent(h.A, mark, adapter.StateChanged(TestObjectName, "Valid"), 10*time.Second, "the replica to become Valid again")
 		e.Expect(e.do(h.A, adapter.Get("intProp")).Fields["value"]).To(adapterValue(2), "intProp after re-acquisition")

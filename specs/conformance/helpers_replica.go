@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
 
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
@@ -32,6 +33,10 @@ type rawHost struct {
 	// Dynamic is the replica kind the node was started with (the case's
 	// choice, or the other kind on a target that declares only that one).
 	Dynamic bool
+	// added is the isDynamic flag of the node's last AddObject: the raw
+	// host answers it as a Qt host does (InitDynamic or Init). A Qt dynamic
+	// replica that has its metaobject re-acquires with isDynamic false.
+	added *bool
 }
 
 // reserveURL returns a tcp:// URL on a loopback port that was free a moment
@@ -106,15 +111,17 @@ func (h *rawHost) expectAdd(name string) *wire.AddObjectPacket {
 		return p.Type() == wire.AddObject && p.ObjectName() == name
 	})
 	h.e.NoErr(err, fmt.Sprintf("waiting for AddObject(%q) from the node", name))
-	return p.(*wire.AddObjectPacket)
+	add := p.(*wire.AddObjectPacket)
+	h.added = &add.Dynamic
+	return add
 }
 
 // sendInit answers AddObject with an Init (static) or InitDynamic packet
 // holding the test object's defaults, with overrides by property name
 // ("child" sets the child's value).
 func (h *rawHost) sendInit(dynamic bool, overrides map[string]any) []qds.Variant {
-	if h.A != nil {
-		dynamic = h.Dynamic // what the node asked for (it may run the other kind than the case prefers)
+	if h.added != nil {
+		dynamic = *h.added // answer what the node asked for
 	}
 	vals := h.e.testValues(h.C.Types(), dynamic, overrides)
 	if dynamic {
@@ -128,11 +135,27 @@ func (h *rawHost) sendInit(dynamic bool, overrides map[string]any) []qds.Variant
 // initPacket is the Init (static node) or InitDynamic (dynamic node) of
 // the test object with overrides, unsent.
 func (h *rawHost) initPacket(overrides map[string]any) wire.Packet {
-	vals := h.e.testValues(h.C.Types(), h.Dynamic, overrides)
-	if h.Dynamic {
+	dynamic := h.Dynamic
+	if h.added != nil {
+		dynamic = *h.added
+	}
+	vals := h.e.testValues(h.C.Types(), dynamic, overrides)
+	if dynamic {
 		return &wire.InitDynamic{Name: TestObjectName, Class: h.e.class().Definition(), Values: vals}
 	}
 	return &wire.Init{Name: TestObjectName, Values: vals}
+}
+
+// expectReacquire checks the AddObject of a replica that was Valid
+// before: a static replica asks for Init again; a dynamic one may ask for
+// either (a Qt dynamic replica that has its metaobject asks for Init:
+// QConnectedReplicaImplementation::needsDynamicInitialization).
+func (e *Env) expectReacquire(h *rawHost, add *wire.AddObjectPacket) {
+	if !h.Dynamic {
+		e.Expect(add.Dynamic).To(gomega.BeFalse(), "isDynamic of a static replica's re-acquisition")
+		return
+	}
+	e.Observe("a dynamic replica re-acquired with isDynamic=%v (Qt: false, it keeps its metaobject)", add.Dynamic)
 }
 
 // needMode ends a case about one replica kind as unsupported on a target

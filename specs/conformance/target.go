@@ -50,7 +50,7 @@ var ErrUnsupportedRole = errors.New("conformance: role unsupported by target")
 // docker run -i), url:URL (host only; add @qt5/@qt6 to skip detection).
 func ParseTargets(spec string) ([]*Target, error) {
 	var out []*Target
-	for _, s := range strings.Split(spec, ",") {
+	for _, s := range splitTargets(spec) {
 		s = strings.TrimSpace(s)
 		switch {
 		case s == "":
@@ -99,6 +99,28 @@ func ParseTargets(spec string) ([]*Target, error) {
 		return nil, errors.New("conformance: no target")
 	}
 	return out, nil
+}
+
+// splitTargets splits a --target list at commas outside brackets and
+// braces, so an adapter command may carry JSON (e.g. the Go adapter's
+// --capabilities {"transports":["local"],"replicaModes":["dynamic"]}).
+func splitTargets(spec string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(spec); i++ {
+		switch spec[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, spec[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, spec[start:])
 }
 
 func goTarget(d wire.Dialect) *Target {
