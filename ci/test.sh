@@ -14,8 +14,9 @@ step() { echo; echo "== $* ($(( $(date +%s) - start ))s)"; }
 
 step setup
 ./ci/setup.sh
-step "build the Qt peers"
+step "build the Qt peers and the Qt programs with classes of their own"
 ./ci/build-peers.sh
+./ci/build-qtapps.sh
 if docker info >/dev/null 2>&1; then
   step "build the container images"
   ./ci/build-images.sh

@@ -180,3 +180,48 @@ func TestImageTarget(t *testing.T) {
 		t.Errorf("image target: %v, want 5 passes", r.Counts)
 	}
 }
+
+// TestDeclaredButUnsupportedFails proves a lie is caught: an adapter whose
+// hello declares localabstract, in front of the Qt 5 peer (which exits 127
+// for it), fails URL-4 instead of being excused as unsupported.
+func TestDeclaredButUnsupportedFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds qtro and starts the Qt 5 peer")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	peer, err := adapter.QtPeer(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	liar := filepath.Join(t.TempDir(), "liar.sh")
+	script := `#!/bin/sh
+if [ "$1" = hello ]; then
+  echo '{"event":"hello","mono":1,"wall":"2026-01-01T00:00:00Z","contract":2,"adapter":"liar","qtMajor":5,"protocol":"QtRO 1.3","capabilities":{"roles":["host"],"transports":["tcp","local","localabstract"],"types":["testobject"]}}'
+  exit 0
+fi
+exec ` + peer + ` "$@"
+`
+	if err := os.WriteFile(liar, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildQtro(t)
+	out := t.TempDir()
+	// URL-4 is a SHOULD: --strict makes a broken promise a failure.
+	cmd := exec.Command(bin, "conformance", "--strict", "--out", out, "--target", "adapter:"+liar, "--label-filter", "URL-4 || URL-3")
+	log, runErr := cmd.CombinedOutput()
+	runs, err := conformance.ReadResults(filepath.Join(out, "results.json"))
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("no results (%v, exit %v):\n%s", err, runErr, log)
+	}
+	got := map[string]string{}
+	for _, c := range runs[0].Results {
+		got[c.ID] = c.Outcome
+	}
+	if got["URL-4"] != conformance.OutcomeFail || got["URL-3"] != conformance.OutcomePass {
+		t.Errorf("URL-4 %q (want fail: declared, then exit 127), URL-3 %q (want pass)", got["URL-4"], got["URL-3"])
+	}
+	if runErr == nil {
+		t.Error("the run exited 0 with a failed MUST")
+	}
+}

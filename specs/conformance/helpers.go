@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -87,6 +88,12 @@ func (e *Env) within(d time.Duration) context.Context {
 // do runs an adapter command and fails the case if it fails.
 func (e *Env) do(a *adapter.Adapter, c adapter.Command) adapter.Event {
 	ev, err := e.drive(a).Do(e.Ctx, c)
+	var ce *adapter.CommandError
+	if errors.As(err, &ce) && ce.Code == "unsupported" {
+		// The contract's answer for a command the implementation cannot
+		// carry out (ADAPTER.md §3): unsupported, never failed.
+		e.Unsupported(fmt.Sprintf("the adapter answered %s with error \"unsupported\": %s", c.Name(), ce.Message))
+	}
 	e.NoErr(err, fmt.Sprintf("adapter command %s", c.Name()))
 	return ev
 }
