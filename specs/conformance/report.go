@@ -216,12 +216,19 @@ type junitSuites struct {
 }
 
 type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     float64     `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name     string  `xml:"name,attr"`
+	Tests    int     `xml:"tests,attr"`
+	Failures int     `xml:"failures,attr"`
+	Skipped  int     `xml:"skipped,attr"`
+	Time     float64 `xml:"time,attr"`
+	// Properties carry the verdict and the coverage (exercised of total).
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -242,7 +249,8 @@ type junitMessage struct {
 func writeJUnit(path string, runs []TargetResults) error {
 	var js junitSuites
 	for _, r := range runs {
-		s := junitSuite{Name: "qtro conformance " + r.Target, Time: r.Seconds}
+		s := junitSuite{Name: "qtro conformance " + r.Target, Time: r.Seconds, Properties: []junitProperty{
+			{"verdict", r.Summary()}, {"exercised", fmt.Sprint(r.Exercised)}, {"total", fmt.Sprint(r.Total)}}}
 		for _, c := range r.Results {
 			jc := junitCase{Name: c.ID + " [" + string(c.Level) + "] " + c.Text, Classname: r.Target + "." + c.Area, Time: c.Seconds}
 			switch c.Outcome {
