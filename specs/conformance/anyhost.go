@@ -404,32 +404,13 @@ func isEnumOfGadget(def *wire.ClassDef, declared string) bool {
 
 var sigRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\((.*)\)$`)
 
-// sigParams splits a normalised signature's parameter types; ok is false
-// when it is not a signature at all.
+// sigParams returns a normalised signature's parameter types; ok is
+// false when it is not a normalised signature at all.
 func sigParams(sig string) ([]string, bool) {
-	m := sigRE.FindStringSubmatch(sig)
-	if m == nil || strings.Contains(sig, " ") {
+	if !sigRE.MatchString(sig) || strings.Contains(sig, " ") {
 		return nil, false
 	}
-	if m[1] == "" {
-		return nil, true
-	}
-	var out []string
-	depth, start := 0, 0
-	for i := 0; i < len(m[1]); i++ {
-		switch m[1][i] {
-		case '<':
-			depth++
-		case '>':
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, m[1][start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(out, m[1][start:]), true
+	return wire.SignatureParams(sig), true
 }
 
 // definitionProblems lists what is malformed in a class definition.

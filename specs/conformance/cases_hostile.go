@@ -47,24 +47,9 @@ func hostile(e *Env, build func(d wire.Dialect) []byte) *wirepeer.Conn {
 }
 
 var _ = ginkgo.Describe("Hostile input (host)", func() {
-	Case("HI-1", func(e *Env) {
-		hostile(e, func(d wire.Dialect) []byte {
-			enc := qds.NewEncoder(nil, d.Stream(), nil)
-			enc.U32(0xFFFFFFFF)
-			enc.U16(uint16(wire.Ping))
-			enc.Raw(make([]byte, 1024))
-			return enc.Bytes()
-		})
-	})
+	Case("HI-1", func(e *Env) { hostile(e, func(d wire.Dialect) []byte { return hugeFrame(d) }) })
 	Case("HI-2", func(e *Env) {
-		hostile(e, func(d wire.Dialect) []byte {
-			// A Ping frame whose size covers only half of its name.
-			full := wirepeer.Frame(d, uint16(wire.Ping), qstring(d, "TestObject"))
-			short := append([]byte(nil), full...)
-			enc := qds.NewEncoder(short[:0], d.Stream(), nil)
-			enc.U32(uint32(len(full) - 4 - 10))
-			return append(enc.Bytes(), full[4:len(full)-10]...)
-		})
+		hostile(e, func(d wire.Dialect) []byte { return shortFrame(d, TestObjectName) })
 	})
 	Case("HI-3", func(e *Env) {
 		_, c, _ := e.connectHost(Options{})
@@ -83,43 +68,73 @@ var _ = ginkgo.Describe("Hostile input (host)", func() {
 	})
 	Case("HI-4", func(e *Env) {
 		hostile(e, func(d wire.Dialect) []byte {
-			// Invoke echoVariant with a QVariantList nested 5000 deep.
-			enc := qds.NewEncoder(nil, d.Stream(), nil)
-			enc.QString(TestObjectName)
-			enc.I32(wire.CallInvokeMethod)
-			enc.I32(int32(TestClass(d, "TestObject").MethodIndex("echoVariant")))
-			enc.U32(1)
-			const depth = 5000
-			for i := 0; i < depth; i++ {
-				enc.U32(uint32(qds.QVariantList))
-				enc.U8(0)
-				enc.U32(1)
-			}
-			enc.U32(uint32(qds.Int))
-			enc.U8(0)
-			enc.I32(1)
-			enc.I32(7)
-			enc.I32(-1)
-			return wirepeer.Frame(d, uint16(wire.InvokePacket), enc.Bytes())
+			return nestedInvoke(d, TestObjectName, int32(TestClass(d, "TestObject").MethodIndex("echoVariant")))
 		})
 	})
 	Case("HI-5", func(e *Env) {
 		hostile(e, func(d wire.Dialect) []byte {
-			enc := qds.NewEncoder(nil, d.Stream(), nil)
-			enc.QString(TestObjectName)
-			enc.I32(wire.CallInvokeMethod)
-			enc.I32(int32(TestClass(d, "TestObject").MethodIndex("echoVariant")))
-			enc.U32(1)
-			enc.U32(d.Stream().UserTypeID())
-			enc.U8(0)
-			enc.CString("NoSuchType::Anywhere")
-			enc.Raw([]byte{1, 2, 3, 4})
-			enc.I32(3)
-			enc.I32(-1)
-			return wirepeer.Frame(d, uint16(wire.InvokePacket), enc.Bytes())
+			return unknownTypeInvoke(d, TestObjectName, int32(TestClass(d, "TestObject").MethodIndex("echoVariant")))
 		})
 	})
 })
+
+// The hostile frames, shared by the test-object and the object-agnostic
+// forms of HI-1, HI-2, HI-4 and HI-5.
+
+// hugeFrame announces a 4 GiB Ping and sends 1 KiB of it.
+func hugeFrame(d wire.Dialect) []byte {
+	enc := qds.NewEncoder(nil, d.Stream(), nil)
+	enc.U32(0xFFFFFFFF)
+	enc.U16(uint16(wire.Ping))
+	enc.Raw(make([]byte, 1024))
+	return enc.Bytes()
+}
+
+// shortFrame is a Ping of name whose size covers only part of the name.
+func shortFrame(d wire.Dialect, name string) []byte {
+	full := wirepeer.Frame(d, uint16(wire.Ping), qstring(d, name))
+	cut := len(name)
+	enc := qds.NewEncoder(nil, d.Stream(), nil)
+	enc.U32(uint32(len(full) - 4 - cut))
+	return append(enc.Bytes(), full[4:len(full)-cut]...)
+}
+
+// nestedInvoke calls method of name with a QVariantList nested 5000 deep.
+func nestedInvoke(d wire.Dialect, name string, method int32) []byte {
+	enc := qds.NewEncoder(nil, d.Stream(), nil)
+	enc.QString(name)
+	enc.I32(wire.CallInvokeMethod)
+	enc.I32(method)
+	enc.U32(1)
+	const depth = 5000
+	for i := 0; i < depth; i++ {
+		enc.U32(uint32(qds.QVariantList))
+		enc.U8(0)
+		enc.U32(1)
+	}
+	enc.U32(uint32(qds.Int))
+	enc.U8(0)
+	enc.I32(1)
+	enc.I32(7)
+	enc.I32(-1)
+	return wirepeer.Frame(d, uint16(wire.InvokePacket), enc.Bytes())
+}
+
+// unknownTypeInvoke calls method of name with a user type nobody registered.
+func unknownTypeInvoke(d wire.Dialect, name string, method int32) []byte {
+	enc := qds.NewEncoder(nil, d.Stream(), nil)
+	enc.QString(name)
+	enc.I32(wire.CallInvokeMethod)
+	enc.I32(method)
+	enc.U32(1)
+	enc.U32(d.Stream().UserTypeID())
+	enc.U8(0)
+	enc.CString("NoSuchType::Anywhere")
+	enc.Raw([]byte{1, 2, 3, 4})
+	enc.I32(3)
+	enc.I32(-1)
+	return wirepeer.Frame(d, uint16(wire.InvokePacket), enc.Bytes())
+}
 
 func qstring(d wire.Dialect, s string) []byte {
 	enc := qds.NewEncoder(nil, d.Stream(), nil)
