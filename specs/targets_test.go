@@ -225,3 +225,34 @@ exec ` + peer + ` "$@"
 		t.Error("the run exited 0 with a failed MUST")
 	}
 }
+
+// TestPartialStack runs the suite against a dynamic-only, local-only stack
+// (the Go node narrowed by --capabilities): every requirement such a stack
+// can meet must be exercised, on local: sockets and with dynamic replicas,
+// and only those about TCP, the abstract namespace and static replicas may
+// be unsupported.
+func TestPartialStack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds qtro and runs the whole suite")
+	}
+	bin := buildQtro(t)
+	caps := `{"transports":["local"],"replicaModes":["dynamic"]}`
+	r := runConformance(t, bin, "--target", "adapter:"+bin+" adapter --dialect qt6 --capabilities "+caps)
+	t.Logf("%s %v", r.Summary(), r.Counts)
+	want := []string{"URL-1", "URL-4", "URL-6", "URL-9", "INIT-5", "INIT-7", "INIT-10"}
+	var unsupported []string
+	for _, c := range r.Results {
+		switch c.Outcome {
+		case conformance.OutcomeUnsupported:
+			unsupported = append(unsupported, c.ID)
+		case conformance.OutcomeFail, conformance.OutcomeNotApplicable, conformance.OutcomeNotTested:
+			t.Errorf("%s: %s: %s", c.ID, c.Outcome, c.Message)
+		}
+	}
+	if strings.Join(unsupported, " ") != strings.Join(want, " ") {
+		t.Errorf("unsupported: %v, want exactly %v (TCP, localabstract, static replicas)", unsupported, want)
+	}
+	if r.Exercised != r.Total-len(want) {
+		t.Errorf("%d of %d exercised, want all but the %d unsupported", r.Exercised, r.Total, len(want))
+	}
+}
