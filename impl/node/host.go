@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/transport"
@@ -158,16 +159,43 @@ func (h *Host) URLs() map[string]wire.Dialect {
 	return out
 }
 
+// Accept back-off bounds: an accept error other than a closed listener
+// (EMFILE, ENFILE, ENOBUFS, ECONNABORTED, ...) is retried after a delay
+// that doubles from acceptDelayMin to acceptDelayMax, as net/http's
+// Server does, so a host out of file descriptors serves again as soon as
+// some are free instead of going deaf for good.
+const (
+	acceptDelayMin = 5 * time.Millisecond
+	acceptDelayMax = time.Second
+)
+
 func (h *Host) accept(l *listener) {
 	defer h.wg.Done()
+	var delay time.Duration // 0: not in a failure episode
+	failures := 0
 	for {
 		c, err := l.ln.Accept()
 		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
+			if errors.Is(err, net.ErrClosed) || h.ctx.Err() != nil {
+				return
 			}
-			return
+			failures++
+			if delay == 0 {
+				delay = acceptDelayMin
+				h.cfg.Logger.Warn("accept failed; retrying with back-off", "url", l.url.String(), "err", err)
+			} else if delay *= 2; delay > acceptDelayMax {
+				delay = acceptDelayMax
+			}
+			select {
+			case <-time.After(delay):
+			case <-h.ctx.Done():
+				return
+			}
+			continue
+		}
+		if delay != 0 {
+			h.cfg.Logger.Info("accepting again", "url", l.url.String(), "failedAccepts", failures)
+			delay, failures = 0, 0
 		}
 		// Go sets TCP_NODELAY on accepted connections, as Qt's backend does.
 		// Greet in parallel: in a connection storm the accept loop must

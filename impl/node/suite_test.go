@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -13,6 +14,9 @@ import (
 // goroutine is left running: every Host, Node and connection must end.
 // Ginkgo's own interrupt handler stays registered after RunSpecs.
 func TestMain(m *testing.M) {
+	if os.Getenv(fdHostEnv) != "" {
+		os.Exit(runFDHost()) // the child process of TestAcceptSurvivesFDExhaustion
+	}
 	goleak.VerifyTestMain(m,
 		goleak.IgnoreTopFunction("github.com/onsi/ginkgo/v2/internal/interrupt_handler.(*InterruptHandler).registerForInterrupts.func2"))
 }

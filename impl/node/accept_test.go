@@ -1,0 +1,156 @@
+package node_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// fdHostEnv makes the test binary run a host under a low file-descriptor
+// limit instead of the tests (see TestMain).
+const fdHostEnv = "QTRO_TEST_FD_HOST"
+
+// runFDHost is the child: a host on loopback whose process may hold only
+// a few dozen descriptors. It prints its URL and serves until stdin closes.
+func runFDHost() int {
+	lim := syscall.Rlimit{Cur: 48, Max: 48}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		fmt.Fprintln(os.Stderr, "setrlimit:", err)
+		return 1
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	h, err := node.NewHost(context.Background(), "tcp://127.0.0.1:0", node.Config{Logger: log})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "host:", err)
+		return 1
+	}
+	fmt.Println(h.URL())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	h.Close()
+	return 0
+}
+
+// TestAcceptSurvivesFDExhaustion floods a host that may hold 48 file
+// descriptors with 120 connections, so accept fails with EMFILE, then
+// closes them: a fresh client must be greeted again (the accept loop backs
+// off and retries; it used to return for good).
+func TestAcceptSurvivesFDExhaustion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fdHostEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); _ = cmd.Wait() }()
+	logLines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logLines <- sc.Text()
+		}
+		close(logLines)
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no URL from the host: %v", err)
+	}
+	addr := strings.TrimPrefix(strings.TrimSpace(line), "tcp://")
+
+	var flood []net.Conn
+	defer func() {
+		for _, c := range flood {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 120; i++ {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			break // the listen queue is full too
+		}
+		flood = append(flood, c)
+	}
+	if greeted(addr) {
+		t.Fatalf("%d connections did not exhaust the host's descriptors", len(flood))
+	}
+	for _, c := range flood {
+		c.Close()
+	}
+	flood = nil
+
+	// Once the flood is gone, a fresh client is greeted within the
+	// longest back-off (1 s) plus slack.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if greeted(addr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the host never greeted a fresh client after its descriptors were free again")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// One warning for the episode, one line when it ends: not a line per
+	// failed accept.
+	waitLog(t, logLines, "accept failed", 5*time.Second)
+	waitLog(t, logLines, "accepting again", 5*time.Second)
+}
+
+// greeted dials addr and reports whether a Handshake frame arrives.
+func greeted(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	b := make([]byte, 6)
+	if _, err := io.ReadFull(c, b); err != nil {
+		return false
+	}
+	_, ok := wire.DetectDialect(b)
+	return ok
+}
+
+func waitLog(t *testing.T, lines <-chan string, want string, d time.Duration) {
+	t.Helper()
+	timeout := time.After(d)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("the host exited before logging %q", want)
+			}
+			if strings.Contains(l, want) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the host did not log %q within %s", want, d)
+		}
+	}
+}
