@@ -138,7 +138,40 @@ func (localTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, err
 		}
 		return nil, URL{}, fmt.Errorf("%w: %v", ErrListen, err)
 	}
-	return ln, u, nil
+	return ownSocket(ln.(*net.UnixListener), path), u, nil
+}
+
+// ownedSocket is a unix listener that removes its socket file on Close
+// only if the file is still the one it created. Another host may have taken
+// the name over meanwhile (a Qt host removes a socket file in use and
+// listens anew); unlinking that file, as net.UnixListener does, would
+// make the other host unreachable.
+type ownedSocket struct {
+	*net.UnixListener
+	path string
+	file os.FileInfo // the socket file right after bind; nil if it could not be read
+	keep bool        // SetUnlinkOnClose(false): leave the file (a crashed host's stale socket)
+}
+
+// SetUnlinkOnClose says whether Close removes the socket file (if still
+// ours), like net.UnixListener's.
+func (l *ownedSocket) SetUnlinkOnClose(unlink bool) { l.keep = !unlink }
+
+func ownSocket(ln *net.UnixListener, path string) net.Listener {
+	ln.SetUnlinkOnClose(false)
+	fi, _ := os.Lstat(path)
+	return &ownedSocket{UnixListener: ln, path: path, file: fi}
+}
+
+// Close stops listening and removes the socket file if it is still ours.
+func (l *ownedSocket) Close() error {
+	err := l.UnixListener.Close()
+	if l.file != nil && !l.keep {
+		if now, statErr := os.Lstat(l.path); statErr == nil && os.SameFile(now, l.file) {
+			_ = os.Remove(l.path)
+		}
+	}
+	return err
 }
 
 // stale reports whether nobody accepts connections on the socket file.

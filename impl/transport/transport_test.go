@@ -404,3 +404,43 @@ func TestRegisterExternalScheme(t *testing.T) {
 		}
 	}
 }
+
+// A host whose local: name was taken over by another host (Qt removes a
+// socket file in use and listens anew) must not unlink the other host's
+// file when it closes; a host that still owns its file removes it.
+func TestLocalCloseUnlinksOnlyItsOwnSocket(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "qtro-owned")
+	s := transport.Default()
+	mine, _, err := s.Listen(testCtx(t), "local:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another process takes the name over.
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer theirs.Close()
+	mine.Close()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("closing the old host removed the new host's socket file: %v", err)
+	}
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatalf("the new host is unreachable after the old one closed: %v", err)
+	}
+	c.Close()
+
+	own, _, err := s.Listen(testCtx(t), "local:"+filepath.Join(dir, "qtro-own"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own.Close()
+	if _, err := os.Stat(filepath.Join(dir, "qtro-own")); !os.IsNotExist(err) {
+		t.Fatalf("a host that still owned its socket file left it behind: %v", err)
+	}
+}
