@@ -154,3 +154,35 @@ func waitLog(t *testing.T, lines <-chan string, want string, d time.Duration) {
 		}
 	}
 }
+
+// TestHostStatsCountsBadInput: garbage and unknown sources are counted in
+// Host.Stats, not only logged.
+func TestHostStatsCountsBadInput(t *testing.T) {
+	h, err := node.NewHost(context.Background(), "tcp://127.0.0.1:0", node.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr := strings.TrimPrefix(h.URL(), "tcp://")
+	for i := 0; i < 3; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A frame announcing 4 GiB: over the frame limit.
+		_, _ = c.Write([]byte{0xff, 0xff, 0xff, 0xff, 0, 10})
+		_, _ = io.Copy(io.Discard, c) // the host closes it
+		c.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := h.Stats()
+		if st.Accepted == 3 && st.BadFrames == 3 && st.Open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v, want 3 accepted, 3 bad frames, 0 open", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

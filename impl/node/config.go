@@ -29,8 +29,13 @@ type Config struct {
 	// MaxSendQueue bounds each connection's unsent bytes (default 64 MiB);
 	// a peer that lets it fill is disconnected as a slow consumer.
 	MaxSendQueue int
-	// Logger receives warnings Qt would print (default: discard).
-	Logger *slog.Logger
+	// Logger receives warnings Qt would print (default: discard), at most
+	// LogBurst records with the same message per LogInterval (defaults 10
+	// per 10 s; the next one says how many were suppressed): a peer cannot
+	// flood the log. Host.Stats counts every event.
+	Logger      *slog.Logger
+	LogBurst    int
+	LogInterval time.Duration
 }
 
 // defaultSchemes is shared by every Host and Node without their own
@@ -49,6 +54,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.LogBurst <= 0 {
+		c.LogBurst = defaultLogBurst
+	}
+	if c.LogInterval <= 0 {
+		c.LogInterval = defaultLogInterval
+	}
+	if _, limited := c.Logger.Handler().(*rateLimited); !limited && c.Logger.Handler() != slog.DiscardHandler {
+		c.Logger = slog.New(newRateLimited(c.Logger.Handler(), c.LogBurst, c.LogInterval))
 	}
 	return c
 }

@@ -41,6 +41,7 @@ type Host struct {
 	greetGen [7]uint64
 	ctx      context.Context
 	cancel   context.CancelFunc
+	counters hostCounters
 }
 
 type listener struct {
@@ -180,6 +181,7 @@ func (h *Host) accept(l *listener) {
 				return
 			}
 			failures++
+			h.counters.acceptErrors.Add(1)
 			if delay == 0 {
 				delay = acceptDelayMin
 				h.cfg.Logger.Warn("accept failed; retrying with back-off", "url", l.url.String(), "err", err)
@@ -200,6 +202,7 @@ func (h *Host) accept(l *listener) {
 		// Go sets TCP_NODELAY on accepted connections, as Qt's backend does.
 		// Greet in parallel: in a connection storm the accept loop must
 		// only accept (one goroutine per connection was ~100 µs of serial work).
+		h.counters.accepted.Add(1)
 		h.wg.Add(1)
 		go func() { defer h.wg.Done(); h.serve(c, l) }()
 	}
@@ -213,6 +216,7 @@ func (h *Host) serve(c net.Conn, l *listener) {
 	if h.closed {
 		h.mu.Unlock()
 		c.Close()
+		h.counters.closed.Add(1)
 		return
 	}
 	h.conns[hc] = struct{}{}
@@ -434,6 +438,7 @@ func (h *Host) shutdown(graceful bool) {
 }
 
 func (h *Host) removeConn(c *hostConn) {
+	h.counters.closed.Add(1)
 	h.mu.Lock()
 	delete(h.conns, c)
 	srcs := make([]*Source, 0, len(h.sources))

@@ -30,6 +30,7 @@ func newHostConn(h *Host, c net.Conn, d wire.Dialect) *hostConn {
 	hc.q = newSendQueue(c, d, hc.types, h.cfg.MaxSendQueue)
 	hc.q.onError = func(err error) {
 		if errors.Is(err, ErrSlowConsumer) {
+			h.counters.slowConsumers.Add(1)
 			h.cfg.Logger.Warn("disconnecting slow consumer", "remote", c.RemoteAddr(), "queued", hc.q.max)
 			// Abort, don't linger: the kernel buffers of a peer that does
 			// not read would otherwise hold megabytes until it does.
@@ -120,6 +121,10 @@ func (c *hostConn) readLoop() {
 		p, err := r.ReadPacket()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				var pe *wire.ProtocolError
+				if errors.As(err, &pe) {
+					c.h.counters.badFrames.Add(1)
+				}
 				c.h.cfg.Logger.Warn("closing connection", "remote", c.c.RemoteAddr(), "err", err)
 			}
 			return
@@ -142,6 +147,7 @@ func (c *hostConn) readLoop() {
 		case *wire.HandshakePacket:
 			// Qt hosts ignore a Handshake from a client.
 		case *wire.UnknownPacket:
+			c.h.counters.unknownPackets.Add(1)
 			c.h.cfg.Logger.Warn("skipping unknown packet type", "type", uint16(p.PacketType), "bytes", len(p.Body))
 		default:
 			c.h.cfg.Logger.Warn("unexpected packet from a client", "type", p.Type(), "name", p.ObjectName())
@@ -153,6 +159,7 @@ func (c *hostConn) addObject(name string, dynamic bool) {
 	src := c.h.Source(name)
 	if src == nil {
 		// Qt: warning only, no reply.
+		c.h.counters.ignored.Add(1)
 		c.h.cfg.Logger.Warn("AddObject for unknown source", "name", name)
 		return
 	}
@@ -203,6 +210,7 @@ func (c *hostConn) removeObject(name string) {
 func (c *hostConn) invoke(p *wire.Invoke) {
 	src := c.h.lookup(p.Name, c.d)
 	if src == nil {
+		c.h.counters.ignored.Add(1)
 		c.h.cfg.Logger.Warn("Invoke on unknown source", "name", p.Name)
 		return
 	}
@@ -213,6 +221,7 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 	if p.Call != wire.CallInvokeMethod {
 		// Qt treats any non-zero call as a property write.
 		if p.Index < 0 || int(p.Index) >= len(src.class.Properties) || len(args) != 1 {
+			c.h.counters.ignored.Add(1)
 			c.h.cfg.Logger.Warn("bad property write", "name", p.Name, "index", p.Index)
 			return
 		}

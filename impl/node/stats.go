@@ -1,0 +1,41 @@
+package node
+
+import "sync/atomic"
+
+// HostStats counts what a host's connections did, for a user (or an
+// attacker's victim) to read instead of a log line per event: bad input is
+// counted, and logged at a limited rate (Config.LogBurst, LogInterval).
+type HostStats struct {
+	// Accepted connections, and those still open.
+	Accepted, Open uint64
+	// AcceptErrors are failed accepts (e.g. out of file descriptors), each
+	// retried after a back-off.
+	AcceptErrors uint64
+	// SlowConsumers were disconnected for letting their send queue fill.
+	SlowConsumers uint64
+	// BadFrames closed their connection: a frame that does not parse or
+	// breaks a limit (Config.Limits).
+	BadFrames uint64
+	// UnknownPackets were skipped by their length (a newer peer's types).
+	UnknownPackets uint64
+	// Ignored are requests Qt also answers with a warning only: AddObject or
+	// Invoke for an unknown source, a bad property write or method index.
+	Ignored uint64
+}
+
+// hostCounters are HostStats as the connections update them.
+type hostCounters struct {
+	accepted, closed, acceptErrors, slowConsumers, badFrames, unknownPackets, ignored atomic.Uint64
+}
+
+// Stats returns the host's counters.
+func (h *Host) Stats() HostStats {
+	c := &h.counters
+	acc, closed := c.accepted.Load(), c.closed.Load()
+	open := uint64(0)
+	if acc > closed {
+		open = acc - closed
+	}
+	return HostStats{Accepted: acc, Open: open, AcceptErrors: c.acceptErrors.Load(), SlowConsumers: c.slowConsumers.Load(),
+		BadFrames: c.badFrames.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load()}
+}
