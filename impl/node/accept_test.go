@@ -186,3 +186,47 @@ func TestHostStatsCountsBadInput(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestMaxConnections: the connection over the bound is closed unanswered
+// and counted; once one closes, a new one is served.
+func TestMaxConnections(t *testing.T) {
+	h, err := node.NewHost(context.Background(), "tcp://127.0.0.1:0", node.Config{MaxConnections: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr := strings.TrimPrefix(h.URL(), "tcp://")
+	var open []net.Conn
+	defer func() {
+		for _, c := range open {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 2; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open = append(open, c)
+		b := make([]byte, 6)
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(c, b); err != nil {
+			t.Fatalf("connection %d within the bound not greeted: %v", i+1, err)
+		}
+	}
+	if greeted(addr) {
+		t.Fatal("a third connection was greeted with MaxConnections 2")
+	}
+	if st := h.Stats(); st.Refused != 1 || st.Open != 2 {
+		t.Fatalf("stats %+v, want 1 refused, 2 open", st)
+	}
+	open[0].Close()
+	open = open[1:]
+	deadline := time.Now().Add(5 * time.Second)
+	for !greeted(addr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection served after one of the two closed: %+v", h.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -29,6 +29,10 @@ type Config struct {
 	// MaxSendQueue bounds each connection's unsent bytes (default 64 MiB);
 	// a peer that lets it fill is disconnected as a slow consumer.
 	MaxSendQueue int
+	// MaxConnections bounds a host's open connections (0: no bound); one
+	// more is closed as soon as it is accepted, before any byte is sent,
+	// and counted in HostStats.Refused.
+	MaxConnections int
 	// Logger receives warnings Qt would print (default: discard), at most
 	// LogBurst records with the same message per LogInterval (defaults 10
 	// per 10 s; the next one says how many were suppressed): a peer cannot

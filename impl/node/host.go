@@ -202,6 +202,12 @@ func (h *Host) accept(l *listener) {
 		// Go sets TCP_NODELAY on accepted connections, as Qt's backend does.
 		// Greet in parallel: in a connection storm the accept loop must
 		// only accept (one goroutine per connection was ~100 µs of serial work).
+		if max := h.cfg.MaxConnections; max > 0 && h.Stats().Open >= uint64(max) {
+			h.counters.refused.Add(1)
+			h.cfg.Logger.Warn("refusing connection: MaxConnections open", "url", l.url.String(), "max", max)
+			c.Close()
+			continue
+		}
 		h.counters.accepted.Add(1)
 		h.wg.Add(1)
 		go func() { defer h.wg.Done(); h.serve(c, l) }()

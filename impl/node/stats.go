@@ -8,6 +8,9 @@ import "sync/atomic"
 type HostStats struct {
 	// Accepted connections, and those still open.
 	Accepted, Open uint64
+	// Refused connections were closed on accept: Config.MaxConnections
+	// were open.
+	Refused uint64
 	// AcceptErrors are failed accepts (e.g. out of file descriptors), each
 	// retried after a back-off.
 	AcceptErrors uint64
@@ -25,7 +28,7 @@ type HostStats struct {
 
 // hostCounters are HostStats as the connections update them.
 type hostCounters struct {
-	accepted, closed, acceptErrors, slowConsumers, badFrames, unknownPackets, ignored atomic.Uint64
+	accepted, closed, refused, acceptErrors, slowConsumers, badFrames, unknownPackets, ignored atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -36,6 +39,6 @@ func (h *Host) Stats() HostStats {
 	if acc > closed {
 		open = acc - closed
 	}
-	return HostStats{Accepted: acc, Open: open, AcceptErrors: c.acceptErrors.Load(), SlowConsumers: c.slowConsumers.Load(),
+	return HostStats{Accepted: acc, Open: open, Refused: c.refused.Load(), AcceptErrors: c.acceptErrors.Load(), SlowConsumers: c.slowConsumers.Load(),
 		BadFrames: c.badFrames.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load()}
 }
