@@ -230,3 +230,77 @@ func TestMaxConnections(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestFrameTimeout: a peer that trickles a frame is disconnected after
+// FrameTimeout; a peer that is silent between frames is not.
+func TestFrameTimeout(t *testing.T) {
+	h, err := node.NewHost(context.Background(), "tcp://127.0.0.1:0", node.Config{FrameTimeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr := strings.TrimPrefix(h.URL(), "tcp://")
+	idle, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	slow, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	// A Qt 6 frame announcing 1000 bytes, then one byte every 100 ms.
+	if _, err := slow.Write([]byte{0xe8, 0x03, 0, 0, 10, 0}); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan time.Duration, 1)
+	start := time.Now()
+	go func() {
+		_, _ = io.Copy(io.Discard, slow) // returns when the host closes it
+		closed <- time.Since(start)
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case d := <-closed:
+			if d > 3*time.Second {
+				t.Fatalf("the trickling peer lasted %s", d)
+			}
+			if st := h.Stats(); st.FrameTimeouts != 1 {
+				t.Fatalf("stats %+v, want 1 frame timeout", st)
+			}
+			// The peer silent between frames (for over twice the timeout)
+			// is still served.
+			time.Sleep(time.Until(start.Add(700 * time.Millisecond)))
+			if _, err := idle.Write(mustFrame(t, &wire.PingPacket{Name: "idle"})); err != nil {
+				t.Fatal(err)
+			}
+			_ = idle.SetReadDeadline(time.Now().Add(5 * time.Second))
+			r := wire.NewReader(idle, wire.Qt6, nil, wire.Limits{})
+			for {
+				p, err := r.ReadPacket()
+				if err != nil {
+					t.Fatalf("the silent peer was dropped too: %v", err)
+				}
+				if p.Type() == wire.Pong {
+					return
+				}
+			}
+		case <-tick.C:
+			_, _ = slow.Write([]byte{0})
+		case <-time.After(10 * time.Second):
+			t.Fatal("the trickling peer was never disconnected")
+		}
+	}
+}
+
+func mustFrame(t *testing.T, p wire.Packet) []byte {
+	t.Helper()
+	b, err := wire.Marshal(wire.Qt6, nil, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -29,6 +29,12 @@ type Config struct {
 	// MaxSendQueue bounds each connection's unsent bytes (default 64 MiB);
 	// a peer that lets it fill is disconnected as a slow consumer.
 	MaxSendQueue int
+	// FrameTimeout bounds how long a host waits for the rest of a frame
+	// whose first bytes arrived (default 30 s; negative: no bound), so a
+	// peer that trickles a frame (slowloris) is disconnected. A connection
+	// between frames may stay silent as long as it likes: a replica often
+	// only listens.
+	FrameTimeout time.Duration
 	// MaxConnections bounds a host's open connections (0: no bound); one
 	// more is closed as soon as it is accepted, before any byte is sent,
 	// and counted in HostStats.Refused.
@@ -58,6 +64,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.FrameTimeout == 0 {
+		c.FrameTimeout = 30 * time.Second
 	}
 	if c.LogBurst <= 0 {
 		c.LogBurst = defaultLogBurst

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"time"
 
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
@@ -116,13 +118,25 @@ func (c *hostConn) readLoop() {
 		c.h.removeConn(c)
 		<-c.q.done // the writer goroutine, if any, is gone before Host.Close returns
 	}()
-	r := wire.NewReader(c.c, c.d, c.types, c.h.cfg.Limits)
+	var src io.Reader = c.c
+	var fd *frameDeadline
+	if t := c.h.cfg.FrameTimeout; t > 0 {
+		fd = &frameDeadline{c: c.c, timeout: t}
+		src = fd
+	}
+	r := wire.NewReader(src, c.d, c.types, c.h.cfg.Limits)
+	if fd != nil {
+		fd.consumed = r.Offset
+	}
 	for {
 		p, err := r.ReadPacket()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
 				var pe *wire.ProtocolError
-				if errors.As(err, &pe) {
+				switch {
+				case errors.Is(err, os.ErrDeadlineExceeded):
+					c.h.counters.frameTimeouts.Add(1)
+				case errors.As(err, &pe):
 					c.h.counters.badFrames.Add(1)
 				}
 				c.h.cfg.Logger.Warn("closing connection", "remote", c.c.RemoteAddr(), "err", err)
@@ -153,6 +167,31 @@ func (c *hostConn) readLoop() {
 			c.h.cfg.Logger.Warn("unexpected packet from a client", "type", p.Type(), "name", p.ObjectName())
 		}
 	}
+}
+
+// frameDeadline gives a frame that has begun FrameTimeout to finish: a
+// read that continues a started frame carries a deadline from the first
+// such read; a read that waits for a new frame has none.
+type frameDeadline struct {
+	c        net.Conn
+	timeout  time.Duration
+	read     int64        // bytes read from c
+	consumed func() int64 // bytes of complete frames (the wire.Reader's offset)
+	armed    bool
+}
+
+func (f *frameDeadline) Read(p []byte) (int, error) {
+	switch partial := f.read > f.consumed(); {
+	case partial && !f.armed:
+		_ = f.c.SetReadDeadline(time.Now().Add(f.timeout))
+		f.armed = true
+	case !partial && f.armed:
+		_ = f.c.SetReadDeadline(time.Time{})
+		f.armed = false
+	}
+	n, err := f.c.Read(p)
+	f.read += int64(n)
+	return n, err
 }
 
 func (c *hostConn) addObject(name string, dynamic bool) {

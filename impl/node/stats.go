@@ -19,6 +19,9 @@ type HostStats struct {
 	// BadFrames closed their connection: a frame that does not parse or
 	// breaks a limit (Config.Limits).
 	BadFrames uint64
+	// FrameTimeouts closed their connection: a frame begun was not
+	// finished within Config.FrameTimeout (slowloris).
+	FrameTimeouts uint64
 	// UnknownPackets were skipped by their length (a newer peer's types).
 	UnknownPackets uint64
 	// Ignored are requests Qt also answers with a warning only: AddObject or
@@ -28,7 +31,7 @@ type HostStats struct {
 
 // hostCounters are HostStats as the connections update them.
 type hostCounters struct {
-	accepted, closed, refused, acceptErrors, slowConsumers, badFrames, unknownPackets, ignored atomic.Uint64
+	accepted, closed, refused, acceptErrors, slowConsumers, badFrames, frameTimeouts, unknownPackets, ignored atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -40,5 +43,5 @@ func (h *Host) Stats() HostStats {
 		open = acc - closed
 	}
 	return HostStats{Accepted: acc, Open: open, Refused: c.refused.Load(), AcceptErrors: c.acceptErrors.Load(), SlowConsumers: c.slowConsumers.Load(),
-		BadFrames: c.badFrames.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load()}
+		BadFrames: c.badFrames.Load(), FrameTimeouts: c.frameTimeouts.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load()}
 }
