@@ -304,3 +304,36 @@ func mustFrame(t *testing.T, p wire.Packet) []byte {
 	}
 	return b
 }
+
+// TestWriteTimeout: a peer that stops reading is dropped as a slow
+// consumer after WriteTimeout, long before its send queue is full.
+func TestWriteTimeout(t *testing.T) {
+	h, err := node.NewHost(context.Background(), "tcp://127.0.0.1:0",
+		node.Config{WriteTimeout: 300 * time.Millisecond, MaxSendQueue: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	c, err := net.Dial("tcp", strings.TrimPrefix(h.URL(), "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.(*net.TCPConn).SetReadBuffer(4096)
+	// 16 MiB of Pongs asked for, none read.
+	ping := mustFrame(t, &wire.PingPacket{Name: strings.Repeat("p", 32<<10)})
+	go func() {
+		for i := 0; i < 256; i++ {
+			if _, err := c.Write(ping); err != nil {
+				return
+			}
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for h.Stats().SlowConsumers != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("a peer that reads nothing was not dropped: %+v", h.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -29,6 +29,11 @@ type Config struct {
 	// MaxSendQueue bounds each connection's unsent bytes (default 64 MiB);
 	// a peer that lets it fill is disconnected as a slow consumer.
 	MaxSendQueue int
+	// WriteTimeout disconnects a host's peer that takes no byte of what is
+	// queued for it for that long (default 10 s; negative: no bound), beside
+	// the MaxSendQueue byte bound: a peer that stopped reading is dropped
+	// even when little is queued.
+	WriteTimeout time.Duration
 	// FrameTimeout bounds how long a host waits for the rest of a frame
 	// whose first bytes arrived (default 30 s; negative: no bound), so a
 	// peer that trickles a frame (slowloris) is disconnected. A connection
@@ -64,6 +69,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 10 * time.Second
 	}
 	if c.FrameTimeout == 0 {
 		c.FrameTimeout = 30 * time.Second

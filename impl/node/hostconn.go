@@ -30,6 +30,7 @@ type hostConn struct {
 func newHostConn(h *Host, c net.Conn, d wire.Dialect) *hostConn {
 	hc := &hostConn{h: h, c: c, d: d, types: qds.NewTypes(h.types[d]), added: map[string]bool{}}
 	hc.q = newSendQueue(c, d, hc.types, h.cfg.MaxSendQueue)
+	hc.q.writeTimeout = h.cfg.WriteTimeout
 	hc.q.onError = func(err error) {
 		if errors.Is(err, ErrSlowConsumer) {
 			h.counters.slowConsumers.Add(1)

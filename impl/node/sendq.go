@@ -1,7 +1,10 @@
 package node
 
 import (
+	"errors"
+	"fmt"
 	"net"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -55,6 +58,9 @@ type sendQueue struct {
 	done    chan struct{} // closed once the queue is closed and no writer is left
 	errOnce sync.Once
 	onError func(error) // called once, without q.mu, when writing fails or the bound is hit
+	// writeTimeout, when set, fails the writer goroutine's write with
+	// ErrSlowConsumer once the peer has taken no byte for that long.
+	writeTimeout time.Duration
 }
 
 func newSendQueue(conn net.Conn, d wire.Dialect, types *qds.Types, max int) *sendQueue {
@@ -297,6 +303,34 @@ func (q *sendQueue) close() {
 	q.mu.Unlock()
 }
 
+// writeAll writes b, blocking for room as long as the peer makes progress:
+// with a writeTimeout, a peer that takes no byte for that long is a slow
+// consumer.
+func (q *sendQueue) writeAll(b []byte) error {
+	if q.writeTimeout <= 0 {
+		_, err := q.conn.Write(b)
+		return err
+	}
+	// Inline writes (tryWrite) go through the same descriptor, whose
+	// RawConn.Write fails at once under an expired deadline: clear it.
+	defer func() { _ = q.conn.SetWriteDeadline(time.Time{}) }()
+	for len(b) > 0 {
+		_ = q.conn.SetWriteDeadline(time.Now().Add(q.writeTimeout))
+		n, err := q.conn.Write(b)
+		b = b[n:]
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded) && n > 0:
+			// Progress: a new deadline for the rest.
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return fmt.Errorf("%w: the peer took no byte for %s", ErrSlowConsumer, q.writeTimeout)
+		default:
+			return err
+		}
+	}
+	return nil
+}
+
 // run is the writer goroutine: it writes whatever is pending, blocking for
 // room as long as the peer needs, until the queue is closed and flushed or
 // a write fails.
@@ -311,7 +345,7 @@ func (q *sendQueue) run() {
 			if len(b) > 0 {
 				q.writing = true
 				q.mu.Unlock()
-				_, err := q.conn.Write(b)
+				err := q.writeAll(b)
 				q.mu.Lock()
 				q.writing = false
 				q.lastEnd = mono()
