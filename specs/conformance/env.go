@@ -544,12 +544,28 @@ func detectDialect(ctx context.Context, url string) wire.Dialect {
 	return wire.Qt6
 }
 
-// TestClass returns the test object's class as repc builds it for d.
+// testClasses caches the parsed test classes: cases look members up per
+// packet (500 changes in PROP-3), and parsing the .rep each time made a
+// case CPU-bound under -race on a loaded machine.
+var (
+	testClassMu sync.Mutex
+	testClasses = map[string]*meta.Class{}
+)
+
+// TestClass returns the test object's class as repc builds it for d. The
+// class is shared: callers must not change it.
 func TestClass(d wire.Dialect, class string) *meta.Class {
+	key := fmt.Sprint(d, "/", class)
+	testClassMu.Lock()
+	defer testClassMu.Unlock()
+	if c := testClasses[key]; c != nil {
+		return c
+	}
 	c, err := meta.ParseRep("testobject.rep", testObjectRep, class, d)
 	if err != nil {
 		panic(err)
 	}
+	testClasses[key] = c
 	return c
 }
 
