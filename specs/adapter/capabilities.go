@@ -38,6 +38,10 @@ type Capabilities struct {
 	Roles        []string // host, registry, node
 	Transports   []string // tcp, local, localabstract
 	Types        []string // testobject, tick, plain
+	// HostTypes and NodeTypes, when declared, replace Types for the host
+	// and registry roles and for the node role: a dynamic replica may
+	// acquire any class while its host remotes only one.
+	HostTypes, NodeTypes []string
 	SourceAPIs   []string // static, dynamic (host and registry)
 	ReplicaModes []string // static, dynamic (node)
 	Load         []string // load modes (§9)
@@ -49,7 +53,9 @@ type Capabilities struct {
 const (
 	CapRole        = "role"
 	CapTransport   = "transport"
-	CapType        = "type"
+	CapType        = "type"     // any role (Types)
+	CapHostType    = "hostType" // host and registry: HostTypes, else Types
+	CapNodeType    = "nodeType" // node: NodeTypes, else Types
 	CapSourceAPI   = "sourceApi"
 	CapReplicaMode = "replicaMode"
 	CapLoad        = "load"
@@ -66,8 +72,8 @@ func (c Capabilities) Can(kind, value string) bool {
 		list = c.Roles
 	case CapTransport:
 		list = c.Transports
-	case CapType:
-		list = c.Types
+	case CapType, CapHostType, CapNodeType:
+		list = c.typesFor(kind)
 	case CapSourceAPI:
 		list = c.SourceAPIs
 	case CapReplicaMode:
@@ -95,8 +101,8 @@ func (c Capabilities) DeclaresYes(kind, value string) bool {
 		return slices.Contains(c.Roles, value)
 	case CapTransport:
 		return slices.Contains(c.Transports, value)
-	case CapType:
-		return slices.Contains(c.Types, value)
+	case CapType, CapHostType, CapNodeType:
+		return slices.Contains(c.typesFor(kind), value)
 	case CapSourceAPI:
 		return slices.Contains(c.SourceAPIs, value)
 	case CapReplicaMode:
@@ -109,6 +115,17 @@ func (c Capabilities) DeclaresYes(kind, value string) bool {
 		return c.Heartbeat != nil && *c.Heartbeat
 	}
 	return false
+}
+
+// typesFor is the types list that applies to kind's role.
+func (c Capabilities) typesFor(kind string) []string {
+	switch {
+	case kind == CapHostType && c.HostTypes != nil:
+		return c.HostTypes
+	case kind == CapNodeType && c.NodeTypes != nil:
+		return c.NodeTypes
+	}
+	return c.Types
 }
 
 // Need is one capability a start of the adapter needs.
@@ -140,7 +157,11 @@ func Needs(role Role, args []string) []Need {
 				out = append(out, Need{CapTransport, t})
 			}
 		case "--type":
-			out = append(out, Need{CapType, val(i)})
+			kind := CapHostType
+			if role == Node {
+				kind = CapNodeType
+			}
+			out = append(out, Need{kind, val(i)})
 		case "--source-api":
 			out = append(out, Need{CapSourceAPI, val(i)})
 		case "--heartbeat":
@@ -202,8 +223,12 @@ func (c Capabilities) Describe() string {
 		}
 		return fmt.Sprint(*b)
 	}
-	return fmt.Sprintf("roles=%s transports=%s types=%s sourceApis=%s replicaModes=%s registry=%s heartbeat=%s load=%s",
-		list(c.Roles), list(c.Transports), list(c.Types), list(c.SourceAPIs), list(c.ReplicaModes),
+	types := "types=" + list(c.Types)
+	if c.HostTypes != nil || c.NodeTypes != nil {
+		types = "hostTypes=" + list(c.typesFor(CapHostType)) + " nodeTypes=" + list(c.typesFor(CapNodeType))
+	}
+	return fmt.Sprintf("roles=%s transports=%s %s sourceApis=%s replicaModes=%s registry=%s heartbeat=%s load=%s",
+		list(c.Roles), list(c.Transports), types, list(c.SourceAPIs), list(c.ReplicaModes),
 		flag(c.Registry), flag(c.Heartbeat), list(c.Load))
 }
 
@@ -218,6 +243,8 @@ type helloEvent struct {
 		Roles        []string `json:"roles"`
 		Transports   []string `json:"transports"`
 		Types        []string `json:"types"`
+		HostTypes    []string `json:"hostTypes"`
+		NodeTypes    []string `json:"nodeTypes"`
 		SourceAPIs   []string `json:"sourceApis"`
 		ReplicaModes []string `json:"replicaModes"`
 		Load         []string `json:"load"`
@@ -267,6 +294,7 @@ func Hello(ctx context.Context, cfg Config) (Capabilities, error) {
 	c := Capabilities{Declared: true, Contract: h.Contract, Adapter: h.Adapter, QtMajor: h.QtMajor, Protocol: h.Protocol}
 	if k := h.Capabilities; k != nil {
 		c.Roles, c.Transports, c.Types, c.SourceAPIs, c.ReplicaModes, c.Load = k.Roles, k.Transports, k.Types, k.SourceAPIs, k.ReplicaModes, k.Load
+		c.HostTypes, c.NodeTypes = k.HostTypes, k.NodeTypes
 		c.Registry, c.Heartbeat = k.Registry, k.Heartbeat
 	}
 	for _, r := range c.Roles {

@@ -7,7 +7,7 @@ import (
 
 func TestNeeds(t *testing.T) {
 	got := Needs(Node, []string{"--url", "local:/tmp/x", "--type", "plain", "--dynamic", "--heartbeat", "100"})
-	want := []Need{{CapRole, "node"}, {CapTransport, "local"}, {CapType, "plain"}, {CapHeartbeat, "yes"}, {CapReplicaMode, "dynamic"}}
+	want := []Need{{CapRole, "node"}, {CapTransport, "local"}, {CapNodeType, "plain"}, {CapHeartbeat, "yes"}, {CapReplicaMode, "dynamic"}}
 	if !slices.Equal(got, want) {
 		t.Errorf("Needs = %v, want %v", got, want)
 	}
@@ -27,7 +27,7 @@ func TestCapabilitiesCan(t *testing.T) {
 		{CapRole, "host", true, true},
 		{CapRole, "node", false, false},
 		{CapTransport, "tcp", false, false},
-		{CapType, "plain", true, false}, // not declared: tried, and 127 decides
+		{CapHostType, "plain", true, false}, // not declared: tried, and 127 decides
 		{CapReplicaMode, "dynamic", false, false},
 		{CapRegistry, "yes", false, false},
 		{CapHeartbeat, "yes", true, false},
@@ -42,5 +42,12 @@ func TestCapabilitiesCan(t *testing.T) {
 	var legacy Capabilities
 	if !legacy.Can(CapRole, "registry") || legacy.DeclaresYes(CapRole, "registry") {
 		t.Error("a contract-1 adapter may try everything and promises nothing")
+	}
+}
+
+func TestPerRoleTypes(t *testing.T) {
+	c := Capabilities{Declared: true, Types: []string{"plain"}, NodeTypes: []string{"plain", "testobject"}}
+	if c.Can(CapHostType, "testobject") || !c.Can(CapNodeType, "testobject") || !c.DeclaresYes(CapHostType, "plain") {
+		t.Errorf("hostTypes/nodeTypes: %s", c.Describe())
 	}
 }

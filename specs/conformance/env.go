@@ -105,6 +105,17 @@ func runCase(req Requirement, body func(e *Env)) {
 		ginkgo.Fail("conformance: no target configured")
 	}
 	e := &Env{Target: t, Req: req, D: t.Dialect}
+	if e.D == 0 {
+		// The dialect an adapter declared in hello: a raw host can then
+		// listen before the node starts (only URL-8 relies on the node
+		// retrying).
+		switch t.Caps.QtMajor {
+		case 5:
+			e.D = wire.Qt5
+		case 6:
+			e.D = wire.Qt6
+		}
+	}
 	e.Ctx, e.cancel = context.WithTimeout(context.Background(), suite.caseTimeout())
 	e.soft = req.Level == Informational || (req.Level == Should && !suite.Strict)
 	e.g = gomega.NewGomega(e.fail)
@@ -351,7 +362,7 @@ func (e *Env) caps() adapter.Capabilities { return e.Target.Caps }
 // of its test object (and so run the test-object form of a host case).
 func (e *Env) hostsTestObject() bool {
 	c := e.caps()
-	return e.Target.URL == "" && c.Can(adapter.CapRole, string(adapter.Host)) && c.Can(adapter.CapType, "testobject")
+	return e.Target.URL == "" && c.Can(adapter.CapRole, string(adapter.Host)) && c.Can(adapter.CapHostType, "testobject")
 }
 
 // hostType is the object type for host cases that need some source but
@@ -359,10 +370,17 @@ func (e *Env) hostsTestObject() bool {
 // first type it declares.
 func (e *Env) hostType() string {
 	c := e.caps()
-	if c.Can(adapter.CapType, "testobject") || len(c.Types) == 0 {
+	if c.Can(adapter.CapHostType, "testobject") {
 		return "testobject"
 	}
-	return c.Types[0]
+	types := c.HostTypes
+	if types == nil {
+		types = c.Types
+	}
+	if len(types) > 0 {
+		return types[0]
+	}
+	return "testobject"
 }
 
 // transportFor picks the transport a started target listens or connects

@@ -49,6 +49,11 @@ func fail(code, format string, args ...any) *commandError {
 
 // result writes the command's result event.
 func (h *host) result(c command, fields map[string]any, err *commandError) {
+	writeResult(h.ev, c, fields, err)
+}
+
+// writeResult writes a command's result event.
+func writeResult(ev *emitter, c command, fields map[string]any, err *commandError) {
 	f := map[string]any{"id": c.id, "cmd": c.name, "ok": err == nil}
 	for k, v := range fields {
 		f[k] = v
@@ -57,7 +62,7 @@ func (h *host) result(c command, fields map[string]any, err *commandError) {
 		f["error"] = err.code
 		f["message"] = err.msg
 	}
-	h.ev.emit("result", f)
+	ev.emit("result", f)
 }
 
 // readLine returns the next line without its newline; a line longer than
@@ -85,8 +90,21 @@ func readLine(r *bufio.Reader) (line []byte, tooLong bool, err error) {
 	}
 }
 
+// commander is a role that answers commands (host or node).
+type commander interface {
+	logf(format string, args ...any)
+	requestExit(code int, reason string)
+	result(c command, fields map[string]any, err *commandError)
+	// do runs one command and writes its result; it reports whether the
+	// command loop must stop (exit).
+	do(c command) bool
+}
+
 // commandLoop reads and answers commands until exit or EOF.
-func (h *host) commandLoop(stdin io.Reader) {
+func (h *host) commandLoop(stdin io.Reader) { runCommands(h, stdin, h.o.IgnoreStdinEOF) }
+
+// runCommands reads and answers commands until exit or EOF.
+func runCommands(h commander, stdin io.Reader, ignoreEOF bool) {
 	r := bufio.NewReaderSize(stdin, 64<<10)
 	for {
 		line, tooLong, err := readLine(r)
@@ -95,7 +113,7 @@ func (h *host) commandLoop(stdin io.Reader) {
 			case !errors.Is(err, io.EOF):
 				h.logf("stdin: %v", err)
 				h.requestExit(1, "stdinError")
-			case h.o.IgnoreStdinEOF:
+			case ignoreEOF:
 				// keep serving until a signal
 			default:
 				h.requestExit(0, "stdinClosed")

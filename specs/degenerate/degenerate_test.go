@@ -255,7 +255,8 @@ func TestHello(t *testing.T) {
 		ev.Protocol != "QtRO 2.0" || ev.Mono == 0 || ev.Wall == "" {
 		t.Errorf("hello = %s", lines[0])
 	}
-	if fmt.Sprint(ev.Capabilities["roles"]) != "[host]" || fmt.Sprint(ev.Capabilities["types"]) != "[plain]" {
+	if fmt.Sprint(ev.Capabilities["roles"]) != "[host node]" || fmt.Sprint(ev.Capabilities["hostTypes"]) != "[plain]" || fmt.Sprint(ev.Capabilities["nodeTypes"]) != "[plain testobject]" ||
+		fmt.Sprint(ev.Capabilities["replicaModes"]) != "[dynamic]" {
 		t.Errorf("capabilities = %v", ev.Capabilities)
 	}
 }
@@ -266,7 +267,6 @@ func TestExitCodes(t *testing.T) {
 		code int
 	}{
 		{[]string{"host", "--url", "tcp://127.0.0.1:0"}, ExitUnsupported}, // --type defaults to testobject
-		{[]string{"node", "--url", "tcp://127.0.0.1:1", "--type", "plain"}, ExitUnsupported},
 		{[]string{"registry", "--url", "tcp://127.0.0.1:0"}, ExitUnsupported},
 		{hostArgs("none", "--registry", "tcp://127.0.0.1:1"), ExitUnsupported},
 		{hostArgs("none", "--source-api", "static"), ExitUnsupported},
@@ -536,8 +536,8 @@ func initValues(p wire.Packet) []qds.Variant {
 	return nil
 }
 
-// probes holds, for every flaw but none, a check that the flaw fails and
-// that none passes.
+// probes holds, for every host flaw, a check that the flaw fails and
+// that none passes (node flaws: nodeProbes).
 var probes = map[Flaw]probe{
 	FlawEmptyInit: func(t *testing.T, _ *proc, url string) string {
 		_, init := connected(t, url, true)
@@ -654,6 +654,23 @@ func TestFlawsAreVisible(t *testing.T) {
 		if f == FlawNone {
 			continue
 		}
+		if np, ok := nodeProbes[f]; ok {
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				for _, target := range []Flaw{FlawNone, f} {
+					why := np(t, string(target))
+					switch {
+					case target == FlawNone && why != "":
+						t.Errorf("flaw none fails the %s probe: %s", f, why)
+					case target == f && why == "":
+						t.Errorf("flaw %s is not visible", f)
+					case target == f:
+						t.Logf("%s: %s", f, why)
+					}
+				}
+			})
+			continue
+		}
 		pr, ok := probes[f]
 		if !ok {
 			t.Errorf("flaw %s has no probe", f)
@@ -696,4 +713,371 @@ func TestCrashExitCode(t *testing.T) {
 			t.Errorf("a crash wrote exiting: %v", ev)
 		}
 	}
+}
+
+// The node role: the test plays a raw host with specs/wirepeer.
+
+func nodeArgs(flaw, url string, extra ...string) []string {
+	return append([]string{"--flaw", flaw, "node", "--url", url, "--type", "plain", "--dynamic"}, extra...)
+}
+
+// rawHost listens on a fresh loopback port.
+func rawHost(t *testing.T) *wirepeer.Server {
+	t.Helper()
+	srv, err := wirepeer.Listen(within(t, 5*time.Second), "tcp://127.0.0.1:0", wire.Qt6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+func acceptNode(t *testing.T, srv *wirepeer.Server, d time.Duration) *wirepeer.Conn {
+	t.Helper()
+	c, err := srv.Accept(within(t, d))
+	if err != nil {
+		t.Fatalf("the node did not connect within %s: %v", d, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func isType(pt wire.PacketType) func(wire.Packet) bool {
+	return func(p wire.Packet) bool { return p.Type() == pt }
+}
+
+// plainInit is the InitDynamic a Qt host sends for Plain with values.
+func plainInit(number int32, text string) *wire.InitDynamic {
+	return &wire.InitDynamic{Name: "Plain", Class: plainClass(wire.Qt6),
+		Values: []qds.Variant{qds.IntOf(number), qds.StringOf(text), qds.DoubleOf(0.25), qds.IntOf(1)}}
+}
+
+// validNode greets the node's connection, answers its AddObject and waits
+// until the replica is Valid.
+func validNode(t *testing.T, p *proc, c *wirepeer.Conn, number int32) {
+	t.Helper()
+	if err := c.Greet(wire.ObjectInfo{Name: "Plain"}); err != nil {
+		t.Fatal(err)
+	}
+	add := expect(t, c, "AddObject", isType(wire.AddObject)).(*wire.AddObjectPacket)
+	if add.Name != "Plain" || !add.Dynamic {
+		t.Fatalf("AddObject %+v, want Plain dynamic", add)
+	}
+	if err := c.Send(plainInit(number, "init")); err != nil {
+		t.Fatal(err)
+	}
+	p.waitEvent("stateChanged", func(ev map[string]any) bool { return ev["state"] == "Valid" })
+	p.do(map[string]any{"cmd": "sync"})
+}
+
+func evIs(field string, want any) func(map[string]any) bool {
+	return func(ev map[string]any) bool { return fmt.Sprint(ev[field]) == fmt.Sprint(want) }
+}
+
+// TestNode checks the conforming node against a raw host: acquisition,
+// init, changes, signals, calls, writes, removal, release and reconnect.
+func TestNode(t *testing.T) {
+	srv := rawHost(t)
+	p := start(t, nodeArgs("none", srv.URL())...)
+	if p.ready["role"] != "node" || p.ready["mode"] != "dynamic" || p.ready["object"] != "Plain" {
+		t.Errorf("ready %v", p.ready)
+	}
+	if acq := p.waitEvent("acquired", nil); acq["state"] != "Uninitialized" || acq["replica"] != "Plain" {
+		t.Errorf("acquired %v", acq)
+	}
+	c := acceptNode(t, srv, 5*time.Second)
+	if err := c.ExpectNone(context.Background(), 200*time.Millisecond, func(wire.Packet) bool { return true }); err != nil {
+		t.Errorf("the node spoke before the greeting: %v", err)
+	}
+	if res := p.do(map[string]any{"cmd": "get", "property": "number"}); res["error"] != "notInitialized" {
+		t.Errorf("get before Init: %v", res)
+	}
+	// Not listed: no AddObject; listed: AddObject(Plain, true).
+	if err := c.Greet(wire.ObjectInfo{Name: "Other"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ExpectNone(context.Background(), 300*time.Millisecond, isType(wire.AddObject)); err != nil {
+		t.Errorf("AddObject before Plain is listed: %v", err)
+	}
+	_ = c.Send(&wire.ObjectListPacket{Objects: []wire.ObjectInfo{{Name: "Plain"}}})
+	add := expect(t, c, "AddObject", isType(wire.AddObject)).(*wire.AddObjectPacket)
+	if add.Name != "Plain" || !add.Dynamic {
+		t.Fatalf("AddObject %+v", add)
+	}
+	_ = c.Send(plainInit(3, "plain"))
+	init := p.waitEvent("initialized", nil)
+	vals, _ := init["values"].(map[string]any)
+	if fmt.Sprint(vals["number"]) != "3" || vals["text"] != "plain" || fmt.Sprint(vals["ratio"]) != "0.25" || fmt.Sprint(vals["color"]) != "1" {
+		t.Errorf("initialized values %v", vals)
+	}
+	if sc := p.waitEvent("stateChanged", nil); sc["state"] != "Valid" || sc["oldState"] != "Uninitialized" {
+		t.Errorf("stateChanged %v", sc)
+	}
+	for _, prop := range []string{"number", "text", "color"} {
+		p.waitEvent("propertyChanged", evIs("property", prop))
+	}
+
+	// describe: the definition, in wire order.
+	mo, _ := p.do(map[string]any{"cmd": "describe"})["metaObject"].(map[string]any)
+	var names []string
+	for _, m := range mo["methods"].([]any) {
+		names = append(names, m.(map[string]any)["signature"].(string))
+	}
+	if strings.Join(names, " ") != "add(int,int) echo(QString) reset()" {
+		t.Errorf("describe methods %v", names)
+	}
+
+	// A change and its notify.
+	_ = c.Send(&wire.PropertyChangePacket{Name: "Plain", Index: propText, Value: qds.StringOf("changed")},
+		&wire.Invoke{Name: "Plain", Index: sigTextChanged, Args: []qds.Variant{qds.StringOf("changed")}, Serial: -1, PropertyIndex: propText})
+	p.waitEvent("propertyChanged", func(ev map[string]any) bool { return ev["property"] == "text" && ev["value"] == "changed" })
+	// A signal, rendered by its declared parameter types.
+	_ = c.Send(&wire.Invoke{Name: "Plain", Index: sigPulsed, Args: []qds.Variant{qds.IntOf(5), qds.StringOf("x")}, Serial: -1, PropertyIndex: -1})
+	if sig := p.waitEvent("signal", nil); sig["signal"] != "pulsed" || fmt.Sprint(sig["args"]) != "[5 x]" {
+		t.Errorf("signal %v", sig)
+	}
+
+	// Calls: non-void with a serial ≥ 1 and the reply's value; void with -1.
+	id := "call-add"
+	_, _ = p.stdin.Write([]byte(`{"cmd":"call","id":"` + id + `","method":"add","args":[2,3]}` + "\n"))
+	iv := expect(t, c, "Invoke add", isType(wire.InvokePacket)).(*wire.Invoke)
+	if iv.Index != methodAdd || iv.Serial < 1 || iv.PropertyIndex != -1 || len(iv.Args) != 2 || !iv.Args[1].SameValue(qds.IntOf(3)) {
+		t.Errorf("Invoke %s", wire.Describe(iv))
+	}
+	_ = c.Send(&wire.InvokeReply{Name: "Plain", Serial: iv.Serial + 50, Value: qds.IntOf(-1)}, &wire.InvokeReply{Name: "Plain", Serial: iv.Serial, Value: qds.IntOf(5)})
+	if res := p.waitEvent("result", evIs("id", id)); res["ok"] != true || fmt.Sprint(res["value"]) != "5" || res["valueType"] != "int" {
+		t.Errorf("add result %v", res)
+	}
+	if res := p.do(map[string]any{"cmd": "call", "method": "reset"}); res["ok"] != true || res["void"] != true {
+		t.Errorf("reset result %v", res)
+	}
+	if iv := expect(t, c, "Invoke reset", isType(wire.InvokePacket)).(*wire.Invoke); iv.Index != methodReset || iv.Serial != -1 {
+		t.Errorf("reset Invoke %s", wire.Describe(iv))
+	}
+	if res := p.do(map[string]any{"cmd": "call", "method": "echo", "args": []any{"late"}, "timeoutMs": 100}); res["error"] != "timeout" {
+		t.Errorf("unanswered echo: %v", res)
+	}
+	if res := p.do(map[string]any{"cmd": "call", "method": "add", "args": []any{"x", 1}}); res["error"] != "badValue" {
+		t.Errorf("add(\"x\",1): %v", res)
+	}
+
+	// write: Invoke(call=2, property index, [value], -1, -1).
+	p.do(map[string]any{"cmd": "write", "property": "number", "value": 42})
+	w := expect(t, c, "write", func(p wire.Packet) bool {
+		iv, ok := p.(*wire.Invoke)
+		return ok && iv.Call != wire.CallInvokeMethod
+	}).(*wire.Invoke)
+	if w.Call != wire.CallWriteProperty || w.Index != propNumber || len(w.Args) != 1 || !w.Args[0].SameValue(qds.IntOf(42)) || w.Serial != -1 || w.PropertyIndex != -1 {
+		t.Errorf("write %s", wire.Describe(w))
+	}
+	if res := p.do(map[string]any{"cmd": "get", "property": "text"}); res["value"] != "changed" {
+		t.Errorf("get text %v", res)
+	}
+	st := p.do(map[string]any{"cmd": "state"})
+	if rep, _ := st["replicas"].(map[string]any)["Plain"].(map[string]any); rep["state"] != "Valid" || rep["mode"] != "dynamic" {
+		t.Errorf("state %v", st)
+	}
+
+	// RemoveObject → Suspect; listed again → AddObject → Valid.
+	_ = c.Send(&wire.RemoveObjectPacket{Name: "Plain"})
+	p.waitEvent("stateChanged", evIs("state", "Suspect"))
+	_ = c.Send(&wire.ObjectListPacket{Objects: []wire.ObjectInfo{{Name: "Plain"}}})
+	expect(t, c, "AddObject again", isType(wire.AddObject))
+	_ = c.Send(plainInit(7, "again"))
+	p.waitEvent("stateChanged", evIs("state", "Valid"))
+	p.waitEvent("propertyChanged", func(ev map[string]any) bool { return ev["property"] == "number" && fmt.Sprint(ev["value"]) == "7" })
+
+	// The host goes away: Suspect, reconnect, re-acquire.
+	c.Close()
+	p.waitEvent("stateChanged", evIs("state", "Suspect"))
+	c2 := acceptNode(t, srv, 5*time.Second)
+	validNode(t, p, c2, 8)
+
+	// Garbage from the host: the connection is dropped, the node lives.
+	_ = c2.SendRaw(wirepeer.Frame(wire.Qt6, 77, []byte{1, 2, 3}))
+	if !c2.WaitClosed(within(t, 5*time.Second)) {
+		t.Errorf("the node kept a connection that sent packet type 77")
+	}
+	c3 := acceptNode(t, srv, 5*time.Second)
+	validNode(t, p, c3, 9)
+
+	// release → RemoveObject.
+	p.do(map[string]any{"cmd": "release", "replica": "Plain"})
+	expect(t, c3, "RemoveObject", isType(wire.RemoveObject))
+	if res := p.do(map[string]any{"cmd": "release", "replica": "Plain"}); res["error"] != "noReplica" {
+		t.Errorf("second release %v", res)
+	}
+	if res := p.do(map[string]any{"cmd": "set", "property": "number", "value": 1}); res["error"] != "wrongRole" {
+		t.Errorf("set on a node: %v", res)
+	}
+	// Never a Handshake from the node.
+	for _, conn := range []*wirepeer.Conn{c, c2, c3} {
+		for _, ch := range conn.Transcript() {
+			if !ch.FromPeer {
+				continue
+			}
+			hs, _ := wire.Marshal(wire.Qt6, nil, &wire.HandshakePacket{Version: "QtRO 2.0"})
+			if bytes.Contains(ch.Data, hs) {
+				t.Errorf("the node sent a Handshake")
+			}
+		}
+	}
+}
+
+// TestNodeGenericClass acquires a class the node has never seen (a gadget,
+// an enum, containers, a QVariant) and checks the values it reports.
+func TestNodeGenericClass(t *testing.T) {
+	srv := rawHost(t)
+	p := start(t, "node", "--url", srv.URL(), "--type", "testobject", "--object", "Thing", "--dynamic")
+	c := acceptNode(t, srv, 5*time.Second)
+	_ = c.Greet(wire.ObjectInfo{Name: "Thing", TypeName: qds.Str("Thing")})
+	expect(t, c, "AddObject", isType(wire.AddObject))
+	def := wire.ClassDef{TypeName: qds.Str("Thing"),
+		Enums:   []wire.EnumDef{{Name: "Mode", Size: 4, Keys: []wire.EnumKey{{Name: "A", Value: 0}, {Name: "B", Value: 5}}}},
+		Gadgets: []wire.GadgetDef{{Name: "Pod", Properties: []wire.GadgetProperty{{Name: "id", Type: "int"}, {Name: "s", Type: "QString"}}}},
+		Signals: []wire.SignalDef{{Signature: "podChanged(Pod)", ParamNames: []string{"pod"}}, {Signature: "fired(Thing::Mode,QByteArray,QVariantList)", ParamNames: []string{"m", "b", "l"}}},
+		Methods: []wire.MethodDef{{Signature: "make(int)", ReturnType: "Pod", ParamNames: []string{"id"}}},
+		Properties: []wire.PropertyDef{{Name: "pod", Type: "Pod", Notify: "podChanged(Pod)"}, {Name: "mode", Type: "Thing::Mode"},
+			{Name: "any", Type: "QVariant"}, {Name: "when", Type: "QDateTime"}, {Name: "big", Type: "qulonglong"}}}
+	def.RegisterGadgets(c.Types())
+	pod := qds.UserOf("Pod", qds.Gadget{Names: []string{"id", "s"}, Fields: []qds.Variant{qds.IntOf(4), qds.StringOf("four")}})
+	_ = c.Send(&wire.InitDynamic{Name: "Thing", Class: def, Values: []qds.Variant{pod, qds.IntOf(5), qds.StringOf("v"),
+		qds.DateTimeOf(qds.DateTime{JulianDay: 2458851, Msecs: 1000, Spec: qds.UTC}), qds.ULongLongOf(1 << 63)}})
+	p.waitEvent("stateChanged", evIs("state", "Valid"))
+	got, _ := json.Marshal(p.do(map[string]any{"cmd": "get"})["values"])
+	want := `{"any":{"type":"QString","value":"v"},"big":9223372036854775808,"mode":5,"pod":{"id":4,"s":"four"},"when":{"jd":2458851,"ms":1000,"spec":"UTC"}}`
+	if string(got) != want {
+		t.Errorf("values\n got %s\nwant %s", got, want)
+	}
+	_ = c.Send(&wire.Invoke{Name: "Thing", Index: 1, Args: []qds.Variant{qds.IntOf(0), qds.ByteArrayOf([]byte("xyz")), qds.ListOf([]qds.Variant{qds.IntOf(1)})}, Serial: -1, PropertyIndex: -1})
+	sig := p.waitEvent("signal", nil)
+	if b, _ := json.Marshal(sig["args"]); string(b) != `[0,"eHl6",[{"type":"int","value":1}]]` {
+		t.Errorf("fired args %s", b)
+	}
+	_, _ = p.stdin.Write([]byte(`{"cmd":"call","id":"mk","method":"make","args":[9]}` + "\n"))
+	iv := expect(t, c, "Invoke make", isType(wire.InvokePacket)).(*wire.Invoke)
+	_ = c.Send(&wire.InvokeReply{Name: "Thing", Serial: iv.Serial, Value: pod})
+	res := p.waitEvent("result", evIs("id", "mk"))
+	if b, _ := json.Marshal(res["value"]); string(b) != `{"id":4,"s":"four"}` || res["valueType"] != "Pod" {
+		t.Errorf("make result %v", res)
+	}
+	p.do(map[string]any{"cmd": "write", "property": "pod", "value": map[string]any{"id": 1, "s": "one"}})
+	w := expect(t, c, "write pod", func(p wire.Packet) bool {
+		iv, ok := p.(*wire.Invoke)
+		return ok && iv.Call == wire.CallWriteProperty
+	}).(*wire.Invoke)
+	if g, ok := w.Args[0].Value().(qds.Gadget); !ok || w.Args[0].TypeName() != "Pod" || !g.Fields[1].SameValue(qds.StringOf("one")) {
+		t.Errorf("write pod %s", wire.Describe(w))
+	}
+}
+
+func TestNodeExitCodes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"node", "--url", "tcp://127.0.0.1:1", "--type", "plain", "--static"}, ExitUsage},
+		{[]string{"node", "--type", "plain"}, ExitUsage},
+		{[]string{"node", "--url", "tcp://127.0.0.1:1", "--type", "testobject", "--static"}, ExitUnsupported},
+		{[]string{"node", "--url", "tcp://127.0.0.1:1", "--type", "testobject"}, ExitUnsupported}, // static by default
+		{[]string{"node", "--url", "tcp://127.0.0.1:1", "--type", "tick", "--dynamic"}, ExitUnsupported},
+		{[]string{"node", "--registry", "tcp://127.0.0.1:1", "--type", "plain"}, ExitUnsupported},
+		{[]string{"node", "--url", "tcp://127.0.0.1:1", "--type", "plain", "--heartbeat", "100"}, ExitUnsupported},
+		{[]string{"node", "--url", "localabstract:x", "--type", "plain"}, ExitUnsupported},
+	} {
+		cmd := adapterCmd(context.Background(), tc.args...)
+		out, _ := cmd.Output()
+		if got := cmd.ProcessState.ExitCode(); got != tc.code {
+			t.Errorf("%v: exit %d, want %d (stdout %q)", tc.args, got, tc.code, out)
+		}
+	}
+}
+
+// nodeProbe checks one conformance property of the node; "" when it conforms.
+type nodeProbe func(t *testing.T, flaw string) string
+
+var nodeProbes = map[Flaw]nodeProbe{
+	FlawNodeNoReconnect: func(t *testing.T, flaw string) string {
+		srv := rawHost(t)
+		p := start(t, nodeArgs(flaw, srv.URL())...)
+		c := acceptNode(t, srv, 5*time.Second)
+		validNode(t, p, c, 1)
+		c.Close()
+		p.waitEvent("stateChanged", evIs("state", "Suspect"))
+		if _, err := srv.Accept(within(t, 2*time.Second)); err != nil {
+			return "no reconnection within 2 s"
+		}
+		return ""
+	},
+	FlawNodeStaticLie: func(t *testing.T, flaw string) string {
+		srv := rawHost(t)
+		cmd := adapterCmd(within(t, 10*time.Second), "--flaw", flaw, "node", "--url", srv.URL(), "--type", "testobject", "--static")
+		stdin, _ := cmd.StdinPipe()
+		defer stdin.Close()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+		c, err := srv.Accept(within(t, 2*time.Second))
+		if err != nil {
+			return "" // refused the static start (exit 127) and never connected
+		}
+		defer c.Close()
+		_ = c.Greet(wire.ObjectInfo{Name: "TestObject", TypeName: qds.Str("TestObject")})
+		if add := expect(t, c, "AddObject", isType(wire.AddObject)).(*wire.AddObjectPacket); add.Dynamic {
+			return "a node started --static sent AddObject(name, true)"
+		}
+		return ""
+	},
+	FlawNodeSendsHandshake: func(t *testing.T, flaw string) string {
+		srv := rawHost(t)
+		start(t, nodeArgs(flaw, srv.URL())...)
+		c := acceptNode(t, srv, 5*time.Second)
+		_ = c.Greet(wire.ObjectInfo{Name: "Plain"})
+		if first := next(t, c); first.Type() != wire.AddObject {
+			return "first packet " + first.Type().String()
+		}
+		return ""
+	},
+	FlawNodeSerialZero: func(t *testing.T, flaw string) string {
+		srv := rawHost(t)
+		p := start(t, nodeArgs(flaw, srv.URL())...)
+		c := acceptNode(t, srv, 5*time.Second)
+		validNode(t, p, c, 1)
+		_, _ = p.stdin.Write([]byte(`{"cmd":"call","method":"add","args":[1,2]}` + "\n"))
+		if iv := expect(t, c, "Invoke add", isType(wire.InvokePacket)).(*wire.Invoke); iv.Serial < 1 {
+			return fmt.Sprintf("add called with serial %d", iv.Serial)
+		}
+		return ""
+	},
+	FlawNodeNoRetry: probeNoRetry,
+	FlawNodeIgnoresMismatch: func(t *testing.T, flaw string) string {
+		srv := rawHost(t)
+		p := start(t, nodeArgs(flaw, srv.URL())...)
+		c := acceptNode(t, srv, 5*time.Second)
+		_ = c.Send(&wire.HandshakePacket{Version: "QtRO 0.9"}, &wire.ObjectListPacket{Objects: []wire.ObjectInfo{{Name: "Plain"}}})
+		if _, err := c.Expect(within(t, time.Second), isType(wire.AddObject)); err == nil {
+			return "AddObject after a QtRO 0.9 Handshake"
+		}
+		p.waitEvent("nodeError", evIs("error", "ProtocolMismatch"))
+		return ""
+	},
+}
+
+// probeNoRetry starts the node before its host listens.
+func probeNoRetry(t *testing.T, flaw string) string {
+	srv := rawHost(t)
+	url := srv.URL()
+	srv.Close()
+	start(t, nodeArgs(flaw, url)...)
+	time.Sleep(600 * time.Millisecond)
+	srv2, err := wirepeer.Listen(within(t, 5*time.Second), url, wire.Qt6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv2.Close() })
+	if _, err := srv2.Accept(within(t, 2*time.Second)); err != nil {
+		return "the node did not connect once the host appeared"
+	}
+	return ""
 }

@@ -8,7 +8,7 @@ type Flaw string
 // The flaws. FlawNone is a conforming host; every other one changes exactly
 // one behaviour of it.
 const (
-	// FlawNone changes nothing: the host conforms.
+	// FlawNone changes nothing: the host and the node conform.
 	FlawNone Flaw = "none"
 	// FlawEmptyInit sends Init and InitDynamic with zero property values.
 	FlawEmptyInit Flaw = "empty-init"
@@ -36,6 +36,22 @@ const (
 	FlawNoHandshake Flaw = "no-handshake"
 	// FlawCrashOnGarbage exits the process (code 3) on any malformed frame.
 	FlawCrashOnGarbage Flaw = "crash-on-garbage"
+
+	// Node flaws: the node role changes, the host stays conforming.
+
+	// FlawNodeNoReconnect never reconnects after the host's connection drops.
+	FlawNodeNoReconnect Flaw = "node-no-reconnect"
+	// FlawNodeStaticLie declares replicaModes static and dynamic, accepts
+	// --static, and then sends AddObject(name, true) and behaves dynamically.
+	FlawNodeStaticLie Flaw = "node-static-lie"
+	// FlawNodeSendsHandshake sends a Handshake as its first packet.
+	FlawNodeSendsHandshake Flaw = "node-sends-handshake"
+	// FlawNodeSerialZero calls every non-void slot with serial 0.
+	FlawNodeSerialZero Flaw = "node-serial-zero"
+	// FlawNodeNoRetry gives up when its first connection attempt fails.
+	FlawNodeNoRetry Flaw = "node-no-retry"
+	// FlawNodeIgnoresMismatch accepts a Handshake of any protocol version.
+	FlawNodeIgnoresMismatch Flaw = "node-ignores-mismatch"
 )
 
 // Flaws describes every flaw, by name.
@@ -53,6 +69,13 @@ var Flaws = map[Flaw]string{
 	FlawPongKnownOnly:  "Pong only for the remoted source's name",
 	FlawNoHandshake:    "ObjectList without a Handshake first",
 	FlawCrashOnGarbage: "the process exits with code 3 on any malformed frame",
+
+	FlawNodeNoReconnect:     "the node never reconnects after the host's connection drops",
+	FlawNodeStaticLie:       "the node declares static replicas but sends AddObject(name, true) when started --static",
+	FlawNodeSendsHandshake:  "the node sends a Handshake as its first packet",
+	FlawNodeSerialZero:      "the node calls non-void slots with serial 0",
+	FlawNodeNoRetry:         "the node gives up when its first connection attempt fails",
+	FlawNodeIgnoresMismatch: "the node accepts a Handshake of any protocol version",
 }
 
 // ParseFlaw returns the flaw called name.

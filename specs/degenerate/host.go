@@ -146,7 +146,7 @@ func (h *host) fatalListen(code, msg string) (int, bool) {
 func (h *host) serve(stdin io.Reader) int {
 	f := map[string]any{"role": "host", "adapter": h.o.adapterName(), "contract": ContractVersion,
 		"qt": "degenerate (" + Flaws[h.o.Flaw] + ")", "qtMajor": h.o.qtMajor(), "protocol": h.d.ProtocolVersion(),
-		"url": h.url, "pid": os.Getpid(), "object": h.o.Object, "type": "plain", "capabilities": capabilities(),
+		"url": h.url, "pid": os.Getpid(), "object": h.o.Object, "type": "plain", "capabilities": h.o.capabilities(),
 		"flaw": string(h.o.Flaw)}
 	// Remoting is enabled before any connection is accepted (clients that
 	// connect early wait in the listen backlog), as in Qt, where ready and

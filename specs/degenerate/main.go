@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,6 +59,16 @@ type Options struct {
 	Type           string
 	SourceAPI      string
 	IgnoreStdinEOF bool
+
+	// HostOnly declares and plays only the host role, with types [plain]:
+	// the capabilities degenerate had before it had a node (see README).
+	HostOnly bool
+
+	// Node flags.
+	Static, Dynamic bool
+	NoAcquire       bool
+	CallTimeoutMs   int
+	HeartbeatMs     int
 }
 
 // usageError is a bad command line (exit 2).
@@ -72,8 +83,9 @@ func parseArgs(args []string) (Options, error) {
 	o := Options{Flaw: FlawNone, Dialect: wire.Qt6, Type: "testobject"}
 	valued := map[string]*string{"--url": &o.URL, "--registry": &o.Registry, "--object": &o.Object,
 		"--type": &o.Type, "--source-api": &o.SourceAPI}
-	ignoredValued := map[string]bool{"--heartbeat": true, "--call-timeout": true}
-	ignoredBool := map[string]bool{"--static": true, "--dynamic": true, "--no-acquire": true}
+	intValued := map[string]*int{"--heartbeat": &o.HeartbeatMs, "--call-timeout": &o.CallTimeoutMs}
+	boolFlags := map[string]*bool{"--static": &o.Static, "--dynamic": &o.Dynamic, "--no-acquire": &o.NoAcquire,
+		"--ignore-stdin-eof": &o.IgnoreStdinEOF}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		name, val, hasVal := strings.Cut(a, "=")
@@ -105,6 +117,8 @@ func parseArgs(args []string) (Options, error) {
 				return o, usageError{fmt.Sprintf("unknown flaw %q (known: %s)", v, strings.Join(FlawNames(), ", "))}
 			}
 			o.Flaw = f
+		case name == "--host-only" && !hasVal:
+			o.HostOnly = true
 		case name == "--dialect":
 			v, err := next()
 			if err != nil {
@@ -124,23 +138,24 @@ func parseArgs(args []string) (Options, error) {
 				return o, err
 			}
 			*valued[name] = v
-		case ignoredValued[name]:
+		case intValued[name] != nil:
 			v, err := next()
 			if err != nil {
 				return o, err
 			}
-			if _, err := strconv.Atoi(v); err != nil {
-				return o, usageError{fmt.Sprintf("%s needs an integer, not %q", name, v)}
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 0 {
+				return o, usageError{fmt.Sprintf("%s needs a non-negative integer, not %q", name, v)}
 			}
-		case ignoredBool[name] && !hasVal:
-		case name == "--ignore-stdin-eof" && !hasVal:
-			o.IgnoreStdinEOF = true
+			*intValued[name] = i
+		case boolFlags[name] != nil && !hasVal:
+			*boolFlags[name] = true
 		default:
 			return o, usageError{fmt.Sprintf("unknown flag %q", a)}
 		}
 	}
 	if o.Role == "" {
-		return o, usageError{"missing ROLE (host or hello)"}
+		return o, usageError{"missing ROLE (host, node or hello)"}
 	}
 	switch o.Role {
 	case "host", "hello", "node", "registry":
@@ -152,6 +167,18 @@ func parseArgs(args []string) (Options, error) {
 	}
 	if o.Role == "host" && o.URL == "" {
 		return o, usageError{"host needs --url"}
+	}
+	if o.Role == "node" {
+		switch {
+		case o.URL == "" && o.Registry == "":
+			return o, usageError{"node needs --url or --registry"}
+		case o.Static && o.Dynamic:
+			return o, usageError{"--static and --dynamic exclude each other"}
+		case o.Static && o.Type == "plain":
+			return o, usageError{"--type plain has no static replica"}
+		case !o.Static && !o.Dynamic && o.Type != "plain":
+			o.Static = true // the contract's default replica kind
+		}
 	}
 	return o, nil
 }
@@ -167,14 +194,28 @@ func (o Options) qtMajor() int {
 	return 6
 }
 
+// nodeTypes are the objects the node acquires: any, because a dynamic
+// replica learns its class from the InitDynamicPacket. The host remotes
+// only Plain: hello declares them per role (hostTypes, nodeTypes).
+var nodeTypes = []string{"plain", "testobject"}
+
 // capabilities is what hello and ready announce.
-func capabilities() map[string]any {
+func (o Options) capabilities() map[string]any {
+	if o.HostOnly {
+		return map[string]any{"roles": []string{"host"}, "transports": []string{"tcp", "local"}, "types": []string{"plain"},
+			"sourceApis": []string{"dynamic"}, "replicaModes": []string{}, "registry": false, "heartbeat": false, "load": []string{}}
+	}
+	modes := []string{"dynamic"}
+	if o.Flaw == FlawNodeStaticLie {
+		modes = []string{"static", "dynamic"}
+	}
 	return map[string]any{
-		"roles":        []string{"host"},
+		"roles":        []string{"host", "node"},
 		"transports":   []string{"tcp", "local"},
-		"types":        []string{"plain"},
+		"hostTypes":    []string{"plain"},
+		"nodeTypes":    nodeTypes,
 		"sourceApis":   []string{"dynamic"},
-		"replicaModes": []string{},
+		"replicaModes": modes,
 		"registry":     false,
 		"heartbeat":    false,
 		"load":         []string{},
@@ -187,13 +228,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "degenerate: %v\n", err)
-		fmt.Fprintf(stderr, "usage: degenerate [--flaw NAME] [--dialect qt5|qt6] host|hello [--url URL] [--type plain] ...\n")
+		fmt.Fprintf(stderr, "usage: degenerate [--flaw NAME] [--dialect qt5|qt6] [--host-only] host|node|hello [--url URL] [--type plain] ...\n")
 		ev.emit("fatal", map[string]any{"stage": "args", "error": "usage", "message": err.Error()})
 		return ExitUsage
 	}
 	if o.Role == "hello" {
 		ev.emit("hello", map[string]any{"contract": ContractVersion, "adapter": o.adapterName(),
-			"qtMajor": o.qtMajor(), "protocol": o.Dialect.ProtocolVersion(), "capabilities": capabilities()})
+			"qtMajor": o.qtMajor(), "protocol": o.Dialect.ProtocolVersion(), "capabilities": o.capabilities()})
 		return ExitOK
 	}
 	unsupported := func(feature, msg string) int {
@@ -201,9 +242,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		ev.emit("unsupported", map[string]any{"feature": feature, "message": msg})
 		return ExitUnsupported
 	}
+	if o.Role == "node" && !o.HostOnly {
+		return runNode(o, ev, stdin, stderr, unsupported)
+	}
 	switch {
 	case o.Role != "host":
-		return unsupported("role:"+o.Role, "degenerate implements only the host role")
+		return unsupported("role:"+o.Role, "degenerate implements the host role (and, without --host-only, the node role)")
 	case o.Type != "plain":
 		return unsupported("type:"+o.Type, "degenerate remotes only --type plain")
 	case o.Registry != "":
@@ -219,4 +263,25 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	return h.serve(stdin)
+}
+
+// runNode checks what a node start needs, then runs the node role.
+func runNode(o Options, ev *emitter, stdin io.Reader, stderr io.Writer, unsupported func(feature, msg string) int) int {
+	switch {
+	case o.Registry != "":
+		return unsupported("registry", "degenerate does not use a registry")
+	case o.HeartbeatMs > 0:
+		return unsupported("heartbeat", "degenerate's node has no heartbeat")
+	case !slices.Contains(nodeTypes, o.Type):
+		return unsupported("type:"+o.Type, "degenerate's node acquires only "+strings.Join(nodeTypes, ", "))
+	case o.Static && o.Flaw != FlawNodeStaticLie:
+		return unsupported("replicaMode:static", "degenerate's node has only dynamic replicas")
+	}
+	if scheme, _, _ := strings.Cut(o.URL, ":"); scheme != "tcp" && scheme != "local" {
+		return unsupported(scheme, "degenerate connects only to tcp: and local: URLs")
+	}
+	if o.Object == "" {
+		o.Object = map[string]string{"plain": "Plain", "testobject": "TestObject", "tick": "Tick"}[o.Type]
+	}
+	return newNode(o, ev, stderr).serve(stdin)
 }
