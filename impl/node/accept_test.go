@@ -337,3 +337,42 @@ func TestWriteTimeout(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestMemoryBudget: large partial frames on many connections together stay
+// within the host's budget; the connection that would pass it is closed and
+// counted, and the host keeps serving.
+func TestMemoryBudget(t *testing.T) {
+	h, err := node.NewHost(context.Background(), "tcp://127.0.0.1:0", node.Config{MemoryBudget: 32 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr := strings.TrimPrefix(h.URL(), "tcp://")
+	body := make([]byte, 15<<20-3) // the frame's body is 15 MiB - 2 (the size counts the type)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < 4; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		// A Qt 6 frame announcing 15 MiB, all of it but its last byte.
+		hdr := []byte{0, 0, 0xf0, 0, 10, 0}
+		go func() { _, _ = c.Write(append(hdr, body...)) }()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for h.Stats().OverBudget < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("four 15 MiB partial frames under a 32 MiB budget: %+v", h.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !greeted(addr) {
+		t.Fatal("the host stopped serving")
+	}
+}

@@ -29,6 +29,11 @@ type Config struct {
 	// MaxSendQueue bounds each connection's unsent bytes (default 64 MiB);
 	// a peer that lets it fill is disconnected as a slow consumer.
 	MaxSendQueue int
+	// MemoryBudget bounds the bytes a host's connections may hold in frame
+	// bodies being received, together (default 256 MiB; negative: no
+	// bound). A connection whose frame would pass it is closed and counted
+	// (HostStats.OverBudget); the others carry on.
+	MemoryBudget int64
 	// WriteTimeout disconnects a host's peer that takes no byte of what is
 	// queued for it for that long (default 10 s; negative: no bound), beside
 	// the MaxSendQueue byte bound: a peer that stopped reading is dropped
@@ -69,6 +74,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MemoryBudget == 0 {
+		c.MemoryBudget = 256 << 20
 	}
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second

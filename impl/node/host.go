@@ -56,6 +56,9 @@ type listener struct {
 func NewHost(ctx context.Context, url string, cfg Config) (*Host, error) {
 	cfg = cfg.withDefaults()
 	h := &Host{cfg: cfg, conns: map[*hostConn]struct{}{}, sources: map[string]*Source{}}
+	if cfg.MemoryBudget > 0 && h.cfg.Limits.Budget == nil {
+		h.cfg.Limits.Budget = wire.NewBudget(cfg.MemoryBudget)
+	}
 	for _, d := range wire.Dialects {
 		h.types[d] = cfg.programTypes(d)
 	}

@@ -126,6 +126,7 @@ func (c *hostConn) readLoop() {
 		src = fd
 	}
 	r := wire.NewReader(src, c.d, c.types, c.h.cfg.Limits)
+	defer r.Release()
 	if fd != nil {
 		fd.consumed = r.Offset
 	}
@@ -137,6 +138,8 @@ func (c *hostConn) readLoop() {
 				switch {
 				case errors.Is(err, os.ErrDeadlineExceeded):
 					c.h.counters.frameTimeouts.Add(1)
+				case errors.Is(err, wire.ErrMemoryBudget):
+					c.h.counters.overBudget.Add(1)
 				case errors.As(err, &pe):
 					c.h.counters.badFrames.Add(1)
 				}

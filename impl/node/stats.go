@@ -22,6 +22,9 @@ type HostStats struct {
 	// FrameTimeouts closed their connection: a frame begun was not
 	// finished within Config.FrameTimeout (slowloris).
 	FrameTimeouts uint64
+	// OverBudget connections were closed because their frame would have
+	// passed Config.MemoryBudget.
+	OverBudget uint64
 	// UnknownPackets were skipped by their length (a newer peer's types).
 	UnknownPackets uint64
 	// Ignored are requests Qt also answers with a warning only: AddObject or
@@ -31,7 +34,7 @@ type HostStats struct {
 
 // hostCounters are HostStats as the connections update them.
 type hostCounters struct {
-	accepted, closed, refused, acceptErrors, slowConsumers, badFrames, frameTimeouts, unknownPackets, ignored atomic.Uint64
+	accepted, closed, refused, acceptErrors, slowConsumers, badFrames, frameTimeouts, overBudget, unknownPackets, ignored atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -43,5 +46,5 @@ func (h *Host) Stats() HostStats {
 		open = acc - closed
 	}
 	return HostStats{Accepted: acc, Open: open, Refused: c.refused.Load(), AcceptErrors: c.acceptErrors.Load(), SlowConsumers: c.slowConsumers.Load(),
-		BadFrames: c.badFrames.Load(), FrameTimeouts: c.frameTimeouts.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load()}
+		BadFrames: c.badFrames.Load(), FrameTimeouts: c.frameTimeouts.Load(), OverBudget: c.overBudget.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load()}
 }

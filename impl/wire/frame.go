@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/qtro/qtro/impl/qds"
 )
@@ -16,7 +17,41 @@ type Limits struct {
 	MaxFrameSize int
 	// Values bounds the QDataStream values inside packets.
 	Values qds.Limits
+	// Budget, when set, bounds the frame bodies being read by every Reader
+	// that shares it (a host's connections): growing a body past it fails
+	// the read with ErrMemoryBudget, so many large partial frames cannot
+	// exhaust memory together.
+	Budget *Budget
 }
+
+// Budget is a byte budget shared by Readers (Limits.Budget).
+type Budget struct {
+	max  int64
+	used atomic.Int64
+}
+
+// NewBudget returns a budget of max bytes.
+func NewBudget(max int64) *Budget { return &Budget{max: max} }
+
+// Used returns the bytes currently reserved.
+func (b *Budget) Used() int64 { return b.used.Load() }
+
+func (b *Budget) reserve(n int64) bool {
+	if b.used.Add(n) > b.max {
+		b.used.Add(-n)
+		return false
+	}
+	return true
+}
+
+func (b *Budget) release(n int64) { b.used.Add(-n) }
+
+// ErrMemoryBudget means a frame body would have grown past Limits.Budget.
+var ErrMemoryBudget = errors.New("memory budget for frames exhausted")
+
+// maxRetainedBuf is the largest body buffer a Reader keeps between frames:
+// a connection that sent one large frame does not hold it for its lifetime.
+const maxRetainedBuf = 64 << 10
 
 // DefaultMaxFrameSize is the default Limits.MaxFrameSize.
 const DefaultMaxFrameSize = 16 << 20
@@ -107,6 +142,7 @@ type Reader struct {
 	d       Dialect
 	lim     Limits
 	buf     []byte
+	held    int64 // bytes of buf reserved from lim.Budget
 	off     int64
 	dec     *qds.Decoder
 	packets [Pong + 1]Packet
@@ -151,6 +187,9 @@ func (r *Reader) Offset() int64 { return r.off }
 // ReadFrame reads the next frame. It returns io.EOF only at a frame
 // boundary; a stream cut inside a frame gives io.ErrUnexpectedEOF.
 func (r *Reader) ReadFrame() (Frame, error) {
+	if cap(r.buf) > maxRetainedBuf {
+		r.dropBuf() // the previous frame is no longer used (ReadPacket's contract)
+	}
 	hdr := r.hdr[:]
 	if _, err := io.ReadFull(r.br, hdr[:4]); err != nil {
 		return Frame{}, err
@@ -198,6 +237,15 @@ func (r *Reader) readBody(n int) ([]byte, error) {
 	for len(r.buf) < n {
 		step := min(n-len(r.buf), max(chunk, len(r.buf)))
 		if cap(r.buf)-len(r.buf) < step {
+			if b := r.lim.Budget; b != nil {
+				grow := int64(len(r.buf)+step) - r.held
+				if grow > 0 {
+					if !b.reserve(grow) {
+						return nil, fmt.Errorf("%w: %d bytes in use, a frame of %d asked for %d more", ErrMemoryBudget, b.Used(), n, grow)
+					}
+					r.held += grow
+				}
+			}
 			nb := make([]byte, len(r.buf), len(r.buf)+step)
 			copy(nb, r.buf)
 			r.buf = nb
@@ -210,6 +258,19 @@ func (r *Reader) readBody(n int) ([]byte, error) {
 	}
 	return r.buf, nil
 }
+
+// dropBuf lets the body buffer go and returns its reservation.
+func (r *Reader) dropBuf() {
+	r.buf = nil
+	if r.lim.Budget != nil && r.held > 0 {
+		r.lim.Budget.release(r.held)
+	}
+	r.held = 0
+}
+
+// Release frees what the Reader holds (its body buffer and its share of
+// Limits.Budget); call it when the stream is done. The Reader stays usable.
+func (r *Reader) Release() { r.dropBuf() }
 
 func unexpected(err error) error {
 	if errors.Is(err, io.EOF) {
