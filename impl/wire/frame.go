@@ -50,8 +50,9 @@ func (b *Budget) release(n int64) { b.used.Add(-n) }
 var ErrMemoryBudget = errors.New("memory budget for frames exhausted")
 
 // maxRetainedBuf is the largest body buffer a Reader keeps between frames:
-// a connection that sent one large frame does not hold it for its lifetime.
-const maxRetainedBuf = 64 << 10
+// a connection that sent one large frame does not hold it for its lifetime,
+// while a stream of payloads up to a read chunk reuses one buffer.
+const maxRetainedBuf = 256 << 10
 
 // DefaultMaxFrameSize is the default Limits.MaxFrameSize.
 const DefaultMaxFrameSize = 16 << 20
