@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,6 +43,10 @@ type Host struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	counters hostCounters
+	// reclaiming is set while a return of freed memory to the OS is
+	// scheduled (reclaimSoon).
+	reclaiming   atomic.Bool
+	reclaimTimer *time.Timer // guarded by mu
 }
 
 type listener struct {
@@ -429,6 +434,11 @@ func (h *Host) shutdown(graceful bool) {
 	reg := h.regNode
 	h.mu.Unlock()
 	if first {
+		h.mu.Lock()
+		if h.reclaimTimer != nil && h.reclaimTimer.Stop() {
+			h.wg.Done()
+		}
+		h.mu.Unlock()
 		h.cancel()
 		for _, l := range ls {
 			l.ln.Close()
@@ -444,6 +454,34 @@ func (h *Host) shutdown(graceful bool) {
 			c.close()
 		}
 	}
+}
+
+// reclaimThreshold is the frame buffer a closing connection must hold for
+// the host to hand freed memory back to the OS.
+const reclaimThreshold = 4 << 20
+
+// reclaimDelay batches the closes of an attack into one reclaim.
+const reclaimDelay = 500 * time.Millisecond
+
+// reclaimSoon returns freed heap to the OS shortly (at most one pending
+// reclaim): after large partial frames or a slow consumer's queue die, Go's
+// runtime would otherwise keep the pages for minutes, and a host that
+// survived an attack would still look hundreds of MB heavier.
+func (h *Host) reclaimSoon() {
+	if !h.reclaiming.CompareAndSwap(false, true) {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.wg.Add(1) // Close waits for a reclaim that has started, and stops one that has not
+	h.reclaimTimer = time.AfterFunc(reclaimDelay, func() {
+		defer h.wg.Done()
+		h.reclaiming.Store(false)
+		debug.FreeOSMemory()
+	})
 }
 
 func (h *Host) removeConn(c *hostConn) {

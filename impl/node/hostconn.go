@@ -34,6 +34,7 @@ func newHostConn(h *Host, c net.Conn, d wire.Dialect) *hostConn {
 	hc.q.onError = func(err error) {
 		if errors.Is(err, ErrSlowConsumer) {
 			h.counters.slowConsumers.Add(1)
+			h.reclaimSoon() // its queue (up to MaxSendQueue) is garbage now
 			h.cfg.Logger.Warn("disconnecting slow consumer", "remote", c.RemoteAddr(), "queued", hc.q.max)
 			// Abort, don't linger: the kernel buffers of a peer that does
 			// not read would otherwise hold megabytes until it does.
@@ -126,7 +127,12 @@ func (c *hostConn) readLoop() {
 		src = fd
 	}
 	r := wire.NewReader(src, c.d, c.types, c.h.cfg.Limits)
-	defer r.Release()
+	defer func() {
+		if r.Held() >= reclaimThreshold {
+			c.h.reclaimSoon() // a large partial frame dies with the connection
+		}
+		r.Release()
+	}()
 	if fd != nil {
 		fd.consumed = r.Offset
 	}

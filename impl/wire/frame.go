@@ -269,6 +269,9 @@ func (r *Reader) dropBuf() {
 	r.held = 0
 }
 
+// Held returns the bytes of body buffer the Reader holds now.
+func (r *Reader) Held() int { return cap(r.buf) }
+
 // Release frees what the Reader holds (its body buffer and its share of
 // Limits.Budget); call it when the stream is done. The Reader stays usable.
 func (r *Reader) Release() { r.dropBuf() }
