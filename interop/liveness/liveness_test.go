@@ -116,11 +116,14 @@ var _ = Describe("a Qt host killed mid-stream and restarted on the same URL", fu
 				host := startQtHost(ctx, major, url, tmp)
 				n := node.NewNode(node.Config{RetryInterval: 100 * time.Millisecond})
 				DeferCleanup(n.Close)
-				Expect(n.ConnectToNode(url)).To(Succeed())
+				// Acquire and subscribe before connecting: an Init that arrived
+				// before Subscribe would be missed (the first Init was, now
+				// and then, on a fast local socket).
 				r, err := n.Acquire("Tick", node.StaticClass{Class: tickClass(d)})
 				Expect(err).NotTo(HaveOccurred())
 				var log counterLog
 				log.observe(r)
+				Expect(n.ConnectToNode(url)).To(Succeed())
 				Expect(r.WaitForSource(ctx)).To(Succeed())
 
 				// Stream changes, then kill the host without warning.
