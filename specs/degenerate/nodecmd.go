@@ -29,6 +29,11 @@ func (n *node) do(c command) bool {
 	var err *commandError
 	switch c.name {
 	case "sync":
+		// A barrier (ADAPTER.md §5): packets are handled under n.mu, so
+		// taking it orders this result after every event of a packet
+		// already being handled (an Init's notifications after Valid).
+		n.mu.Lock()
+		n.mu.Unlock()
 	case "exit":
 		code := 0
 		if raw, ok := c.fields["code"]; ok {
