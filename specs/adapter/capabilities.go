@@ -38,15 +38,16 @@ type Capabilities struct {
 	Roles        []string // host, registry, node
 	Transports   []string // tcp, local, localabstract
 	Types        []string // testobject, tick, plain
-	// HostTypes and NodeTypes, when declared, replace Types for the host
-	// and registry roles and for the node role: a dynamic replica may
-	// acquire any class while its host remotes only one.
-	HostTypes, NodeTypes []string
 	SourceAPIs   []string // static, dynamic (host and registry)
 	ReplicaModes []string // static, dynamic (node)
 	Load         []string // load modes (§9)
 	Registry     *bool    // --registry on host and node
 	Heartbeat    *bool    // --heartbeat on node
+
+	// HostTypes and NodeTypes, when declared, replace Types for the host
+	// and registry roles and for the node role: a dynamic replica may
+	// acquire any class while its host remotes only one.
+	HostTypes, NodeTypes []string
 }
 
 // Capability kinds, as Can takes them.
