@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qtro/qtro/impl/meta"
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/wire"
 )
@@ -374,5 +375,51 @@ func TestMemoryBudget(t *testing.T) {
 	}
 	if !greeted(addr) {
 		t.Fatal("the host stopped serving")
+	}
+}
+
+// TestSlowConsumerDuringEnableRemoting: a connection whose queue bound
+// an ObjectList broadcast exceeds is dropped while enableRemoting holds the
+// host's lock; dropping it must not wait for that lock (the reclaim of a
+// slow consumer's memory once did: enableRemoting never returned).
+func TestSlowConsumerDuringEnableRemoting(t *testing.T) {
+	h, err := node.NewHost(context.Background(), "tcp://127.0.0.1:0", node.Config{MaxSendQueue: 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if !greeted(strings.TrimPrefix(h.URL(), "tcp://")) {
+		t.Fatal("no greeting")
+	}
+	c, err := net.Dial("tcp", strings.TrimPrefix(h.URL(), "tcp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b := make([]byte, 6)
+	if _, err := io.ReadFull(c, b); err != nil { // greeted: it fits the bound
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	cls, err := meta.ParseRep("spec.rep", []byte(specRep), "SpecObject", wire.Qt6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := node.NewSource(cls)
+	go func() { done <- h.EnableRemoting(src, strings.Repeat("LongSourceName", 8)) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("EnableRemoting hung while a slow consumer was dropped")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for h.Stats().SlowConsumers != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the connection over its bound was not dropped: %+v", h.Stats())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

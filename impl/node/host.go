@@ -46,7 +46,8 @@ type Host struct {
 	// reclaiming is set while a return of freed memory to the OS is
 	// scheduled (reclaimSoon).
 	reclaiming   atomic.Bool
-	reclaimTimer *time.Timer // guarded by mu
+	reclaimMu    sync.Mutex
+	reclaimTimer *time.Timer // guarded by reclaimMu
 }
 
 type listener struct {
@@ -434,12 +435,12 @@ func (h *Host) shutdown(graceful bool) {
 	reg := h.regNode
 	h.mu.Unlock()
 	if first {
-		h.mu.Lock()
+		h.cancel() // before reclaimMu: a later reclaimSoon sees it and schedules nothing
+		h.reclaimMu.Lock()
 		if h.reclaimTimer != nil && h.reclaimTimer.Stop() {
 			h.wg.Done()
 		}
-		h.mu.Unlock()
-		h.cancel()
+		h.reclaimMu.Unlock()
 		for _, l := range ls {
 			l.ln.Close()
 		}
@@ -471,9 +472,10 @@ func (h *Host) reclaimSoon() {
 	if !h.reclaiming.CompareAndSwap(false, true) {
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
+	// Not h.mu: a slow consumer is dropped while a broadcast holds it.
+	h.reclaimMu.Lock()
+	defer h.reclaimMu.Unlock()
+	if h.ctx.Err() != nil { // shut down
 		return
 	}
 	h.wg.Add(1) // Close waits for a reclaim that has started, and stops one that has not
