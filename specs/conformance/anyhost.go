@@ -74,13 +74,9 @@ func (e *Env) anyHost() *anyHost {
 		if len(suite.Objects) > 0 && !slices.Contains(suite.Objects, o.Name) {
 			continue
 		}
-		p := e.acquireRaw(c, o.Name, true)
-		init, ok := p.(*wire.InitDynamic)
-		if !ok {
-			e.Failf("AddObject(%q, dynamic) was answered with %s", o.Name, wire.Describe(p))
-		}
-		def := init.Class
-		h.Sources = append(h.Sources, &source{Name: o.Name, Info: o, Def: &def, Values: init.Values, Class: meta.FromDefinition(&def)})
+		src := e.sourceOf(c, o.Name) // acquireRaw fails the case unless an InitDynamic answers
+		src.Info = o
+		h.Sources = append(h.Sources, src)
 	}
 	if len(suite.Objects) > 0 && len(h.Sources) == 0 {
 		e.Failf("the host lists none of the sources given with --object (%v); it lists %v", suite.Objects, objectNames(ol))
@@ -358,7 +354,7 @@ func typeMismatch(s *source, declared string, v qds.Variant) (reason string, kno
 			return "", true
 		}
 		return fmt.Sprintf("a %s property carries %s, want a QRO_ descriptor", declared, v.TypeName()), true
-	case s.Class.Enum(declared) != nil || isEnumOfGadget(s.Def, declared):
+	case s.isEnum(declared):
 		if slices.Contains(integerTypes, v.Type()) {
 			return "", true
 		}
@@ -380,6 +376,12 @@ func typeMismatch(s *source, declared string, v qds.Variant) (reason string, kno
 		return "", true
 	}
 	return fmt.Sprintf("a %s property carries %s", declared, v.TypeName()), true
+}
+
+// isEnum reports whether a declared type is an enum the source's class
+// definition names: its own, a gadget's, or one of the Qt namespace.
+func (s *source) isEnum(declared string) bool {
+	return s.Class.Enum(declared) != nil || isEnumOfGadget(s.Def, declared)
 }
 
 func isEnumOfGadget(def *wire.ClassDef, declared string) bool {
@@ -446,13 +448,7 @@ func definitionProblems(def *wire.ClassDef) []string {
 		}
 		seen[p.Name] = true
 		if p.Notify != "" && def.SignalIndex(p.Notify) < 0 {
-			found := false
-			for _, s := range def.Signals {
-				found = found || s.Signature == p.Notify
-			}
-			if !found {
-				out = append(out, fmt.Sprintf("property %s names notify signal %s, which is not among the class's signals", p.Name, p.Notify))
-			}
+			out = append(out, fmt.Sprintf("property %s names notify signal %s, which is not among the class's signals", p.Name, p.Notify))
 		}
 	}
 	return out

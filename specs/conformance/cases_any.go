@@ -83,8 +83,8 @@ var _ = AnySource("FR-3", func(e *Env) { anySession(e) })
 var _ = AnySource("FR-2", func(e *Env) {
 	_, c, _ := anySession(e)
 	e.Expect(c.Transcript()[0].Data[:6]).To(equal(handshakeHeader(e.D)), "the first frame's header in the dialect's byte order")
-	for _, p := range e.peerPacketsAny(c) {
-		for _, v := range valuesOf(p) {
+	for _, pp := range e.packetsOf(c) {
+		for _, v := range valuesOf(pp.P) {
 			if ch, ok := v.Value().(wire.ChildObject); ok && len(ch.Definition) > 0 {
 				_, _, err := ch.ParseDefinition(e.D, c.Types(), qds.Limits{})
 				e.NoErr(err, "the QRO_ child definition of "+ch.Name+" (big-endian in both dialects)")
@@ -110,16 +110,6 @@ func valuesOf(p wire.Packet) []qds.Variant {
 	return nil
 }
 
-// peerPacketsAny decodes what the host sent on c, with the gadgets its
-// sources declared.
-func (e *Env) peerPacketsAny(c *wirepeer.Conn) []wire.Packet {
-	var out []wire.Packet
-	for _, pp := range e.packetsOf(c) {
-		out = append(out, pp.P)
-	}
-	return out
-}
-
 var _ = AnySource("FR-4", func(e *Env) {
 	h := e.anyHost()
 	c, _ := h.dial()
@@ -127,7 +117,7 @@ var _ = AnySource("FR-4", func(e *Env) {
 	for _, s := range h.Sources {
 		vals := h.staticInit(c, s)
 		for i, p := range s.Def.Properties {
-			if s.Class.Enum(p.Type) == nil && !isEnumOfGadget(s.Def, p.Type) {
+			if !s.isEnum(p.Type) {
 				continue
 			}
 			if i >= len(vals) {
@@ -836,7 +826,7 @@ func anySignal(e *Env, checkTypes bool) {
 			break
 		}
 		reason, known := typeMismatch(s, pt, iv.Args[i])
-		if reason != "" && !iv.Args[i].IsValid() && (s.Class.Enum(pt) != nil || isEnumOfGadget(s.Def, pt)) && e.D == wire.Qt5 {
+		if reason != "" && !iv.Args[i].IsValid() && s.isEnum(pt) && e.D == wire.Qt5 {
 			e.Observe("%s: enum argument %d sent as an invalid QVariant (the Qt 5.15 quirk)", sig.Signature, i)
 			continue
 		}
