@@ -62,6 +62,14 @@ func (k EventKind) String() string {
 }
 
 // Event is something that happened to a replica.
+//
+// An Init is delivered as: Initialized (with Changed and Values), then
+// StateChanged to Valid if the replica was not Valid already, then one
+// PropertyChanged for each index in Changed whose property has a notify
+// signal, in Changed's order, with the value in Values. A subscriber that
+// handles Initialized from Changed and Values may therefore skip the
+// PropertyChanged events that follow it up to the next Initialized,
+// SignalEmitted or non-Init PropertyChanged; nothing else is interleaved.
 type Event struct {
 	Kind     EventKind
 	Old, New State         // StateChanged
@@ -70,6 +78,20 @@ type Event struct {
 	Value    qds.Variant   // PropertyChanged
 	Args     []qds.Variant // SignalEmitted
 	Received time.Time     // when the packet was read (monotonic clock)
+
+	// Changed (Initialized) lists, in ascending order, the indices of the
+	// properties this Init changed: every property for an Init that
+	// carried the class definition (the first Init of a dynamic replica,
+	// as Qt notifies them all), otherwise those whose value differs
+	// (qds.Variant.SameValue) from the replica's value before the Init
+	// (for a static replica's first Init: from the .rep defaults).
+	// Properties without a notify signal are listed too, although no
+	// PropertyChanged follows for them.
+	Changed []int
+	// Values (Initialized) is a snapshot of every property value after
+	// the Init, indexed like the class's properties. It is the event's own
+	// copy: later changes to the replica do not alter it.
+	Values []qds.Variant
 }
 
 // Replica is a handle to a replica (QRemoteObjectReplica). Several handles
@@ -369,7 +391,8 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []qds.Varia
 	}
 	r.inits++
 	// Qt emits initialized() before stateChanged(Valid).
-	evs := []Event{{Kind: Initialized, Received: at}}
+	evs := []Event{{Kind: Initialized, Received: at, Changed: changed,
+		Values: append([]qds.Variant(nil), r.values...)}}
 	evs = r.setStateLocked(Valid, evs)
 	for _, i := range changed {
 		p := &r.class.Properties[i]
