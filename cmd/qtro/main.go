@@ -28,5 +28,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newAdapterCmd())
 	root.AddCommand(newConformanceCmd())
 	root.AddCommand(newAdapterCheckCmd())
+	root.AddCommand(newRepcCmd())
 	return root
 }
