@@ -21,6 +21,7 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/qtro/qtro/loadgen/metrics"
+	"github.com/qtro/qtro/loadgen/pace"
 )
 
 // ErrUnsupported means the target cannot do what was asked.
@@ -126,13 +127,9 @@ type Plan struct {
 	Sent     *atomic.Int64 // incremented by the updates sent, for progress
 }
 
-// Window bounds a closed-model sender.
-type Window interface {
-	// Acquire blocks until one more turn may be sent.
-	Acquire(ctx context.Context) error
-	// Sent tells the window a turn went out.
-	Sent()
-}
+// Window bounds a closed-model sender (pace.Window: the one sending loop,
+// package pace, acquires it).
+type Window = pace.Window
 
 // PushStats is a host's account of a Push.
 type PushStats struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/qtro/qtro/impl/wire"
 	"github.com/qtro/qtro/loadgen/clock"
 	"github.com/qtro/qtro/loadgen/metrics"
+	"github.com/qtro/qtro/loadgen/pace"
 	"github.com/qtro/qtro/loadgen/result"
 	"github.com/qtro/qtro/loadgen/target"
 )
@@ -152,6 +153,9 @@ func (h *host) Memory() target.Memory { return target.Memory{RSS: result.RSS(0),
 // doing each turn's Batch changes of every object back to back.
 func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error) {
 	st := target.PushStats{LastSeq: make([]int64, len(h.srcs)), Lag: metrics.NewHistogram()}
+	if p.Kind != target.Props && p.Kind != target.Signals && p.Kind != target.Payload {
+		return st, fmt.Errorf("%w: push %q", target.ErrUnsupported, p.Kind)
+	}
 	tl := p.Timeline
 	batch := int64(max(p.Batch, 1))
 	var payload qds.Variant
@@ -162,34 +166,13 @@ func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 		st.Planned = sch.Total() * batch * int64(len(h.srcs))
 	}
 	args := make([]qds.Variant, 3)
-	for k := int64(0); ; k++ {
-		if ctx.Err() != nil {
-			break
-		}
-		var sent int64
-		if tl.Open() {
-			at, ok := tl.IntendedTurn(k)
-			if !ok || at >= p.End {
-				break
-			}
-			clock.SleepUntil(at)
-			now := clock.Now()
-			if now >= p.End {
-				break
-			}
-			_ = st.Lag.RecordValue(max(now-at, 0))
-			sent = at
-		} else {
-			if p.Window != nil {
-				if err := p.Window.Acquire(ctx); err != nil {
-					break
-				}
-			}
-			sent = clock.Now()
-			if sent >= p.End {
-				break
-			}
-		}
+	// A pace unit is one turn of Batch changes per object.
+	loop := pace.Loop{End: p.End, Window: p.Window, Lag: st.Lag}
+	if tl.Open() {
+		loop.At = tl.IntendedTurn
+	}
+	ps := loop.Run(ctx, func(t pace.Turn) bool {
+		k, sent := t.First, t.At
 		for j := int64(0); j < batch; j++ {
 			seq := k*batch + j + 1
 			for o, src := range h.srcs {
@@ -206,8 +189,6 @@ func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 				case target.Payload:
 					args[0], args[1], args[2] = qds.LongLongOf(seq), qds.LongLongOf(sent), payload
 					err = src.EmitIndex(sigPayload, args[:3])
-				default:
-					return st, fmt.Errorf("%w: push %q", target.ErrUnsupported, p.Kind)
 				}
 				if err != nil {
 					st.Errors++
@@ -217,14 +198,12 @@ func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 				st.Updates++
 			}
 		}
-		st.Turns++
-		if p.Window != nil {
-			p.Window.Sent()
-		}
 		if p.Sent != nil {
 			p.Sent.Add(batch * int64(len(h.srcs)))
 		}
-	}
+		return true
+	})
+	st.Turns = ps.Turns
 	return st, nil
 }
 
@@ -450,23 +429,15 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 	}
 	n := len(c.spec.Nodes)
 	if tl := p.Timeline; tl.Open() {
-		// One pacer issues every replica's calls from the aggregate schedule.
+		// One pacer issues every replica's calls from the aggregate
+		// schedule: call j goes to replica j mod N.
 		if sch := tl.Schedule(); sch != nil {
 			st.Planned = sch.Total()
 		}
 		seqs := make([]int64, n)
-		for j := int64(0); ctx.Err() == nil; j++ {
-			at, ok := tl.IntendedTurn(j)
-			if !ok || at >= p.End {
-				break
-			}
-			clock.SleepUntil(at)
-			now := clock.Now()
-			if now >= p.End {
-				break
-			}
-			_ = st.Lag.RecordValue(max(now-at, 0))
-			i := int(j % int64(n))
+		loop := pace.Loop{At: tl.IntendedTurn, End: p.End, Lag: st.Lag}
+		loop.Run(ctx, func(t pace.Turn) bool {
+			i := int(t.First % int64(n))
 			seqs[i]++
 			pc, err := call(i, seqs[i])
 			mu.Lock()
@@ -480,23 +451,25 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 				st.Errors++
 				mu.Unlock()
 				run.Error(err)
-				continue
+				return true
 			}
-			seq := seqs[i]
+			seq, at := seqs[i], t.At
 			wg.Add(1)
 			go func() { defer wg.Done(); wait(i, pc, seq, at) }()
-		}
+			return true
+		})
 	} else {
+		// Inflight callers per replica, each waiting for its reply before
+		// its next call.
+		inflight := max(p.Inflight, 1)
 		for i := 0; i < n; i++ {
-			for w := 0; w < max(p.Inflight, 1); w++ {
+			for w := 0; w < inflight; w++ {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					for seq := int64(w + 1); ctx.Err() == nil; seq += int64(max(p.Inflight, 1)) {
-						now := clock.Now()
-						if now >= p.End {
-							return
-						}
+					loop := pace.Loop{End: p.End}
+					loop.Run(ctx, func(t pace.Turn) bool {
+						seq := int64(w+1) + t.First*int64(inflight)
 						pc, err := call(i, seq)
 						mu.Lock()
 						st.Calls++
@@ -509,10 +482,11 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 							st.Errors++
 							mu.Unlock()
 							run.Error(err)
-							return
+							return false
 						}
-						wait(i, pc, seq, now)
-					}
+						wait(i, pc, seq, t.At)
+						return true
+					})
 				}()
 			}
 		}

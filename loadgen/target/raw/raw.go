@@ -24,6 +24,7 @@ import (
 	"github.com/qtro/qtro/impl/wire"
 	"github.com/qtro/qtro/loadgen/clock"
 	"github.com/qtro/qtro/loadgen/metrics"
+	"github.com/qtro/qtro/loadgen/pace"
 	"github.com/qtro/qtro/loadgen/result"
 	"github.com/qtro/qtro/loadgen/target"
 )
@@ -330,30 +331,13 @@ func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 		st.Planned = sch.Total() * batch * int64(objs)
 	}
 	var qs []*outq
-	for k := int64(0); ctx.Err() == nil; k++ {
-		var sent int64
-		if tl.Open() {
-			at, ok := tl.IntendedTurn(k)
-			if !ok || at >= p.End {
-				break
-			}
-			clock.SleepUntil(at)
-			now := clock.Now()
-			if now >= p.End {
-				break
-			}
-			_ = st.Lag.RecordValue(max(now-at, 0))
-			sent = at
-		} else {
-			if p.Window != nil {
-				if err := p.Window.Acquire(ctx); err != nil {
-					break
-				}
-			}
-			if sent = clock.Now(); sent >= p.End {
-				break
-			}
-		}
+	// A pace unit is one turn of Batch updates per object.
+	loop := pace.Loop{End: p.End, Window: p.Window, Lag: st.Lag}
+	if tl.Open() {
+		loop.At = tl.IntendedTurn
+	}
+	ps := loop.Run(ctx, func(t pace.Turn) bool {
+		k, sent := t.First, t.At
 		h.mu.Lock()
 		qs = qs[:0]
 		for q := range h.conns {
@@ -376,14 +360,12 @@ func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 				st.Updates++
 			}
 		}
-		st.Turns++
-		if p.Window != nil {
-			p.Window.Sent()
-		}
 		if p.Sent != nil {
 			p.Sent.Add(batch * int64(objs))
 		}
-	}
+		return true
+	})
+	st.Turns = ps.Turns
 	return st, nil
 }
 
@@ -596,26 +578,22 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 		if sch := tl.Schedule(); sch != nil {
 			st.Planned = sch.Total()
 		}
-		for j := int64(0); ctx.Err() == nil; j++ {
-			at, ok := tl.IntendedTurn(j)
-			if !ok || at >= p.End {
-				break
-			}
-			clock.SleepUntil(at)
-			now := clock.Now()
-			if now >= p.End {
-				break
-			}
-			_ = st.Lag.RecordValue(max(now-at, 0))
-			i := int(j % int64(n))
+		// Call j goes to node j mod N.
+		loop := pace.Loop{At: tl.IntendedTurn, End: p.End, Lag: st.Lag}
+		loop.Run(ctx, func(t pace.Turn) bool {
+			i := int(t.First % int64(n))
 			seqs[i]++
-			if !send(i, seqs[i], at) {
+			if !send(i, seqs[i], t.At) {
 				st.Errors++
 			}
-		}
+			return true
+		})
 	} else {
+		// A turn tops every node up to Inflight outstanding calls, or
+		// waits for a reply when none was missing.
 		inflight := max(p.Inflight, 1)
-		for ctx.Err() == nil && clock.Now() < p.End {
+		loop := pace.Loop{End: p.End}
+		loop.Run(ctx, func(pace.Turn) bool {
 			progressed := false
 			for i := 0; i < n; i++ {
 				c.echoMu.Lock()
@@ -640,7 +618,8 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 				}
 				t.Stop()
 			}
-		}
+			return true
+		})
 	}
 	for clock.Now() < p.Deadline {
 		c.echoMu.Lock()
