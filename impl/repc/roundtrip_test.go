@@ -144,7 +144,11 @@ func TestGeneratedGoToGo(t *testing.T) {
 			}
 
 			must(t, src.EmitColorPod(testobject.TestObjectColorBlue, pod))
-			eventually(t, "colorPod signal", func() bool { c, n := colors.get(); p, _ := pods.get(); return n == 1 && c == testobject.TestObjectColorBlue && p == pod })
+			eventually(t, "colorPod signal", func() bool {
+				c, n := colors.get()
+				p, _ := pods.get()
+				return n == 1 && c == testobject.TestObjectColorBlue && p == pod
+			})
 
 			eventually(t, "child replica", func() bool { return rep.Child() != nil })
 			if got := rep.Child().Value(); got != 7 {

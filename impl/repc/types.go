@@ -11,10 +11,10 @@ import (
 // generated code applies: from a received QVariant (repcrt helpers) and to
 // a value the node converts to the member's type (meta.Class.Coerce).
 type goType struct {
-	expr   string              // Go type expression
+	expr   string                // Go type expression
 	from   func(v string) string // Go expression reading QVariant expression v
 	to     func(x string) string // Go expression turning x into what Coerce takes
-	opaque bool                // no Go mapping: the QVariant itself
+	opaque bool                  // no Go mapping: the QVariant itself
 }
 
 func direct(expr, helper string) goType {
