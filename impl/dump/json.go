@@ -14,6 +14,7 @@ import (
 	"github.com/qtro/qtro/impl/capture"
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // The JSON output is one object per line, each with a "kind":
@@ -27,7 +28,9 @@ import (
 //
 // time is seconds since the capture's first packet (null when the capture
 // recorded no times); type is the packet type number and name its name;
-// fields holds the decoded packet: QVariants are {"type": name, "value": ...}.
+// fields holds the decoded packet: QVariants are tagged values
+// {"type": name, "value": ...} in the canonical JSON of the adapter contract
+// (specs/ADAPTER.md §7), the same as `qtro adapter` writes.
 
 func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) error {
 	bw := bufio.NewWriter(w)
@@ -152,71 +155,31 @@ func variants(l []qds.Variant) []any {
 // bounded by the decoder's depth limit; this is a second fence).
 const maxJSONDepth = 256
 
-// variantJSON renders a QVariant as {"type": name, "value": ...}.
+// variantJSON renders a QVariant in the canonical tagged form of the
+// adapter contract (specs/ADAPTER.md §7.3, package specs/contract); types
+// §7 does not cover (registry and model types, QLocale, unknown user types)
+// render by their decoded Go value.
 func variantJSON(v qds.Variant, depth int) any {
-	o := map[string]any{"type": v.TypeName()}
-	if !v.IsValid() {
-		o["type"] = "invalid"
-		return o
-	}
-	if v.IsNull() {
-		o["isNull"] = true
-	}
 	if depth > maxJSONDepth {
-		o["value"] = "(too deep)"
-		return o
+		return map[string]any{"type": v.TypeName(), "value": "(too deep)"}
 	}
-	switch v.Type() {
-	case qds.QString, qds.QUrl, qds.QLocale:
-		if v.IsNullValue() {
-			o["value"] = nil
-		} else {
-			o["value"] = v.Str()
-		}
-	case qds.QByteArray:
-		o["value"] = bytesJSON(v.Bytes())
-	case qds.QChar, qds.Char16, qds.Char32:
-		o["value"] = string(rune(v.Uint()))
-	case qds.Double, qds.Float:
-		o["value"] = floatJSON(v.Float())
-	case qds.QVariantList:
-		l := v.List()
-		out := make([]any, len(l))
-		for i, x := range l {
-			out[i] = variantJSON(x, depth+1)
-		}
-		o["value"] = out
-	case qds.QVariantMap, qds.QVariantHash:
-		m := map[string]any{}
-		for _, kv := range v.Map() {
-			m[kv.Key] = variantJSON(kv.Value, depth+1)
-		}
-		o["value"] = m
-	case qds.User:
-		o["value"] = userJSON(v.Value(), depth+1)
-	default:
-		o["value"] = jsonValue(reflect.ValueOf(v.Any()), depth+1)
-	}
-	return o
+	return contract.TaggedWith(v, func(x qds.Variant) any { return otherJSON(x, depth+1) })
 }
 
-// userJSON renders a user type's value: gadgets as objects of their fields.
-func userJSON(x any, depth int) any {
-	if g, ok := x.(qds.Gadget); ok {
-		if len(g.Names) == len(g.Fields) {
-			m := map[string]any{}
-			for i, f := range g.Fields {
-				m[g.Names[i]] = variantJSON(f, depth+1)
-			}
-			return m
+// otherJSON renders a value of a type outside §7's table.
+func otherJSON(v qds.Variant, depth int) any {
+	switch v.Type() {
+	case qds.QLocale:
+		if v.IsNullValue() {
+			return nil
 		}
-		out := make([]any, len(g.Fields))
-		for i, f := range g.Fields {
-			out[i] = variantJSON(f, depth+1)
-		}
-		return out
+		return v.Str()
+	case qds.Char16, qds.Char32:
+		return string(rune(v.Uint()))
+	case qds.User:
+		return jsonValue(reflect.ValueOf(v.Value()), depth)
 	}
-	return jsonValue(reflect.ValueOf(x), depth)
+	return jsonValue(reflect.ValueOf(v.Any()), depth)
 }
 
 var (

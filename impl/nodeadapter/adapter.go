@@ -16,8 +16,8 @@ import (
 
 	"github.com/qtro/qtro/impl/meta"
 	"github.com/qtro/qtro/impl/node"
-	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // AdapterName is the "adapter" field of the ready event.
@@ -45,25 +45,25 @@ func Main(args []string, pio IO) int {
 	opt, err := ParseArgs(args, pio.Getenv)
 	if err != nil {
 		fmt.Fprintf(pio.Stderr, "qtro adapter: %v\n%s\n", err, Usage)
-		return ExitUsage
+		return contract.ExitUsage
 	}
 	if opt.Help {
 		fmt.Fprintln(pio.Stderr, Usage)
-		return ExitOK
+		return contract.ExitOK
 	}
 	a := newAdapter(opt, pio)
 	switch opt.Role {
 	case "hello":
-		e := event("hello")
-		e.Set("contract", ContractVersion)
+		e := event(contract.EvHello)
+		e.Set("contract", contract.ContractVersion)
 		e.Set("adapter", AdapterName)
 		e.Set("qtMajor", int(opt.Dialect))
 		e.Set("protocol", opt.Dialect.ProtocolVersion())
 		e.Set("capabilities", a.capabilities())
 		a.ev.send(e)
 		a.close()
-		return ExitOK
-	case roleHost, roleRegistry, roleNode:
+		return contract.ExitOK
+	case contract.RoleHost, contract.RoleRegistry, contract.RoleNode:
 	default:
 		return a.unsupported("role:"+opt.Role, "the Go adapter has no role "+opt.Role)
 	}
@@ -117,7 +117,7 @@ func newAdapter(opt *Options, pio IO) *adapter {
 // config is the impl/node configuration of the role.
 func (a *adapter) config() node.Config {
 	cfg := node.Config{Logger: a.nodeLog}
-	if a.opt.Role != roleNode || a.opt.DialectGiven {
+	if a.opt.Role != contract.RoleNode || a.opt.DialectGiven {
 		cfg.Dialect = a.opt.Dialect
 	}
 	return cfg
@@ -126,15 +126,15 @@ func (a *adapter) config() node.Config {
 // ---- start-up events ----
 
 func (a *adapter) unsupported(feature, message string) int {
-	e := event("unsupported")
+	e := event(contract.EvUnsupported)
 	e.Set("feature", feature)
 	e.Set("message", message)
 	a.ev.send(e)
-	return ExitUnsupported
+	return contract.ExitUnsupported
 }
 
-func (a *adapter) fatal(stage, errName, message string, code int) int {
-	e := event("fatal")
+func (a *adapter) fatal(stage string, errName contract.ErrorName, message string, code int) int {
+	e := event(contract.EvFatal)
 	e.Set("stage", stage)
 	e.Set("error", errName)
 	e.Set("message", message)
@@ -143,7 +143,7 @@ func (a *adapter) fatal(stage, errName, message string, code int) int {
 }
 
 func (a *adapter) nodeError(which string, code wire.ErrorCode) {
-	e := event("nodeError")
+	e := event(contract.EvNodeError)
 	e.Set("node", which)
 	e.Set("error", code.String())
 	e.Set("code", int(code))
@@ -157,11 +157,11 @@ func implVersion() string {
 	return "qtro devel"
 }
 
-func (a *adapter) readyEvent(url string) Fields {
-	e := event("ready")
+func (a *adapter) readyEvent(url string) contract.Fields {
+	e := event(contract.EvReady)
 	e.Set("role", a.opt.Role)
 	e.Set("adapter", AdapterName)
-	e.Set("contract", ContractVersion)
+	e.Set("contract", contract.ContractVersion)
 	e.Set("capabilities", a.capabilities())
 	e.Set("qt", implVersion())
 	e.Set("qtMajor", int(a.opt.Dialect))
@@ -186,9 +186,9 @@ func (a *adapter) capabilities() Capabilities {
 // the exit code.
 func (a *adapter) start() int {
 	switch a.opt.Role {
-	case roleHost:
+	case contract.RoleHost:
 		return a.startHost()
-	case roleRegistry:
+	case contract.RoleRegistry:
 		return a.startRegistry()
 	default:
 		return a.startNode()
@@ -252,7 +252,7 @@ func (a *adapter) loop(stdin io.Reader, signals <-chan os.Signal) int {
 		select {
 		case l := <-lines:
 			if l.tooLong {
-				a.fail(command{m: map[string]any{}}, "badJson", fmt.Sprintf("a command line is at most %d bytes", MaxLine))
+				a.fail(contract.Command{}, contract.BadJSON, fmt.Sprintf("a command line is at most %d bytes", MaxLine))
 				continue
 			}
 			if code, exit := a.handleLine(l.b); exit {
@@ -264,19 +264,19 @@ func (a *adapter) loop(stdin io.Reader, signals <-chan os.Signal) int {
 				continue
 			}
 			if errors.Is(err, io.EOF) {
-				return a.shutdown("stdinClosed", ExitOK)
+				return a.shutdown("stdinClosed", contract.ExitOK)
 			}
 			a.log.Error("reading stdin", "err", err)
-			return a.shutdown("stdinError", ExitFailure)
+			return a.shutdown("stdinError", contract.ExitFailure)
 		case <-signals:
-			return a.shutdown("signal", ExitOK)
+			return a.shutdown("signal", contract.ExitOK)
 		}
 	}
 }
 
 // shutdown writes exiting, stops everything (bounded) and returns code.
 func (a *adapter) shutdown(reason string, code int) int {
-	e := event("exiting")
+	e := event(contract.EvExiting)
 	e.Set("reason", reason)
 	e.Set("code", code)
 	a.ev.send(e)
@@ -310,48 +310,6 @@ func (a *adapter) close() {
 	}
 }
 
-// command is one decoded command line.
-type command struct {
-	m    map[string]any
-	name string
-}
-
-func (c command) has(key string) bool { _, ok := c.m[key]; return ok }
-
-func (c command) str(key, def string) string {
-	if s, ok := c.m[key].(string); ok {
-		return s
-	}
-	return def
-}
-
-// int returns an integral number field, else def (as the Qt peer's int64()).
-func (c command) int(key string, def int64) int64 {
-	i, _, big, err := integer(c.m[key])
-	if err != nil || big {
-		return def
-	}
-	return i
-}
-
-func (c command) float(key string, def float64) float64 {
-	if _, ok := c.m[key].(json.Number); !ok {
-		return def
-	}
-	f, err := floatOf(c.m[key])
-	if err != nil {
-		return def
-	}
-	return f
-}
-
-func (c command) flag(key string, def bool) bool {
-	if b, ok := c.m[key].(bool); ok {
-		return b
-	}
-	return def
-}
-
 // handleLine runs one command line; exit reports an exit command.
 func (a *adapter) handleLine(raw []byte) (code int, exit bool) {
 	line := bytes.TrimSpace(raw)
@@ -371,23 +329,21 @@ func (a *adapter) handleLine(raw []byte) (code int, exit bool) {
 		if err != nil {
 			msg = err.Error()
 		}
-		a.fail(command{m: map[string]any{}}, "badJson", msg)
+		a.fail(contract.Command{}, contract.BadJSON, msg)
 		return 0, false
 	}
-	c := command{m: m}
-	c.name, _ = m["cmd"].(string)
-	return a.dispatch(c)
+	return a.dispatch(contract.Command(m))
 }
 
 // result writes the command's result event.
-func (a *adapter) result(c command, ok bool, fields Fields, errName, message string) {
-	e := event("result")
-	e.Set("id", c.m["id"]) // verbatim: json.Number, string, or nil
-	e.Set("cmd", c.name)
+func (a *adapter) result(c contract.Command, ok bool, fields contract.Fields, errName contract.ErrorName, message string) {
+	e := event(contract.EvResult)
+	e.Set("id", c["id"]) // verbatim: json.Number, string, or nil
+	e.Set("cmd", c.Name())
 	e.Set("ok", ok)
 	if !ok {
 		if message == "" {
-			message = errName
+			message = string(errName)
 		}
 		e.Set("error", errName)
 		e.Set("message", message)
@@ -398,21 +354,23 @@ func (a *adapter) result(c command, ok bool, fields Fields, errName, message str
 	a.ev.send(e)
 }
 
-func (a *adapter) ok(c command, fields ...Field) { a.result(c, true, fields, "", "") }
+func (a *adapter) ok(c contract.Command, fields ...contract.Field) { a.result(c, true, fields, "", "") }
 
-func (a *adapter) fail(c command, errName, message string) { a.result(c, false, nil, errName, message) }
+func (a *adapter) fail(c contract.Command, errName contract.ErrorName, message string) {
+	a.result(c, false, nil, errName, message)
+}
 
-func (a *adapter) dispatch(c command) (int, bool) {
+func (a *adapter) dispatch(c contract.Command) (int, bool) {
 	isNode := a.node != nil
 	hasSource := a.src != nil
 	wrongRole := func() {
-		a.fail(c, "wrongRole", fmt.Sprintf("%s is not available in role %s", c.name, a.opt.Role))
+		a.fail(c, contract.WrongRole, fmt.Sprintf("%s is not available in role %s", c.Name(), a.opt.Role))
 	}
-	switch c.name {
+	switch c.Name() {
 	case "sync":
 		a.ok(c)
 	case "exit":
-		code := int(c.int("code", 0))
+		code := int(c.Int("code", 0))
 		a.ok(c)
 		return code, true
 	case "state":
@@ -428,20 +386,20 @@ func (a *adapter) dispatch(c command) (int, bool) {
 			wrongRole()
 			break
 		}
-		switch c.name {
+		switch c.Name() {
 		case "set":
 			a.cmdSet(c)
 		case "emit":
 			a.cmdEmit(c)
 		default:
-			a.cmdRemoting(c, c.name == "enableRemoting")
+			a.cmdRemoting(c, c.Name() == "enableRemoting")
 		}
 	case "call", "write", "push", "acquire", "release":
 		if !isNode {
 			wrongRole()
 			break
 		}
-		switch c.name {
+		switch c.Name() {
 		case "call":
 			a.cmdCall(c)
 		case "write":
@@ -454,13 +412,13 @@ func (a *adapter) dispatch(c command) (int, bool) {
 			a.cmdRelease(c)
 		}
 	default:
-		a.fail(c, "unknownCommand", fmt.Sprintf("unknown command %q", c.name))
+		a.fail(c, contract.UnknownCommand, fmt.Sprintf("unknown command %q", c.Name()))
 	}
 	return 0, false
 }
 
-func (a *adapter) cmdState(c command) {
-	f := Fields{{"role", a.opt.Role}}
+func (a *adapter) cmdState(c contract.Command) {
+	f := contract.Fields{{Key: "role", Value: a.opt.Role}}
 	switch {
 	case a.node != nil:
 		f.Set("lastError", a.node.LastError().String())
@@ -488,10 +446,10 @@ func (a *adapter) cmdState(c command) {
 	a.ok(c, f...)
 }
 
-func (a *adapter) cmdDescribe(c command) {
+func (a *adapter) cmdDescribe(c contract.Command) {
 	if a.host != nil {
-		var f Fields
-		if a.src != nil && a.src.typ != typePlain {
+		var f contract.Fields
+		if a.src != nil && a.src.typ != contract.TypePlain {
 			f.Set("api", describeAPI(a.src.name, a.src.cls))
 			for _, p := range a.src.cls.Properties {
 				if p.Child != nil {
@@ -531,90 +489,28 @@ func returnType(m meta.Method) string {
 	return m.ReturnType
 }
 
-func (a *adapter) cmdGet(c command) {
+func (a *adapter) cmdGet(c contract.Command) {
 	if a.node != nil {
 		a.getReplica(c)
 		return
 	}
 	if a.src == nil {
-		a.fail(c, "wrongRole", "no object to read")
+		a.fail(c, contract.WrongRole, "no object to read")
 		return
 	}
-	path := c.str("property", "")
+	path := c.Str("property", "")
 	if path == "" {
-		a.ok(c, Field{"values", a.src.values(a.src.root)})
+		a.ok(c, contract.Field{Key: "values", Value: a.src.values(a.src.root)})
 		return
 	}
 	owner, i, err := a.src.resolve(path)
 	if err != nil {
-		a.fail(c, "unknownProperty", err.Error())
+		a.fail(c, contract.UnknownProperty, err.Error())
 		return
 	}
-	a.ok(c, Field{"value", a.src.propertyJSON(owner, i)})
+	a.ok(c, contract.Field{Key: "value", Value: a.src.propertyJSON(owner, i)})
 }
 
-// findMethod finds a signal or method by full signature, or by name with
-// the argument count (the last same-named one with another count is
-// returned when no count matches, so that the caller can say badArgs).
-func findMethod(list []meta.Method, name string, argc int) int {
-	found := -1
-	for i := range list {
-		if list[i].Signature == name {
-			return i
-		}
-	}
-	for i := range list {
-		if list[i].Name != name {
-			continue
-		}
-		if argc < 0 || len(list[i].Params) == argc {
-			return i
-		}
-		found = i
-	}
-	return found
-}
-
-// convertArgs converts JSON args to the parameter types of m.
-func convertArgs(cls *meta.Class, m *meta.Method, raw any) ([]qds.Variant, error) {
-	var args []any
-	switch x := raw.(type) {
-	case nil:
-	case []any:
-		args = x
-	default:
-		return nil, errors.New("args must be an array")
-	}
-	if len(args) != len(m.Params) {
-		return nil, fmt.Errorf("%s takes %d arguments, got %d", m.Signature, len(m.Params), len(args))
-	}
-	out := make([]qds.Variant, len(args))
-	for i, x := range args {
-		v, err := FromJSON(cls, m.Params[i].Type, x)
-		if err != nil {
-			return nil, fmt.Errorf("argument %d (%s): %w", i, m.Params[i].Type, err)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
-func argCount(raw any) int {
-	if l, ok := raw.([]any); ok {
-		return len(l)
-	}
-	return 0
-}
-
-// argsJSON renders arguments by the parameter types of m.
-func argsJSON(cls *meta.Class, m *meta.Method, args []qds.Variant) []any {
-	out := make([]any, len(args))
-	for i, v := range args {
-		typ := ""
-		if i < len(m.Params) {
-			typ = m.Params[i].Type
-		}
-		out[i] = ToJSON(cls, typ, v)
-	}
-	return out
-}
+// codeName is the node error name of err (§8 nodeError), as a result's or
+// fatal event's error.
+func codeName(err error) contract.ErrorName { return contract.ErrorName(node.CodeOf(err).String()) }

@@ -6,25 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-// TestRepCopies keeps the embedded .rep files identical to fixtures/rep.
-func TestRepCopies(t *testing.T) {
-	for name, embedded := range map[string][]byte{"testobject.rep": testObjectRep, "tick.rep": tickRep} {
-		want, err := os.ReadFile(filepath.Join("..", "..", "fixtures", "rep", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(embedded, want) {
-			t.Errorf("impl/nodeadapter/rep/%s differs from fixtures/rep/%s: copy it again", name, name)
-		}
-	}
-}
+	"github.com/qtro/qtro/specs/contract"
+)
 
 // TestMainStartFailures checks exit codes and the events before them (§3).
 func TestMainStartFailures(t *testing.T) {
@@ -40,30 +27,30 @@ func TestMainStartFailures(t *testing.T) {
 		code   int
 		events []string // event names in order, with "name:key=value" checks
 	}{
-		{name: "no role", args: nil, code: ExitUsage},
-		{name: "unknown flag", args: []string{"host", "--url", "tcp://127.0.0.1:0", "--bogus"}, code: ExitUsage},
-		{name: "missing value", args: []string{"host", "--url"}, code: ExitUsage},
-		{name: "bad heartbeat", args: []string{"node", "--url", "tcp://127.0.0.1:1", "--heartbeat", "x"}, code: ExitUsage},
-		{name: "bad type", args: []string{"host", "--url", "tcp://127.0.0.1:0", "--type", "widget"}, code: ExitUsage},
-		{name: "bad dialect", args: []string{"host", "--url", "tcp://127.0.0.1:0", "--dialect", "qt4"}, code: ExitUsage},
-		{name: "bad dialect env", args: []string{"host", "--url", "tcp://127.0.0.1:0"}, env: "qt4", code: ExitUsage},
-		{name: "two roles", args: []string{"host", "node"}, code: ExitUsage},
-		{name: "help", args: []string{"--help"}, code: ExitOK},
-		{name: "unsupported role", args: []string{"proxy", "--url", "tcp://127.0.0.1:0"}, code: ExitUnsupported,
+		{name: "no role", args: nil, code: contract.ExitUsage},
+		{name: "unknown flag", args: []string{"host", "--url", "tcp://127.0.0.1:0", "--bogus"}, code: contract.ExitUsage},
+		{name: "missing value", args: []string{"host", "--url"}, code: contract.ExitUsage},
+		{name: "bad heartbeat", args: []string{"node", "--url", "tcp://127.0.0.1:1", "--heartbeat", "x"}, code: contract.ExitUsage},
+		{name: "bad type", args: []string{"host", "--url", "tcp://127.0.0.1:0", "--type", "widget"}, code: contract.ExitUsage},
+		{name: "bad dialect", args: []string{"host", "--url", "tcp://127.0.0.1:0", "--dialect", "qt4"}, code: contract.ExitUsage},
+		{name: "bad dialect env", args: []string{"host", "--url", "tcp://127.0.0.1:0"}, env: "qt4", code: contract.ExitUsage},
+		{name: "two roles", args: []string{"host", "node"}, code: contract.ExitUsage},
+		{name: "help", args: []string{"--help"}, code: contract.ExitOK},
+		{name: "unsupported role", args: []string{"proxy", "--url", "tcp://127.0.0.1:0"}, code: contract.ExitUnsupported,
 			events: []string{"unsupported:feature=role:proxy"}},
-		{name: "node without url", args: []string{"node"}, code: ExitUsage, events: []string{"fatal:stage=args"}},
-		{name: "host without url", args: []string{"host"}, code: ExitUsage, events: []string{"fatal:stage=args"}},
-		{name: "static plain", args: []string{"node", "--url", "tcp://127.0.0.1:1", "--type", "plain", "--static"}, code: ExitUsage,
+		{name: "node without url", args: []string{"node"}, code: contract.ExitUsage, events: []string{"fatal:stage=args"}},
+		{name: "host without url", args: []string{"host"}, code: contract.ExitUsage, events: []string{"fatal:stage=args"}},
+		{name: "static plain", args: []string{"node", "--url", "tcp://127.0.0.1:1", "--type", "plain", "--static"}, code: contract.ExitUsage,
 			events: []string{"fatal:stage=args"}},
 		{name: "dynamic source API", args: []string{"host", "--url", "tcp://127.0.0.1:0", "--source-api", "dynamic"},
-			code: ExitUnsupported, events: []string{"unsupported:feature=source-api:dynamic"}},
-		{name: "port in use", args: []string{"host", "--url", "tcp://" + busy.Addr().String()}, code: ExitFailure,
+			code: contract.ExitUnsupported, events: []string{"unsupported:feature=source-api:dynamic"}},
+		{name: "port in use", args: []string{"host", "--url", "tcp://" + busy.Addr().String()}, code: contract.ExitFailure,
 			events: []string{"nodeError:error=ListenFailed", "fatal:stage=listen"}},
-		{name: "registry port in use", args: []string{"registry", "--url", "tcp://" + busy.Addr().String()}, code: ExitFailure,
+		{name: "registry port in use", args: []string{"registry", "--url", "tcp://" + busy.Addr().String()}, code: contract.ExitFailure,
 			events: []string{"nodeError:node=registry", "fatal:error=ListenFailed"}},
-		{name: "unknown scheme", args: []string{"host", "--url", "foo://bar"}, code: ExitFailure,
+		{name: "unknown scheme", args: []string{"host", "--url", "foo://bar"}, code: contract.ExitFailure,
 			events: []string{"nodeError:error=HostUrlInvalid", "fatal:stage=listen"}},
-		{name: "node unknown scheme", args: []string{"node", "--url", "foo://bar"}, code: ExitFailure,
+		{name: "node unknown scheme", args: []string{"node", "--url", "foo://bar"}, code: contract.ExitFailure,
 			events: []string{"nodeError:node=node", "fatal:stage=connect"}},
 	}
 	for _, tc := range cases {
@@ -559,7 +546,7 @@ func TestAcquireCycles(t *testing.T) {
 		if valid != 1 || inits != 1 {
 			var b strings.Builder
 			for _, ev := range node.eventsSince(0, func(m map[string]any) bool { return m["replica"] == key }) {
-				b.Write(appendJSON(nil, ev))
+				b.Write(contract.AppendJSON(nil, ev))
 				b.WriteByte('\n')
 			}
 			t.Errorf("%s: %d Valid and %d initialized events; its events:\n%s", key, valid, inits, b.String())

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-)
 
-// ContractVersion is the adapter contract version the Go adapter speaks
-// (specs/ADAPTER.md): 2 adds `hello` and the capabilities of ready.
-const ContractVersion = 2
+	"github.com/qtro/qtro/specs/contract"
+)
 
 // Capabilities is what the adapter declares it can do (specs/ADAPTER.md
 // §2.3), in `hello` and in ready.
@@ -27,9 +25,9 @@ type Capabilities struct {
 // FullCapabilities is everything the Go reference node does.
 func FullCapabilities() Capabilities {
 	return Capabilities{
-		Roles:        []string{roleHost, roleRegistry, roleNode},
+		Roles:        []string{contract.RoleHost, contract.RoleRegistry, contract.RoleNode},
 		Transports:   []string{"tcp", "local", "localabstract"},
-		Types:        []string{typeTestObject, typeTick, typePlain},
+		Types:        []string{contract.TypeTestObject, contract.TypeTick, contract.TypePlain},
 		SourceAPIs:   []string{"static", "dynamic"},
 		ReplicaModes: []string{"static", "dynamic"},
 		Load:         []string{"props", "signals", "payload", "both", "receive", "replicas", "calls"},
@@ -104,14 +102,14 @@ func (c Capabilities) refuses(o *Options) (feature, reason string, refused bool)
 		return u[:i]
 	}
 	mode := ""
-	if o.Role == roleNode {
+	if o.Role == contract.RoleNode {
 		mode = "static"
 		if o.Dynamic {
 			mode = "dynamic"
 		}
 	}
 	api := ""
-	if o.Role != roleNode {
+	if o.Role != contract.RoleNode {
 		api = o.SourceAPI
 	}
 	switch {

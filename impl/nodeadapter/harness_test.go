@@ -16,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	spec "github.com/qtro/qtro/specs/adapter"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -191,7 +192,7 @@ func (p *proc) tail(n int) string {
 	defer p.mu.Unlock()
 	var b strings.Builder
 	for i := max(0, len(p.events)-n); i < len(p.events); i++ {
-		b.Write(appendJSON(nil, p.events[i]))
+		b.Write(contract.AppendJSON(nil, p.events[i]))
 		b.WriteByte('\n')
 	}
 	return b.String()
@@ -271,3 +272,28 @@ func eq(t *testing.T, got, want any, what string) {
 
 // sigterm simulates SIGTERM.
 func (p *proc) sigterm() { p.sig <- syscall.SIGTERM }
+
+// decodeJSON decodes one JSON text as the harness reads an event.
+func decodeJSON(t *testing.T, s string) any {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("bad test JSON %s: %v", s, err)
+	}
+	return v
+}
+
+// TestEventWriter: sendAll writes its events in one write; nothing after
+// silence.
+func TestEventWriter(t *testing.T) {
+	var buf bytes.Buffer
+	ev := &events{w: &buf}
+	ev.sendAll(contract.Fields{{Key: "event", Value: "a"}}, contract.Fields{{Key: "event", Value: "b"}})
+	ev.silence()
+	ev.send(contract.Fields{{Key: "event", Value: "c"}})
+	if buf.String() != "{\"event\":\"a\"}\n{\"event\":\"b\"}\n" {
+		t.Errorf("event stream %q", buf.String())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/qtro/qtro/impl/meta"
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // source is the remoted test object with the behaviour of §10.
@@ -32,7 +33,7 @@ type source struct {
 }
 
 func (a *adapter) newSource() (*source, error) {
-	cls, err := sourceClass(a.opt.Type, a.opt.Dialect)
+	cls, err := contract.SourceClass(a.opt.Type, a.opt.Dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (s *source) noteLocked(obj *node.Source, i int) {
 	if s.quiet.Load() {
 		return
 	}
-	e := event("propertyChanged")
+	e := event(contract.EvPropertyChanged)
 	e.Set("object", s.name)
 	e.Set("property", s.path(obj, i))
 	e.Set("value", s.propertyJSON(obj, i))
@@ -143,7 +144,7 @@ func (s *source) propertyJSON(obj *node.Source, i int) any {
 		}
 		return s.values(ch)
 	}
-	return ToJSON(cls, p.Type, obj.Values()[i])
+	return contract.ToJSON(cls, p.Type, obj.Values()[i])
 }
 
 // values renders every property of obj (a CLASS child as an object).
@@ -178,10 +179,10 @@ func (s *source) resolve(path string) (*node.Source, int, error) {
 // invoked reports a slot call from a replica, before the slot's effects
 // (as the Qt peer's sources do).
 func (s *source) invoked(obj *node.Source, m *meta.Method, args []qds.Variant) {
-	e := event("invoked")
+	e := event(contract.EvInvoked)
 	e.Set("object", s.objectName(obj))
 	e.Set("method", m.Name)
-	e.Set("args", argsJSON(obj.Class(), m, args))
+	e.Set("args", contract.ArgsJSON(obj.Class(), m, args))
 	s.a.ev.send(e)
 }
 
@@ -235,7 +236,7 @@ func (s *source) install() {
 	}
 	prop := func(name string) int { return s.cls.PropertyIndex(name) }
 	switch s.typ {
-	case typeTestObject:
+	case contract.TypeTestObject:
 		s.handle(root, "reset()", true, func([]qds.Variant) (qds.Variant, error) {
 			err := errors.Join(s.setProp(root, prop("intProp"), qds.IntOf(0)),
 				s.setProp(root, prop("stringProp"), qds.NullStringOf()))
@@ -278,12 +279,12 @@ func (s *source) install() {
 		s.handle(root, "echoVariant(QVariant)", true, func(args []qds.Variant) (qds.Variant, error) {
 			return args[0], nil
 		})
-	case typeTick:
+	case contract.TypeTick:
 		// The load hot path: no invoked event.
 		s.handle(root, "echo(qint64)", false, func(args []qds.Variant) (qds.Variant, error) {
 			return qds.LongLongOf(args[0].Int()), nil
 		})
-	case typePlain:
+	case contract.TypePlain:
 		s.handle(root, "add(int,int)", true, func(args []qds.Variant) (qds.Variant, error) {
 			return qds.IntOf(int32(uint32(args[0].Int()) + uint32(args[1].Int()))), nil
 		})
@@ -310,11 +311,11 @@ func (a *adapter) listenFailed(which string, err error) int {
 		code = node.ListenFailed
 	}
 	a.nodeError(which, code)
-	return a.fatal("listen", code.String(), err.Error(), ExitFailure)
+	return a.fatal("listen", contract.ErrorName(code.String()), err.Error(), contract.ExitFailure)
 }
 
 func (a *adapter) sourceAPIUnsupported() (int, bool) {
-	if a.opt.SourceAPI == "dynamic" && a.opt.Type != typePlain {
+	if a.opt.SourceAPI == "dynamic" && a.opt.Type != contract.TypePlain {
 		return a.unsupported("source-api:dynamic",
 			"the Go node remotes a .rep class only through its static API (repc's SourceAPI)"), true
 	}
@@ -323,7 +324,7 @@ func (a *adapter) sourceAPIUnsupported() (int, bool) {
 
 func (a *adapter) startHost() int {
 	if a.opt.URL == "" {
-		return a.fatal("args", "usage", "host needs --url", ExitUsage)
+		return a.fatal("args", contract.Usage, "host needs --url", contract.ExitUsage)
 	}
 	if code, ok := a.sourceAPIUnsupported(); ok {
 		return code
@@ -337,11 +338,11 @@ func (a *adapter) startHost() int {
 	h.OnError(func(err error) { a.nodeError("host", node.CodeOf(err)) })
 	if a.opt.Registry != "" {
 		if err := h.SetRegistryURL(a.opt.Registry); err != nil {
-			return a.fatal("registry", node.CodeOf(err).String(), err.Error(), ExitFailure)
+			return a.fatal("registry", codeName(err), err.Error(), contract.ExitFailure)
 		}
 	}
 	if a.src, err = a.newSource(); err != nil {
-		return a.fatal("args", "usage", err.Error(), ExitUsage)
+		return a.fatal("args", contract.Usage, err.Error(), contract.ExitUsage)
 	}
 	// Remote before ready, report after it: the Qt peer does both in one
 	// event-loop turn, so no client that connects after ready can find the
@@ -357,7 +358,7 @@ func (a *adapter) startHost() int {
 
 func (a *adapter) startRegistry() int {
 	if a.opt.URL == "" {
-		return a.fatal("args", "usage", "registry needs --url", ExitUsage)
+		return a.fatal("args", contract.Usage, "registry needs --url", contract.ExitUsage)
 	}
 	withObject := a.opt.TypeGiven || a.opt.Object != ""
 	if withObject {
@@ -372,7 +373,7 @@ func (a *adapter) startRegistry() int {
 	a.regHost, a.host = rh, rh.Host
 	if withObject {
 		if a.src, err = a.newSource(); err != nil {
-			return a.fatal("args", "usage", err.Error(), ExitUsage)
+			return a.fatal("args", contract.Usage, err.Error(), contract.ExitUsage)
 		}
 	}
 	ready := a.readyEvent(rh.URL())
@@ -415,7 +416,7 @@ func (a *adapter) remotingEvent(err error) {
 	s.mu.Lock()
 	enabled := s.remoting
 	s.mu.Unlock()
-	e := event("remoting")
+	e := event(contract.EvRemoting)
 	e.Set("object", s.name)
 	e.Set("enabled", enabled)
 	if err != nil {
@@ -431,32 +432,32 @@ func (a *adapter) remotingEvent(err error) {
 
 // ---- commands ----
 
-func (a *adapter) cmdSet(c command) {
-	path := c.str("property", "")
-	if path == "" || !c.has("value") {
-		a.fail(c, "badArgs", "set needs property and value")
+func (a *adapter) cmdSet(c contract.Command) {
+	path := c.Str("property", "")
+	if path == "" || !c.Has("value") {
+		a.fail(c, contract.BadArgs, "set needs property and value")
 		return
 	}
 	obj, i, err := a.src.resolve(path)
 	if err != nil {
-		a.fail(c, "unknownProperty", err.Error())
+		a.fail(c, contract.UnknownProperty, err.Error())
 		return
 	}
 	p := &obj.Class().Properties[i]
 	if p.Modifier == meta.Constant || p.Kind != meta.PlainProp {
-		a.fail(c, "notWritable", fmt.Sprintf("%s is %s", path, modifierName(p)))
+		a.fail(c, contract.NotWritable, fmt.Sprintf("%s is %s", path, modifierName(p)))
 		return
 	}
-	v, err := FromJSON(obj.Class(), p.Type, c.m["value"])
+	v, err := contract.FromJSON(obj.Class(), p.Type, c["value"])
 	if err != nil {
-		a.fail(c, "badValue", err.Error())
+		a.fail(c, contract.BadValue, err.Error())
 		return
 	}
 	if err := a.src.setProp(obj, i, v); err != nil {
-		a.fail(c, "badValue", err.Error())
+		a.fail(c, contract.BadValue, err.Error())
 		return
 	}
-	a.ok(c, Field{"value", a.src.propertyJSON(obj, i)})
+	a.ok(c, contract.Field{Key: "value", Value: a.src.propertyJSON(obj, i)})
 }
 
 func modifierName(p *meta.Property) string {
@@ -471,61 +472,61 @@ func modifierName(p *meta.Property) string {
 	return "not writable"
 }
 
-func (a *adapter) cmdEmit(c command) {
-	name := c.str("signal", "")
+func (a *adapter) cmdEmit(c contract.Command) {
+	name := c.Str("signal", "")
 	obj := a.src.root
 	sig := name
 	if head, rest, ok := strings.Cut(name, "."); ok && !strings.Contains(head, "(") {
 		if obj = a.src.root.Child(head); obj == nil {
-			a.fail(c, "unknownSignal", "no child object "+head)
+			a.fail(c, contract.UnknownSignal, "no child object "+head)
 			return
 		}
 		sig = rest
 	}
 	cls := obj.Class()
-	i := findMethod(cls.Signals, sig, argCount(c.m["args"]))
+	i := contract.FindMethod(cls.Signals, sig, contract.ArgCount(c["args"]))
 	if i < 0 {
-		a.fail(c, "unknownSignal", "unknown signal "+name)
+		a.fail(c, contract.UnknownSignal, "unknown signal "+name)
 		return
 	}
-	args, err := convertArgs(cls, &cls.Signals[i], c.m["args"])
+	args, err := contract.Args(cls, &cls.Signals[i], c["args"])
 	if err != nil {
-		a.fail(c, "badArgs", err.Error())
+		a.fail(c, contract.BadArgs, err.Error())
 		return
 	}
 	if err := obj.EmitIndex(i, args); err != nil {
-		a.fail(c, "badArgs", err.Error())
+		a.fail(c, contract.BadArgs, err.Error())
 		return
 	}
 	a.ok(c)
 }
 
-func (a *adapter) cmdRemoting(c command, enable bool) {
+func (a *adapter) cmdRemoting(c contract.Command, enable bool) {
 	s := a.src
 	if s.isRemoting() == enable {
-		code, state := "notEnabled", "disabled"
+		code, state := contract.NotEnabled, "disabled"
 		if enable {
-			code, state = "alreadyEnabled", "enabled"
+			code, state = contract.AlreadyEnabled, "enabled"
 		}
 		a.fail(c, code, fmt.Sprintf("remoting of %s is already %s", s.name, state))
 		return
 	}
 	if enable {
 		if err := a.enableSource(); err != nil {
-			a.fail(c, node.CodeOf(err).String(), "enableRemoting failed: "+err.Error())
+			a.fail(c, codeName(err), "enableRemoting failed: "+err.Error())
 			return
 		}
 		a.ok(c)
 		return
 	}
 	if err := a.host.DisableRemoting(s.name); err != nil {
-		a.fail(c, node.CodeOf(err).String(), "disableRemoting failed: "+err.Error())
+		a.fail(c, codeName(err), "disableRemoting failed: "+err.Error())
 		return
 	}
 	s.mu.Lock()
 	s.remoting = false
 	s.mu.Unlock()
-	e := event("remoting")
+	e := event(contract.EvRemoting)
 	e.Set("object", s.name)
 	e.Set("enabled", false)
 	a.ev.send(e)

@@ -14,6 +14,8 @@ import (
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/loadgen/clock"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // Load modes (specs/ADAPTER.md §9), as fixtures/peer/load.cpp runs them.
@@ -157,8 +159,8 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-func (a *adapter) cmdLoad(c command) {
-	mode := c.str("mode", "")
+func (a *adapter) cmdLoad(c contract.Command) {
+	mode := c.Str("mode", "")
 	switch {
 	case a.src != nil && (mode == "props" || mode == "signals" || mode == "payload" || mode == "both"):
 		a.hostLoad(c, mode)
@@ -169,16 +171,16 @@ func (a *adapter) cmdLoad(c command) {
 	case a.node != nil && mode == "calls":
 		a.callsLoad(c)
 	default:
-		a.fail(c, "unsupported", fmt.Sprintf("load mode %q is not available in role %s", mode, a.opt.Role))
+		a.fail(c, contract.Unsupported, fmt.Sprintf("load mode %q is not available in role %s", mode, a.opt.Role))
 	}
 }
 
 // ---- host: props, signals, payload, both ----
 
-func (a *adapter) hostLoad(c command, mode string) {
+func (a *adapter) hostLoad(c contract.Command, mode string) {
 	run := a.loads.begin(loadHost)
 	if run == 0 {
-		a.fail(c, "busy", "a load run is active")
+		a.fail(c, contract.Busy, "a load run is active")
 		return
 	}
 	started := false
@@ -188,16 +190,16 @@ func (a *adapter) hostLoad(c command, mode string) {
 		}
 	}()
 	s := a.src
-	if s.typ != typeTick {
-		a.fail(c, "badArgs", "host load needs --type tick")
+	if s.typ != contract.TypeTick {
+		a.fail(c, contract.BadArgs, "host load needs --type tick")
 		return
 	}
-	count, batch := c.int("count", 0), c.int("batch", 1)
-	rate := c.float("rate", 0)
-	payloadBytes := c.int("payloadBytes", 0)
-	progressNs := c.int("progressMs", 1000) * int64(time.Millisecond)
+	count, batch := c.Int("count", 0), c.Int("batch", 1)
+	rate := c.Float("rate", 0)
+	payloadBytes := c.Int("payloadBytes", 0)
+	progressNs := c.Int("progressMs", 1000) * int64(time.Millisecond)
 	if count <= 0 || batch <= 0 || rate < 0 || payloadBytes < 0 || payloadBytes > 1<<30 {
-		a.fail(c, "badArgs", "need count > 0, batch > 0, rate >= 0, 0 <= payloadBytes <= 1 GiB")
+		a.fail(c, contract.BadArgs, "need count > 0, batch > 0, rate >= 0, 0 <= payloadBytes <= 1 GiB")
 		return
 	}
 	counterIdx := s.cls.PropertyIndex("counter")
@@ -210,7 +212,7 @@ func (a *adapter) hostLoad(c command, mode string) {
 	pays := mode == "payload"
 
 	s.quiet.Store(true)
-	a.ok(c, Field{"firstCounter", firstCounter}, Field{"firstSeq", 1})
+	a.ok(c, contract.Field{Key: "firstCounter", Value: firstCounter}, contract.Field{Key: "firstSeq", Value: 1})
 	started = true
 	a.loads.goRun(a.ctx, loadHost, run, func(ctx context.Context, end func()) {
 		finished := false
@@ -221,14 +223,14 @@ func (a *adapter) hostLoad(c command, mode string) {
 		}()
 		root := s.root
 		cpu0 := cpuNs()
-		start := monoNs()
+		start := clock.Now()
 		lastProgress := start
 		var sent, turns int64
 		for sent < count {
 			if ctx.Err() != nil {
 				return // shutting down: no summary
 			}
-			now := monoNs()
+			now := clock.Now()
 			n := min(batch, count-sent)
 			if rate > 0 {
 				due := min(count, int64(float64(now-start)*rate/1e9)+1)
@@ -246,20 +248,20 @@ func (a *adapter) hostLoad(c command, mode string) {
 					_ = root.SetPropertyIndex(counterIdx, qds.IntOf(int32(firstCounter+sent)))
 				}
 				if ticks {
-					_ = root.EmitIndex(tickIdx, []qds.Variant{qds.LongLongOf(seq), qds.LongLongOf(monoNs())})
+					_ = root.EmitIndex(tickIdx, []qds.Variant{qds.LongLongOf(seq), qds.LongLongOf(clock.Now())})
 				}
 				if pays {
-					_ = root.EmitIndex(payloadIdx, []qds.Variant{qds.LongLongOf(seq), qds.LongLongOf(monoNs()), payload})
+					_ = root.EmitIndex(payloadIdx, []qds.Variant{qds.LongLongOf(seq), qds.LongLongOf(clock.Now()), payload})
 				}
 				sent++
 			}
-			after := monoNs()
+			after := clock.Now()
 			if sent >= count {
 				break
 			}
 			if after-lastProgress >= progressNs {
 				lastProgress = after
-				e := event("loadProgress")
+				e := event(contract.EvLoadProgress)
 				e.Set("mode", mode)
 				e.Set("sent", sent)
 				a.ev.send(e)
@@ -268,12 +270,12 @@ func (a *adapter) hostLoad(c command, mode string) {
 			// the Qt peer returns to its event loop.
 			runtime.Gosched()
 		}
-		elapsed := monoNs() - start
+		elapsed := clock.Now() - start
 		s.quiet.Store(false)
 		s.refresh()
 		finished = true
 		end()
-		e := event("loadSummary")
+		e := event(contract.EvLoadSummary)
 		e.Set("role", "host")
 		e.Set("mode", mode)
 		e.Set("count", count)
@@ -354,10 +356,10 @@ func (t *seqTracker) summary() map[string]any {
 	return o
 }
 
-func (a *adapter) receiveLoad(c command) {
+func (a *adapter) receiveLoad(c contract.Command) {
 	run := a.loads.begin(loadReceive)
 	if run == 0 {
-		a.fail(c, "busy", "a load run is active")
+		a.fail(c, contract.Busy, "a load run is active")
 		return
 	}
 	started := false
@@ -368,27 +370,27 @@ func (a *adapter) receiveLoad(c command) {
 	}()
 	e, err := a.replicaFor(c)
 	if err != nil {
-		a.fail(c, "badArgs", err.Error())
+		a.fail(c, contract.BadArgs, err.Error())
 		return
 	}
 	cls := e.rep.Class()
 	if cls == nil {
-		a.fail(c, "badArgs", fmt.Sprintf("dynamic replica %s is not initialized", e.key))
+		a.fail(c, contract.BadArgs, fmt.Sprintf("dynamic replica %s is not initialized", e.key))
 		return
 	}
 	counterProp := cls.PropertyIndex("counter")
 	tickIdx, payloadIdx := cls.SignalIndex("tick"), cls.SignalIndex("payload")
 	if counterProp < 0 || cls.Properties[counterProp].Notify < 0 || tickIdx < 0 || payloadIdx < 0 {
-		a.fail(c, "badArgs", "receive load needs a Tick replica")
+		a.fail(c, contract.BadArgs, "receive load needs a Tick replica")
 		return
 	}
-	count := c.int("count", 0)
+	count := c.Int("count", 0)
 	if count <= 0 || count > 100000000 {
-		a.fail(c, "badArgs", "need 0 < count <= 1e8")
+		a.fail(c, contract.BadArgs, "need 0 < count <= 1e8")
 		return
 	}
 	var streams []string
-	if l, ok := c.m["streams"].([]any); ok {
+	if l, ok := c["streams"].([]any); ok {
 		for _, x := range l {
 			s, _ := x.(string)
 			streams = append(streams, s)
@@ -416,20 +418,20 @@ func (a *adapter) receiveLoad(c command) {
 				pays = t
 			}
 		default:
-			a.fail(c, "badArgs", fmt.Sprintf("unknown stream %s (props, signals, payload)", s))
+			a.fail(c, contract.BadArgs, fmt.Sprintf("unknown stream %s (props, signals, payload)", s))
 			return
 		}
 		trackers = append(trackers, t)
 	}
-	timeout := time.Duration(min(max(c.int("timeoutMs", 30000), 1), 3600000)) * time.Millisecond
-	idleNs := c.int("idleMs", 5000) * int64(time.Millisecond)
+	timeout := time.Duration(min(max(c.Int("timeoutMs", 30000), 1), 3600000)) * time.Millisecond
+	idleNs := c.Int("idleMs", 5000) * int64(time.Millisecond)
 
 	var mu sync.Mutex
 	var lastNs int64
 	done := make(chan struct{})
 	var doneOnce sync.Once
 	tap := func(ev node.Event) {
-		now := monoNs()
+		now := clock.Now()
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
@@ -453,8 +455,8 @@ func (a *adapter) receiveLoad(c command) {
 	e.mu.Lock()
 	e.quiet, e.tap = true, tap
 	e.mu.Unlock()
-	startNs, cpu0 := monoNs(), cpuNs()
-	a.ok(c, Field{"baseline", baseline})
+	startNs, cpu0 := clock.Now(), cpuNs()
+	a.ok(c, contract.Field{Key: "baseline", Value: baseline})
 	started = true
 	a.loads.goRun(a.ctx, loadReceive, run, func(ctx context.Context, end func()) {
 		finished := false
@@ -480,7 +482,7 @@ func (a *adapter) receiveLoad(c command) {
 				outcome = "timeout"
 			case <-idle.C:
 				mu.Lock()
-				if idleNs > 0 && lastNs != 0 && monoNs()-lastNs > idleNs {
+				if idleNs > 0 && lastNs != 0 && clock.Now()-lastNs > idleNs {
 					outcome = "idle"
 				}
 				mu.Unlock()
@@ -497,7 +499,7 @@ func (a *adapter) receiveLoad(c command) {
 		}
 		mu.Unlock()
 		end()
-		ev := event("loadSummary")
+		ev := event(contract.EvLoadSummary)
 		ev.Set("role", "node")
 		ev.Set("mode", "receive")
 		ev.Set("outcome", outcome)
@@ -510,10 +512,10 @@ func (a *adapter) receiveLoad(c command) {
 
 // ---- node: replicas (initialization storm) ----
 
-func (a *adapter) replicasLoad(c command) {
+func (a *adapter) replicasLoad(c contract.Command) {
 	run := a.loads.begin(loadReplicas)
 	if run == 0 {
-		a.fail(c, "busy", "a load run is active")
+		a.fail(c, contract.Busy, "a load run is active")
 		return
 	}
 	started := false
@@ -522,33 +524,34 @@ func (a *adapter) replicasLoad(c command) {
 			a.loads.end(loadReplicas, run)
 		}
 	}()
-	count := c.int("count", 0)
+	count := c.Int("count", 0)
 	if count <= 0 || count > 100000 {
-		a.fail(c, "badArgs", "need 0 < count <= 100000")
+		a.fail(c, contract.BadArgs, "need 0 < count <= 100000")
 		return
 	}
-	object := c.str("object", a.opt.ObjectName())
-	typ := c.str("type", a.opt.Type)
-	dynamic := c.str("mode", modeName(a.opt.Dynamic)) == "dynamic"
-	if !dynamic && staticClass(typ) == nil {
-		a.fail(c, "badArgs", "no static replica class for type "+typ)
+	object := c.Str("object", a.opt.ObjectName())
+	typ := c.Str("type", a.opt.Type)
+	dynamic := c.Str("mode", contract.ModeName(a.opt.Dynamic)) == "dynamic"
+	static, hasStatic := contract.StaticClass(typ)
+	if !dynamic && !hasStatic {
+		a.fail(c, contract.BadArgs, "no static replica class for type "+typ)
 		return
 	}
-	url := c.str("url", a.opt.URL)
+	url := c.Str("url", a.opt.URL)
 	registry := a.opt.Registry
 	if url == "" && registry == "" {
-		a.fail(c, "badArgs", "need a url or a registry")
+		a.fail(c, contract.BadArgs, "need a url or a registry")
 		return
 	}
-	keep := c.flag("keep", false)
-	timeout := time.Duration(min(max(c.int("timeoutMs", 60000), 1), 3600000)) * time.Millisecond
+	keep := c.Bool("keep", false)
+	timeout := time.Duration(min(max(c.Int("timeoutMs", 60000), 1), 3600000)) * time.Millisecond
 	a.ok(c)
 	started = true
 	a.loads.goRun(a.ctx, loadReplicas, run, func(ctx context.Context, end func()) {
 		var valid, nodeErrors, firstValid, lastValid atomic.Int64
 		all := make(chan struct{})
 		var allOnce sync.Once
-		startNs, cpu0 := monoNs(), cpuNs()
+		startNs, cpu0 := clock.Now(), cpuNs()
 		cfg := a.config()
 		nodes := make([]*node.Node, 0, count)
 		reps := make([]*node.Replica, 0, count)
@@ -564,7 +567,7 @@ func (a *adapter) replicasLoad(c command) {
 			if dynamic {
 				rep, err = n.AcquireDynamic(object)
 			} else {
-				rep, err = n.Acquire(object, staticClass(typ))
+				rep, err = n.Acquire(object, static)
 			}
 			if err != nil {
 				nodeErrors.Add(1)
@@ -576,7 +579,7 @@ func (a *adapter) replicasLoad(c command) {
 				if ev.Kind != node.Initialized || !seen.CompareAndSwap(false, true) {
 					return
 				}
-				now := monoNs()
+				now := clock.Now()
 				firstValid.CompareAndSwap(0, now)
 				lastValid.Store(now)
 				if valid.Add(1) == count {
@@ -590,7 +593,7 @@ func (a *adapter) replicasLoad(c command) {
 				nodeErrors.Add(1)
 			}
 		}
-		createdNs := monoNs()
+		createdNs := clock.Now()
 		deadline := time.NewTimer(timeout)
 		defer deadline.Stop()
 		outcome := "complete"
@@ -604,14 +607,14 @@ func (a *adapter) replicasLoad(c command) {
 		}
 		last := lastValid.Load()
 		if outcome != "complete" || last == 0 {
-			last = monoNs()
+			last = clock.Now()
 		}
 		fv := firstValid.Load()
 		if fv != 0 {
 			fv -= startNs
 		}
 		end()
-		ev := event("loadSummary")
+		ev := event(contract.EvLoadSummary)
 		ev.Set("role", "node")
 		ev.Set("mode", "replicas")
 		ev.Set("outcome", outcome)
@@ -643,10 +646,10 @@ func (a *adapter) replicasLoad(c command) {
 
 // ---- node: calls (round trips) ----
 
-func (a *adapter) callsLoad(c command) {
+func (a *adapter) callsLoad(c contract.Command) {
 	run := a.loads.begin(loadCalls)
 	if run == 0 {
-		a.fail(c, "busy", "a load run is active")
+		a.fail(c, contract.Busy, "a load run is active")
 		return
 	}
 	started := false
@@ -657,25 +660,25 @@ func (a *adapter) callsLoad(c command) {
 	}()
 	e, err := a.replicaFor(c)
 	if err != nil {
-		a.fail(c, "badArgs", err.Error())
+		a.fail(c, contract.BadArgs, err.Error())
 		return
 	}
 	if !e.rep.IsInitialized() {
-		a.fail(c, "badArgs", fmt.Sprintf("replica %s is not initialized", e.key))
+		a.fail(c, contract.BadArgs, fmt.Sprintf("replica %s is not initialized", e.key))
 		return
 	}
 	cls := e.rep.Class()
-	echo := findMethod(cls.Methods, "echo", 1)
+	echo := contract.FindMethod(cls.Methods, "echo", 1)
 	if echo < 0 || cls.Methods[echo].Params[0].Type != "qint64" && cls.Methods[echo].Params[0].Type != "qlonglong" {
-		a.fail(c, "badArgs", "calls load needs a Tick replica (echo(qint64))")
+		a.fail(c, contract.BadArgs, "calls load needs a Tick replica (echo(qint64))")
 		return
 	}
-	count, inflight := c.int("count", 0), c.int("inflight", 1)
+	count, inflight := c.Int("count", 0), c.Int("inflight", 1)
 	if count <= 0 || inflight <= 0 || count > 100000000 {
-		a.fail(c, "badArgs", "need 0 < count <= 1e8 and inflight > 0")
+		a.fail(c, contract.BadArgs, "need 0 < count <= 1e8 and inflight > 0")
 		return
 	}
-	timeout := time.Duration(min(max(c.int("timeoutMs", 60000), 1), 3600000)) * time.Millisecond
+	timeout := time.Duration(min(max(c.Int("timeoutMs", 60000), 1), 3600000)) * time.Millisecond
 	a.ok(c)
 	started = true
 	rep := e.rep
@@ -685,7 +688,7 @@ func (a *adapter) callsLoad(c command) {
 		var issued, completed, errs, mismatches atomic.Int64
 		var mu sync.Mutex
 		rtts := make([]int64, 0, count)
-		start, cpu0 := monoNs(), cpuNs()
+		start, cpu0 := clock.Now(), cpuNs()
 		var wg sync.WaitGroup
 		for range min(inflight, count) {
 			wg.Add(1)
@@ -696,7 +699,7 @@ func (a *adapter) callsLoad(c command) {
 					if seq > count {
 						return
 					}
-					sent := monoNs()
+					sent := clock.Now()
 					pc, err := rep.InvokeIndex(echo, []qds.Variant{qds.LongLongOf(seq)}, true)
 					if err != nil {
 						errs.Add(1)
@@ -709,7 +712,7 @@ func (a *adapter) callsLoad(c command) {
 						}
 						continue
 					}
-					rtt := monoNs() - sent
+					rtt := clock.Now() - sent
 					mu.Lock()
 					rtts = append(rtts, rtt)
 					mu.Unlock()
@@ -728,9 +731,9 @@ func (a *adapter) callsLoad(c command) {
 		if errors.Is(rctx.Err(), context.DeadlineExceeded) && completed.Load()+errs.Load() < count {
 			outcome = "timeout"
 		}
-		elapsed := monoNs() - start
+		elapsed := clock.Now() - start
 		end()
-		ev := event("loadSummary")
+		ev := event(contract.EvLoadSummary)
 		ev.Set("role", "node")
 		ev.Set("mode", "calls")
 		ev.Set("outcome", outcome)

@@ -13,6 +13,7 @@ import (
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/transport"
 	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // implInfo counts the replicas of one source name. impl/node shares one
@@ -47,7 +48,7 @@ type replicaEntry struct {
 	// holds a stateChanged to Valid that came before its Initialized;
 	// skipValid drops one that comes after it (it was written already).
 	// state is the last state reported.
-	pendingValid Fields
+	pendingValid contract.Fields
 	skipValid    bool
 	state        node.State
 	// initQueue lists (ascending) the properties whose notifications of the
@@ -59,7 +60,7 @@ type replicaEntry struct {
 	sawInit   bool // an Init has been reported
 	// deferred are events of the acquisition itself, written after its
 	// result (or acquired event).
-	deferred []Fields
+	deferred []contract.Fields
 	children map[string]*childWatch
 }
 
@@ -78,11 +79,11 @@ type childWatch struct {
 func (a *adapter) startNode() int {
 	o := a.opt
 	if o.URL == "" && o.Registry == "" {
-		return a.fatal("args", "usage", "node needs --url or --registry", ExitUsage)
+		return a.fatal("args", contract.Usage, "node needs --url or --registry", contract.ExitUsage)
 	}
-	if o.Type == typePlain && !o.Dynamic {
+	if o.Type == contract.TypePlain && !o.Dynamic {
 		if o.ModeGiven {
-			return a.fatal("args", "usage", "--type plain has no static replica; use --dynamic", ExitUsage)
+			return a.fatal("args", contract.Usage, "--type plain has no static replica; use --dynamic", contract.ExitUsage)
 		}
 		o.Dynamic = true
 	}
@@ -98,11 +99,11 @@ func (a *adapter) startNode() int {
 	// and connectToNode do (their node error comes first).
 	if o.Registry != "" && !usableURL(o.Registry) {
 		_, err := a.node.SetRegistryURL(o.Registry)
-		return a.fatal("registry", node.CodeOf(err).String(), fmt.Sprint(err), ExitFailure)
+		return a.fatal("registry", codeName(err), fmt.Sprint(err), contract.ExitFailure)
 	}
 	if o.URL != "" && !usableURL(o.URL) {
 		err := a.node.ConnectToNode(o.URL)
-		return a.fatal("connect", node.CodeOf(err).String(), fmt.Sprint(err), ExitFailure)
+		return a.fatal("connect", codeName(err), fmt.Sprint(err), contract.ExitFailure)
 	}
 	// Acquire (and subscribe) before connecting: impl/node binds a replica
 	// as soon as its source is known, so an Init could otherwise overtake
@@ -112,18 +113,18 @@ func (a *adapter) startNode() int {
 	if !o.NoAcquire {
 		e, err := a.acquire(o.ObjectName(), "", o.Type, o.Dynamic)
 		if err != nil {
-			return a.fatal("acquire", "acquireFailed", err.Error(), ExitFailure)
+			return a.fatal("acquire", contract.AcquireFailed, err.Error(), contract.ExitFailure)
 		}
 		first = e
 	}
 	ready := a.readyEvent(o.URL)
 	ready.Set("object", o.ObjectName())
 	ready.Set("type", o.Type)
-	ready.Set("mode", modeName(o.Dynamic))
+	ready.Set("mode", contract.ModeName(o.Dynamic))
 	ready.Set("heartbeatMs", o.HeartbeatMs)
 	a.ev.send(ready)
 	if first != nil {
-		ev := event("acquired")
+		ev := event(contract.EvAcquired)
 		ev.Set("replica", first.key)
 		ev.Set("object", first.object)
 		ev.Set("state", first.rep.State().String())
@@ -156,13 +157,6 @@ func usableURL(url string) bool {
 	}
 	_, ok := transport.Default().Lookup(u.Scheme)
 	return ok
-}
-
-func modeName(dynamic bool) string {
-	if dynamic {
-		return "dynamic"
-	}
-	return "static"
 }
 
 // registryEvent turns the registry's signals into remoteObjectAdded/Removed.
@@ -200,8 +194,8 @@ func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry,
 	if dynamic {
 		rep, err = a.node.AcquireDynamic(object)
 	} else {
-		cp := staticClass(typ)
-		if cp == nil {
+		cp, ok := contract.StaticClass(typ)
+		if !ok {
 			return nil, fmt.Errorf("no static replica class for type %s", typ)
 		}
 		rep, err = a.node.Acquire(object, cp)
@@ -231,7 +225,7 @@ func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry,
 	// what that dispatched went to no subscriber.
 	switch st := rep.State(); {
 	case fresh && st == node.SignatureMismatch:
-		f := e.base("stateChanged")
+		f := e.base(contract.EvStateChanged)
 		f.Set("state", st.String())
 		f.Set("oldState", initial.String())
 		e.mu.Lock()
@@ -298,10 +292,10 @@ func (a *adapter) release(e *replicaEntry) {
 
 // replicaFor finds the replica a command names (§6: default the only one,
 // else the one named by --object).
-func (a *adapter) replicaFor(c command) (*replicaEntry, error) {
+func (a *adapter) replicaFor(c contract.Command) (*replicaEntry, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	key := c.str("replica", "")
+	key := c.Str("replica", "")
 	if key == "" {
 		if len(a.replicas) == 1 {
 			for _, e := range a.replicas {
@@ -322,14 +316,14 @@ func (a *adapter) replicaStates() map[string]any {
 	defer a.mu.Unlock()
 	out := map[string]any{}
 	for k, e := range a.replicas {
-		out[k] = map[string]any{"object": e.object, "type": e.typ, "mode": modeName(e.dynamic), "state": e.rep.State().String()}
+		out[k] = map[string]any{"object": e.object, "type": e.typ, "mode": contract.ModeName(e.dynamic), "state": e.rep.State().String()}
 	}
 	return out
 }
 
 // ---- events ----
 
-func (e *replicaEntry) base(name string) Fields {
+func (e *replicaEntry) base(name string) contract.Fields {
 	f := event(name)
 	f.Set("replica", e.key)
 	f.Set("object", e.object)
@@ -350,7 +344,7 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 	}
 	switch ev.Kind {
 	case node.StateChanged:
-		f := e.base("stateChanged")
+		f := e.base(contract.EvStateChanged)
 		f.Set("state", ev.New.String())
 		f.Set("oldState", ev.Old.String())
 		e.mu.Lock()
@@ -387,7 +381,7 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		if quiet {
 			return
 		}
-		f := e.base("propertyChanged")
+		f := e.base(contract.EvPropertyChanged)
 		f.Set("property", cls.Properties[ev.Index].Name)
 		f.Set("value", e.propertyJSON(cls, ev.Index, ev.Value, true))
 		e.a.ev.send(f)
@@ -399,9 +393,9 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		if quiet || cls == nil || ev.Index < 0 || ev.Index >= len(cls.Signals) {
 			return
 		}
-		f := e.base("signal")
+		f := e.base(contract.EvSignal)
 		f.Set("signal", ev.Name)
-		f.Set("args", argsJSON(cls, &cls.Signals[ev.Index], ev.Args))
+		f.Set("args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args))
 		e.a.ev.send(f)
 	}
 }
@@ -457,7 +451,7 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	if pending == nil && e.state != node.Valid && e.rep.State() == node.Valid {
 		// impl/node dispatches stateChanged(Valid) after Initialized (as Qt
 		// emits them): write it now, drop it when it comes.
-		pending = e.base("stateChanged")
+		pending = e.base(contract.EvStateChanged)
 		pending.Set("state", node.Valid.String())
 		pending.Set("oldState", e.state.String())
 		e.skipValid = true
@@ -477,9 +471,9 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	}
 	e.mu.Unlock()
 
-	var batch []Fields
+	var batch []contract.Fields
 	if !quiet {
-		f := e.base("initialized")
+		f := e.base(contract.EvInitialized)
 		f.Set("values", e.valuesJSON(cls, vals, false))
 		batch = append(batch, f)
 	}
@@ -489,7 +483,7 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	if !quiet {
 		for i := range cls.Properties {
 			if notify[i] {
-				f := e.base("propertyChanged")
+				f := e.base(contract.EvPropertyChanged)
 				f.Set("property", cls.Properties[i].Name)
 				f.Set("value", e.propertyJSON(cls, i, vals[i]))
 				batch = append(batch, f)
@@ -520,7 +514,7 @@ func (e *replicaEntry) valuesJSON(cls *meta.Class, vals []qds.Variant, live bool
 func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant, live ...bool) any {
 	p := &cls.Properties[i]
 	if p.Kind != meta.ChildProp {
-		return ToJSON(cls, p.Type, v)
+		return contract.ToJSON(cls, p.Type, v)
 	}
 	d, ok := v.Value().(wire.ChildObject)
 	if !ok || d.IsNull {
@@ -532,7 +526,7 @@ func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant, live 
 			out := map[string]any{}
 			for k, cv := range ch.Values() {
 				if k < len(ccls.Properties) {
-					out[ccls.Properties[k].Name] = ToJSON(ccls, ccls.Properties[k].Type, cv)
+					out[ccls.Properties[k].Name] = contract.ToJSON(ccls, ccls.Properties[k].Type, cv)
 				}
 			}
 			return out
@@ -542,9 +536,9 @@ func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant, live 
 	out := make(map[string]any, len(d.Parameters))
 	for k, pv := range d.Parameters {
 		if ccls != nil && k < len(ccls.Properties) {
-			out[ccls.Properties[k].Name] = ToJSON(ccls, ccls.Properties[k].Type, pv)
+			out[ccls.Properties[k].Name] = contract.ToJSON(ccls, ccls.Properties[k].Type, pv)
 		} else {
-			out[fmt.Sprint(k)] = Tagged(nil, pv)
+			out[fmt.Sprint(k)] = contract.Tagged(nil, pv)
 		}
 	}
 	return out
@@ -692,9 +686,9 @@ func (e *replicaEntry) onChildEvent(w *childWatch, ev node.Event) {
 		if quiet || ev.Index < 0 || ev.Index >= len(cls.Signals) {
 			return
 		}
-		f := e.base("signal")
+		f := e.base(contract.EvSignal)
 		f.Set("signal", w.prop+"."+ev.Name)
-		f.Set("args", argsJSON(cls, &cls.Signals[ev.Index], ev.Args))
+		f.Set("args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args))
 		e.a.ev.send(f)
 	}
 }
@@ -721,9 +715,9 @@ func (e *replicaEntry) childChanged(w *childWatch, cls *meta.Class, i int, v qds
 	if quiet || (fromInit && same) {
 		return
 	}
-	f := e.base("propertyChanged")
+	f := e.base(contract.EvPropertyChanged)
 	f.Set("property", w.prop+"."+cls.Properties[i].Name)
-	f.Set("value", ToJSON(cls, cls.Properties[i].Type, v))
+	f.Set("value", contract.ToJSON(cls, cls.Properties[i].Type, v))
 	e.a.ev.send(f)
 }
 
@@ -743,52 +737,52 @@ func (e *replicaEntry) target(name string) (*node.Replica, string, error) {
 	return ch, rest, nil
 }
 
-func (e *replicaEntry) notInitialized(c command) bool {
+func (e *replicaEntry) notInitialized(c contract.Command) bool {
 	if e.rep.Class() == nil {
-		e.a.fail(c, "notInitialized", fmt.Sprintf("dynamic replica %s has no metaobject yet", e.key))
+		e.a.fail(c, contract.NotInitialized, fmt.Sprintf("dynamic replica %s has no metaobject yet", e.key))
 		return true
 	}
 	return false
 }
 
-func (a *adapter) getReplica(c command) {
+func (a *adapter) getReplica(c contract.Command) {
 	e, err := a.replicaFor(c)
 	if err != nil {
-		a.fail(c, "noReplica", err.Error())
+		a.fail(c, contract.NoReplica, err.Error())
 		return
 	}
 	if e.notInitialized(c) {
 		return
 	}
-	path := c.str("property", "")
+	path := c.Str("property", "")
 	if path == "" {
 		cls := e.rep.Class()
-		a.ok(c, Field{"values", e.valuesJSON(cls, e.rep.Values(), true)}, Field{"state", e.rep.State().String()})
+		a.ok(c, contract.Field{Key: "values", Value: e.valuesJSON(cls, e.rep.Values(), true)}, contract.Field{Key: "state", Value: e.rep.State().String()})
 		return
 	}
 	rep, name, err := e.target(path)
 	if err != nil {
-		a.fail(c, "unknownProperty", err.Error())
+		a.fail(c, contract.UnknownProperty, err.Error())
 		return
 	}
 	cls := rep.Class()
 	i := cls.PropertyIndex(name)
 	if i < 0 {
-		a.fail(c, "unknownProperty", "unknown property "+path)
+		a.fail(c, contract.UnknownProperty, "unknown property "+path)
 		return
 	}
 	vals := rep.Values()
 	if rep == e.rep {
-		a.ok(c, Field{"value", e.propertyJSON(cls, i, vals[i], true)})
+		a.ok(c, contract.Field{Key: "value", Value: e.propertyJSON(cls, i, vals[i], true)})
 		return
 	}
-	a.ok(c, Field{"value", ToJSON(cls, cls.Properties[i].Type, vals[i])})
+	a.ok(c, contract.Field{Key: "value", Value: contract.ToJSON(cls, cls.Properties[i].Type, vals[i])})
 }
 
-func (a *adapter) describeReplica(c command) {
+func (a *adapter) describeReplica(c contract.Command) {
 	e, err := a.replicaFor(c)
 	if err != nil {
-		a.fail(c, "noReplica", err.Error())
+		a.fail(c, contract.NoReplica, err.Error())
 		return
 	}
 	if e.notInitialized(c) {
@@ -834,34 +828,34 @@ func (a *adapter) describeReplica(c command) {
 	for i, m := range cls.Methods {
 		methods[i] = method(i, m)
 	}
-	a.ok(c, Field{"metaObject", map[string]any{"className": className, "typeName": nullable(cls.TypeName),
+	a.ok(c, contract.Field{Key: "metaObject", Value: map[string]any{"className": className, "typeName": nullable(cls.TypeName),
 		"signature": nullable(cls.Signature), "properties": props, "signals": sigs, "methods": methods}})
 }
 
-func (a *adapter) cmdCall(c command) {
+func (a *adapter) cmdCall(c contract.Command) {
 	e, err := a.replicaFor(c)
 	if err != nil {
-		a.fail(c, "noReplica", err.Error())
+		a.fail(c, contract.NoReplica, err.Error())
 		return
 	}
 	if e.notInitialized(c) {
 		return
 	}
-	rep, name, err := e.target(c.str("method", ""))
+	rep, name, err := e.target(c.Str("method", ""))
 	if err != nil {
-		a.fail(c, "unknownMethod", err.Error())
+		a.fail(c, contract.UnknownMethod, err.Error())
 		return
 	}
 	cls := rep.Class()
-	i := findMethod(cls.Methods, name, argCount(c.m["args"]))
+	i := contract.FindMethod(cls.Methods, name, contract.ArgCount(c["args"]))
 	if i < 0 {
-		a.fail(c, "unknownMethod", "unknown method "+c.str("method", ""))
+		a.fail(c, contract.UnknownMethod, "unknown method "+c.Str("method", ""))
 		return
 	}
 	m := &cls.Methods[i]
-	args, err := convertArgs(cls, m, c.m["args"])
+	args, err := contract.Args(cls, m, c["args"])
 	if err != nil {
-		a.fail(c, "badArgs", err.Error())
+		a.fail(c, contract.BadArgs, err.Error())
 		return
 	}
 	if m.Void() {
@@ -869,15 +863,15 @@ func (a *adapter) cmdCall(c command) {
 		if _, err := rep.InvokeIndex(i, args, false); err != nil {
 			a.log.Warn("call not sent", "method", m.Signature, "err", err)
 		}
-		a.ok(c, Field{"void", true}, Field{"value", nil})
+		a.ok(c, contract.Field{Key: "void", Value: true}, contract.Field{Key: "value", Value: nil})
 		return
 	}
 	pc, err := rep.InvokeIndex(i, args, true)
 	if err != nil {
-		a.fail(c, "invalidMessage", fmt.Sprintf("the call was not sent: %v", err))
+		a.fail(c, contract.InvalidMessage, fmt.Sprintf("the call was not sent: %v", err))
 		return
 	}
-	timeout := time.Duration(c.int("timeoutMs", int64(a.opt.CallTimeoutMs))) * time.Millisecond
+	timeout := time.Duration(c.Int("timeoutMs", int64(a.opt.CallTimeoutMs))) * time.Millisecond
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -886,53 +880,54 @@ func (a *adapter) cmdCall(c command) {
 		v, err := pc.Wait(ctx)
 		switch {
 		case err == nil:
-			a.ok(c, Field{"value", actualJSON(cls, flat(v))}, Field{"valueType", TypeTag(v)})
+			value, tag := contract.Reply(cls, v)
+			a.ok(c, contract.Field{Key: "value", Value: value}, contract.Field{Key: "valueType", Value: tag})
 		case a.ctx.Err() != nil:
 			// Shutting down: no more events.
 		case errors.Is(err, context.DeadlineExceeded):
-			a.fail(c, "timeout", fmt.Sprintf("no reply within %d ms", timeout.Milliseconds()))
+			a.fail(c, contract.Timeout, fmt.Sprintf("no reply within %d ms", timeout.Milliseconds()))
 		default:
-			a.fail(c, "invalidMessage", fmt.Sprintf("the call failed: %v", err))
+			a.fail(c, contract.InvalidMessage, fmt.Sprintf("the call failed: %v", err))
 		}
 	}()
 }
 
-func (a *adapter) cmdWrite(c command, push bool) {
+func (a *adapter) cmdWrite(c contract.Command, push bool) {
 	e, err := a.replicaFor(c)
 	if err != nil {
-		a.fail(c, "noReplica", err.Error())
+		a.fail(c, contract.NoReplica, err.Error())
 		return
 	}
 	if e.notInitialized(c) {
 		return
 	}
-	path := c.str("property", "")
-	if path == "" || !c.has("value") {
-		a.fail(c, "badArgs", c.name+" needs property and value")
+	path := c.Str("property", "")
+	if path == "" || !c.Has("value") {
+		a.fail(c, contract.BadArgs, c.Name()+" needs property and value")
 		return
 	}
 	rep, name, err := e.target(path)
 	if err != nil {
-		a.fail(c, "unknownProperty", err.Error())
+		a.fail(c, contract.UnknownProperty, err.Error())
 		return
 	}
 	cls := rep.Class()
 	pi := cls.PropertyIndex(name)
 	if pi < 0 {
-		a.fail(c, "unknownProperty", "unknown property "+path)
+		a.fail(c, contract.UnknownProperty, "unknown property "+path)
 		return
 	}
 	p := &cls.Properties[pi]
 	if push {
 		slot := "push" + strings.ToUpper(name[:1]) + name[1:]
-		i := findMethod(cls.Methods, slot, 1)
+		i := contract.FindMethod(cls.Methods, slot, 1)
 		if i < 0 || len(cls.Methods[i].Params) != 1 {
-			a.fail(c, "noPushSlot", fmt.Sprintf("%s has no %s slot", path, slot))
+			a.fail(c, contract.NoPushSlot, fmt.Sprintf("%s has no %s slot", path, slot))
 			return
 		}
-		v, err := FromJSON(cls, cls.Methods[i].Params[0].Type, c.m["value"])
+		v, err := contract.FromJSON(cls, cls.Methods[i].Params[0].Type, c["value"])
 		if err != nil {
-			a.fail(c, "badValue", err.Error())
+			a.fail(c, contract.BadValue, err.Error())
 			return
 		}
 		if _, err := rep.InvokeIndex(i, []qds.Variant{v}, false); err != nil {
@@ -942,17 +937,17 @@ func (a *adapter) cmdWrite(c command, push bool) {
 		return
 	}
 	if !p.Writable() {
-		a.fail(c, "notWritable", fmt.Sprintf("%s is not writable on this replica", path))
+		a.fail(c, contract.NotWritable, fmt.Sprintf("%s is not writable on this replica", path))
 		return
 	}
-	v, err := FromJSON(cls, p.Type, c.m["value"])
+	v, err := contract.FromJSON(cls, p.Type, c["value"])
 	if err != nil {
-		a.fail(c, "badValue", err.Error())
+		a.fail(c, contract.BadValue, err.Error())
 		return
 	}
 	if err := rep.SetProperty(name, v); err != nil {
 		if errors.Is(err, node.ErrNotWritable) {
-			a.fail(c, "notWritable", err.Error())
+			a.fail(c, contract.NotWritable, err.Error())
 			return
 		}
 		// Like a Qt replica that is not connected: the write goes nowhere.
@@ -961,21 +956,21 @@ func (a *adapter) cmdWrite(c command, push bool) {
 	a.ok(c)
 }
 
-func (a *adapter) cmdAcquire(c command) {
-	object := c.str("object", a.opt.ObjectName())
-	key := c.str("as", object)
-	typ := c.str("type", a.opt.Type)
-	mode := c.str("mode", modeName(a.opt.Dynamic))
+func (a *adapter) cmdAcquire(c contract.Command) {
+	object := c.Str("object", a.opt.ObjectName())
+	key := c.Str("as", object)
+	typ := c.Str("type", a.opt.Type)
+	mode := c.Str("mode", contract.ModeName(a.opt.Dynamic))
 	if mode != "static" && mode != "dynamic" {
-		a.fail(c, "badArgs", "mode must be static or dynamic")
+		a.fail(c, contract.BadArgs, "mode must be static or dynamic")
 		return
 	}
 	e, err := a.acquire(object, key, typ, mode == "dynamic")
 	if err != nil {
-		a.fail(c, "acquireFailed", err.Error())
+		a.fail(c, contract.AcquireFailed, err.Error())
 		return
 	}
-	a.ok(c, Field{"replica", e.key}, Field{"state", e.rep.State().String()})
+	a.ok(c, contract.Field{Key: "replica", Value: e.key}, contract.Field{Key: "state", Value: e.rep.State().String()})
 	e.flushDeferred()
 }
 
@@ -988,10 +983,10 @@ func (e *replicaEntry) flushDeferred() {
 	e.a.ev.sendAll(d...)
 }
 
-func (a *adapter) cmdRelease(c command) {
+func (a *adapter) cmdRelease(c contract.Command) {
 	e, err := a.replicaFor(c)
 	if err != nil {
-		a.fail(c, "noReplica", err.Error())
+		a.fail(c, contract.NoReplica, err.Error())
 		return
 	}
 	a.release(e)

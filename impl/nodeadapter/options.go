@@ -7,21 +7,7 @@ import (
 	"strings"
 
 	"github.com/qtro/qtro/impl/wire"
-)
-
-// Exit codes of the contract (specs/ADAPTER.md §3).
-const (
-	ExitOK          = 0
-	ExitFailure     = 1
-	ExitUsage       = 2
-	ExitUnsupported = 127
-)
-
-// Roles.
-const (
-	roleHost     = "host"
-	roleRegistry = "registry"
-	roleNode     = "node"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // EnvDialect is the environment variable that sets the default of --dialect.
@@ -72,7 +58,7 @@ func (o *Options) ObjectName() string {
 	if o.Object != "" {
 		return o.Object
 	}
-	return className(o.Type)
+	return contract.ClassName(o.Type)
 }
 
 func usagef(format string, args ...any) error {
@@ -94,7 +80,7 @@ func ParseDialect(s string) (wire.Dialect, bool) {
 // (os.Getenv). Errors wrap ErrUsage. The role is not checked here: an
 // unknown role is "unsupported" (exit 127), not a usage error.
 func ParseArgs(args []string, env func(string) string) (*Options, error) {
-	o := &Options{Type: typeTestObject, SourceAPI: "static", CallTimeoutMs: 5000, Dialect: wire.Qt6}
+	o := &Options{Type: contract.TypeTestObject, SourceAPI: "static", CallTimeoutMs: 5000, Dialect: wire.Qt6}
 	if env != nil && env(EnvDialect) != "" {
 		d, ok := ParseDialect(env(EnvDialect))
 		if !ok {
@@ -157,7 +143,7 @@ func ParseArgs(args []string, env func(string) string) (*Options, error) {
 		case "--type":
 			o.Type, err = value()
 			o.TypeGiven = true
-			if err == nil && o.Type != typeTestObject && o.Type != typeTick && o.Type != typePlain {
+			if err == nil && o.Type != contract.TypeTestObject && o.Type != contract.TypeTick && o.Type != contract.TypePlain {
 				err = usagef("--type must be testobject, tick or plain")
 			}
 		case "--dynamic", "--static":

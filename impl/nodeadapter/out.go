@@ -1,45 +1,14 @@
 package nodeadapter
 
 import (
-	"encoding/json"
 	"io"
-	"math"
-	"sort"
-	"strconv"
 	"sync"
-	"unicode/utf8"
+	"time"
+
+	"github.com/qtro/qtro/loadgen/clock"
+	"github.com/qtro/qtro/loadgen/result"
+	"github.com/qtro/qtro/specs/contract"
 )
-
-// Fields is an ordered JSON object: events keep "event", "mono" and "wall"
-// first, which makes the stream easy to read by eye.
-type Fields []Field
-
-// Field is one member of Fields.
-type Field struct {
-	Key   string
-	Value any
-}
-
-// Set replaces key's value or appends it.
-func (f *Fields) Set(key string, v any) {
-	for i := range *f {
-		if (*f)[i].Key == key {
-			(*f)[i].Value = v
-			return
-		}
-	}
-	*f = append(*f, Field{key, v})
-}
-
-// Get returns key's value.
-func (f Fields) Get(key string) (any, bool) {
-	for _, x := range f {
-		if x.Key == key {
-			return x.Value, true
-		}
-	}
-	return nil, false
-}
 
 // events writes the adapter's stdout: one event per line, each written with
 // one call so lines never interleave.
@@ -52,16 +21,24 @@ type events struct {
 }
 
 // event starts an event with the contract's envelope.
-func event(name string) Fields {
-	return Fields{{"event", name}, {"mono", monoNs()}, {"wall", wallNow()}}
+func event(name string) contract.Fields {
+	return contract.Fields{{Key: "event", Value: name}, {Key: "mono", Value: clock.Now()},
+		{Key: "wall", Value: time.Now().UTC().Format("2006-01-02T15:04:05.000000Z")}}
+}
+
+// cpuNs is the CPU time (user + system) the process has used: load
+// summaries report the difference over a run (cpuNs, §9).
+func cpuNs() int64 {
+	u, s := result.CPUTime()
+	return int64(u + s)
 }
 
 // send writes one event.
-func (e *events) send(f Fields) { e.sendAll(f) }
+func (e *events) send(f contract.Fields) { e.sendAll(f) }
 
 // sendAll writes several events in one write: nothing the adapter writes from
 // another goroutine can fall between them (a sync result, for instance).
-func (e *events) sendAll(fs ...Fields) {
+func (e *events) sendAll(fs ...contract.Fields) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.quiet {
@@ -69,7 +46,7 @@ func (e *events) sendAll(fs ...Fields) {
 	}
 	e.buf = e.buf[:0]
 	for _, f := range fs {
-		e.buf = appendJSON(e.buf, f)
+		e.buf = contract.AppendJSON(e.buf, f)
 		e.buf = append(e.buf, '\n')
 	}
 	// A write error means the harness is gone; SIGTERM or EOF on stdin ends us.
@@ -81,135 +58,4 @@ func (e *events) silence() {
 	e.mu.Lock()
 	e.quiet = true
 	e.mu.Unlock()
-}
-
-// appendJSON encodes the JSON values this package builds: nil, bool, strings,
-// Go integers (exactly, 64-bit), float64 (shortest round-trip form; non-finite
-// values as the contract's strings), json.Number and json.RawMessage as they
-// are, []any, []string, map[string]any (sorted keys) and Fields (in order).
-func appendJSON(b []byte, v any) []byte {
-	switch x := v.(type) {
-	case nil:
-		return append(b, "null"...)
-	case bool:
-		return strconv.AppendBool(b, x)
-	case string:
-		return appendString(b, x)
-	case int:
-		return strconv.AppendInt(b, int64(x), 10)
-	case int32:
-		return strconv.AppendInt(b, int64(x), 10)
-	case int64:
-		return strconv.AppendInt(b, x, 10)
-	case uint32:
-		return strconv.AppendUint(b, uint64(x), 10)
-	case uint64:
-		return strconv.AppendUint(b, x, 10)
-	case float64:
-		return appendFloat(b, x)
-	case json.Number:
-		return append(b, x...)
-	case json.RawMessage:
-		return append(b, x...)
-	case []any:
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSON(b, e)
-		}
-		return append(b, ']')
-	case []string:
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, e)
-		}
-		return append(b, ']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, k)
-			b = append(b, ':')
-			b = appendJSON(b, x[k])
-		}
-		return append(b, '}')
-	case Fields:
-		b = append(b, '{')
-		for i, f := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, f.Key)
-			b = append(b, ':')
-			b = appendJSON(b, f.Value)
-		}
-		return append(b, '}')
-	}
-	// Anything else is a programming error; keep the stream valid JSON.
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return appendString(b, "unencodable value")
-	}
-	return append(b, raw...)
-}
-
-func appendFloat(b []byte, f float64) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(b, `"NaN"`...)
-	case math.IsInf(f, 1):
-		return append(b, `"Infinity"`...)
-	case math.IsInf(f, -1):
-		return append(b, `"-Infinity"`...)
-	}
-	return strconv.AppendFloat(b, f, 'g', -1, 64)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes s as a JSON string: UTF-8 as is, control characters,
-// quotes and backslashes escaped, invalid bytes as U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

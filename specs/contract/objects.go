@@ -1,4 +1,4 @@
-package nodeadapter
+package contract
 
 import (
 	_ "embed"
@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/qtro/qtro/impl/meta"
-	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
 )
@@ -23,24 +22,24 @@ var (
 
 // Object types (--type).
 const (
-	typeTestObject = "testobject"
-	typeTick       = "tick"
-	typePlain      = "plain"
+	TypeTestObject = "testobject"
+	TypeTick       = "tick"
+	TypePlain      = "plain"
 )
 
-// className is the default object name of a --type.
-func className(typ string) string {
+// ClassName is the default object name of a --type.
+func ClassName(typ string) string {
 	switch typ {
-	case typeTick:
+	case TypeTick:
 		return "Tick"
-	case typePlain:
+	case TypePlain:
 		return "Plain"
 	}
 	return "TestObject"
 }
 
-// repClass builds the static API of a .rep class per dialect, once.
-type repClass struct {
+// RepClass builds the static API of a .rep class per dialect, once.
+type RepClass struct {
 	name  string
 	src   []byte
 	class string
@@ -49,9 +48,10 @@ type repClass struct {
 	cache map[wire.Dialect]*meta.Class
 }
 
-// ForDialect implements node.ClassProvider: Qt 5 and Qt 6 repc give the
-// class different signatures (and Qt 6 qualifies enum property types).
-func (r *repClass) ForDialect(d wire.Dialect) (*meta.Class, error) {
+// ForDialect builds the class as repc of dialect d does (it is an
+// impl/node ClassProvider): Qt 5 and Qt 6 repc give the class different
+// signatures (and Qt 6 qualifies enum property types).
+func (r *RepClass) ForDialect(d wire.Dialect) (*meta.Class, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if c := r.cache[d]; c != nil {
@@ -69,20 +69,26 @@ func (r *repClass) ForDialect(d wire.Dialect) (*meta.Class, error) {
 }
 
 var (
-	testObjectClass = &repClass{name: "testobject.rep", src: testObjectRep, class: "TestObject"}
-	tickClass       = &repClass{name: "tick.rep", src: tickRep, class: "Tick"}
+	testObjectClass = &RepClass{name: "testobject.rep", src: testObjectRep, class: "TestObject"}
+	tickClass       = &RepClass{name: "tick.rep", src: tickRep, class: "Tick"}
 )
 
-var _ node.ClassProvider = (*repClass)(nil)
-
-// staticClass returns the class provider of a static replica of typ (nil:
-// the type has no static form).
-func staticClass(typ string) node.ClassProvider {
+// StaticClass returns the class of a static replica of typ (ok false: the
+// type has no static form).
+func StaticClass(typ string) (*RepClass, bool) {
 	switch typ {
-	case typeTestObject:
-		return testObjectClass
-	case typeTick:
-		return tickClass
+	case TypeTestObject:
+		return testObjectClass, true
+	case TypeTick:
+		return tickClass, true
+	}
+	return nil, false
+}
+
+// RepSource returns the embedded .rep file of typ (nil for plain).
+func RepSource(typ string) []byte {
+	if c, ok := StaticClass(typ); ok {
+		return c.src
 	}
 	return nil
 }
@@ -119,14 +125,14 @@ func plainClass(d wire.Dialect) *meta.Class {
 	}
 }
 
-// sourceClass returns the class a host of typ remotes in dialect d.
-func sourceClass(typ string, d wire.Dialect) (*meta.Class, error) {
+// SourceClass returns the class a host of typ remotes in dialect d.
+func SourceClass(typ string, d wire.Dialect) (*meta.Class, error) {
 	switch typ {
-	case typeTestObject:
+	case TypeTestObject:
 		return testObjectClass.ForDialect(d)
-	case typeTick:
+	case TypeTick:
 		return tickClass.ForDialect(d)
-	case typePlain:
+	case TypePlain:
 		return plainClass(d), nil
 	}
 	return nil, fmt.Errorf("unknown type %q", typ)

@@ -1,4 +1,4 @@
-package nodeadapter
+package contract
 
 import (
 	"encoding/base64"
@@ -20,8 +20,9 @@ import (
 
 // The canonical JSON of Qt values (specs/ADAPTER.md §7), as the Qt peer's
 // values.cpp renders it. Output values are nil, bool, int64, uint64, float64
-// (non-finite as the strings "NaN", "Infinity", "-Infinity"), string,
-// json.RawMessage (a lone UTF-16 surrogate), []any and map[string]any.
+// (finite only: non-finite numbers are the strings "NaN", "Infinity",
+// "-Infinity"), string, json.RawMessage (a lone UTF-16 surrogate), []any and
+// map[string]any: encoding/json and AppendJSON write them alike.
 // Input values are what encoding/json decodes with UseNumber (json.Number for
 // numbers); Go integers and floats are accepted too.
 
@@ -33,6 +34,12 @@ const (
 	invalidMsecs  = 0xFFFFFFFF    // qds: QTime() on the wire
 	msecsPerDay   = 86400000
 )
+
+// Fallback renders a value of a type outside §7's table. The adapter has
+// none (such values are {"$unsupported": name}); qtro dump renders them by
+// their decoded Go value, so that a capture's registry or model types stay
+// readable.
+type Fallback func(v qds.Variant) any
 
 // ToJSON renders v by its declared type typ (a property, parameter or return
 // type as the class names it). c resolves enums and PODs; it may be nil.
@@ -52,14 +59,14 @@ func ToJSON(c *meta.Class, typ string, v qds.Variant) any {
 				v = cv
 			}
 		}
-		return actualJSON(c, v)
+		return actualJSON(c, v, nil)
 	}
 	if c != nil {
 		if c.Enum(typ) != nil {
 			if i, ok := enumValue(v); ok {
 				return i
 			}
-			return actualJSON(c, v)
+			return actualJSON(c, v, nil)
 		}
 		if g := c.Gadget(typ); g != nil {
 			if gv, ok := v.Value().(qds.Gadget); ok {
@@ -67,16 +74,29 @@ func ToJSON(c *meta.Class, typ string, v qds.Variant) any {
 			}
 		}
 	}
-	return actualJSON(c, v)
+	return actualJSON(c, v, nil)
 }
 
 // Tagged renders v as {"type": tag, "value": JSON of v by its own type}.
-func Tagged(c *meta.Class, v qds.Variant) map[string]any {
+func Tagged(c *meta.Class, v qds.Variant) map[string]any { return tagged(c, v, nil) }
+
+// TaggedWith is Tagged without a class, with other rendering the types §7
+// does not cover (at any depth).
+func TaggedWith(v qds.Variant, other Fallback) map[string]any { return tagged(nil, v, other) }
+
+func tagged(c *meta.Class, v qds.Variant, other Fallback) map[string]any {
 	v = flat(v)
 	if !v.IsValid() {
 		return map[string]any{"type": "Invalid", "value": nil}
 	}
-	return map[string]any{"type": TypeTag(v), "value": actualJSON(c, v)}
+	return map[string]any{"type": TypeTag(v), "value": actualJSON(c, v, other)}
+}
+
+// Reply renders a call's reply by the type that arrived (§7.4): the value
+// and its tag ("Invalid" for a void reply).
+func Reply(c *meta.Class, v qds.Variant) (value any, tag string) {
+	v = flat(v)
+	return actualJSON(c, v, nil), TypeTag(v)
 }
 
 // TypeTag is the canonical type name of v's type (§7.3).
@@ -144,10 +164,10 @@ func bytesJSON(b []byte, null bool) any {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-func mapJSON(c *meta.Class, m []qds.MapEntry) map[string]any {
+func mapJSON(c *meta.Class, m []qds.MapEntry, other Fallback) map[string]any {
 	o := make(map[string]any, len(m))
 	for _, e := range m {
-		o[e.Key] = Tagged(c, e.Value)
+		o[e.Key] = tagged(c, e.Value, other)
 	}
 	return o
 }
@@ -161,8 +181,9 @@ func utf16Unit(u uint16) any {
 	return string(rune(u))
 }
 
-// actualJSON renders v by its own type.
-func actualJSON(c *meta.Class, v qds.Variant) any {
+// actualJSON renders v by its own type; other (may be nil) renders types
+// outside §7.
+func actualJSON(c *meta.Class, v qds.Variant, other Fallback) any {
 	switch v.Type() {
 	case qds.Invalid, qds.Nullptr:
 		return nil
@@ -203,11 +224,11 @@ func actualJSON(c *meta.Class, v qds.Variant) any {
 		l := v.List()
 		out := make([]any, len(l))
 		for i, e := range l {
-			out[i] = Tagged(c, e)
+			out[i] = tagged(c, e, other)
 		}
 		return out
 	case qds.QVariantMap, qds.QVariantHash:
-		return mapJSON(c, v.Map())
+		return mapJSON(c, v.Map(), other)
 	case qds.QDate:
 		jd, _ := v.Any().(int64)
 		if jd == invalidJulian {
@@ -269,7 +290,7 @@ func actualJSON(c *meta.Class, v qds.Variant) any {
 				if i < len(x.Names) {
 					name = x.Names[i]
 				}
-				o[name] = actualJSON(c, f)
+				o[name] = actualJSON(c, f, other)
 			}
 			return o
 		case int64: // an enum sent under its own type name
@@ -279,6 +300,9 @@ func actualJSON(c *meta.Class, v qds.Variant) any {
 				return nil
 			}
 		}
+	}
+	if other != nil {
+		return other(v)
 	}
 	return map[string]any{"$unsupported": v.TypeName()}
 }

@@ -1,7 +1,6 @@
-package nodeadapter
+package contract
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"github.com/qtro/qtro/impl/meta"
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
-	spec "github.com/qtro/qtro/specs/adapter"
 )
 
 // decodeJSON decodes one JSON text as a command's field would be.
@@ -31,7 +29,7 @@ func decodeJSON(t *testing.T, s string) any {
 // decodes (so json.RawMessage and float formatting go through the writer).
 func rendered(t *testing.T, v any) any {
 	t.Helper()
-	return decodeJSON(t, string(appendJSON(nil, v)))
+	return decodeJSON(t, string(AppendJSON(nil, v)))
 }
 
 func testClass(t *testing.T, d wire.Dialect) *meta.Class {
@@ -188,12 +186,12 @@ func TestValuesRoundTrip(t *testing.T) {
 				continue
 			}
 			got := rendered(t, ToJSON(c, tc.typ, v))
-			if !spec.Equal(got, decodeJSON(t, want)) {
-				t.Errorf("%s: %s %s -> %s, want %s", d, tc.typ, tc.in, spec.Canonical(got), want)
+			if !Equal(got, decodeJSON(t, want)) {
+				t.Errorf("%s: %s %s -> %s, want %s", d, tc.typ, tc.in, Canonical(got), want)
 			}
 			back := rendered(t, ToJSON(c, tc.typ, wireRoundTrip(t, c, d, v)))
-			if !spec.Equal(back, decodeJSON(t, want)) {
-				t.Errorf("%s: %s %s through the wire -> %s, want %s", d, tc.typ, tc.in, spec.Canonical(back), want)
+			if !Equal(back, decodeJSON(t, want)) {
+				t.Errorf("%s: %s %s through the wire -> %s, want %s", d, tc.typ, tc.in, Canonical(back), want)
 			}
 		}
 	}
@@ -240,11 +238,11 @@ func TestValuesOutput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		got := rendered(t, ToJSON(c, tc.typ, tc.v))
-		if !spec.Equal(got, decodeJSON(t, tc.want)) {
-			t.Errorf("%s: got %s, want %s", tc.name, spec.Canonical(got), tc.want)
+		if !Equal(got, decodeJSON(t, tc.want)) {
+			t.Errorf("%s: got %s, want %s", tc.name, Canonical(got), tc.want)
 		}
 	}
-	if raw := string(appendJSON(nil, ToJSON(c, "QChar", qds.IntegerOf(qds.QChar, 0xDC01)))); raw != `"\udc01"` {
+	if raw := string(AppendJSON(nil, ToJSON(c, "QChar", qds.IntegerOf(qds.QChar, 0xDC01)))); raw != `"\udc01"` {
 		t.Errorf("lone low surrogate written as %s", raw)
 	}
 }
@@ -345,32 +343,11 @@ func TestAppendJSON(t *testing.T) {
 		{[]string{"a"}, `["a"]`},
 	}
 	for _, tc := range cases {
-		if got := string(appendJSON(nil, tc.v)); got != tc.want {
-			t.Errorf("appendJSON(%#v) = %s, want %s", tc.v, got, tc.want)
+		if got := string(AppendJSON(nil, tc.v)); got != tc.want {
+			t.Errorf("AppendJSON(%#v) = %s, want %s", tc.v, got, tc.want)
 		}
-		if !json.Valid(appendJSON(nil, tc.v)) {
-			t.Errorf("appendJSON(%#v) is not valid JSON", tc.v)
-		}
-	}
-	var buf bytes.Buffer
-	ev := &events{w: &buf}
-	ev.sendAll(Fields{{"event", "a"}}, Fields{{"event", "b"}})
-	ev.silence()
-	ev.send(Fields{{"event", "c"}})
-	if buf.String() != "{\"event\":\"a\"}\n{\"event\":\"b\"}\n" {
-		t.Errorf("event stream %q", buf.String())
-	}
-}
-
-// TestMonoClock checks that monoNs reads CLOCK_MONOTONIC (comparable with
-// other processes) to within a few microseconds.
-func TestMonoClock(t *testing.T) {
-	for range 5 {
-		a := clockMonotonic()
-		m := monoNs()
-		b := clockMonotonic()
-		if m < a-20000 || m > b+20000 {
-			t.Fatalf("monoNs %d outside [%d, %d] ± 20 µs", m, a, b)
+		if !json.Valid(AppendJSON(nil, tc.v)) {
+			t.Errorf("AppendJSON(%#v) is not valid JSON", tc.v)
 		}
 	}
 }
