@@ -34,14 +34,12 @@ Use it from go generate:
 			if err != nil {
 				return err
 			}
-			if pkg == "" {
-				pkg = os.Getenv("GOPACKAGE") // set by go generate
-			}
-			if pkg == "" {
-				pkg = packageName(strings.TrimSuffix(filepath.Base(in), filepath.Ext(in)))
-			}
+			base := strings.TrimSuffix(filepath.Base(in), filepath.Ext(in))
 			if out == "" {
-				out = strings.TrimSuffix(filepath.Base(in), filepath.Ext(in)) + "_rep.go"
+				out = base + "_rep.go"
+			}
+			if pkg == "" {
+				pkg = defaultPackage(out, base)
 			}
 			line := "qtro repc " + filepath.Base(in)
 			code, err := repc.Generate(src, repc.Options{Package: pkg, Source: in, Command: line})
@@ -58,9 +56,24 @@ Use it from go generate:
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&pkg, "package", "", "Go package name (default: $GOPACKAGE, else the .rep's base name)")
+	cmd.Flags().StringVar(&pkg, "package", "", "Go package name (default: the output directory's name if not the current one, else $GOPACKAGE, else the .rep's base name)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", `output file ("-" for standard output; default <base>_rep.go)`)
 	return cmd
+}
+
+// defaultPackage is the package of the output file: its directory's name
+// when it is written elsewhere, else go generate's $GOPACKAGE, else the .rep
+// file's base name.
+func defaultPackage(out, base string) string {
+	if dir := filepath.Dir(out); out != "-" && dir != "." {
+		if abs, err := filepath.Abs(dir); err == nil {
+			return packageName(filepath.Base(abs))
+		}
+	}
+	if p := os.Getenv("GOPACKAGE"); p != "" {
+		return p
+	}
+	return packageName(base)
 }
 
 // packageName makes a Go package name of a file's base name.
