@@ -24,9 +24,9 @@ type clientConn struct {
 
 	mu    sync.Mutex
 	c     net.Conn
-	d     wire.Dialect
+	d     Dialect
 	q     *sendQueue
-	types *qds.Types // the connection's user types (static classes' PODs, learnt gadgets)
+	types *Types // the connection's user types (static classes' PODs, learnt gadgets)
 	dead  bool
 }
 
@@ -190,7 +190,7 @@ func (t *timedReader) Read(b []byte) (int, error) {
 
 // queue returns the current connection's send queue and dialect (nil
 // before the handshake).
-func (c *clientConn) queue() (*sendQueue, wire.Dialect) {
+func (c *clientConn) queue() (*sendQueue, Dialect) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.q, c.d

@@ -13,14 +13,14 @@ import (
 type Config struct {
 	// Dialect is the dialect of a host's listeners (default Qt6). On a
 	// node, zero means "detect from the host's first bytes".
-	Dialect wire.Dialect
+	Dialect Dialect
 	// Schemes resolves URL schemes (default transport.Default()).
-	Schemes *transport.Schemes
+	Schemes *Schemes
 	// Limits bounds incoming frames and values.
-	Limits wire.Limits
+	Limits Limits
 	// Types holds user types compiled into this program (e.g. PODs a static
 	// replica knows), on top of the dialect's own.
-	Types *qds.Types
+	Types *Types
 	// HeartbeatInterval enables Qt's per-replica heartbeat on a node (0: off).
 	HeartbeatInterval time.Duration
 	// RetryInterval is how often a node retries a lost direct connection
@@ -96,7 +96,7 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-func (c Config) hostDialect() wire.Dialect {
+func (c Config) hostDialect() Dialect {
 	if c.Dialect.Valid() {
 		return c.Dialect
 	}
@@ -105,7 +105,7 @@ func (c Config) hostDialect() wire.Dialect {
 
 // programTypes returns the user types this program knows in dialect d:
 // the dialect's own plus Config.Types. Connections get children of it.
-func (c Config) programTypes(d wire.Dialect) *qds.Types {
+func (c Config) programTypes(d Dialect) *Types {
 	t := qds.NewTypes(d.Types())
 	if c.Types != nil {
 		c.Types.Each(t.Register)

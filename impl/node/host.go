@@ -19,7 +19,7 @@ import (
 // and remotes sources to every replica that connects.
 type Host struct {
 	cfg   Config
-	types [7]*qds.Types // program types per dialect
+	types [7]*Types // program types per dialect
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -53,7 +53,7 @@ type Host struct {
 type listener struct {
 	ln      net.Listener
 	url     transport.URL
-	dialect wire.Dialect
+	dialect Dialect
 }
 
 // NewHost returns a host listening on url (Qt: QRemoteObjectHost(url)) in
@@ -80,7 +80,7 @@ func NewHost(ctx context.Context, url string, cfg Config) (*Host, error) {
 
 // Listen adds a listener on url serving dialect d, and returns the URL it
 // actually listens on (Qt's hostUrl(): resolved address, bound port).
-func (h *Host) Listen(ctx context.Context, url string, d wire.Dialect) (string, error) {
+func (h *Host) Listen(ctx context.Context, url string, d Dialect) (string, error) {
 	actual, err := h.listen(ctx, url, d)
 	if CodeOf(err) != NoError {
 		h.errs.set(err)
@@ -107,7 +107,7 @@ func (h *Host) Registry() *Replica {
 	return h.registry
 }
 
-func (h *Host) listen(ctx context.Context, url string, d wire.Dialect) (string, error) {
+func (h *Host) listen(ctx context.Context, url string, d Dialect) (string, error) {
 	if !d.Valid() {
 		d = h.cfg.hostDialect()
 	}
@@ -159,10 +159,10 @@ func (h *Host) URL() string {
 }
 
 // URLs returns every listener's URL and dialect.
-func (h *Host) URLs() map[string]wire.Dialect {
+func (h *Host) URLs() map[string]Dialect {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	out := map[string]wire.Dialect{}
+	out := map[string]Dialect{}
 	for _, l := range h.listeners {
 		out[l.url.String()] = l.dialect
 	}
@@ -246,7 +246,7 @@ func (h *Host) serve(c net.Conn, l *listener) {
 // greetingLocked is what a new connection gets first: the Handshake and
 // the ObjectList of every remoted source, encoded once per dialect and
 // remoted set.
-func (h *Host) greetingLocked(d wire.Dialect) []byte {
+func (h *Host) greetingLocked(d Dialect) []byte {
 	gen := h.gen.Load()
 	if h.greeting[d] != nil && h.greetGen[d] == gen {
 		return h.greeting[d]
@@ -379,7 +379,7 @@ func (h *Host) Source(name string) *Source {
 }
 
 // lookup finds a root source by name, or a child by its wire name in d.
-func (h *Host) lookup(name string, d wire.Dialect) *Source {
+func (h *Host) lookup(name string, d Dialect) *Source {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if s := h.sources[name]; s != nil {

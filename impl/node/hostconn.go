@@ -16,8 +16,8 @@ import (
 type hostConn struct {
 	h     *Host
 	c     net.Conn
-	d     wire.Dialect
-	types *qds.Types
+	d     Dialect
+	types *Types
 	q     *sendQueue
 
 	mu          sync.Mutex
@@ -27,7 +27,7 @@ type hostConn struct {
 	closeOnce   sync.Once
 }
 
-func newHostConn(h *Host, c net.Conn, d wire.Dialect) *hostConn {
+func newHostConn(h *Host, c net.Conn, d Dialect) *hostConn {
 	hc := &hostConn{h: h, c: c, d: d, types: qds.NewTypes(h.types[d]), added: map[string]bool{}}
 	hc.q = newSendQueue(c, d, hc.types, h.cfg.MaxSendQueue)
 	hc.q.writeTimeout = h.cfg.WriteTimeout
@@ -263,7 +263,7 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 		c.h.cfg.Logger.Warn("Invoke on unknown source", "name", p.Name)
 		return
 	}
-	args := append([]qds.Variant(nil), p.Args...)
+	args := append([]Variant(nil), p.Args...)
 	if src == c.h.regSource {
 		c.noteRegistryCaller(args)
 	}
@@ -297,7 +297,7 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 		return
 	}
 	if err != nil {
-		out = qds.Variant{}
+		out = Variant{}
 	}
 	if mutating("wrong-serial") {
 		serial++

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/transport"
 	"github.com/qtro/qtro/impl/wire"
 )
@@ -15,19 +14,19 @@ import (
 // or through a registry and acquires replicas of their sources.
 type Node struct {
 	cfg   Config
-	types [7]*qds.Types
+	types [7]*Types
 	ctx   context.Context
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
 
 	mu          sync.Mutex
 	closed      bool
-	conns       map[string]*clientConn         // by URL
-	sources     map[string]sourceInfo          // connectedSources: first connection offering a name wins
-	impls       map[string]*replicaImpl        // replicas by source name
-	registryURL string                         // set by SetRegistryURL
-	registry    *Replica                       // the "Registry" replica
-	locations   map[string]wire.SourceLocation // the registry's table, kept current
+	conns       map[string]*clientConn    // by URL
+	sources     map[string]sourceInfo     // connectedSources: first connection offering a name wins
+	impls       map[string]*replicaImpl   // replicas by source name
+	registryURL string                    // set by SetRegistryURL
+	registry    *Replica                  // the "Registry" replica
+	locations   map[string]SourceLocation // the registry's table, kept current
 	errs        errorSink
 }
 
@@ -40,7 +39,7 @@ type sourceInfo struct {
 func NewNode(cfg Config) *Node {
 	cfg = cfg.withDefaults()
 	n := &Node{cfg: cfg, conns: map[string]*clientConn{}, sources: map[string]sourceInfo{},
-		impls: map[string]*replicaImpl{}, locations: map[string]wire.SourceLocation{}}
+		impls: map[string]*replicaImpl{}, locations: map[string]SourceLocation{}}
 	for _, d := range wire.Dialects {
 		n.types[d] = cfg.programTypes(d)
 	}

@@ -14,14 +14,14 @@ const registryName = "Registry"
 // registryClass is the API of Qt's registry source (QRegistrySource),
 // identical in Qt 5.15 and 6.4 except for type names, which the source
 // keeps in Qt 5 spelling and localize renames per connection.
-func registryClass() *meta.Class {
+func registryClass() *Class {
 	loc := wire.Qt5.SourceLocationType()
 	entry := []meta.Param{{Name: "entry", Type: loc}}
 	return &meta.Class{
 		TypeName: registryName,
 		Properties: []meta.Property{{
 			Name: "sourceLocations", Type: wire.Qt5.SourceLocationsType(), Modifier: meta.Constant,
-			Notify: -1, Push: -1, Default: qds.UserOf(wire.Qt5.SourceLocationsType(), []wire.SourceLocation{}),
+			Notify: -1, Push: -1, Default: qds.UserOf(wire.Qt5.SourceLocationsType(), []SourceLocation{}),
 		}},
 		Signals: []meta.Method{
 			{Name: "remoteObjectAdded", Signature: "remoteObjectAdded(" + loc + ")", ReturnType: "void", Params: entry, Property: -1},
@@ -44,12 +44,12 @@ const (
 	methRemoveServer       = 2
 )
 
-func locationOf(v qds.Variant) (wire.SourceLocation, bool) {
-	l, ok := v.Value().(wire.SourceLocation)
+func locationOf(v Variant) (SourceLocation, bool) {
+	l, ok := v.Value().(SourceLocation)
 	return l, ok
 }
 
-func locationVariant(l wire.SourceLocation) qds.Variant {
+func locationVariant(l SourceLocation) Variant {
 	return qds.UserOf(wire.Qt5.SourceLocationType(), l)
 }
 
@@ -60,7 +60,7 @@ type RegistryHost struct {
 	*Host
 	src   *Source
 	mu    sync.Mutex
-	table []wire.SourceLocation
+	table []SourceLocation
 }
 
 // NewRegistryHost returns a registry listening on url.
@@ -72,23 +72,23 @@ func NewRegistryHost(ctx context.Context, url string, cfg Config) (*RegistryHost
 	rh := &RegistryHost{Host: h, src: NewSource(registryClass())}
 	h.regSource = rh.src
 	h.regHost = rh
-	_ = rh.src.HandleMethod("addSource", func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+	_ = rh.src.HandleMethod("addSource", func(_ context.Context, args []Variant) (Variant, error) {
 		if l, ok := firstLocation(args); ok {
 			rh.add(l)
 		}
-		return qds.Variant{}, nil
+		return Variant{}, nil
 	})
-	_ = rh.src.HandleMethod("removeSource", func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+	_ = rh.src.HandleMethod("removeSource", func(_ context.Context, args []Variant) (Variant, error) {
 		if l, ok := firstLocation(args); ok {
 			rh.remove(l)
 		}
-		return qds.Variant{}, nil
+		return Variant{}, nil
 	})
-	_ = rh.src.HandleMethod("removeServer", func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+	_ = rh.src.HandleMethod("removeServer", func(_ context.Context, args []Variant) (Variant, error) {
 		if len(args) == 1 {
 			rh.removeServer(args[0].Str())
 		}
-		return qds.Variant{}, nil
+		return Variant{}, nil
 	})
 	if err := h.EnableRemoting(rh.src, registryName); err != nil {
 		h.Close()
@@ -97,29 +97,29 @@ func NewRegistryHost(ctx context.Context, url string, cfg Config) (*RegistryHost
 	return rh, nil
 }
 
-func firstLocation(args []qds.Variant) (wire.SourceLocation, bool) {
+func firstLocation(args []Variant) (SourceLocation, bool) {
 	if len(args) == 0 {
-		return wire.SourceLocation{}, false
+		return SourceLocation{}, false
 	}
 	return locationOf(args[0])
 }
 
 // Locations returns the registry's table.
-func (rh *RegistryHost) Locations() []wire.SourceLocation {
+func (rh *RegistryHost) Locations() []SourceLocation {
 	rh.mu.Lock()
 	defer rh.mu.Unlock()
-	return append([]wire.SourceLocation(nil), rh.table...)
+	return append([]SourceLocation(nil), rh.table...)
 }
 
 func (rh *RegistryHost) storeLocked() {
 	rh.src.mu.Lock()
-	rh.src.values[0] = qds.UserOf(wire.Qt5.SourceLocationsType(), append([]wire.SourceLocation(nil), rh.table...))
+	rh.src.values[0] = qds.UserOf(wire.Qt5.SourceLocationsType(), append([]SourceLocation(nil), rh.table...))
 	rh.src.valGen++
 	rh.src.mu.Unlock()
 }
 
 // add is QRegistrySource::addSource: the first registration of a name wins.
-func (rh *RegistryHost) add(l wire.SourceLocation) {
+func (rh *RegistryHost) add(l SourceLocation) {
 	rh.mu.Lock()
 	for _, e := range rh.table {
 		if e.Name == l.Name {
@@ -131,11 +131,11 @@ func (rh *RegistryHost) add(l wire.SourceLocation) {
 	rh.table = append(rh.table, l)
 	rh.storeLocked()
 	rh.mu.Unlock()
-	_ = rh.src.EmitIndex(sigRemoteObjectAdded, []qds.Variant{locationVariant(l)})
+	_ = rh.src.EmitIndex(sigRemoteObjectAdded, []Variant{locationVariant(l)})
 }
 
 // remove is QRegistrySource::removeSource: name and URL must both match.
-func (rh *RegistryHost) remove(l wire.SourceLocation) {
+func (rh *RegistryHost) remove(l SourceLocation) {
 	rh.mu.Lock()
 	found := false
 	for i, e := range rh.table {
@@ -150,7 +150,7 @@ func (rh *RegistryHost) remove(l wire.SourceLocation) {
 	}
 	rh.mu.Unlock()
 	if found {
-		_ = rh.src.EmitIndex(sigRemoteObjectRemoved, []qds.Variant{locationVariant(l)})
+		_ = rh.src.EmitIndex(sigRemoteObjectRemoved, []Variant{locationVariant(l)})
 	}
 }
 
@@ -171,7 +171,7 @@ func (rh *RegistryHost) removeServer(url string) {
 
 // noteRegistryCaller remembers the host URL of the first Invoke a
 // connection makes on the registry (Qt reads args[0] as a location).
-func (c *hostConn) noteRegistryCaller(args []qds.Variant) {
+func (c *hostConn) noteRegistryCaller(args []Variant) {
 	l, ok := firstLocation(args)
 	if !ok {
 		return
@@ -197,7 +197,7 @@ func (h *Host) advertisedURL() string { return h.URL() }
 // registryAddLocal adds a source of the registry host itself to its table.
 func (h *Host) registryAddLocal(name string, src *Source) {
 	if h.regHost != nil {
-		h.regHost.add(wire.SourceLocation{Name: name, TypeName: src.class.TypeName, HostURL: h.advertisedURL()})
+		h.regHost.add(SourceLocation{Name: name, TypeName: src.class.TypeName, HostURL: h.advertisedURL()})
 	}
 }
 
@@ -252,7 +252,7 @@ func (h *Host) SetRegistryURL(url string) error {
 func (h *Host) announceAll(r *Replica) {
 	known := map[string]bool{}
 	if v, err := r.Property("sourceLocations"); err == nil {
-		if ls, ok := v.Value().([]wire.SourceLocation); ok {
+		if ls, ok := v.Value().([]SourceLocation); ok {
 			for _, l := range ls {
 				known[l.Name] = true
 			}
@@ -281,8 +281,8 @@ func (h *Host) announce(r *Replica, name string, src *Source, method int) {
 	if r.State() != Valid {
 		return // pushed when the registry replica becomes Valid
 	}
-	l := wire.SourceLocation{Name: name, TypeName: src.class.TypeName, HostURL: h.advertisedURL()}
-	if _, err := r.InvokeIndex(method, []qds.Variant{locationVariant(l)}, false); err != nil {
+	l := SourceLocation{Name: name, TypeName: src.class.TypeName, HostURL: h.advertisedURL()}
+	if _, err := r.InvokeIndex(method, []Variant{locationVariant(l)}, false); err != nil {
 		h.cfg.Logger.Warn("cannot update registry", "name", name, "err", err)
 	}
 }
@@ -339,10 +339,10 @@ func (n *Node) WaitForRegistry(ctx context.Context) error {
 }
 
 // Locations returns the registry's table as this node knows it.
-func (n *Node) Locations() []wire.SourceLocation {
+func (n *Node) Locations() []SourceLocation {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	out := make([]wire.SourceLocation, 0, len(n.locations))
+	out := make([]SourceLocation, 0, len(n.locations))
 	for _, l := range n.locations {
 		out = append(out, l)
 	}
@@ -352,13 +352,13 @@ func (n *Node) Locations() []wire.SourceLocation {
 // registryEvent keeps the node's table current and connects to hosts of
 // sources that replicas wait for.
 func (n *Node) registryEvent(r *Replica, ev Event) {
-	var added []wire.SourceLocation
+	var added []SourceLocation
 	switch {
 	case ev.Kind == Initialized:
 		v, _ := r.Property("sourceLocations")
-		ls, _ := v.Value().([]wire.SourceLocation)
+		ls, _ := v.Value().([]SourceLocation)
 		n.mu.Lock()
-		n.locations = map[string]wire.SourceLocation{}
+		n.locations = map[string]SourceLocation{}
 		for _, l := range ls {
 			n.locations[l.Name] = l
 		}
@@ -372,7 +372,7 @@ func (n *Node) registryEvent(r *Replica, ev Event) {
 		n.mu.Lock()
 		if ev.Index == sigRemoteObjectAdded {
 			n.locations[l.Name] = l
-			added = []wire.SourceLocation{l}
+			added = []SourceLocation{l}
 		} else if cur, ok := n.locations[l.Name]; ok && cur.HostURL == l.HostURL {
 			delete(n.locations, l.Name)
 		}

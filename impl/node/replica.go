@@ -37,14 +37,14 @@ func (s State) String() string {
 // (the repc signature differs between Qt 5 and Qt 6). StaticClass wraps
 // one class for both dialects.
 type ClassProvider interface {
-	ForDialect(d wire.Dialect) (*meta.Class, error)
+	ForDialect(d Dialect) (*Class, error)
 }
 
-// StaticClass adapts one *meta.Class to ClassProvider.
-type StaticClass struct{ Class *meta.Class }
+// StaticClass adapts one *Class to ClassProvider.
+type StaticClass struct{ Class *Class }
 
 // ForDialect implements ClassProvider.
-func (s StaticClass) ForDialect(wire.Dialect) (*meta.Class, error) { return s.Class, nil }
+func (s StaticClass) ForDialect(Dialect) (*Class, error) { return s.Class, nil }
 
 // EventKind says what an Event reports.
 type EventKind int
@@ -72,18 +72,18 @@ func (k EventKind) String() string {
 // SignalEmitted or non-Init PropertyChanged; nothing else is interleaved.
 type Event struct {
 	Kind     EventKind
-	Old, New State         // StateChanged
-	Index    int           // PropertyChanged: property index; SignalEmitted: signal index
-	Name     string        // the property or signal name
-	Value    qds.Variant   // PropertyChanged
-	Args     []qds.Variant // SignalEmitted
-	Received time.Time     // when the packet was read (monotonic clock)
+	Old, New State     // StateChanged
+	Index    int       // PropertyChanged: property index; SignalEmitted: signal index
+	Name     string    // the property or signal name
+	Value    Variant   // PropertyChanged
+	Args     []Variant // SignalEmitted
+	Received time.Time // when the packet was read (monotonic clock)
 
 	// Changed (Initialized) lists, in ascending order, the indices of the
 	// properties this Init changed: every property for an Init that
 	// carried the class definition (the first Init of a dynamic replica,
 	// as Qt notifies them all), otherwise those whose value differs
-	// (qds.Variant.SameValue) from the replica's value before the Init
+	// (Variant.SameValue) from the replica's value before the Init
 	// (for a static replica's first Init: from the .rep defaults).
 	// Properties without a notify signal are listed too, although no
 	// PropertyChanged follows for them.
@@ -91,7 +91,7 @@ type Event struct {
 	// Values (Initialized) is a snapshot of every property value after
 	// the Init, indexed like the class's properties. It is the event's own
 	// copy: later changes to the replica do not alter it.
-	Values []qds.Variant
+	Values []Variant
 }
 
 // Replica is a handle to a replica (QRemoteObjectReplica). Several handles
@@ -104,7 +104,7 @@ type Replica struct {
 }
 
 type callResult struct {
-	v   qds.Variant
+	v   Variant
 	err error
 }
 
@@ -116,8 +116,8 @@ type replicaImpl struct {
 
 	mu          sync.Mutex
 	state       State
-	class       *meta.Class
-	values      []qds.Variant
+	class       *Class
+	values      []Variant
 	conn        *clientConn
 	changed     chan struct{} // closed and replaced on every state change
 	serial      int32
@@ -146,10 +146,10 @@ func newReplicaImpl(n *Node, name string, static ClassProvider) *replicaImpl {
 	return r
 }
 
-func (r *replicaImpl) setClassLocked(c *meta.Class) {
+func (r *replicaImpl) setClassLocked(c *Class) {
 	r.class = c
 	if len(r.values) != len(c.Properties) {
-		r.values = make([]qds.Variant, len(c.Properties))
+		r.values = make([]Variant, len(c.Properties))
 		for i := range c.Properties {
 			r.values[i] = c.Properties[i].Default
 		}
@@ -349,7 +349,7 @@ func (r *replicaImpl) unbind(c *clientConn) {
 }
 
 // init applies an Init (class nil) or InitDynamic packet.
-func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []qds.Variant, at time.Time) {
+func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []Variant, at time.Time) {
 	r.mu.Lock()
 	if r.conn != c {
 		r.mu.Unlock()
@@ -392,7 +392,7 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []qds.Varia
 	r.inits++
 	// Qt emits initialized() before stateChanged(Valid).
 	evs := []Event{{Kind: Initialized, Received: at, Changed: changed,
-		Values: append([]qds.Variant(nil), r.values...)}}
+		Values: append([]Variant(nil), r.values...)}}
 	evs = r.setStateLocked(Valid, evs)
 	for _, i := range changed {
 		p := &r.class.Properties[i]
@@ -410,7 +410,7 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []qds.Varia
 type childInit struct {
 	prop  int
 	desc  wire.ChildObject
-	class *meta.Class // the static child class, if known
+	class *Class // the static child class, if known
 }
 
 func (r *replicaImpl) childDescriptorsLocked() []childInit {
@@ -471,7 +471,7 @@ func (r *replicaImpl) attachChildren(c *clientConn, kids []childInit, at time.Ti
 
 // decode converts a received value to the property's declared type where
 // Qt would (ints to enums stay ints; nothing else is changed).
-func (r *replicaImpl) decode(_ int, v qds.Variant) qds.Variant { return v }
+func (r *replicaImpl) decode(_ int, v Variant) Variant { return v }
 
 func (r *replicaImpl) propertyChange(c *clientConn, p *wire.PropertyChangePacket, at time.Time) {
 	r.mu.Lock()
@@ -510,7 +510,7 @@ func (r *replicaImpl) invoke(c *clientConn, p *wire.Invoke, at time.Time) {
 			args = args[:n]
 		}
 		ev = Event{Kind: SignalEmitted, Index: int(p.Index), Name: r.class.Signals[p.Index].Name,
-			Args: append([]qds.Variant(nil), args...), Received: at}
+			Args: append([]Variant(nil), args...), Received: at}
 	}
 	r.mu.Unlock()
 	r.dispatchOne(ev)
@@ -583,31 +583,31 @@ func (r *Replica) WaitForState(ctx context.Context, s State) error {
 
 // Class returns the replica's class: the static one, or for a dynamic
 // replica the one built from the source's definition (nil before Init).
-func (r *Replica) Class() *meta.Class {
+func (r *Replica) Class() *Class {
 	r.impl.mu.Lock()
 	defer r.impl.mu.Unlock()
 	return r.impl.class
 }
 
 // Property returns a property's value.
-func (r *Replica) Property(name string) (qds.Variant, error) {
+func (r *Replica) Property(name string) (Variant, error) {
 	r.impl.mu.Lock()
 	defer r.impl.mu.Unlock()
 	if r.impl.class == nil {
-		return qds.Variant{}, ErrNotValid
+		return Variant{}, ErrNotValid
 	}
 	i := r.impl.class.PropertyIndex(name)
 	if i < 0 {
-		return qds.Variant{}, fmt.Errorf("%w: property %q", ErrNoSuchMember, name)
+		return Variant{}, fmt.Errorf("%w: property %q", ErrNoSuchMember, name)
 	}
 	return r.impl.values[i], nil
 }
 
 // Values returns a copy of all property values.
-func (r *Replica) Values() []qds.Variant {
+func (r *Replica) Values() []Variant {
 	r.impl.mu.Lock()
 	defer r.impl.mu.Unlock()
-	return append([]qds.Variant(nil), r.impl.values...)
+	return append([]Variant(nil), r.impl.values...)
 }
 
 // SetProperty writes a property on the source (an Invoke with call=2). A
@@ -633,7 +633,7 @@ func (r *Replica) SetProperty(name string, x any) error {
 		return err
 	}
 	return ri.sendLocked(&wire.Invoke{Name: ri.name, Call: wire.CallWriteProperty, Index: int32(i),
-		Args: []qds.Variant{v}, Serial: -1, PropertyIndex: -1})
+		Args: []Variant{v}, Serial: -1, PropertyIndex: -1})
 }
 
 // PendingCall is a slot call awaiting its reply (QRemoteObjectPendingCall).
@@ -650,7 +650,7 @@ type PendingCall struct {
 // a lost reply; qtro's client-side timeout is the context) or the
 // connection drops. A Wait that times out leaves the call pending, so a
 // later Wait still gets a late reply; Cancel forgets it.
-func (p *PendingCall) Wait(ctx context.Context) (qds.Variant, error) {
+func (p *PendingCall) Wait(ctx context.Context) (Variant, error) {
 	p.once.Lock()
 	defer p.once.Unlock()
 	if p.done {
@@ -661,7 +661,7 @@ func (p *PendingCall) Wait(ctx context.Context) (qds.Variant, error) {
 		p.res, p.done = res, true
 		return res.v, res.err
 	case <-ctx.Done():
-		return qds.Variant{}, ctx.Err()
+		return Variant{}, ctx.Err()
 	}
 }
 
@@ -693,7 +693,7 @@ func (r *Replica) Invoke(method string, args ...any) (*PendingCall, error) {
 	if len(args) != len(m.Params) {
 		return nil, fmt.Errorf("%w: %s takes %d arguments, got %d", qds.ErrBadValue, m.Signature, len(m.Params), len(args))
 	}
-	vs := make([]qds.Variant, len(args))
+	vs := make([]Variant, len(args))
 	for k, a := range args {
 		v, err := ri.class.Coerce(m.Params[k].Type, a)
 		if err != nil {
@@ -706,7 +706,7 @@ func (r *Replica) Invoke(method string, args ...any) (*PendingCall, error) {
 
 // InvokeIndex calls method i with arguments already of the right types,
 // asking for a reply when wantReply is set.
-func (r *Replica) InvokeIndex(i int, args []qds.Variant, wantReply bool) (*PendingCall, error) {
+func (r *Replica) InvokeIndex(i int, args []Variant, wantReply bool) (*PendingCall, error) {
 	ri := r.impl
 	ri.mu.Lock()
 	defer ri.mu.Unlock()
@@ -716,7 +716,7 @@ func (r *Replica) InvokeIndex(i int, args []qds.Variant, wantReply bool) (*Pendi
 	return ri.invokeLocked(i, args, wantReply)
 }
 
-func (ri *replicaImpl) invokeLocked(i int, args []qds.Variant, wantReply bool) (*PendingCall, error) {
+func (ri *replicaImpl) invokeLocked(i int, args []Variant, wantReply bool) (*PendingCall, error) {
 	serial := int32(-1)
 	var pc *PendingCall
 	if wantReply {
@@ -733,7 +733,7 @@ func (ri *replicaImpl) invokeLocked(i int, args []qds.Variant, wantReply bool) (
 	if ri.conn != nil {
 		if _, d := ri.conn.queue(); d == wire.Qt6 {
 			// Registry locations are kept in Qt 5 spelling; send the dialect's names.
-			la := make([]qds.Variant, len(args))
+			la := make([]Variant, len(args))
 			for k, a := range args {
 				la[k] = localize(d, a)
 			}
@@ -752,10 +752,10 @@ func (ri *replicaImpl) invokeLocked(i int, args []qds.Variant, wantReply bool) (
 
 // Call invokes a method and waits for its reply (void methods return at
 // once with an invalid Variant).
-func (r *Replica) Call(ctx context.Context, method string, args ...any) (qds.Variant, error) {
+func (r *Replica) Call(ctx context.Context, method string, args ...any) (Variant, error) {
 	pc, err := r.Invoke(method, args...)
 	if err != nil || pc == nil {
-		return qds.Variant{}, err
+		return Variant{}, err
 	}
 	v, err := pc.Wait(ctx)
 	if err != nil {

@@ -42,7 +42,7 @@ func mono() int64 { return int64(time.Since(clockBase)) }
 type sendQueue struct {
 	mu      sync.Mutex
 	enc     *qds.Encoder // encodes into the pending buffer
-	d       wire.Dialect
+	d       Dialect
 	max     int
 	conn    net.Conn
 	raw     syscall.RawConn // nil: no non-blocking write; always the writer goroutine
@@ -63,7 +63,7 @@ type sendQueue struct {
 	writeTimeout time.Duration
 }
 
-func newSendQueue(conn net.Conn, d wire.Dialect, types *qds.Types, max int) *sendQueue {
+func newSendQueue(conn net.Conn, d Dialect, types *Types, max int) *sendQueue {
 	q := &sendQueue{
 		enc:  qds.NewEncoder(nil, d.Stream(), types), // grows on first use: idle connections cost nothing
 		d:    d,

@@ -13,7 +13,7 @@ import (
 // MethodHandler runs a slot invoked from a replica. args are converted to
 // the method's parameter types; the result is sent back when the replica
 // asked for a reply (an invalid Variant for void methods).
-type MethodHandler func(ctx context.Context, args []qds.Variant) (qds.Variant, error)
+type MethodHandler func(ctx context.Context, args []Variant) (Variant, error)
 
 // Source is a Go object remoted by a Host: the QObject a Qt program passes
 // to enableRemoting. Its members are described by a meta.Class; it holds
@@ -22,7 +22,7 @@ type MethodHandler func(ctx context.Context, args []qds.Variant) (qds.Variant, e
 //
 // All methods are safe for concurrent use.
 type Source struct {
-	class *meta.Class
+	class *Class
 
 	// mu is shared by a root source and its children (CLASS members), so
 	// one lock orders all traffic of the object tree.
@@ -32,7 +32,7 @@ type Source struct {
 	parent    *Source   // for a child: the source whose property holds it
 	prop      string    // for a child: that property's name
 	children  []*Source // by property index; nil where the property is not a CLASS
-	values    []qds.Variant
+	values    []Variant
 	handlers  map[int]MethodHandler
 	listeners listenerSet
 	encs      [7]*qds.Encoder // per dialect, for encoding a change once for all listeners
@@ -50,7 +50,7 @@ type Source struct {
 	// Reused under mu, so a change or signal costs no allocation.
 	pc   wire.PropertyChangePacket
 	inv  wire.Invoke
-	args [1]qds.Variant
+	args [1]Variant
 }
 
 // SourceEvent tells local observers what happened to a source: a property
@@ -58,17 +58,17 @@ type Source struct {
 type SourceEvent struct {
 	Property int // index of a property that changed, or -1
 	Method   int // index of a method that was invoked, or -1
-	Value    qds.Variant
-	Args     []qds.Variant
+	Value    Variant
+	Args     []Variant
 }
 
 // NewSource returns a source of class c with every property at its default.
 // Push slots of READPUSH properties are handled: they set the property.
-func NewSource(c *meta.Class) *Source { return newSource(c, &sync.Mutex{}, nil, "") }
+func NewSource(c *Class) *Source { return newSource(c, &sync.Mutex{}, nil, "") }
 
-func newSource(c *meta.Class, mu *sync.Mutex, parent *Source, prop string) *Source {
+func newSource(c *Class, mu *sync.Mutex, parent *Source, prop string) *Source {
 	s := &Source{class: c, mu: mu, parent: parent, prop: prop, handlers: map[int]MethodHandler{}}
-	s.values = make([]qds.Variant, len(c.Properties))
+	s.values = make([]Variant, len(c.Properties))
 	s.children = make([]*Source, len(c.Properties))
 	for i := range c.Properties {
 		s.values[i] = c.Properties[i].Default
@@ -83,11 +83,11 @@ func newSource(c *meta.Class, mu *sync.Mutex, parent *Source, prop string) *Sour
 	for i := range c.Methods {
 		if p := c.Methods[i].Property; p >= 0 {
 			prop := p
-			s.handlers[i] = func(_ context.Context, args []qds.Variant) (qds.Variant, error) {
+			s.handlers[i] = func(_ context.Context, args []Variant) (Variant, error) {
 				if len(args) != 1 {
-					return qds.Variant{}, fmt.Errorf("%w: push slot takes one argument", qds.ErrBadValue)
+					return Variant{}, fmt.Errorf("%w: push slot takes one argument", qds.ErrBadValue)
 				}
-				return qds.Variant{}, s.SetPropertyIndex(prop, args[0])
+				return Variant{}, s.SetPropertyIndex(prop, args[0])
 			}
 		}
 	}
@@ -95,7 +95,7 @@ func newSource(c *meta.Class, mu *sync.Mutex, parent *Source, prop string) *Sour
 }
 
 // nullChild is the value of a CLASS property holding no object.
-func (s *Source) nullChild(i int) qds.Variant {
+func (s *Source) nullChild(i int) Variant {
 	p := &s.class.Properties[i]
 	typ := p.Type
 	if p.Child != nil && p.Child.TypeName != "" {
@@ -124,7 +124,7 @@ func (s *Source) root() *Source {
 
 // wireName is the name packets about s carry in dialect d: the remoted
 // name for a root, Qt's child naming for a child (§4.8).
-func (s *Source) wireName(d wire.Dialect) string {
+func (s *Source) wireName(d Dialect) string {
 	if s.parent == nil {
 		return s.name
 	}
@@ -132,7 +132,7 @@ func (s *Source) wireName(d wire.Dialect) string {
 }
 
 // findChild returns the child (at any depth) that packets call name in d.
-func (s *Source) findChild(d wire.Dialect, name string) *Source {
+func (s *Source) findChild(d Dialect, name string) *Source {
 	for _, ch := range s.children {
 		if ch == nil {
 			continue
@@ -148,7 +148,7 @@ func (s *Source) findChild(d wire.Dialect, name string) *Source {
 }
 
 // Class returns the source's class.
-func (s *Source) Class() *meta.Class { return s.class }
+func (s *Source) Class() *Class { return s.class }
 
 // Name returns the name the source is remoted under ("" if not remoted).
 func (s *Source) Name() string {
@@ -158,10 +158,10 @@ func (s *Source) Name() string {
 }
 
 // Property returns a property's current value.
-func (s *Source) Property(name string) (qds.Variant, error) {
+func (s *Source) Property(name string) (Variant, error) {
 	i := s.class.PropertyIndex(name)
 	if i < 0 {
-		return qds.Variant{}, fmt.Errorf("%w: property %q", ErrNoSuchMember, name)
+		return Variant{}, fmt.Errorf("%w: property %q", ErrNoSuchMember, name)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -169,10 +169,10 @@ func (s *Source) Property(name string) (qds.Variant, error) {
 }
 
 // Values returns a copy of all property values.
-func (s *Source) Values() []qds.Variant {
+func (s *Source) Values() []Variant {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]qds.Variant(nil), s.values...)
+	return append([]Variant(nil), s.values...)
 }
 
 // SetProperty sets a property from a Go value (converted to the property's
@@ -224,7 +224,7 @@ func (s *Source) Emit(signal string, args ...any) error {
 	if len(args) != len(sig.Params) {
 		return fmt.Errorf("%w: signal %s takes %d arguments, got %d", qds.ErrBadValue, sig.Signature, len(sig.Params), len(args))
 	}
-	vs := make([]qds.Variant, len(args))
+	vs := make([]Variant, len(args))
 	for k, a := range args {
 		v, err := s.class.Coerce(sig.Params[k].Type, a)
 		if err != nil {
@@ -236,7 +236,7 @@ func (s *Source) Emit(signal string, args ...any) error {
 }
 
 // EmitIndex emits signal i with arguments already of the right types.
-func (s *Source) EmitIndex(i int, args []qds.Variant) error {
+func (s *Source) EmitIndex(i int, args []Variant) error {
 	if i < 0 || i >= len(s.class.Signals) {
 		return fmt.Errorf("%w: signal index %d", ErrNoSuchMember, i)
 	}
@@ -253,7 +253,7 @@ const (
 )
 
 // encodeLocked appends the packets of a broadcast in dialect d.
-func (s *Source) encodeLocked(e *qds.Encoder, d wire.Dialect, kind, i int, args []qds.Variant) {
+func (s *Source) encodeLocked(e *qds.Encoder, d Dialect, kind, i int, args []Variant) {
 	name := s.wireName(d)
 	s.inv = wire.Invoke{Name: name, Call: wire.CallInvokeMethod, Index: int32(i), Serial: -1, PropertyIndex: -1}
 	switch kind {
@@ -268,7 +268,7 @@ func (s *Source) encodeLocked(e *qds.Encoder, d wire.Dialect, kind, i int, args 
 	case bcastSignal:
 		s.inv.Args = args
 		if d == wire.Qt6 {
-			la := make([]qds.Variant, len(args))
+			la := make([]Variant, len(args))
 			for k, a := range args {
 				la[k] = localize(d, a)
 			}
@@ -276,7 +276,7 @@ func (s *Source) encodeLocked(e *qds.Encoder, d wire.Dialect, kind, i int, args 
 		}
 	}
 	wire.AppendPacket(e, d, &s.inv)
-	s.inv.Args, s.args[0], s.pc.Value = nil, qds.Variant{}, qds.Variant{}
+	s.inv.Args, s.args[0], s.pc.Value = nil, Variant{}, Variant{}
 }
 
 // HandleMethod installs the handler of a slot (by name or signature).
@@ -308,7 +308,7 @@ const inlineBroadcast = 8
 // broadcastLocked encodes packets once per dialect in use and queues the
 // bytes on every listener. Called with s.mu held, which orders all of a
 // source's traffic on each connection.
-func (s *Source) broadcastLocked(kind, i int, args []qds.Variant) {
+func (s *Source) broadcastLocked(kind, i int, args []Variant) {
 	root := s.root()
 	if root.listeners.len() == 0 || root.host == nil {
 		return
@@ -400,8 +400,8 @@ func (s *Source) initPacketLocked(c *hostConn, dynamic bool) wire.Packet {
 
 // valuesLocked returns the property values as sent to c, with each child
 // as a QRO_ descriptor carrying the child's own values.
-func (s *Source) valuesLocked(c *hostConn, dynamic bool) []qds.Variant {
-	vals := make([]qds.Variant, len(s.values))
+func (s *Source) valuesLocked(c *hostConn, dynamic bool) []Variant {
+	vals := make([]Variant, len(s.values))
 	for i, v := range s.values {
 		vals[i] = localize(c.d, v)
 		if ch := s.children[i]; ch != nil {
@@ -414,7 +414,7 @@ func (s *Source) valuesLocked(c *hostConn, dynamic bool) []qds.Variant {
 // descriptorLocked is the QRO_ value of a child source. The class
 // definition is included only for dynamic replicas, and only the first
 // time the child's type is sent on the connection, as Qt does.
-func (s *Source) descriptorLocked(c *hostConn, dynamic bool) qds.Variant {
+func (s *Source) descriptorLocked(c *hostConn, dynamic bool) Variant {
 	ch := wire.ChildObject{Name: s.wireName(c.d), TypeName: qds.Str(s.class.TypeName), Kind: wire.ChildClass}
 	if dynamic && c.noteTypeSent(s.class.TypeName) {
 		def := s.class.Definition()
@@ -427,9 +427,9 @@ func (s *Source) descriptorLocked(c *hostConn, dynamic bool) qds.Variant {
 }
 
 // invoke runs method i for a replica and returns the reply value.
-func (s *Source) invoke(ctx context.Context, i int, args []qds.Variant) (qds.Variant, bool, error) {
+func (s *Source) invoke(ctx context.Context, i int, args []Variant) (Variant, bool, error) {
 	m := &s.class.Methods[i]
-	conv := make([]qds.Variant, len(args))
+	conv := make([]Variant, len(args))
 	for k, a := range args {
 		conv[k] = a
 		if k < len(m.Params) {
@@ -443,7 +443,7 @@ func (s *Source) invoke(ctx context.Context, i int, args []qds.Variant) (qds.Var
 	obs := s.observers
 	s.mu.Unlock()
 	if h == nil {
-		return qds.Variant{}, false, nil
+		return Variant{}, false, nil
 	}
 	out, err := h(ctx, conv)
 	for _, fn := range obs {
@@ -458,7 +458,7 @@ func (s *Source) invoke(ctx context.Context, i int, args []qds.Variant) (qds.Var
 }
 
 // write handles a property write from a replica (call=2).
-func (s *Source) write(i int, v qds.Variant) error {
+func (s *Source) write(i int, v Variant) error {
 	p := &s.class.Properties[i]
 	if !p.Writable() {
 		return fmt.Errorf("%w: %s is %s", ErrNotWritable, p.Name, p.Modifier)
@@ -478,7 +478,7 @@ func (s *Source) write(i int, v qds.Variant) error {
 
 // localize renames the registry's user types to the dialect's names: the
 // registry source keeps Qt 5 names internally.
-func localize(d wire.Dialect, v qds.Variant) qds.Variant {
+func localize(d Dialect, v Variant) Variant {
 	if d != wire.Qt6 || v.Type() != qds.User {
 		return v
 	}
