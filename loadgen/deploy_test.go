@@ -14,15 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/loadgen"
 	"github.com/qtro/qtro/loadgen/result"
 	"go.yaml.in/yaml/v3"
 )
 
-// repoRoot is the checkout (this package is loadgen/).
+// repoRoot is the checkout.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs("..")
+	root, err := checkout.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qtro/qtro/specs/adapter"
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/specs/conformance"
 )
 
@@ -19,7 +19,7 @@ func TestMutation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a mutated qtro and runs the suite several times")
 	}
-	root, err := adapter.RepoRoot()
+	root, err := checkout.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

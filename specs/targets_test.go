@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/specs/adapter"
 	"github.com/qtro/qtro/specs/conformance"
 )
@@ -19,7 +20,7 @@ import (
 // buildQtro builds the qtro binary for the target-kind tests.
 func buildQtro(t *testing.T) string {
 	t.Helper()
-	root, err := adapter.RepoRoot()
+	root, err := checkout.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func TestUnseenQtHosts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the Qt programs and runs the suite against them")
 	}
-	root, err := adapter.RepoRoot()
+	root, err := checkout.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

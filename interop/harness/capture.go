@@ -8,8 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/qtro/qtro/internal/proc"
 )
 
 // ErrCaptureUnavailable says a packet capture cannot run here (no tcpdump, or
@@ -21,7 +22,7 @@ type tcpdump struct {
 	cmd  *exec.Cmd
 	path string
 	done chan struct{}
-	log  *tailBuffer
+	log  *proc.Tail
 }
 
 // startTcpdump captures on iface into path with a BPF filter, and returns once
@@ -46,7 +47,7 @@ func startTcpdump(ctx context.Context, iface, path, filter string) (*tcpdump, er
 		args = append(args, filter)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proc.SetGroup(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
@@ -54,7 +55,7 @@ func startTcpdump(ctx context.Context, iface, path, filter string) (*tcpdump, er
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	t := &tcpdump{cmd: cmd, path: path, done: make(chan struct{}), log: &tailBuffer{max: 4096}}
+	t := &tcpdump{cmd: cmd, path: path, done: make(chan struct{}), log: proc.NewTail(4096)}
 	ready := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stderr)

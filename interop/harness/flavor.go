@@ -1,9 +1,6 @@
 package harness
 
-import (
-	"os"
-	"path/filepath"
-)
+import "github.com/qtro/qtro/internal/checkout"
 
 // Flavor is one kind of peer: the image it runs as in a container and the
 // binary it runs as natively, with the same arguments either way.
@@ -27,21 +24,12 @@ type Flavor struct {
 // built against each Qt; Go is the reference node cmd/qtro, whose adapter is
 // its "adapter" subcommand.
 var (
-	Qt5 = Flavor{Name: "qt5", Image: "qtro/peer-qt5:latest", Binary: "build/peers/qt5/qtro-peer", BinaryEnv: "QTRO_QT5_PEER", build: "peer-qt5"}
-	Qt6 = Flavor{Name: "qt6", Image: "qtro/peer-qt6:latest", Binary: "build/peers/qt6/qtro-peer", BinaryEnv: "QTRO_QT6_PEER", build: "peer-qt6"}
-	Go  = Flavor{Name: "go", Image: "qtro/qtro:latest", Binary: "build/images/bin/qtro", BinaryEnv: "QTRO_GO_BIN", Args: []string{"adapter"}, build: "qtro"}
+	Qt5 = Flavor{Name: "qt5", Image: "qtro/peer-qt5:latest", Binary: checkout.Qt5Peer.Rel, BinaryEnv: checkout.Qt5Peer.Env, build: "peer-qt5"}
+	Qt6 = Flavor{Name: "qt6", Image: "qtro/peer-qt6:latest", Binary: checkout.Qt6Peer.Rel, BinaryEnv: checkout.Qt6Peer.Env, build: "peer-qt6"}
+	Go  = Flavor{Name: "go", Image: "qtro/qtro:latest", Binary: checkout.Qtro.Rel, BinaryEnv: checkout.Qtro.Env, Args: []string{"adapter"}, build: "qtro"}
 )
 
 // binaryPath resolves the native binary against the module root.
 func (f Flavor) binaryPath(root string) string {
-	b := f.Binary
-	if f.BinaryEnv != "" {
-		if v := os.Getenv(f.BinaryEnv); v != "" {
-			b = v
-		}
-	}
-	if filepath.IsAbs(b) {
-		return b
-	}
-	return filepath.Join(root, b)
+	return checkout.Program{Rel: f.Binary, Env: f.BinaryEnv}.Path(root)
 }

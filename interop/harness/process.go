@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/qtro/qtro/internal/proc"
 )
 
 // ErrNotExited is returned by [Process.ExitCode] while the process runs.
@@ -25,7 +27,7 @@ type Process struct {
 	stdin  *stdinWriter
 	stdout *pipeBuffer
 	errBuf *pipeBuffer
-	stderr *tailBuffer
+	stderr *proc.Tail
 
 	done     chan struct{}
 	exitCode int
@@ -128,11 +130,11 @@ type artifacts struct {
 	outW, errW            io.Writer
 	inTee, outTee, errTee *lineTee
 	stdout, errBuf        *pipeBuffer
-	stderr                *tailBuffer
+	stderr                *proc.Tail
 }
 
 func newArtifacts(dir, name string, t *transcript) (*artifacts, error) {
-	a := &artifacts{stdout: newPipeBuffer(), errBuf: newPipeBuffer(), stderr: &tailBuffer{max: 8192}}
+	a := &artifacts{stdout: newPipeBuffer(), errBuf: newPipeBuffer(), stderr: proc.NewTail(8192)}
 	open := func(ext string) (*os.File, error) {
 		f, err := os.Create(filepath.Join(dir, name+"."+ext))
 		if err == nil {
@@ -188,7 +190,7 @@ func startNative(name, dir string, a *artifacts, bin string, args, env []string)
 	cmd.Stdout = a.outW
 	cmd.Stderr = a.errW
 	// Its own process group, so a Ctrl-C of the test run does not hit it twice.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proc.SetGroup(cmd)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

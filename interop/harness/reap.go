@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 
 	"github.com/moby/moby/client"
+	"github.com/qtro/qtro/internal/proc"
 )
 
 // ownerLabel marks every container and network a case creates with the PID of
@@ -22,18 +22,12 @@ func ownerLabels(caseName string) map[string]string {
 	return map[string]string{"org.qtro.case": caseName, ownerLabel: strconv.Itoa(os.Getpid())}
 }
 
-// alive says whether process pid exists.
-func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
-
 // reapOrphans removes containers, then networks, that cases of dead test
 // processes left behind, and says how many.
 func reapOrphans(ctx context.Context, cli *client.Client) (int, error) {
 	orphan := func(labels map[string]string) bool {
 		pid, err := strconv.Atoi(labels[ownerLabel])
-		return err == nil && pid > 0 && pid != os.Getpid() && !alive(pid)
+		return err == nil && pid > 0 && pid != os.Getpid() && !proc.Alive(pid)
 	}
 	filter := client.Filters{}.Add("label", ownerLabel)
 	n := 0

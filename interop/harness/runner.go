@@ -2,7 +2,6 @@ package harness
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/testcontainers/testcontainers-go"
 )
 
@@ -65,7 +65,7 @@ type Runner struct {
 // NewRunner picks the mode, prints it (the banner names native mode and why in
 // capitals: a native run is never silent), and writes it to <OutDir>/MODE.
 func NewRunner(ctx context.Context, opts Options) (*Runner, error) {
-	root, err := ModuleRoot()
+	root, err := checkout.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -208,24 +208,6 @@ func dockerCLI(ctx context.Context) error {
 		return fmt.Errorf("docker version: %v: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
-}
-
-// ModuleRoot finds the directory holding go.mod, from the working directory up.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("harness: go.mod not found above the working directory")
-		}
-		dir = parent
-	}
 }
 
 func firstLine(s string) string {

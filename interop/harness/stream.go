@@ -58,29 +58,6 @@ func (b *pipeBuffer) CloseWrite() {
 	b.cond.Broadcast()
 }
 
-// tailBuffer keeps the last max bytes written to it (for error messages).
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = append(t.b[:0:0], t.b[len(t.b)-t.max:]...)
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
-}
-
 // transcript is a case's timestamped log of every line each peer read or wrote:
 // "15:04:05.000000 host5    stdin  {...}".
 type transcript struct {

@@ -25,6 +25,7 @@ import (
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/specs/adapter"
 	"github.com/qtro/qtro/specs/wirepeer"
 )
@@ -39,7 +40,7 @@ var _ = AfterSuite(func() {
 })
 
 func tickClass(d wire.Dialect) *meta.Class {
-	root, err := adapter.RepoRoot()
+	root, err := checkout.Root()
 	Expect(err).NotTo(HaveOccurred())
 	src, err := os.ReadFile(filepath.Join(root, "fixtures", "rep", "tick.rep"))
 	Expect(err).NotTo(HaveOccurred())

@@ -19,6 +19,7 @@ import (
 	. "github.com/onsi/gomega"
 	"go.uber.org/goleak"
 
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/interop/harness"
 	"github.com/qtro/qtro/interop/matrix"
 )
@@ -108,7 +109,7 @@ func plannedCells(r Report) []matrix.Cell {
 func matrixDir() string {
 	base := os.Getenv("QTRO_INTEROP_OUT")
 	if base == "" {
-		root, err := harness.ModuleRoot()
+		root, err := checkout.Root()
 		if err != nil {
 			root = "."
 		}

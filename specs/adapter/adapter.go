@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/qtro/qtro/internal/proc"
 )
 
 // Role is the first command-line argument of an adapter.
@@ -80,7 +82,7 @@ type Adapter struct {
 	mu         sync.Mutex
 	events     []Event
 	violations []string
-	stderr     tailBuffer
+	stderr     *proc.Tail
 	stdoutEOF  bool
 	exited     bool
 	exitCode   int
@@ -113,7 +115,7 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 		cmd.Env = append(cmd.Env, "TMPDIR="+cfg.TempDir)
 	}
 	cmd.Env = append(cmd.Env, cfg.Env...)
-	setProcessGroup(cmd)
+	proc.SetGroup(cmd)
 
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -143,7 +145,7 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 		log:    cfg.Log,
 		wake:   make(chan struct{}),
 		exitCh: make(chan struct{}),
-		stderr: tailBuffer{max: 64 << 10},
+		stderr: proc.NewTail(64 << 10),
 
 		exitTimeout: orDefault(cfg.ExitTimeout, DefaultExitTimeout),
 		killTimeout: orDefault(cfg.KillTimeout, DefaultKillTimeout),
@@ -528,16 +530,16 @@ func (a *Adapter) Close() error {
 		_, _ = a.stdin.Write([]byte(`{"cmd":"exit","id":"close"}` + "\n"))
 		if !a.waitExit(a.exitTimeout) {
 			a.logf("no exit after the exit command: SIGTERM")
-			signalGroup(a.cmd, syscall.SIGTERM, true)
+			proc.SignalGroup(a.cmd, syscall.SIGTERM, true)
 			if !a.waitExit(a.killTimeout) {
 				a.logf("no exit after SIGTERM: SIGKILL")
-				signalGroup(a.cmd, syscall.SIGKILL, true)
+				proc.SignalGroup(a.cmd, syscall.SIGKILL, true)
 			}
 		}
 	}
 	<-a.exitCh
 	// The process is gone; make sure nothing it left in its group survives it.
-	signalGroup(a.cmd, syscall.SIGKILL, false)
+	proc.SignalGroup(a.cmd, syscall.SIGKILL, false)
 	_ = a.stdin.Close()
 	a.wg.Wait()
 	return nil
@@ -553,22 +555,6 @@ func (a *Adapter) waitExit(d time.Duration) bool {
 		return false
 	}
 }
-
-// tailBuffer keeps the last max bytes of a line stream.
-type tailBuffer struct {
-	max int
-	b   []byte
-}
-
-func (t *tailBuffer) WriteLine(s string) {
-	t.b = append(t.b, s...)
-	t.b = append(t.b, '\n')
-	if len(t.b) > t.max {
-		t.b = append([]byte(nil), t.b[len(t.b)-t.max:]...)
-	}
-}
-
-func (t *tailBuffer) String() string { return string(t.b) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/qtro/qtro/internal/proc"
 )
 
 // ContractVersion is the newest adapter contract the harness speaks
@@ -271,7 +273,7 @@ func Hello(ctx context.Context, cfg Config) (Capabilities, error) {
 		cmd.Env = append(cmd.Env, "TMPDIR="+cfg.TempDir)
 	}
 	cmd.Env = append(cmd.Env, cfg.Env...)
-	setProcessGroup(cmd)
+	proc.SetGroup(cmd)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/qtro/qtro/internal/proc"
 )
 
 // CheckOutcome is the verdict of one item of Check.
@@ -308,8 +310,8 @@ func (c *checker) checkHello() {
 	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C.UTF-8",
 		fmt.Sprintf("QTRO_ADAPTER_CONTRACT=%d", ContractVersion), "TMPDIR="+c.tmp)
 	cmd.Env = append(cmd.Env, c.cfg.Env...)
-	setProcessGroup(cmd)
-	cmd.Cancel = func() error { signalGroup(cmd, syscall.SIGKILL, true); return nil }
+	proc.SetGroup(cmd)
+	cmd.Cancel = func() error { proc.SignalGroup(cmd, syscall.SIGKILL, true); return nil }
 	cmd.WaitDelay = 2 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/specs/adapter"
 )
 
@@ -79,7 +80,7 @@ func qtroBinary(t *testing.T) string {
 	if p := os.Getenv("QTRO_BIN"); p != "" {
 		return p
 	}
-	root, err := adapter.RepoRoot()
+	root, err := checkout.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestCheckPyqtro(t *testing.T) {
 		}
 		t.Skipf("SKIPPED, NOT PASSED: no python3: %v", err)
 	}
-	root, err := adapter.RepoRoot()
+	root, err := checkout.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,19 +176,16 @@ func TestCheckQt6Peer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the Qt 6 peer")
 	}
-	bin := os.Getenv(adapter.EnvQt6Peer)
-	if bin == "" {
-		root, err := adapter.RepoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		bin = filepath.Join(root, "build", "peers", "qt6", "qtro-peer")
+	root, err := checkout.Root()
+	if err != nil {
+		t.Fatal(err)
 	}
+	bin := checkout.Qt6Peer.Path(root)
 	if _, err := os.Stat(bin); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("CI has no Qt 6 peer (ci/build-peers.sh 6 builds it): %v", err)
 		}
-		t.Skipf("SKIPPED, NOT PASSED: no Qt 6 peer at %s (run ci/build-peers.sh 6 or set %s)", bin, adapter.EnvQt6Peer)
+		t.Skipf("SKIPPED, NOT PASSED: no Qt 6 peer at %s (run ci/build-peers.sh 6 or set %s)", bin, checkout.EnvQt6Peer)
 	}
 	rep := runCheck(t, checkCtx(t, 5*time.Minute), adapter.CheckConfig{Command: []string{bin}})
 	wantNoFailures(t, rep)

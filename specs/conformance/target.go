@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/specs/adapter"
 )
 
@@ -188,7 +189,7 @@ func qtroBinary(ctx context.Context) (string, error) {
 			qtroBin = exe
 			return
 		}
-		root, err := adapter.RepoRoot()
+		root, err := checkout.Root()
 		if err != nil {
 			qtroErr = err
 			return

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/qtro/qtro/specs/adapter"
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/specs/conformance"
 )
 
@@ -26,7 +26,7 @@ func TestVerdicts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds qtro and runs the conformance suite once per flaw")
 	}
-	root, err := adapter.RepoRoot()
+	root, err := checkout.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
