@@ -14,8 +14,6 @@ const subscriptionType = "func()"
 
 // class writes the typed Source and Replica of one class.
 func (g *gen) class(b *bytes.Buffer, c *rep.Class) {
-	g.imports["node"] = true
-	g.imports["context"] = true
 	n := g.classes[c]
 	api, err := g.f.API(c.Name, rep.Qt6) // wire indices are the same in both dialects
 	if err != nil {

@@ -120,7 +120,6 @@ func (g *gen) resolve(t string, sc scope) goType {
 		return opaqueType
 	}
 	if b, ok := builtins[t]; ok {
-		g.uses(b.expr)
 		return b
 	}
 	if t == "QVariant" {
@@ -244,12 +243,5 @@ func (g *gen) podType(p *rep.POD) goType {
 		expr: goName,
 		from: func(v string) string { return fn + "(" + v + ")" },
 		to:   func(x string) string { return x + ".qtroArg()" },
-	}
-}
-
-// uses notes the imports a type expression needs.
-func (g *gen) uses(expr string) {
-	if strings.Contains(expr, "time.") {
-		g.imports["time"] = true
 	}
 }
