@@ -354,7 +354,14 @@ func (a *adapter) result(c contract.Command, ok bool, fields contract.Fields, er
 	a.ev.send(e)
 }
 
-func (a *adapter) ok(c contract.Command, fields ...contract.Field) { a.result(c, true, fields, "", "") }
+// ok writes a successful result with fields given as key, value pairs.
+func (a *adapter) ok(c contract.Command, kv ...any) {
+	var f contract.Fields
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.Set(kv[i].(string), kv[i+1])
+	}
+	a.result(c, true, f, "", "")
+}
 
 func (a *adapter) fail(c contract.Command, errName contract.ErrorName, message string) {
 	a.result(c, false, nil, errName, message)
@@ -443,7 +450,7 @@ func (a *adapter) cmdState(c contract.Command) {
 			f.Set("sourceLocations", locs)
 		}
 	}
-	a.ok(c, f...)
+	a.result(c, true, f, "", "")
 }
 
 func (a *adapter) cmdDescribe(c contract.Command) {
@@ -458,7 +465,7 @@ func (a *adapter) cmdDescribe(c contract.Command) {
 				}
 			}
 		}
-		a.ok(c, f...)
+		a.result(c, true, f, "", "")
 		return
 	}
 	a.describeReplica(c)
@@ -500,7 +507,7 @@ func (a *adapter) cmdGet(c contract.Command) {
 	}
 	path := c.Str("property", "")
 	if path == "" {
-		a.ok(c, contract.Field{Key: "values", Value: a.src.values(a.src.root)})
+		a.ok(c, "values", a.src.values(a.src.root))
 		return
 	}
 	owner, i, err := a.src.resolve(path)
@@ -508,7 +515,7 @@ func (a *adapter) cmdGet(c contract.Command) {
 		a.fail(c, contract.UnknownProperty, err.Error())
 		return
 	}
-	a.ok(c, contract.Field{Key: "value", Value: a.src.propertyJSON(owner, i)})
+	a.ok(c, "value", a.src.propertyJSON(owner, i))
 }
 
 // codeName is the node error name of err (§8 nodeError), as a result's or

@@ -457,7 +457,7 @@ func (a *adapter) cmdSet(c contract.Command) {
 		a.fail(c, contract.BadValue, err.Error())
 		return
 	}
-	a.ok(c, contract.Field{Key: "value", Value: a.src.propertyJSON(obj, i)})
+	a.ok(c, "value", a.src.propertyJSON(obj, i))
 }
 
 func modifierName(p *meta.Property) string {

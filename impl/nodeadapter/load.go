@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -15,69 +14,74 @@ import (
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/loadgen/clock"
+	"github.com/qtro/qtro/loadgen/pace"
+	"github.com/qtro/qtro/loadgen/seq"
 	"github.com/qtro/qtro/specs/contract"
 )
 
-// Load modes (specs/ADAPTER.md §9), as fixtures/peer/load.cpp runs them.
+// Load modes (specs/ADAPTER.md §9), as fixtures/peer/load.cpp runs them:
+// the host modes send through loadgen's pacing loop, the receive mode
+// counts with loadgen's sequence detector.
 
-type loadKind int
-
-const (
-	loadHost loadKind = iota
-	loadReceive
-	loadReplicas
-	loadCalls
-	loadKinds
-)
-
-// loads tracks the active run of each kind.
+// loads tracks the active run of each kind (host, receive, replicas,
+// calls): one at a time per kind.
 type loads struct {
-	mu sync.Mutex
-	// running holds the token of each kind's active run (0: none).
-	running [loadKinds]uint64
-	next    uint64
+	mu      sync.Mutex
+	running map[string]bool
 	cancels []context.CancelFunc
 	wg      sync.WaitGroup
 	// kept holds the nodes of replicas runs with keep: closed at exit.
 	kept []*node.Node
 }
 
-// begin claims kind and returns the run's token; 0 means busy.
-func (l *loads) begin(k loadKind) uint64 {
+// run starts a load command of kind: prepare checks the command and
+// returns the result's fields and the run, or an error name and message.
+// The result is written before the run starts; the run calls finish with
+// its summary (a run that never does, aborted at exit, writes none). The
+// kind is free again before the summary is written, so the harness may
+// start the next run as soon as it reads it.
+func (a *adapter) runLoad(c contract.Command, kind string,
+	prepare func() (kv []any, run func(ctx context.Context, finish func(contract.Fields)), errName contract.ErrorName, msg string)) {
+	l := &a.loads
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.running[k] != 0 {
-		return 0
+	if l.running == nil {
+		l.running = map[string]bool{}
 	}
-	l.next++
-	l.running[k] = l.next
-	return l.next
-}
-
-// end releases kind if run still holds it. A run ends before it writes its
-// summary, so the harness may start the next one as soon as it reads it.
-func (l *loads) end(k loadKind, run uint64) {
-	l.mu.Lock()
-	if l.running[k] == run {
-		l.running[k] = 0
-	}
+	busy := l.running[kind]
+	l.running[kind] = true
 	l.mu.Unlock()
-}
-
-// goRun runs fn in a goroutine that stop waits for; fn gets a function that
-// ends the run.
-func (l *loads) goRun(parent context.Context, k loadKind, run uint64, fn func(ctx context.Context, end func())) {
-	ctx, cancel := context.WithCancel(parent)
+	if busy {
+		a.fail(c, contract.Busy, "a load run is active")
+		return
+	}
+	var once sync.Once
+	release := func() {
+		once.Do(func() {
+			l.mu.Lock()
+			delete(l.running, kind)
+			l.mu.Unlock()
+		})
+	}
+	kv, run, errName, msg := prepare()
+	if errName != "" {
+		release()
+		a.fail(c, errName, msg)
+		return
+	}
+	a.ok(c, kv...)
+	ctx, cancel := context.WithCancel(a.ctx)
 	l.mu.Lock()
 	l.cancels = append(l.cancels, cancel)
 	l.mu.Unlock()
 	l.wg.Add(1)
-	end := func() { l.end(k, run) }
 	go func() {
 		defer l.wg.Done()
 		defer cancel()
-		defer end()
-		fn(ctx, end)
+		defer release()
+		run(ctx, func(sum contract.Fields) {
+			release()
+			a.ev.send(sum)
+		})
 	}()
 }
 
@@ -132,117 +136,85 @@ func latencyJSON(s []int64) map[string]any {
 		sum += float64(v)
 	}
 	pct := func(p float64) int64 {
-		idx := int(math.Ceil(p*float64(len(s)))) - 1
-		return s[min(max(idx, 0), len(s)-1)]
+		return s[min(max(int(math.Ceil(p*float64(len(s))))-1, 0), len(s)-1)]
 	}
-	o["minNs"] = s[0]
-	o["meanNs"] = int64(sum / float64(len(s)))
-	o["p50Ns"] = pct(0.50)
-	o["p90Ns"] = pct(0.90)
-	o["p99Ns"] = pct(0.99)
-	o["p999Ns"] = pct(0.999)
-	o["maxNs"] = s[len(s)-1]
+	o["minNs"], o["meanNs"], o["maxNs"] = s[0], int64(sum/float64(len(s))), s[len(s)-1]
+	o["p50Ns"], o["p90Ns"], o["p99Ns"], o["p999Ns"] = pct(0.50), pct(0.90), pct(0.99), pct(0.999)
 	return o
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
+// summary starts a loadSummary event with its fields (key, value pairs).
+func summary(kv ...any) contract.Fields {
+	e := event(contract.EvLoadSummary)
+	for i := 0; i+1 < len(kv); i += 2 {
+		e.Set(kv[i].(string), kv[i+1])
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return e
+}
+
+// timeoutOf reads a timeoutMs field, bounded to 1 ms … 1 h.
+func timeoutOf(c contract.Command, def int64) time.Duration {
+	return time.Duration(min(max(c.Int("timeoutMs", def), 1), 3600000)) * time.Millisecond
 }
 
 func (a *adapter) cmdLoad(c contract.Command) {
-	mode := c.Str("mode", "")
-	switch {
-	case a.src != nil && (mode == "props" || mode == "signals" || mode == "payload" || mode == "both"):
-		a.hostLoad(c, mode)
-	case a.node != nil && mode == "receive":
-		a.receiveLoad(c)
-	case a.node != nil && mode == "replicas":
-		a.replicasLoad(c)
-	case a.node != nil && mode == "calls":
-		a.callsLoad(c)
+	switch mode := c.Str("mode", ""); {
+	case a.src != nil && (mode == contract.LoadProps || mode == contract.LoadSignals || mode == contract.LoadPayload || mode == contract.LoadBoth):
+		a.runLoad(c, "host", func() ([]any, func(context.Context, func(contract.Fields)), contract.ErrorName, string) {
+			return a.hostLoad(c, mode)
+		})
+	case a.node != nil && mode == contract.LoadReceive:
+		a.runLoad(c, mode, func() ([]any, func(context.Context, func(contract.Fields)), contract.ErrorName, string) {
+			return a.receiveLoad(c)
+		})
+	case a.node != nil && mode == contract.LoadReplicas:
+		a.runLoad(c, mode, func() ([]any, func(context.Context, func(contract.Fields)), contract.ErrorName, string) {
+			return a.replicasLoad(c)
+		})
+	case a.node != nil && mode == contract.LoadCalls:
+		a.runLoad(c, mode, func() ([]any, func(context.Context, func(contract.Fields)), contract.ErrorName, string) {
+			return a.callsLoad(c)
+		})
 	default:
 		a.fail(c, contract.Unsupported, fmt.Sprintf("load mode %q is not available in role %s", mode, a.opt.Role))
 	}
 }
 
-// ---- host: props, signals, payload, both ----
+// ---- host: props, signals, payload, both (§9.1) ----
 
-func (a *adapter) hostLoad(c contract.Command, mode string) {
-	run := a.loads.begin(loadHost)
-	if run == 0 {
-		a.fail(c, contract.Busy, "a load run is active")
-		return
-	}
-	started := false
-	defer func() {
-		if !started {
-			a.loads.end(loadHost, run)
-		}
-	}()
+func (a *adapter) hostLoad(c contract.Command, mode string) ([]any, func(context.Context, func(contract.Fields)), contract.ErrorName, string) {
 	s := a.src
 	if s.typ != contract.TypeTick {
-		a.fail(c, contract.BadArgs, "host load needs --type tick")
-		return
+		return nil, nil, contract.BadArgs, "host load needs --type tick"
 	}
 	count, batch := c.Int("count", 0), c.Int("batch", 1)
 	rate := c.Float("rate", 0)
 	payloadBytes := c.Int("payloadBytes", 0)
 	progressNs := c.Int("progressMs", 1000) * int64(time.Millisecond)
 	if count <= 0 || batch <= 0 || rate < 0 || payloadBytes < 0 || payloadBytes > 1<<30 {
-		a.fail(c, contract.BadArgs, "need count > 0, batch > 0, rate >= 0, 0 <= payloadBytes <= 1 GiB")
-		return
+		return nil, nil, contract.BadArgs, "need count > 0, batch > 0, rate >= 0, 0 <= payloadBytes <= 1 GiB"
 	}
 	counterIdx := s.cls.PropertyIndex("counter")
 	tickIdx, payloadIdx := s.cls.SignalIndex("tick"), s.cls.SignalIndex("payload")
 	counter, _ := s.root.Property("counter")
 	firstCounter := counter.Int() + 1
 	payload := qds.ByteArrayOf(bytes.Repeat([]byte{'x'}, int(payloadBytes)))
-	props := mode == "props" || mode == "both"
-	ticks := mode == "signals" || mode == "both"
-	pays := mode == "payload"
-
+	props := mode == contract.LoadProps || mode == contract.LoadBoth
+	ticks := mode == contract.LoadSignals || mode == contract.LoadBoth
 	s.quiet.Store(true)
-	a.ok(c, contract.Field{Key: "firstCounter", Value: firstCounter}, contract.Field{Key: "firstSeq", Value: 1})
-	started = true
-	a.loads.goRun(a.ctx, loadHost, run, func(ctx context.Context, end func()) {
-		finished := false
-		defer func() {
-			if !finished { // aborted: the next run must not inherit quiet
-				s.quiet.Store(false)
-			}
-		}()
+	run := func(ctx context.Context, finish func(contract.Fields)) {
+		defer s.quiet.Store(false) // also when aborted: the next run must not inherit quiet
 		root := s.root
-		cpu0 := cpuNs()
-		start := clock.Now()
+		cpu0, start := cpuNs(), clock.Now()
+		// A turn is B steps; between turns the connections' writers
+		// flush, as the Qt peer returns to its event loop.
+		loop := pace.Loop{Batch: batch, Count: count, Yield: true}
+		if rate > 0 {
+			loop.At = pace.Rate(start, rate)
+		}
 		lastProgress := start
-		var sent, turns int64
-		for sent < count {
-			if ctx.Err() != nil {
-				return // shutting down: no summary
-			}
-			now := clock.Now()
-			n := min(batch, count-sent)
-			if rate > 0 {
-				due := min(count, int64(float64(now-start)*rate/1e9)+1)
-				n = min(n, due-sent)
-				if n <= 0 {
-					next := float64(sent)*1e9/rate - float64(now-start)
-					sleepCtx(ctx, time.Duration(next))
-					continue
-				}
-			}
-			turns++
-			for range n {
+		st := loop.Run(ctx, func(t pace.Turn) bool {
+			for sent := t.First; sent < t.First+t.N; sent++ {
 				seq := sent + 1
 				if props {
 					_ = root.SetPropertyIndex(counterIdx, qds.IntOf(int32(firstCounter+sent)))
@@ -250,104 +222,74 @@ func (a *adapter) hostLoad(c contract.Command, mode string) {
 				if ticks {
 					_ = root.EmitIndex(tickIdx, []qds.Variant{qds.LongLongOf(seq), qds.LongLongOf(clock.Now())})
 				}
-				if pays {
+				if mode == contract.LoadPayload {
 					_ = root.EmitIndex(payloadIdx, []qds.Variant{qds.LongLongOf(seq), qds.LongLongOf(clock.Now()), payload})
 				}
-				sent++
 			}
-			after := clock.Now()
-			if sent >= count {
-				break
-			}
-			if after-lastProgress >= progressNs {
+			if after, sent := clock.Now(), t.First+t.N; sent < count && after-lastProgress >= progressNs {
 				lastProgress = after
 				e := event(contract.EvLoadProgress)
 				e.Set("mode", mode)
 				e.Set("sent", sent)
 				a.ev.send(e)
 			}
-			// The end of a turn: let the connections' writers flush, as
-			// the Qt peer returns to its event loop.
-			runtime.Gosched()
+			return true
+		})
+		if ctx.Err() != nil {
+			return // shutting down: no summary
 		}
 		elapsed := clock.Now() - start
 		s.quiet.Store(false)
 		s.refresh()
-		finished = true
-		end()
-		e := event(contract.EvLoadSummary)
-		e.Set("role", "host")
-		e.Set("mode", mode)
-		e.Set("count", count)
-		e.Set("sent", sent)
-		e.Set("batch", batch)
-		e.Set("rate", rate)
-		e.Set("turns", turns)
-		e.Set("payloadBytes", payloadBytes)
-		e.Set("firstCounter", firstCounter)
-		e.Set("elapsedNs", elapsed)
-		e.Set("perSecond", perSecond(sent, elapsed))
-		e.Set("cpuNs", cpuNs()-cpu0)
-		a.ev.send(e)
-	})
+		finish(summary("role", contract.RoleHost, "mode", mode, "count", count, "sent", st.Units, "batch", batch,
+			"rate", rate, "turns", st.Turns, "payloadBytes", payloadBytes, "firstCounter", firstCounter,
+			"elapsedNs", elapsed, "perSecond", perSecond(st.Units, elapsed), "cpuNs", cpuNs()-cpu0))
+	}
+	return []any{"firstCounter", firstCounter, "firstSeq", 1}, run, "", ""
 }
 
-// ---- node: receive ----
+// ---- node: receive (§9.2) ----
 
-// seqTracker checks one stream of sequence numbers.
-type seqTracker struct {
-	name       string
-	first      int64
-	count      int64
-	seen       []bool
-	received   int64
-	unique     int64
-	duplicates int64
-	reordered  int64
-	outOfRange int64
-	maxSeen    int64
-	firstNs    int64
-	lastNs     int64
-	timed      bool
-	latencies  []int64
+// stream checks one stream of a receive run: the range check of §9.2,
+// loadgen's detector for the rest.
+type stream struct {
+	name         string
+	first, count int64
+	det          seq.Detector
+	outOfRange   int64
+	firstNs      int64
+	lastNs       int64
+	timed        bool
+	latencies    []int64
+	received     int64 // every update, out of range too
 }
 
-func (t *seqTracker) add(seq, now, sentNs int64) {
+func (t *stream) add(n, now, sentNs int64) {
 	t.received++
 	if t.firstNs == 0 {
 		t.firstNs = now
 	}
 	t.lastNs = now
-	idx := seq - t.first
-	if idx < 0 || idx >= t.count {
+	if n < t.first || n >= t.first+t.count {
 		t.outOfRange++
 		return
 	}
-	if t.seen[idx] {
-		t.duplicates++
-		return
-	}
-	t.seen[idx] = true
-	t.unique++
-	if seq < t.maxSeen {
-		t.reordered++
-	} else {
-		t.maxSeen = seq
-	}
-	if t.timed {
+	dup := t.det.Duplicated + t.det.Stale
+	t.det.Observe(n)
+	if t.det.Duplicated+t.det.Stale == dup && t.timed {
 		t.latencies = append(t.latencies, now-sentNs)
 	}
 }
 
-func (t *seqTracker) complete() bool { return t.unique >= t.count }
+func (t *stream) unique() int64 { return t.det.Received - t.det.Duplicated - t.det.Stale }
 
-func (t *seqTracker) summary() map[string]any {
-	ps := 0.0
-	if t.unique > 1 {
-		ps = perSecond(t.unique-1, t.lastNs-t.firstNs)
+func (t *stream) summary() map[string]any {
+	ps, u := 0.0, t.unique()
+	if u > 1 {
+		ps = perSecond(u-1, t.lastNs-t.firstNs)
 	}
-	o := map[string]any{"count": t.count, "first": t.first, "received": t.received, "unique": t.unique,
-		"missing": t.count - t.unique, "duplicates": t.duplicates, "reordered": t.reordered,
+	o := map[string]any{"count": t.count, "first": t.first, "received": t.received, "unique": u,
+		"missing": t.count - u, "duplicates": t.det.Duplicated + t.det.Stale, "reordered": t.det.Reordered,
 		"outOfRange": t.outOfRange, "firstNs": t.firstNs, "lastNs": t.lastNs, "elapsedNs": t.lastNs - t.firstNs,
 		"perSecond": ps}
 	if t.timed {
@@ -356,74 +298,50 @@ func (t *seqTracker) summary() map[string]any {
 	return o
 }
 
-func (a *adapter) receiveLoad(c contract.Command) {
-	run := a.loads.begin(loadReceive)
-	if run == 0 {
-		a.fail(c, contract.Busy, "a load run is active")
-		return
-	}
-	started := false
-	defer func() {
-		if !started {
-			a.loads.end(loadReceive, run)
-		}
-	}()
+func (a *adapter) receiveLoad(c contract.Command) ([]any, func(context.Context, func(contract.Fields)), contract.ErrorName, string) {
 	e, err := a.replicaFor(c)
 	if err != nil {
-		a.fail(c, contract.BadArgs, err.Error())
-		return
+		return nil, nil, contract.BadArgs, err.Error()
 	}
 	cls := e.rep.Class()
 	if cls == nil {
-		a.fail(c, contract.BadArgs, fmt.Sprintf("dynamic replica %s is not initialized", e.key))
-		return
+		return nil, nil, contract.BadArgs, fmt.Sprintf("dynamic replica %s is not initialized", e.key)
 	}
 	counterProp := cls.PropertyIndex("counter")
 	tickIdx, payloadIdx := cls.SignalIndex("tick"), cls.SignalIndex("payload")
 	if counterProp < 0 || cls.Properties[counterProp].Notify < 0 || tickIdx < 0 || payloadIdx < 0 {
-		a.fail(c, contract.BadArgs, "receive load needs a Tick replica")
-		return
+		return nil, nil, contract.BadArgs, "receive load needs a Tick replica"
 	}
 	count := c.Int("count", 0)
 	if count <= 0 || count > 100000000 {
-		a.fail(c, contract.BadArgs, "need 0 < count <= 1e8")
-		return
+		return nil, nil, contract.BadArgs, "need 0 < count <= 1e8"
 	}
-	var streams []string
-	if l, ok := c["streams"].([]any); ok {
-		for _, x := range l {
-			s, _ := x.(string)
-			streams = append(streams, s)
-		}
-	}
-	if len(streams) == 0 {
-		streams = []string{"props"}
+	names := c.Strings("streams")
+	if len(names) == 0 {
+		names = []string{contract.LoadProps}
 	}
 	baselineV, _ := e.rep.Property("counter")
 	baseline := baselineV.Int()
-	trackers := make([]*seqTracker, 0, len(streams))
-	var props, ticks, pays *seqTracker
-	for _, s := range streams {
-		t := &seqTracker{name: s, count: count, seen: make([]bool, count)}
+	var streams []*stream
+	byKind := map[string]*stream{}
+	for _, s := range names {
+		t := &stream{name: s, first: 1, count: count}
 		switch s {
-		case "props":
+		case contract.LoadProps:
 			t.first = baseline + 1
-			props = t
-		case "signals", "payload":
-			t.first, t.timed = 1, true
-			t.latencies = make([]int64, 0, count)
-			if s == "signals" {
-				ticks = t
-			} else {
-				pays = t
-			}
+		case contract.LoadSignals, contract.LoadPayload:
+			t.timed, t.latencies = true, make([]int64, 0, count)
 		default:
-			a.fail(c, contract.BadArgs, fmt.Sprintf("unknown stream %s (props, signals, payload)", s))
-			return
+			return nil, nil, contract.BadArgs, fmt.Sprintf("unknown stream %s (props, signals, payload)", s)
 		}
-		trackers = append(trackers, t)
+		// A window as wide as the run keeps the counts exact (a hole is
+		// never forgotten); Expect makes a first update above first a hole.
+		t.det.Window = int(count)
+		t.det.Expect(t.first)
+		streams = append(streams, t)
+		byKind[s] = t
 	}
-	timeout := time.Duration(min(max(c.Int("timeoutMs", 30000), 1), 3600000)) * time.Millisecond
+	timeout := timeoutOf(c, 30000)
 	idleNs := c.Int("idleMs", 5000) * int64(time.Millisecond)
 
 	var mu sync.Mutex
@@ -434,6 +352,7 @@ func (a *adapter) receiveLoad(c contract.Command) {
 		now := clock.Now()
 		mu.Lock()
 		defer mu.Unlock()
+		props, ticks, pays := byKind[contract.LoadProps], byKind[contract.LoadSignals], byKind[contract.LoadPayload]
 		switch {
 		case ev.Kind == node.PropertyChanged && ev.Index == counterProp && props != nil:
 			props.add(ev.Value.Int(), now, 0)
@@ -445,28 +364,17 @@ func (a *adapter) receiveLoad(c contract.Command) {
 			return
 		}
 		lastNs = now
-		for _, t := range trackers {
-			if !t.complete() {
+		for _, t := range streams {
+			if t.unique() < t.count {
 				return
 			}
 		}
 		doneOnce.Do(func() { close(done) })
 	}
-	e.mu.Lock()
-	e.quiet, e.tap = true, tap
-	e.mu.Unlock()
+	e.setTap(tap)
 	startNs, cpu0 := clock.Now(), cpuNs()
-	a.ok(c, contract.Field{Key: "baseline", Value: baseline})
-	started = true
-	a.loads.goRun(a.ctx, loadReceive, run, func(ctx context.Context, end func()) {
-		finished := false
-		defer func() {
-			if !finished { // aborted: the next run must not inherit quiet
-				e.mu.Lock()
-				e.quiet, e.tap = false, nil
-				e.mu.Unlock()
-			}
-		}()
+	run := func(ctx context.Context, finish func(contract.Fields)) {
+		defer e.setTap(nil) // also when aborted: the next run must not inherit quiet
 		deadline := time.NewTimer(timeout)
 		defer deadline.Stop()
 		idle := time.NewTicker(100 * time.Millisecond)
@@ -488,66 +396,41 @@ func (a *adapter) receiveLoad(c contract.Command) {
 				mu.Unlock()
 			}
 		}
-		e.mu.Lock()
-		e.quiet, e.tap = false, nil
-		e.mu.Unlock()
-		finished = true
+		e.setTap(nil)
 		mu.Lock()
 		sums := map[string]any{}
-		for _, t := range trackers {
+		for _, t := range streams {
 			sums[t.name] = t.summary()
 		}
 		mu.Unlock()
-		end()
-		ev := event(contract.EvLoadSummary)
-		ev.Set("role", "node")
-		ev.Set("mode", "receive")
-		ev.Set("outcome", outcome)
-		ev.Set("startNs", startNs)
-		ev.Set("cpuNs", cpuNs()-cpu0)
-		ev.Set("streams", sums)
-		a.ev.send(ev)
-	})
+		finish(summary("role", contract.RoleNode, "mode", contract.LoadReceive, "outcome", outcome,
+			"startNs", startNs, "cpuNs", cpuNs()-cpu0, "streams", sums))
+	}
+	return []any{"baseline", baseline}, run, "", ""
 }
 
-// ---- node: replicas (initialization storm) ----
+// ---- node: replicas, an initialization storm (§9.3) ----
 
-func (a *adapter) replicasLoad(c contract.Command) {
-	run := a.loads.begin(loadReplicas)
-	if run == 0 {
-		a.fail(c, contract.Busy, "a load run is active")
-		return
-	}
-	started := false
-	defer func() {
-		if !started {
-			a.loads.end(loadReplicas, run)
-		}
-	}()
+func (a *adapter) replicasLoad(c contract.Command) ([]any, func(context.Context, func(contract.Fields)), contract.ErrorName, string) {
 	count := c.Int("count", 0)
 	if count <= 0 || count > 100000 {
-		a.fail(c, contract.BadArgs, "need 0 < count <= 100000")
-		return
+		return nil, nil, contract.BadArgs, "need 0 < count <= 100000"
 	}
 	object := c.Str("object", a.opt.ObjectName())
 	typ := c.Str("type", a.opt.Type)
-	dynamic := c.Str("mode", contract.ModeName(a.opt.Dynamic)) == "dynamic"
+	dynamic := c.Str("mode", contract.ModeName(a.opt.Dynamic)) == contract.ModeDynamic
 	static, hasStatic := contract.StaticClass(typ)
 	if !dynamic && !hasStatic {
-		a.fail(c, contract.BadArgs, "no static replica class for type "+typ)
-		return
+		return nil, nil, contract.BadArgs, "no static replica class for type " + typ
 	}
 	url := c.Str("url", a.opt.URL)
 	registry := a.opt.Registry
 	if url == "" && registry == "" {
-		a.fail(c, contract.BadArgs, "need a url or a registry")
-		return
+		return nil, nil, contract.BadArgs, "need a url or a registry"
 	}
 	keep := c.Bool("keep", false)
-	timeout := time.Duration(min(max(c.Int("timeoutMs", 60000), 1), 3600000)) * time.Millisecond
-	a.ok(c)
-	started = true
-	a.loads.goRun(a.ctx, loadReplicas, run, func(ctx context.Context, end func()) {
+	timeout := timeoutOf(c, 60000)
+	run := func(ctx context.Context, finish func(contract.Fields)) {
 		var valid, nodeErrors, firstValid, lastValid atomic.Int64
 		all := make(chan struct{})
 		var allOnce sync.Once
@@ -613,27 +496,16 @@ func (a *adapter) replicasLoad(c contract.Command) {
 		if fv != 0 {
 			fv -= startNs
 		}
-		end()
-		ev := event(contract.EvLoadSummary)
-		ev.Set("role", "node")
-		ev.Set("mode", "replicas")
-		ev.Set("outcome", outcome)
-		ev.Set("count", count)
-		ev.Set("valid", valid.Load())
-		ev.Set("nodeErrors", nodeErrors.Load())
-		ev.Set("createNs", createdNs-startNs)
-		ev.Set("firstValidNs", fv)
-		ev.Set("elapsedNs", last-startNs)
-		ev.Set("perSecond", perSecond(valid.Load(), last-startNs))
-		ev.Set("cpuNs", cpuNs()-cpu0)
 		states := map[string]any{}
 		for _, r := range reps {
 			st := r.State().String()
 			n, _ := states[st].(int64)
 			states[st] = n + 1
 		}
-		ev.Set("states", states)
-		a.ev.send(ev)
+		finish(summary("role", contract.RoleNode, "mode", contract.LoadReplicas, "outcome", outcome, "count", count,
+			"valid", valid.Load(), "nodeErrors", nodeErrors.Load(), "createNs", createdNs-startNs,
+			"firstValidNs", fv, "elapsedNs", last-startNs, "perSecond", perSecond(valid.Load(), last-startNs),
+			"cpuNs", cpuNs()-cpu0, "states", states))
 		if keep {
 			a.loads.mu.Lock()
 			a.loads.kept = append(a.loads.kept, nodes...)
@@ -641,48 +513,32 @@ func (a *adapter) replicasLoad(c contract.Command) {
 			return
 		}
 		closeNodes(nodes)
-	})
+	}
+	return nil, run, "", ""
 }
 
-// ---- node: calls (round trips) ----
+// ---- node: calls, round trips (§9.4) ----
 
-func (a *adapter) callsLoad(c contract.Command) {
-	run := a.loads.begin(loadCalls)
-	if run == 0 {
-		a.fail(c, contract.Busy, "a load run is active")
-		return
-	}
-	started := false
-	defer func() {
-		if !started {
-			a.loads.end(loadCalls, run)
-		}
-	}()
+func (a *adapter) callsLoad(c contract.Command) ([]any, func(context.Context, func(contract.Fields)), contract.ErrorName, string) {
 	e, err := a.replicaFor(c)
 	if err != nil {
-		a.fail(c, contract.BadArgs, err.Error())
-		return
+		return nil, nil, contract.BadArgs, err.Error()
 	}
 	if !e.rep.IsInitialized() {
-		a.fail(c, contract.BadArgs, fmt.Sprintf("replica %s is not initialized", e.key))
-		return
+		return nil, nil, contract.BadArgs, fmt.Sprintf("replica %s is not initialized", e.key)
 	}
 	cls := e.rep.Class()
 	echo := contract.FindMethod(cls.Methods, "echo", 1)
 	if echo < 0 || cls.Methods[echo].Params[0].Type != "qint64" && cls.Methods[echo].Params[0].Type != "qlonglong" {
-		a.fail(c, contract.BadArgs, "calls load needs a Tick replica (echo(qint64))")
-		return
+		return nil, nil, contract.BadArgs, "calls load needs a Tick replica (echo(qint64))"
 	}
 	count, inflight := c.Int("count", 0), c.Int("inflight", 1)
 	if count <= 0 || inflight <= 0 || count > 100000000 {
-		a.fail(c, contract.BadArgs, "need 0 < count <= 1e8 and inflight > 0")
-		return
+		return nil, nil, contract.BadArgs, "need 0 < count <= 1e8 and inflight > 0"
 	}
-	timeout := time.Duration(min(max(c.Int("timeoutMs", 60000), 1), 3600000)) * time.Millisecond
-	a.ok(c)
-	started = true
+	timeout := timeoutOf(c, 60000)
 	rep := e.rep
-	a.loads.goRun(a.ctx, loadCalls, run, func(ctx context.Context, end func()) {
+	run := func(ctx context.Context, finish func(contract.Fields)) {
 		rctx, cancel := context.WithTimeout(ctx, timeout)
 		defer cancel()
 		var issued, completed, errs, mismatches atomic.Int64
@@ -732,22 +588,10 @@ func (a *adapter) callsLoad(c contract.Command) {
 			outcome = "timeout"
 		}
 		elapsed := clock.Now() - start
-		end()
-		ev := event(contract.EvLoadSummary)
-		ev.Set("role", "node")
-		ev.Set("mode", "calls")
-		ev.Set("outcome", outcome)
-		ev.Set("count", count)
-		ev.Set("inflight", inflight)
-		ev.Set("completed", completed.Load())
-		ev.Set("errors", errs.Load())
-		ev.Set("mismatches", mismatches.Load())
-		ev.Set("elapsedNs", elapsed)
-		ev.Set("perSecond", perSecond(completed.Load(), elapsed))
-		ev.Set("cpuNs", cpuNs()-cpu0)
-		mu.Lock()
-		ev.Set("rtt", latencyJSON(rtts))
-		mu.Unlock()
-		a.ev.send(ev)
-	})
+		finish(summary("role", contract.RoleNode, "mode", contract.LoadCalls, "outcome", outcome, "count", count,
+			"inflight", inflight, "completed", completed.Load(), "errors", errs.Load(),
+			"mismatches", mismatches.Load(), "elapsedNs", elapsed, "perSecond", perSecond(completed.Load(), elapsed),
+			"cpuNs", cpuNs()-cpu0, "rtt", latencyJSON(rtts)))
+	}
+	return nil, run, "", ""
 }

@@ -757,7 +757,7 @@ func (a *adapter) getReplica(c contract.Command) {
 	path := c.Str("property", "")
 	if path == "" {
 		cls := e.rep.Class()
-		a.ok(c, contract.Field{Key: "values", Value: e.valuesJSON(cls, e.rep.Values(), true)}, contract.Field{Key: "state", Value: e.rep.State().String()})
+		a.ok(c, "values", e.valuesJSON(cls, e.rep.Values(), true), "state", e.rep.State().String())
 		return
 	}
 	rep, name, err := e.target(path)
@@ -773,10 +773,10 @@ func (a *adapter) getReplica(c contract.Command) {
 	}
 	vals := rep.Values()
 	if rep == e.rep {
-		a.ok(c, contract.Field{Key: "value", Value: e.propertyJSON(cls, i, vals[i], true)})
+		a.ok(c, "value", e.propertyJSON(cls, i, vals[i], true))
 		return
 	}
-	a.ok(c, contract.Field{Key: "value", Value: contract.ToJSON(cls, cls.Properties[i].Type, vals[i])})
+	a.ok(c, "value", contract.ToJSON(cls, cls.Properties[i].Type, vals[i]))
 }
 
 func (a *adapter) describeReplica(c contract.Command) {
@@ -828,8 +828,8 @@ func (a *adapter) describeReplica(c contract.Command) {
 	for i, m := range cls.Methods {
 		methods[i] = method(i, m)
 	}
-	a.ok(c, contract.Field{Key: "metaObject", Value: map[string]any{"className": className, "typeName": nullable(cls.TypeName),
-		"signature": nullable(cls.Signature), "properties": props, "signals": sigs, "methods": methods}})
+	a.ok(c, "metaObject", map[string]any{"className": className, "typeName": nullable(cls.TypeName),
+		"signature": nullable(cls.Signature), "properties": props, "signals": sigs, "methods": methods})
 }
 
 func (a *adapter) cmdCall(c contract.Command) {
@@ -863,7 +863,7 @@ func (a *adapter) cmdCall(c contract.Command) {
 		if _, err := rep.InvokeIndex(i, args, false); err != nil {
 			a.log.Warn("call not sent", "method", m.Signature, "err", err)
 		}
-		a.ok(c, contract.Field{Key: "void", Value: true}, contract.Field{Key: "value", Value: nil})
+		a.ok(c, "void", true, "value", nil)
 		return
 	}
 	pc, err := rep.InvokeIndex(i, args, true)
@@ -881,7 +881,7 @@ func (a *adapter) cmdCall(c contract.Command) {
 		switch {
 		case err == nil:
 			value, tag := contract.Reply(cls, v)
-			a.ok(c, contract.Field{Key: "value", Value: value}, contract.Field{Key: "valueType", Value: tag})
+			a.ok(c, "value", value, "valueType", tag)
 		case a.ctx.Err() != nil:
 			// Shutting down: no more events.
 		case errors.Is(err, context.DeadlineExceeded):
@@ -970,7 +970,7 @@ func (a *adapter) cmdAcquire(c contract.Command) {
 		a.fail(c, contract.AcquireFailed, err.Error())
 		return
 	}
-	a.ok(c, contract.Field{Key: "replica", Value: e.key}, contract.Field{Key: "state", Value: e.rep.State().String()})
+	a.ok(c, "replica", e.key, "state", e.rep.State().String())
 	e.flushDeferred()
 }
 
@@ -991,4 +991,12 @@ func (a *adapter) cmdRelease(c contract.Command) {
 	}
 	a.release(e)
 	a.ok(c)
+}
+
+// setTap gives a receive load run every event of the replica (nil ends
+// it); while it runs, no per-update events are written (§9).
+func (e *replicaEntry) setTap(tap func(node.Event)) {
+	e.mu.Lock()
+	e.quiet, e.tap = tap != nil, tap
+	e.mu.Unlock()
 }
