@@ -24,8 +24,9 @@ func (g *gen) class(b *bytes.Buffer, c *rep.Class) {
 	q := strconv.Quote(c.Name)
 	w := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
 
-	w("// %s is class %s, built per dialect from %s (a node.ClassProvider).\n", n.classVar, c.Name, g.fileVar)
-	w("var %s = %s.Class(%s)\n\n", n.classVar, g.fileVar, q)
+	w("// %s returns class %s of %s, parsed on first use: a\n", n.classVar, c.Name, g.fileVar)
+	w("// node.ClassProvider giving each dialect's repc view of the class.\n")
+	w("var %s = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(%s, %s) })\n\n", n.classVar, g.fileVar, q)
 
 	// Member names, unique per Go type.
 	srcUsed := map[string]bool{"Source": true, "EnableRemoting": true}
@@ -37,8 +38,9 @@ func (g *gen) class(b *bytes.Buffer, c *rep.Class) {
 	w("type %s struct{ src *node.Source }\n\n", n.source)
 	w("// %s returns a source of %s with the .rep defaults, for hosts of\n", n.newSource, c.Name)
 	w("// dialect d (Qt 5.15 and Qt 6.4 repc give %s different signatures).\n", c.Name)
-	w("func %s(d repcrt.Dialect) (*%s, error) {\n", n.newSource, n.source)
-	w("\tsrc, err := %s.NewSource(d)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n\treturn &%s{src: src}, nil\n}\n\n", n.classVar, n.source)
+	w("func %s(d node.Dialect) (*%s, error) {\n", n.newSource, n.source)
+	w("\tc, err := %s()\n\tif err != nil {\n\t\treturn nil, err\n\t}\n", n.classVar)
+	w("\tcls, err := c.ForDialect(d)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n\treturn &%s{src: node.NewSource(cls)}, nil\n}\n\n", n.source)
 	w("// Source returns the untyped source, for what the typed API does not cover.\n")
 	w("func (s *%s) Source() *node.Source { return s.src }\n\n", n.source)
 	w("// EnableRemoting remotes the source on h under name (\"\" means %s).\n", q)
@@ -50,7 +52,8 @@ func (g *gen) class(b *bytes.Buffer, c *rep.Class) {
 	w("type %s struct{ r *node.Replica }\n\n", n.replica)
 	w("// %s acquires a static replica of the source name (\"\" means %s) on n.\n", n.acquire, q)
 	w("func %s(n *node.Node, name string) (*%s, error) {\n\tif name == \"\" {\n\t\tname = %s\n\t}\n", n.acquire, n.replica, q)
-	w("\tr, err := n.Acquire(name, %s)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n\treturn &%s{r: r}, nil\n}\n\n", n.classVar, n.replica)
+	w("\tc, err := %s()\n\tif err != nil {\n\t\treturn nil, err\n\t}\n", n.classVar)
+	w("\tr, err := n.Acquire(name, c)\n\tif err != nil {\n\t\treturn nil, err\n\t}\n\treturn &%s{r: r}, nil\n}\n\n", n.replica)
 	w("// Replica returns the untyped replica.\nfunc (r *%s) Replica() *node.Replica { return r.r }\n\n", n.replica)
 	w("// State returns the replica's state.\nfunc (r *%s) State() node.State { return r.r.State() }\n\n", n.replica)
 	w("// WaitForSource waits until the replica is Valid.\nfunc (r *%s) WaitForSource(ctx context.Context) error { return r.r.WaitForSource(ctx) }\n\n", n.replica)
@@ -164,17 +167,17 @@ func (g *gen) class(b *bytes.Buffer, c *rep.Class) {
 		}
 		w("// %s installs the handler of SLOT(%s), called when a replica invokes it.\n", handle, sig)
 		w("func (s *%s) %s(fn %s) error {\n", n.source, handle, fnType)
-		w("\treturn s.src.HandleMethod(%s, func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {\n", mq)
+		w("\treturn s.src.HandleMethod(%s, func(ctx context.Context, args []node.Variant) (node.Variant, error) {\n", mq)
 		call := "fn(ctx"
 		if len(ps) > 0 {
 			call += ", " + fromArgs(ps, "args")
 		}
 		call += ")"
 		if ret.expr != "" {
-			w("\t\tres, err := %s\n\t\tif err != nil {\n\t\t\treturn repcrt.Variant{}, err\n\t\t}\n", call)
+			w("\t\tres, err := %s\n\t\tif err != nil {\n\t\t\treturn node.Variant{}, err\n\t\t}\n", call)
 			w("\t\treturn repcrt.Return(s.src, %s, %s)\n", mq, ret.to("res"))
 		} else {
-			w("\t\treturn repcrt.Variant{}, %s\n", call)
+			w("\t\treturn node.Variant{}, %s\n", call)
 		}
 		w("\t})\n}\n\n")
 

@@ -64,7 +64,7 @@ func Generate(src []byte, opts Options) ([]byte, error) {
 	g.header(&out, code)
 	fmt.Fprintf(&out, "// %s is %s as written: the classes are built from it at run time, per\n", g.fileVar, g.repName)
 	fmt.Fprintf(&out, "// dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.\n")
-	fmt.Fprintf(&out, "var %s = repcrt.NewFile(%s, %s)\n\n", g.fileVar, strconv.Quote(g.repName), goString(g.src))
+	fmt.Fprintf(&out, "const %s = %s\n\n", g.fileVar, goString(g.src))
 	out.Write(code)
 	formatted, err := format.Source(out.Bytes())
 	if err != nil {
@@ -98,7 +98,7 @@ type classNames struct {
 }
 
 // reserved are identifiers the generated file uses itself.
-var reserved = []string{"context", "strconv", "time", "node", "repcrt"}
+var reserved = []string{"context", "strconv", "sync", "time", "node", "repcrt"}
 
 // exported makes a Go exported identifier of s.
 func exported(s string) string {
@@ -222,7 +222,7 @@ func (g *gen) header(out *bytes.Buffer, code []byte) {
 	fmt.Fprintf(out, "package %s\n\nimport (\n", g.opts.Package)
 	// The imports are those the code names (the embedded .rep text is not
 	// part of code, so a "time." in a comment there imports nothing).
-	for _, std := range []string{"context", "strconv", "time"} {
+	for _, std := range []string{"context", "strconv", "sync", "time"} {
 		if bytes.Contains(code, []byte(std+".")) {
 			fmt.Fprintf(out, "\t%q\n", std)
 		}
@@ -353,7 +353,7 @@ func (g *gen) pod(b *bytes.Buffer, p *rep.POD) {
 	b.WriteString("}\n}\n\n")
 	fn := g.podFrom[p]
 	fmt.Fprintf(b, "// %s reads a %s gadget.\n", fn, p.Name)
-	fmt.Fprintf(b, "func %s(v repcrt.Variant) %s {\n\tf := repcrt.Fields(v, %d)\n\treturn %s{", fn, name, len(p.Attrs), name)
+	fmt.Fprintf(b, "func %s(v node.Variant) %s {\n\tf := repcrt.Fields(v, %d)\n\treturn %s{", fn, name, len(p.Attrs), name)
 	for i := range p.Attrs {
 		if i > 0 {
 			b.WriteString(", ")

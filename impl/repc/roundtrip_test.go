@@ -18,7 +18,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var dialects = []repcrt.Dialect{repcrt.Qt5, repcrt.Qt6}
+var dialects = []node.Dialect{node.Qt5, node.Qt6}
 
 // latest keeps the last value a callback saw.
 type latest[T any] struct {
@@ -45,7 +45,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func host(t *testing.T, d repcrt.Dialect) *node.Host {
+func host(t *testing.T, d node.Dialect) *node.Host {
 	t.Helper()
 	h, err := node.NewHost(context.Background(), "tcp://127.0.0.1:0", node.Config{Dialect: d})
 	if err != nil {
@@ -188,10 +188,10 @@ func TestGeneratedSignatureMismatch(t *testing.T) {
 // TestQt6OnlyFileHasNoQt5Source: Qt 5.15 repc rejects Qt 6 syntax, so the
 // generated code refuses a Qt 5 source instead of inventing a signature.
 func TestQt6OnlyFileHasNoQt5Source(t *testing.T) {
-	if _, err := signatureqt6.NewModernSource(repcrt.Qt5); err == nil {
+	if _, err := signatureqt6.NewModernSource(node.Qt5); err == nil {
 		t.Fatal("a Qt 5 source of a Qt 6 only .rep was built")
 	}
-	if _, err := signatureqt6.NewModernSource(repcrt.Qt6); err != nil {
+	if _, err := signatureqt6.NewModernSource(node.Qt6); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := testobject.NewTestObjectSource(0); err == nil {

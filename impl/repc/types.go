@@ -66,7 +66,7 @@ var builtins = map[string]goType{
 	"QUrl":               direct("string", "String"),
 	"QByteArray":         direct("[]byte", "Bytes"),
 	"QStringList":        direct("[]string", "Strings"),
-	"QVariantList":       direct("[]repcrt.Variant", "Variants"),
+	"QVariantList":       direct("[]node.Variant", "Variants"),
 	"QVariantMap":        direct("[]repcrt.MapEntry", "Map"),
 	"QDateTime":          direct("time.Time", "Time"),
 	"QPoint":             value("Point"),
@@ -89,7 +89,7 @@ func value(name string) goType {
 }
 
 var opaqueType = goType{
-	expr:   "repcrt.Variant",
+	expr:   "node.Variant",
 	from:   func(v string) string { return v },
 	to:     func(x string) string { return x },
 	opaque: true,
@@ -145,13 +145,13 @@ func (g *gen) resolveTemplate(outer string, args []string, sc scope) goType {
 			break
 		}
 		el := g.resolve(args[0], sc)
-		if el.expr == "" || el.opaque && el.expr != "repcrt.Variant" {
+		if el.expr == "" {
 			break
 		}
 		return goType{
 			expr: "[]" + el.expr,
 			from: func(v string) string {
-				return "repcrt.List(" + v + ", func(e repcrt.Variant) " + el.expr + " { return " + el.from("e") + " })"
+				return "repcrt.List(" + v + ", func(e node.Variant) " + el.expr + " { return " + el.from("e") + " })"
 			},
 			to: func(x string) string {
 				return "repcrt.ListArg(" + x + ", func(e " + el.expr + ") any { return " + el.to("e") + " })"
@@ -168,7 +168,7 @@ func (g *gen) resolveTemplate(outer string, args []string, sc scope) goType {
 		return goType{
 			expr: "map[string]" + el.expr,
 			from: func(v string) string {
-				return "repcrt.StringMap(" + v + ", func(e repcrt.Variant) " + el.expr + " { return " + el.from("e") + " })"
+				return "repcrt.StringMap(" + v + ", func(e node.Variant) " + el.expr + " { return " + el.from("e") + " })"
 			},
 			to: func(x string) string {
 				return "repcrt.StringMapArg(" + x + ", func(e " + el.expr + ") any { return " + el.to("e") + " })"

@@ -28,10 +28,9 @@ import (
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc"
-	"github.com/qtro/qtro/impl/repc/golden/lamp"
 	"github.com/qtro/qtro/impl/repc/example/tick"
+	"github.com/qtro/qtro/impl/repc/golden/lamp"
 	"github.com/qtro/qtro/impl/repc/golden/testobject"
-	"github.com/qtro/qtro/impl/repc/repcrt"
 	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/interop/repc/changed"
 	"github.com/qtro/qtro/specs/adapter"
@@ -48,11 +47,11 @@ var _ = AfterSuite(func() {
 	Expect(goleak.Find(goleak.IgnoreCurrent())).To(Succeed())
 })
 
-func dialect(major int) repcrt.Dialect {
+func dialect(major int) node.Dialect {
 	if major == 5 {
-		return repcrt.Qt5
+		return node.Qt5
 	}
-	return repcrt.Qt6
+	return node.Qt6
 }
 
 // latest keeps what a typed callback saw last, and how often.
@@ -107,7 +106,7 @@ func goNode() *node.Node {
 	return n
 }
 
-func goHost(ctx context.Context, d repcrt.Dialect) *node.Host {
+func goHost(ctx context.Context, d node.Dialect) *node.Host {
 	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(h.Close)

@@ -6,6 +6,7 @@ package tick
 
 import (
 	"context"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -13,7 +14,7 @@ import (
 
 // tickRep is tick.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var tickRep = repcrt.NewFile("tick.rep", `// tick.rep: the tiny load-test object of qtro (loadgen, the Qt peers' load mode, specs/ADAPTER.md §9).
+const tickRep = `// tick.rep: the tiny load-test object of qtro (loadgen, the Qt peers' load mode, specs/ADAPTER.md §9).
 //
 // Wire indices (static API, QTRO-PROTOCOL.md §5.2), the same for Qt 5.15 and Qt 6.4:
 //   Properties: 0 int counter (READPUSH)                     -> notify signal 0
@@ -35,10 +36,11 @@ class Tick
     SIGNAL(payload(qint64 seq, qint64 sentNs, QByteArray data))
     SLOT(qint64 echo(qint64 seq))
 };
-`)
+`
 
-// tickClass is class Tick, built per dialect from tickRep (a node.ClassProvider).
-var tickClass = tickRep.Class("Tick")
+// tickClass returns class Tick of tickRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var tickClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(tickRep, "Tick") })
 
 // TickSource is a Go source of Tick: what a repc-generated TickSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Tick (static ones check the
@@ -47,12 +49,16 @@ type TickSource struct{ src *node.Source }
 
 // NewTickSource returns a source of Tick with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Tick different signatures).
-func NewTickSource(d repcrt.Dialect) (*TickSource, error) {
-	src, err := tickClass.NewSource(d)
+func NewTickSource(d node.Dialect) (*TickSource, error) {
+	c, err := tickClass()
 	if err != nil {
 		return nil, err
 	}
-	return &TickSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &TickSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -75,7 +81,11 @@ func AcquireTick(n *node.Node, name string) (*TickReplica, error) {
 	if name == "" {
 		name = "Tick"
 	}
-	r, err := n.Acquire(name, tickClass)
+	c, err := tickClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -160,10 +170,10 @@ func (r *TickReplica) OnPayload(fn func(seq int64, sentNs int64, data []byte)) f
 
 // HandleEcho installs the handler of SLOT(qint64 echo(qint64)), called when a replica invokes it.
 func (s *TickSource) HandleEcho(fn func(ctx context.Context, seq int64) (int64, error)) error {
-	return s.src.HandleMethod("echo", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("echo", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx, repcrt.Int64(repcrt.Arg(args, 0)))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "echo", res)
 	})

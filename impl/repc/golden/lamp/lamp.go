@@ -7,6 +7,7 @@ package lamp
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -14,7 +15,7 @@ import (
 
 // lampRep is lamp.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var lampRep = repcrt.NewFile("lamp.rep", `// lamp.rep: the statically typed (repc) source of qtro-qtapp. It is deliberately NOT the project's
+const lampRep = `// lamp.rep: the statically typed (repc) source of qtro-qtapp. It is deliberately NOT the project's
 // test object (fixtures/rep/testobject.rep): the conformance suite never saw this class.
 #include <QtCore>
 
@@ -29,7 +30,7 @@ class Lamp
     SLOT(int toggle())
     SLOT(void reset())
 };
-`)
+`
 
 // LampMode is the ENUM Mode of Lamp; it travels as an int.
 type LampMode int32
@@ -54,8 +55,9 @@ func (e LampMode) String() string {
 	return "Mode(" + strconv.Itoa(int(e)) + ")"
 }
 
-// lampClass is class Lamp, built per dialect from lampRep (a node.ClassProvider).
-var lampClass = lampRep.Class("Lamp")
+// lampClass returns class Lamp of lampRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var lampClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(lampRep, "Lamp") })
 
 // LampSource is a Go source of Lamp: what a repc-generated LampSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Lamp (static ones check the
@@ -64,12 +66,16 @@ type LampSource struct{ src *node.Source }
 
 // NewLampSource returns a source of Lamp with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Lamp different signatures).
-func NewLampSource(d repcrt.Dialect) (*LampSource, error) {
-	src, err := lampClass.NewSource(d)
+func NewLampSource(d node.Dialect) (*LampSource, error) {
+	c, err := lampClass()
 	if err != nil {
 		return nil, err
 	}
-	return &LampSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &LampSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -92,7 +98,11 @@ func AcquireLamp(n *node.Node, name string) (*LampReplica, error) {
 	if name == "" {
 		name = "Lamp"
 	}
-	r, err := n.Acquire(name, lampClass)
+	c, err := lampClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -248,10 +258,10 @@ func (r *LampReplica) OnBlinked(fn func(times int32, why string)) func() {
 
 // HandleToggle installs the handler of SLOT(int toggle()), called when a replica invokes it.
 func (s *LampSource) HandleToggle(fn func(ctx context.Context) (int32, error)) error {
-	return s.src.HandleMethod("toggle", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("toggle", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx)
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "toggle", res)
 	})
@@ -265,8 +275,8 @@ func (r *LampReplica) Toggle(ctx context.Context) (int32, error) {
 
 // HandleReset installs the handler of SLOT(reset()), called when a replica invokes it.
 func (s *LampSource) HandleReset(fn func(ctx context.Context) error) error {
-	return s.src.HandleMethod("reset", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx)
+	return s.src.HandleMethod("reset", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx)
 	})
 }
 

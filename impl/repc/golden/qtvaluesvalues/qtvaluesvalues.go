@@ -7,16 +7,17 @@ package qtvaluesvalues
 import (
 	"strconv"
 
+	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
 )
 
 // valuesRep is values.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var valuesRep = repcrt.NewFile("values.rep", `// values.rep: the repc POD and enum qtvalues streams, so the gadget bytes come
+const valuesRep = `// values.rep: the repc POD and enum qtvalues streams, so the gadget bytes come
 // from genuine repc-generated code (QtRemoteObjects::copyStoredProperties).
 ENUM Shade {Light=1, Dark=7}
 POD SamplePod(int count, QString label, double ratio, QList<int> ids, bool flag, ShadeEnum::Shade shade, QVariant any)
-`)
+`
 
 // Shade is the ENUM Shade of the .rep file; it travels as an int.
 type Shade int32
@@ -40,13 +41,13 @@ func (e Shade) String() string {
 
 // SamplePod is the POD SamplePod: a Q_GADGET streamed as one QVariant per field.
 type SamplePod struct {
-	Count int32          // int count
-	Label string         // QString label
-	Ratio float64        // double ratio
-	Ids   []int32        // QList<int> ids
-	Flag  bool           // bool flag
-	Shade Shade          // ShadeEnum::Shade shade
-	Any   repcrt.Variant // QVariant any
+	Count int32        // int count
+	Label string       // QString label
+	Ratio float64      // double ratio
+	Ids   []int32      // QList<int> ids
+	Flag  bool         // bool flag
+	Shade Shade        // ShadeEnum::Shade shade
+	Any   node.Variant // QVariant any
 }
 
 // qtroArg is the value the node converts to a SamplePod gadget.
@@ -55,7 +56,7 @@ func (p SamplePod) qtroArg() any {
 }
 
 // qtroSamplePod reads a SamplePod gadget.
-func qtroSamplePod(v repcrt.Variant) SamplePod {
+func qtroSamplePod(v node.Variant) SamplePod {
 	f := repcrt.Fields(v, 7)
-	return SamplePod{Count: repcrt.Int32(f[0]), Label: repcrt.String(f[1]), Ratio: repcrt.Float64(f[2]), Ids: repcrt.List(f[3], func(e repcrt.Variant) int32 { return repcrt.Int32(e) }), Flag: repcrt.Bool(f[4]), Shade: Shade(repcrt.Int32(f[5])), Any: f[6]}
+	return SamplePod{Count: repcrt.Int32(f[0]), Label: repcrt.String(f[1]), Ratio: repcrt.Float64(f[2]), Ids: repcrt.List(f[3], func(e node.Variant) int32 { return repcrt.Int32(e) }), Flag: repcrt.Bool(f[4]), Shade: Shade(repcrt.Int32(f[5])), Any: f[6]}
 }

@@ -7,6 +7,7 @@ package signaturecrlf
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -14,7 +15,7 @@ import (
 
 // crlfRep is crlf.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var crlfRep = repcrt.NewFile("crlf.rep", "#include <QtCore>\r\n// CRLF line endings\r\nENUM Dir { Up, Down }\r\nPOD Step(Dir dir, int n)\r\n\r\nclass Walker\r\n{\r\n    PROP(Dir dir = Up)\r\n    SIGNAL(stepped(Step s))\r\n    SLOT(void walk(\r\n        int n, // count\r\n        Dir d))\r\n};\r\n")
+const crlfRep = "#include <QtCore>\r\n// CRLF line endings\r\nENUM Dir { Up, Down }\r\nPOD Step(Dir dir, int n)\r\n\r\nclass Walker\r\n{\r\n    PROP(Dir dir = Up)\r\n    SIGNAL(stepped(Step s))\r\n    SLOT(void walk(\r\n        int n, // count\r\n        Dir d))\r\n};\r\n"
 
 // Dir is the ENUM Dir of the .rep file; it travels as an int.
 type Dir int32
@@ -48,13 +49,14 @@ func (p Step) qtroArg() any {
 }
 
 // qtroStep reads a Step gadget.
-func qtroStep(v repcrt.Variant) Step {
+func qtroStep(v node.Variant) Step {
 	f := repcrt.Fields(v, 2)
 	return Step{Dir: Dir(repcrt.Int32(f[0])), N: repcrt.Int32(f[1])}
 }
 
-// walkerClass is class Walker, built per dialect from crlfRep (a node.ClassProvider).
-var walkerClass = crlfRep.Class("Walker")
+// walkerClass returns class Walker of crlfRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var walkerClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(crlfRep, "Walker") })
 
 // WalkerSource is a Go source of Walker: what a repc-generated WalkerSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Walker (static ones check the
@@ -63,12 +65,16 @@ type WalkerSource struct{ src *node.Source }
 
 // NewWalkerSource returns a source of Walker with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Walker different signatures).
-func NewWalkerSource(d repcrt.Dialect) (*WalkerSource, error) {
-	src, err := walkerClass.NewSource(d)
+func NewWalkerSource(d node.Dialect) (*WalkerSource, error) {
+	c, err := walkerClass()
 	if err != nil {
 		return nil, err
 	}
-	return &WalkerSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &WalkerSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -91,7 +97,11 @@ func AcquireWalker(n *node.Node, name string) (*WalkerReplica, error) {
 	if name == "" {
 		name = "Walker"
 	}
-	r, err := n.Acquire(name, walkerClass)
+	c, err := walkerClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -161,8 +171,8 @@ func (r *WalkerReplica) OnStepped(fn func(s_ Step)) func() {
 
 // HandleWalk installs the handler of SLOT(walk(int,Dir)), called when a replica invokes it.
 func (s *WalkerSource) HandleWalk(fn func(ctx context.Context, n int32, d Dir) error) error {
-	return s.src.HandleMethod("walk", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx, repcrt.Int32(repcrt.Arg(args, 0)), Dir(repcrt.Int32(repcrt.Arg(args, 1))))
+	return s.src.HandleMethod("walk", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx, repcrt.Int32(repcrt.Arg(args, 0)), Dir(repcrt.Int32(repcrt.Arg(args, 1))))
 	})
 }
 

@@ -7,6 +7,7 @@ package signatureenums
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -14,7 +15,7 @@ import (
 
 // enumsRep is enums.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var enumsRep = repcrt.NewFile("enums.rep", `#include <QtCore>
+const enumsRep = `#include <QtCore>
 // Top-level enums: implicit values, hex (both cases), negative values, a value
 // that restarts counting, and the largest int.
 ENUM Color { Red, Green = 0x10, Blue, Neg = -3, After, Big = 0X7fffffff }
@@ -51,7 +52,7 @@ class Lamp
     PROP(Color color READONLY)
     SLOT(void setMode(Lamp::Mode m))
 };
-`)
+`
 
 // Color is the ENUM Color of the .rep file; it travels as an int.
 type Color int32
@@ -169,8 +170,9 @@ func (e PaletteShade) String() string {
 	return "Shade(" + strconv.Itoa(int(e)) + ")"
 }
 
-// paletteClass is class Palette, built per dialect from enumsRep (a node.ClassProvider).
-var paletteClass = enumsRep.Class("Palette")
+// paletteClass returns class Palette of enumsRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var paletteClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(enumsRep, "Palette") })
 
 // PaletteSource is a Go source of Palette: what a repc-generated PaletteSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Palette (static ones check the
@@ -179,12 +181,16 @@ type PaletteSource struct{ src *node.Source }
 
 // NewPaletteSource returns a source of Palette with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Palette different signatures).
-func NewPaletteSource(d repcrt.Dialect) (*PaletteSource, error) {
-	src, err := paletteClass.NewSource(d)
+func NewPaletteSource(d node.Dialect) (*PaletteSource, error) {
+	c, err := paletteClass()
 	if err != nil {
 		return nil, err
 	}
-	return &PaletteSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &PaletteSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -207,7 +213,11 @@ func AcquirePalette(n *node.Node, name string) (*PaletteReplica, error) {
 	if name == "" {
 		name = "Palette"
 	}
-	r, err := n.Acquire(name, paletteClass)
+	c, err := paletteClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +334,7 @@ func (r *PaletteReplica) OnShadeChanged(fn func(PaletteShade)) func() {
 // Modes returns PROP(QList<Mode> modes READPUSH).
 func (s *PaletteSource) Modes() []PaletteMode {
 	v, _ := s.src.Property("modes")
-	return repcrt.List(v, func(e repcrt.Variant) PaletteMode { return PaletteMode(repcrt.Int32(e)) })
+	return repcrt.List(v, func(e node.Variant) PaletteMode { return PaletteMode(repcrt.Int32(e)) })
 }
 
 // SetModes sets modes; replicas see the change (if it is one).
@@ -335,7 +345,7 @@ func (s *PaletteSource) SetModes(x []PaletteMode) error {
 // Modes returns PROP(QList<Mode> modes READPUSH) as last received (the .rep default before Init).
 func (r *PaletteReplica) Modes() []PaletteMode {
 	v, _ := r.r.Property("modes")
-	return repcrt.List(v, func(e repcrt.Variant) PaletteMode { return PaletteMode(repcrt.Int32(e)) })
+	return repcrt.List(v, func(e node.Variant) PaletteMode { return PaletteMode(repcrt.Int32(e)) })
 }
 
 // PushModes asks the source to set modes (the READPUSH slot pushModes).
@@ -349,7 +359,7 @@ func (r *PaletteReplica) PushModes(x []PaletteMode) error {
 func (r *PaletteReplica) OnModesChanged(fn func([]PaletteMode)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 3 {
-			fn(repcrt.List(ev.Value, func(e repcrt.Variant) PaletteMode { return PaletteMode(repcrt.Int32(e)) }))
+			fn(repcrt.List(ev.Value, func(e node.Variant) PaletteMode { return PaletteMode(repcrt.Int32(e)) }))
 		}
 	})
 }
@@ -401,10 +411,10 @@ func (r *PaletteReplica) OnTwice(fn func(a PaletteMode, b PaletteMode)) func() {
 
 // HandleCycle installs the handler of SLOT(Mode cycle(Palette::Mode)), called when a replica invokes it.
 func (s *PaletteSource) HandleCycle(fn func(ctx context.Context, from PaletteMode) (PaletteMode, error)) error {
-	return s.src.HandleMethod("cycle", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("cycle", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx, PaletteMode(repcrt.Int32(repcrt.Arg(args, 0))))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "cycle", int32(res))
 	})
@@ -418,8 +428,8 @@ func (r *PaletteReplica) Cycle(ctx context.Context, from PaletteMode) (PaletteMo
 
 // HandleSetShadeTo installs the handler of SLOT(setShadeTo(Palette::Shade)), called when a replica invokes it.
 func (s *PaletteSource) HandleSetShadeTo(fn func(ctx context.Context, s_ PaletteShade) error) error {
-	return s.src.HandleMethod("setShadeTo", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx, PaletteShade(repcrt.Int32(repcrt.Arg(args, 0))))
+	return s.src.HandleMethod("setShadeTo", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx, PaletteShade(repcrt.Int32(repcrt.Arg(args, 0))))
 	})
 }
 
@@ -449,8 +459,9 @@ func (e LampMode) String() string {
 	return "Mode(" + strconv.Itoa(int(e)) + ")"
 }
 
-// lampClass is class Lamp, built per dialect from enumsRep (a node.ClassProvider).
-var lampClass = enumsRep.Class("Lamp")
+// lampClass returns class Lamp of enumsRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var lampClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(enumsRep, "Lamp") })
 
 // LampSource is a Go source of Lamp: what a repc-generated LampSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Lamp (static ones check the
@@ -459,12 +470,16 @@ type LampSource struct{ src *node.Source }
 
 // NewLampSource returns a source of Lamp with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Lamp different signatures).
-func NewLampSource(d repcrt.Dialect) (*LampSource, error) {
-	src, err := lampClass.NewSource(d)
+func NewLampSource(d node.Dialect) (*LampSource, error) {
+	c, err := lampClass()
 	if err != nil {
 		return nil, err
 	}
-	return &LampSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &LampSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -487,7 +502,11 @@ func AcquireLamp(n *node.Node, name string) (*LampReplica, error) {
 	if name == "" {
 		name = "Lamp"
 	}
-	r, err := n.Acquire(name, lampClass)
+	c, err := lampClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -600,8 +619,8 @@ func (r *LampReplica) OnColorChanged(fn func(Color)) func() {
 
 // HandleSetMode installs the handler of SLOT(setMode(Lamp::Mode)), called when a replica invokes it.
 func (s *LampSource) HandleSetMode(fn func(ctx context.Context, m LampMode) error) error {
-	return s.src.HandleMethod("setMode", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx, LampMode(repcrt.Int32(repcrt.Arg(args, 0))))
+	return s.src.HandleMethod("setMode", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx, LampMode(repcrt.Int32(repcrt.Arg(args, 0))))
 	})
 }
 

@@ -6,6 +6,7 @@ package signaturemembers
 
 import (
 	"context"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -13,7 +14,7 @@ import (
 
 // membersRep is members.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var membersRep = repcrt.NewFile("members.rep", `#include <QtCore>
+const membersRep = `#include <QtCore>
 #define MEMBERS_REP 1
 
 POD Item(int id, QString label)
@@ -59,7 +60,7 @@ class Holder
     MODEL list(display);
     PROP(int after)
 };
-`)
+`
 
 // Item is the POD Item: a Q_GADGET streamed as one QVariant per field.
 type Item struct {
@@ -73,13 +74,14 @@ func (p Item) qtroArg() any {
 }
 
 // qtroItem reads a Item gadget.
-func qtroItem(v repcrt.Variant) Item {
+func qtroItem(v node.Variant) Item {
 	f := repcrt.Fields(v, 2)
 	return Item{Id: repcrt.Int32(f[0]), Label: repcrt.String(f[1])}
 }
 
-// childClass is class Child, built per dialect from membersRep (a node.ClassProvider).
-var childClass = membersRep.Class("Child")
+// childClass returns class Child of membersRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var childClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(membersRep, "Child") })
 
 // ChildSource is a Go source of Child: what a repc-generated ChildSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Child (static ones check the
@@ -88,12 +90,16 @@ type ChildSource struct{ src *node.Source }
 
 // NewChildSource returns a source of Child with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Child different signatures).
-func NewChildSource(d repcrt.Dialect) (*ChildSource, error) {
-	src, err := childClass.NewSource(d)
+func NewChildSource(d node.Dialect) (*ChildSource, error) {
+	c, err := childClass()
 	if err != nil {
 		return nil, err
 	}
-	return &ChildSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &ChildSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -116,7 +122,11 @@ func AcquireChild(n *node.Node, name string) (*ChildReplica, error) {
 	if name == "" {
 		name = "Child"
 	}
-	r, err := n.Acquire(name, childClass)
+	c, err := childClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -173,8 +183,8 @@ func (r *ChildReplica) OnValueChanged(fn func(int32)) func() {
 
 // HandleReset installs the handler of SLOT(reset()), called when a replica invokes it.
 func (s *ChildSource) HandleReset(fn func(ctx context.Context) error) error {
-	return s.src.HandleMethod("reset", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx)
+	return s.src.HandleMethod("reset", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx)
 	})
 }
 
@@ -184,8 +194,9 @@ func (r *ChildReplica) Reset(ctx context.Context) error {
 	return err
 }
 
-// membersClass is class Members, built per dialect from membersRep (a node.ClassProvider).
-var membersClass = membersRep.Class("Members")
+// membersClass returns class Members of membersRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var membersClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(membersRep, "Members") })
 
 // MembersSource is a Go source of Members: what a repc-generated MembersSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Members (static ones check the
@@ -194,12 +205,16 @@ type MembersSource struct{ src *node.Source }
 
 // NewMembersSource returns a source of Members with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Members different signatures).
-func NewMembersSource(d repcrt.Dialect) (*MembersSource, error) {
-	src, err := membersClass.NewSource(d)
+func NewMembersSource(d node.Dialect) (*MembersSource, error) {
+	c, err := membersClass()
 	if err != nil {
 		return nil, err
 	}
-	return &MembersSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &MembersSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -222,7 +237,11 @@ func AcquireMembers(n *node.Node, name string) (*MembersReplica, error) {
 	if name == "" {
 		name = "Members"
 	}
-	r, err := n.Acquire(name, membersClass)
+	c, err := membersClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -493,7 +512,7 @@ func (r *MembersReplica) OnBareChanged(fn func(int64)) func() {
 // Items returns PROP(QList<Item> items READPUSH).
 func (s *MembersSource) Items() []Item {
 	v, _ := s.src.Property("items")
-	return repcrt.List(v, func(e repcrt.Variant) Item { return qtroItem(e) })
+	return repcrt.List(v, func(e node.Variant) Item { return qtroItem(e) })
 }
 
 // SetItems sets items; replicas see the change (if it is one).
@@ -504,7 +523,7 @@ func (s *MembersSource) SetItems(x []Item) error {
 // Items returns PROP(QList<Item> items READPUSH) as last received (the .rep default before Init).
 func (r *MembersReplica) Items() []Item {
 	v, _ := r.r.Property("items")
-	return repcrt.List(v, func(e repcrt.Variant) Item { return qtroItem(e) })
+	return repcrt.List(v, func(e node.Variant) Item { return qtroItem(e) })
 }
 
 // PushItems asks the source to set items (the READPUSH slot pushItems).
@@ -518,7 +537,7 @@ func (r *MembersReplica) PushItems(x []Item) error {
 func (r *MembersReplica) OnItemsChanged(fn func([]Item)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 10 {
-			fn(repcrt.List(ev.Value, func(e repcrt.Variant) Item { return qtroItem(e) }))
+			fn(repcrt.List(ev.Value, func(e node.Variant) Item { return qtroItem(e) }))
 		}
 	})
 }
@@ -526,7 +545,7 @@ func (r *MembersReplica) OnItemsChanged(fn func([]Item)) func() {
 // Counts returns PROP(QMap<QString,int> counts READPUSH).
 func (s *MembersSource) Counts() map[string]int32 {
 	v, _ := s.src.Property("counts")
-	return repcrt.StringMap(v, func(e repcrt.Variant) int32 { return repcrt.Int32(e) })
+	return repcrt.StringMap(v, func(e node.Variant) int32 { return repcrt.Int32(e) })
 }
 
 // SetCounts sets counts; replicas see the change (if it is one).
@@ -537,7 +556,7 @@ func (s *MembersSource) SetCounts(x map[string]int32) error {
 // Counts returns PROP(QMap<QString,int> counts READPUSH) as last received (the .rep default before Init).
 func (r *MembersReplica) Counts() map[string]int32 {
 	v, _ := r.r.Property("counts")
-	return repcrt.StringMap(v, func(e repcrt.Variant) int32 { return repcrt.Int32(e) })
+	return repcrt.StringMap(v, func(e node.Variant) int32 { return repcrt.Int32(e) })
 }
 
 // PushCounts asks the source to set counts (the READPUSH slot pushCounts).
@@ -551,7 +570,7 @@ func (r *MembersReplica) PushCounts(x map[string]int32) error {
 func (r *MembersReplica) OnCountsChanged(fn func(map[string]int32)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 11 {
-			fn(repcrt.StringMap(ev.Value, func(e repcrt.Variant) int32 { return repcrt.Int32(e) }))
+			fn(repcrt.StringMap(ev.Value, func(e node.Variant) int32 { return repcrt.Int32(e) }))
 		}
 	})
 }
@@ -631,7 +650,7 @@ func (s *MembersSource) EmitUnnamed(arg0 int32, arg1 string, arg2 []Item) error 
 func (r *MembersReplica) OnUnnamed(fn func(arg0 int32, arg1 string, arg2 []Item)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.SignalEmitted && ev.Index == 14 {
-			fn(repcrt.Int32(repcrt.Arg(ev.Args, 0)), repcrt.String(repcrt.Arg(ev.Args, 1)), repcrt.List(repcrt.Arg(ev.Args, 2), func(e repcrt.Variant) Item { return qtroItem(e) }))
+			fn(repcrt.Int32(repcrt.Arg(ev.Args, 0)), repcrt.String(repcrt.Arg(ev.Args, 1)), repcrt.List(repcrt.Arg(ev.Args, 2), func(e node.Variant) Item { return qtroItem(e) }))
 		}
 	})
 }
@@ -651,10 +670,10 @@ func (r *MembersReplica) OnNone(fn func()) func() {
 
 // HandleAdd installs the handler of SLOT(int add(int,int)), called when a replica invokes it.
 func (s *MembersSource) HandleAdd(fn func(ctx context.Context, a int32, b int32) (int32, error)) error {
-	return s.src.HandleMethod("add", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("add", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx, repcrt.Int32(repcrt.Arg(args, 0)), repcrt.Int32(repcrt.Arg(args, 1)))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "add", res)
 	})
@@ -668,8 +687,8 @@ func (r *MembersReplica) Add(ctx context.Context, a int32, b int32) (int32, erro
 
 // HandlePing installs the handler of SLOT(ping()), called when a replica invokes it.
 func (s *MembersSource) HandlePing(fn func(ctx context.Context) error) error {
-	return s.src.HandleMethod("ping", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx)
+	return s.src.HandleMethod("ping", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx)
 	})
 }
 
@@ -681,8 +700,8 @@ func (r *MembersReplica) Ping(ctx context.Context) error {
 
 // HandleLegacy installs the handler of SLOT(legacy(int)), called when a replica invokes it.
 func (s *MembersSource) HandleLegacy(fn func(ctx context.Context, x int32) error) error {
-	return s.src.HandleMethod("legacy", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx, repcrt.Int32(repcrt.Arg(args, 0)))
+	return s.src.HandleMethod("legacy", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx, repcrt.Int32(repcrt.Arg(args, 0)))
 	})
 }
 
@@ -694,10 +713,10 @@ func (r *MembersReplica) Legacy(ctx context.Context, x int32) error {
 
 // HandleFind installs the handler of SLOT(QList<Item> find(QString,QMap<QString,int>)), called when a replica invokes it.
 func (s *MembersSource) HandleFind(fn func(ctx context.Context, pattern string, hints map[string]int32) ([]Item, error)) error {
-	return s.src.HandleMethod("find", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		res, err := fn(ctx, repcrt.String(repcrt.Arg(args, 0)), repcrt.StringMap(repcrt.Arg(args, 1), func(e repcrt.Variant) int32 { return repcrt.Int32(e) }))
+	return s.src.HandleMethod("find", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		res, err := fn(ctx, repcrt.String(repcrt.Arg(args, 0)), repcrt.StringMap(repcrt.Arg(args, 1), func(e node.Variant) int32 { return repcrt.Int32(e) }))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "find", repcrt.ListArg(res, func(e Item) any { return e.qtroArg() }))
 	})
@@ -706,13 +725,13 @@ func (s *MembersSource) HandleFind(fn func(ctx context.Context, pattern string, 
 // Find calls SLOT(QList<Item> find(QString,QMap<QString,int>)) on the source and waits for the result.
 func (r *MembersReplica) Find(ctx context.Context, pattern string, hints map[string]int32) ([]Item, error) {
 	v, err := r.r.Call(ctx, "find", pattern, repcrt.StringMapArg(hints, func(e int32) any { return e }))
-	return repcrt.List(v, func(e repcrt.Variant) Item { return qtroItem(e) }), err
+	return repcrt.List(v, func(e node.Variant) Item { return qtroItem(e) }), err
 }
 
 // HandleTake installs the handler of SLOT(take(Item&,Item)), called when a replica invokes it.
 func (s *MembersSource) HandleTake(fn func(ctx context.Context, item Item, other Item) error) error {
-	return s.src.HandleMethod("take", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx, qtroItem(repcrt.Arg(args, 0)), qtroItem(repcrt.Arg(args, 1)))
+	return s.src.HandleMethod("take", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx, qtroItem(repcrt.Arg(args, 0)), qtroItem(repcrt.Arg(args, 1)))
 	})
 }
 
@@ -722,8 +741,9 @@ func (r *MembersReplica) Take(ctx context.Context, item Item, other Item) error 
 	return err
 }
 
-// holderClass is class Holder, built per dialect from membersRep (a node.ClassProvider).
-var holderClass = membersRep.Class("Holder")
+// holderClass returns class Holder of membersRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var holderClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(membersRep, "Holder") })
 
 // HolderSource is a Go source of Holder: what a repc-generated HolderSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Holder (static ones check the
@@ -732,12 +752,16 @@ type HolderSource struct{ src *node.Source }
 
 // NewHolderSource returns a source of Holder with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Holder different signatures).
-func NewHolderSource(d repcrt.Dialect) (*HolderSource, error) {
-	src, err := holderClass.NewSource(d)
+func NewHolderSource(d node.Dialect) (*HolderSource, error) {
+	c, err := holderClass()
 	if err != nil {
 		return nil, err
 	}
-	return &HolderSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &HolderSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -760,7 +784,11 @@ func AcquireHolder(n *node.Node, name string) (*HolderReplica, error) {
 	if name == "" {
 		name = "Holder"
 	}
-	r, err := n.Acquire(name, holderClass)
+	c, err := holderClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package signaturepods
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -14,7 +15,7 @@ import (
 
 // podsRep is pods.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var podsRep = repcrt.NewFile("pods.rep", `#include <QtCore>
+const podsRep = `#include <QtCore>
 #include <QMap>
 
 ENUM Kind { Alpha, Beta = 4 }
@@ -43,7 +44,7 @@ class Drawing
     SLOT(Segment longest(const QList<Segment> &all))
     SLOT(QMap<QString, Point> named())
 };
-`)
+`
 
 // Kind is the ENUM Kind of the .rep file; it travels as an int.
 type Kind int32
@@ -77,7 +78,7 @@ func (p Point) qtroArg() any {
 }
 
 // qtroPoint reads a Point gadget.
-func qtroPoint(v repcrt.Variant) Point {
+func qtroPoint(v node.Variant) Point {
 	f := repcrt.Fields(v, 2)
 	return Point{X: repcrt.Int32(f[0]), Y: repcrt.Int32(f[1])}
 }
@@ -95,7 +96,7 @@ func (p Segment) qtroArg() any {
 }
 
 // qtroSegment reads a Segment gadget.
-func qtroSegment(v repcrt.Variant) Segment {
+func qtroSegment(v node.Variant) Segment {
 	f := repcrt.Fields(v, 3)
 	return Segment{From: qtroPoint(f[0]), To: qtroPoint(f[1]), Kind: Kind(repcrt.Int32(f[2]))}
 }
@@ -113,9 +114,9 @@ func (p Path) qtroArg() any {
 }
 
 // qtroPath reads a Path gadget.
-func qtroPath(v repcrt.Variant) Path {
+func qtroPath(v node.Variant) Path {
 	f := repcrt.Fields(v, 3)
-	return Path{Points: repcrt.List(f[0], func(e repcrt.Variant) Point { return qtroPoint(e) }), Tags: repcrt.StringMap(f[1], func(e repcrt.Variant) int32 { return repcrt.Int32(e) }), Name: repcrt.String(f[2])}
+	return Path{Points: repcrt.List(f[0], func(e node.Variant) Point { return qtroPoint(e) }), Tags: repcrt.StringMap(f[1], func(e node.Variant) int32 { return repcrt.Int32(e) }), Name: repcrt.String(f[2])}
 }
 
 // Forward is the POD Forward: a Q_GADGET streamed as one QVariant per field.
@@ -130,7 +131,7 @@ func (p Forward) qtroArg() any {
 }
 
 // qtroForward reads a Forward gadget.
-func qtroForward(v repcrt.Variant) Forward {
+func qtroForward(v node.Variant) Forward {
 	f := repcrt.Fields(v, 2)
 	return Forward{Later: qtroLater(f[0]), N: repcrt.Int32(f[1])}
 }
@@ -146,7 +147,7 @@ func (p Later) qtroArg() any {
 }
 
 // qtroLater reads a Later gadget.
-func qtroLater(v repcrt.Variant) Later {
+func qtroLater(v node.Variant) Later {
 	f := repcrt.Fields(v, 1)
 	return Later{V: repcrt.Float64(f[0])}
 }
@@ -163,13 +164,14 @@ func (p Multi) qtroArg() any {
 }
 
 // qtroMulti reads a Multi gadget.
-func qtroMulti(v repcrt.Variant) Multi {
+func qtroMulti(v node.Variant) Multi {
 	f := repcrt.Fields(v, 2)
 	return Multi{A: repcrt.Int32(f[0]), B: repcrt.String(f[1])}
 }
 
-// drawingClass is class Drawing, built per dialect from podsRep (a node.ClassProvider).
-var drawingClass = podsRep.Class("Drawing")
+// drawingClass returns class Drawing of podsRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var drawingClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(podsRep, "Drawing") })
 
 // DrawingSource is a Go source of Drawing: what a repc-generated DrawingSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Drawing (static ones check the
@@ -178,12 +180,16 @@ type DrawingSource struct{ src *node.Source }
 
 // NewDrawingSource returns a source of Drawing with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Drawing different signatures).
-func NewDrawingSource(d repcrt.Dialect) (*DrawingSource, error) {
-	src, err := drawingClass.NewSource(d)
+func NewDrawingSource(d node.Dialect) (*DrawingSource, error) {
+	c, err := drawingClass()
 	if err != nil {
 		return nil, err
 	}
-	return &DrawingSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &DrawingSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -206,7 +212,11 @@ func AcquireDrawing(n *node.Node, name string) (*DrawingReplica, error) {
 	if name == "" {
 		name = "Drawing"
 	}
-	r, err := n.Acquire(name, drawingClass)
+	c, err := drawingClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +274,7 @@ func (r *DrawingReplica) OnOriginChanged(fn func(Point)) func() {
 // Segments returns PROP(QList<Segment> segments READPUSH).
 func (s *DrawingSource) Segments() []Segment {
 	v, _ := s.src.Property("segments")
-	return repcrt.List(v, func(e repcrt.Variant) Segment { return qtroSegment(e) })
+	return repcrt.List(v, func(e node.Variant) Segment { return qtroSegment(e) })
 }
 
 // SetSegments sets segments; replicas see the change (if it is one).
@@ -275,7 +285,7 @@ func (s *DrawingSource) SetSegments(x []Segment) error {
 // Segments returns PROP(QList<Segment> segments READPUSH) as last received (the .rep default before Init).
 func (r *DrawingReplica) Segments() []Segment {
 	v, _ := r.r.Property("segments")
-	return repcrt.List(v, func(e repcrt.Variant) Segment { return qtroSegment(e) })
+	return repcrt.List(v, func(e node.Variant) Segment { return qtroSegment(e) })
 }
 
 // PushSegments asks the source to set segments (the READPUSH slot pushSegments).
@@ -289,7 +299,7 @@ func (r *DrawingReplica) PushSegments(x []Segment) error {
 func (r *DrawingReplica) OnSegmentsChanged(fn func([]Segment)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 1 {
-			fn(repcrt.List(ev.Value, func(e repcrt.Variant) Segment { return qtroSegment(e) }))
+			fn(repcrt.List(ev.Value, func(e node.Variant) Segment { return qtroSegment(e) }))
 		}
 	})
 }
@@ -398,10 +408,10 @@ func (r *DrawingReplica) OnMoved(fn func(to Point, kind Kind)) func() {
 
 // HandleLongest installs the handler of SLOT(Segment longest(QList<Segment>)), called when a replica invokes it.
 func (s *DrawingSource) HandleLongest(fn func(ctx context.Context, all []Segment) (Segment, error)) error {
-	return s.src.HandleMethod("longest", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		res, err := fn(ctx, repcrt.List(repcrt.Arg(args, 0), func(e repcrt.Variant) Segment { return qtroSegment(e) }))
+	return s.src.HandleMethod("longest", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		res, err := fn(ctx, repcrt.List(repcrt.Arg(args, 0), func(e node.Variant) Segment { return qtroSegment(e) }))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "longest", res.qtroArg())
 	})
@@ -415,10 +425,10 @@ func (r *DrawingReplica) Longest(ctx context.Context, all []Segment) (Segment, e
 
 // HandleNamed installs the handler of SLOT(QMap<QString, Point> named()), called when a replica invokes it.
 func (s *DrawingSource) HandleNamed(fn func(ctx context.Context) (map[string]Point, error)) error {
-	return s.src.HandleMethod("named", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("named", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx)
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "named", repcrt.StringMapArg(res, func(e Point) any { return e.qtroArg() }))
 	})
@@ -427,5 +437,5 @@ func (s *DrawingSource) HandleNamed(fn func(ctx context.Context) (map[string]Poi
 // Named calls SLOT(QMap<QString, Point> named()) on the source and waits for the result.
 func (r *DrawingReplica) Named(ctx context.Context) (map[string]Point, error) {
 	v, err := r.r.Call(ctx, "named")
-	return repcrt.StringMap(v, func(e repcrt.Variant) Point { return qtroPoint(e) }), err
+	return repcrt.StringMap(v, func(e node.Variant) Point { return qtroPoint(e) }), err
 }

@@ -7,6 +7,7 @@ package signatureqt6
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -14,7 +15,7 @@ import (
 
 // qt6Rep is qt6.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var qt6Rep = repcrt.NewFile("qt6.rep", `#include <QtCore>
+const qt6Rep = `#include <QtCore>
 /* A block comment: Qt 6 repc only. */
 ENUM class Scoped : quint8 { A = 1, B, C = 0x10 }
 ENUM Plain : unsigned int { X, Y }
@@ -44,7 +45,7 @@ class Modern
     SIGNAL(leveled(Level l, Scopes s))
     SLOT(Tags tags(Tagged t))
 };
-`)
+`
 
 // Scoped is the ENUM Scoped of the .rep file; it travels as an int.
 type Scoped int32
@@ -129,9 +130,9 @@ func (p Tagged) qtroArg() any {
 }
 
 // qtroTagged reads a Tagged gadget.
-func qtroTagged(v repcrt.Variant) Tagged {
+func qtroTagged(v node.Variant) Tagged {
 	f := repcrt.Fields(v, 4)
-	return Tagged{Tag: TaggedTag(repcrt.Int32(f[0])), Tags: TaggedTags(repcrt.Int32(f[1])), Values: repcrt.List(f[2], func(e repcrt.Variant) int32 { return repcrt.Int32(e) }), Name: repcrt.String(f[3])}
+	return Tagged{Tag: TaggedTag(repcrt.Int32(f[0])), Tags: TaggedTags(repcrt.Int32(f[1])), Values: repcrt.List(f[2], func(e node.Variant) int32 { return repcrt.Int32(e) }), Name: repcrt.String(f[3])}
 }
 
 // Wrapper is the POD Wrapper: a Q_GADGET streamed as one QVariant per field.
@@ -146,9 +147,9 @@ func (p Wrapper) qtroArg() any {
 }
 
 // qtroWrapper reads a Wrapper gadget.
-func qtroWrapper(v repcrt.Variant) Wrapper {
+func qtroWrapper(v node.Variant) Wrapper {
 	f := repcrt.Fields(v, 2)
-	return Wrapper{Inner: qtroTagged(f[0]), ByName: repcrt.StringMap(f[1], func(e repcrt.Variant) Tagged { return qtroTagged(e) })}
+	return Wrapper{Inner: qtroTagged(f[0]), ByName: repcrt.StringMap(f[1], func(e node.Variant) Tagged { return qtroTagged(e) })}
 }
 
 // ModernLevel is the ENUM Level of Modern; it travels as an int.
@@ -177,8 +178,9 @@ func (e ModernLevel) String() string {
 // ModernLevels is the FLAG Levels: an OR of Level values; it travels as an int.
 type ModernLevels int32
 
-// modernClass is class Modern, built per dialect from qt6Rep (a node.ClassProvider).
-var modernClass = qt6Rep.Class("Modern")
+// modernClass returns class Modern of qt6Rep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var modernClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(qt6Rep, "Modern") })
 
 // ModernSource is a Go source of Modern: what a repc-generated ModernSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Modern (static ones check the
@@ -187,12 +189,16 @@ type ModernSource struct{ src *node.Source }
 
 // NewModernSource returns a source of Modern with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Modern different signatures).
-func NewModernSource(d repcrt.Dialect) (*ModernSource, error) {
-	src, err := modernClass.NewSource(d)
+func NewModernSource(d node.Dialect) (*ModernSource, error) {
+	c, err := modernClass()
 	if err != nil {
 		return nil, err
 	}
-	return &ModernSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &ModernSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -215,7 +221,11 @@ func AcquireModern(n *node.Node, name string) (*ModernReplica, error) {
 	if name == "" {
 		name = "Modern"
 	}
-	r, err := n.Acquire(name, modernClass)
+	c, err := modernClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -394,7 +404,7 @@ func (r *ModernReplica) OnTaggedChanged(fn func(Tagged)) func() {
 // Wrappers returns PROP(QList<Wrapper> wrappers READPUSH).
 func (s *ModernSource) Wrappers() []Wrapper {
 	v, _ := s.src.Property("wrappers")
-	return repcrt.List(v, func(e repcrt.Variant) Wrapper { return qtroWrapper(e) })
+	return repcrt.List(v, func(e node.Variant) Wrapper { return qtroWrapper(e) })
 }
 
 // SetWrappers sets wrappers; replicas see the change (if it is one).
@@ -405,7 +415,7 @@ func (s *ModernSource) SetWrappers(x []Wrapper) error {
 // Wrappers returns PROP(QList<Wrapper> wrappers READPUSH) as last received (the .rep default before Init).
 func (r *ModernReplica) Wrappers() []Wrapper {
 	v, _ := r.r.Property("wrappers")
-	return repcrt.List(v, func(e repcrt.Variant) Wrapper { return qtroWrapper(e) })
+	return repcrt.List(v, func(e node.Variant) Wrapper { return qtroWrapper(e) })
 }
 
 // PushWrappers asks the source to set wrappers (the READPUSH slot pushWrappers).
@@ -419,7 +429,7 @@ func (r *ModernReplica) PushWrappers(x []Wrapper) error {
 func (r *ModernReplica) OnWrappersChanged(fn func([]Wrapper)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 5 {
-			fn(repcrt.List(ev.Value, func(e repcrt.Variant) Wrapper { return qtroWrapper(e) }))
+			fn(repcrt.List(ev.Value, func(e node.Variant) Wrapper { return qtroWrapper(e) }))
 		}
 	})
 }
@@ -442,18 +452,18 @@ func (r *ModernReplica) OnLeveled(fn func(l ModernLevel, s_ Scopes)) func() {
 }
 
 // HandleTags installs the handler of SLOT(Tags tags(Tagged)), called when a replica invokes it.
-func (s *ModernSource) HandleTags(fn func(ctx context.Context, t Tagged) (repcrt.Variant, error)) error {
-	return s.src.HandleMethod("tags", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+func (s *ModernSource) HandleTags(fn func(ctx context.Context, t Tagged) (node.Variant, error)) error {
+	return s.src.HandleMethod("tags", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx, qtroTagged(repcrt.Arg(args, 0)))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "tags", res)
 	})
 }
 
 // Tags calls SLOT(Tags tags(Tagged)) on the source and waits for the result.
-func (r *ModernReplica) Tags(ctx context.Context, t Tagged) (repcrt.Variant, error) {
+func (r *ModernReplica) Tags(ctx context.Context, t Tagged) (node.Variant, error) {
 	v, err := r.r.Call(ctx, "tags", t.qtroArg())
 	return v, err
 }

@@ -7,6 +7,7 @@ package signaturequirks
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -14,7 +15,7 @@ import (
 
 // quirksRep is quirks.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var quirksRep = repcrt.NewFile("quirks.rep", `// repc quirks that change what is hashed or sent. Keep in sync with the
+const quirksRep = `// repc quirks that change what is hashed or sent. Keep in sync with the
 // comments in impl/rep; every line here is checked against real repc.
 class Named // this comment makes repc name the class ""
 {
@@ -46,7 +47,7 @@ class Later
 {
     PROP(int y)
 };
-`)
+`
 
 // Not generated: a class named "" (repc's comment quirk: no program can acquire it by type).
 
@@ -90,8 +91,9 @@ func (e SlotsS) String() string {
 	return "S(" + strconv.Itoa(int(e)) + ")"
 }
 
-// slotsClass is class Slots, built per dialect from quirksRep (a node.ClassProvider).
-var slotsClass = quirksRep.Class("Slots")
+// slotsClass returns class Slots of quirksRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var slotsClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(quirksRep, "Slots") })
 
 // SlotsSource is a Go source of Slots: what a repc-generated SlotsSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Slots (static ones check the
@@ -100,12 +102,16 @@ type SlotsSource struct{ src *node.Source }
 
 // NewSlotsSource returns a source of Slots with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Slots different signatures).
-func NewSlotsSource(d repcrt.Dialect) (*SlotsSource, error) {
-	src, err := slotsClass.NewSource(d)
+func NewSlotsSource(d node.Dialect) (*SlotsSource, error) {
+	c, err := slotsClass()
 	if err != nil {
 		return nil, err
 	}
-	return &SlotsSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &SlotsSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -128,7 +134,11 @@ func AcquireSlots(n *node.Node, name string) (*SlotsReplica, error) {
 	if name == "" {
 		name = "Slots"
 	}
-	r, err := n.Acquire(name, slotsClass)
+	c, err := slotsClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +165,7 @@ func (r *SlotsReplica) Release() { r.r.Release() }
 // Spaced returns PROP(QMap<QString, int> spaced READPUSH).
 func (s *SlotsSource) Spaced() map[string]int32 {
 	v, _ := s.src.Property("spaced")
-	return repcrt.StringMap(v, func(e repcrt.Variant) int32 { return repcrt.Int32(e) })
+	return repcrt.StringMap(v, func(e node.Variant) int32 { return repcrt.Int32(e) })
 }
 
 // SetSpaced sets spaced; replicas see the change (if it is one).
@@ -166,7 +176,7 @@ func (s *SlotsSource) SetSpaced(x map[string]int32) error {
 // Spaced returns PROP(QMap<QString, int> spaced READPUSH) as last received (the .rep default before Init).
 func (r *SlotsReplica) Spaced() map[string]int32 {
 	v, _ := r.r.Property("spaced")
-	return repcrt.StringMap(v, func(e repcrt.Variant) int32 { return repcrt.Int32(e) })
+	return repcrt.StringMap(v, func(e node.Variant) int32 { return repcrt.Int32(e) })
 }
 
 // PushSpaced asks the source to set spaced (the READPUSH slot pushSpaced).
@@ -180,7 +190,7 @@ func (r *SlotsReplica) PushSpaced(x map[string]int32) error {
 func (r *SlotsReplica) OnSpacedChanged(fn func(map[string]int32)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 0 {
-			fn(repcrt.StringMap(ev.Value, func(e repcrt.Variant) int32 { return repcrt.Int32(e) }))
+			fn(repcrt.StringMap(ev.Value, func(e node.Variant) int32 { return repcrt.Int32(e) }))
 		}
 	})
 }
@@ -269,36 +279,36 @@ func (s *SlotsSource) EmitNested(deep [][]int32) error {
 func (r *SlotsReplica) OnNested(fn func(deep [][]int32)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.SignalEmitted && ev.Index == 4 {
-			fn(repcrt.List(repcrt.Arg(ev.Args, 0), func(e repcrt.Variant) []int32 {
-				return repcrt.List(e, func(e repcrt.Variant) int32 { return repcrt.Int32(e) })
+			fn(repcrt.List(repcrt.Arg(ev.Args, 0), func(e node.Variant) []int32 {
+				return repcrt.List(e, func(e node.Variant) int32 { return repcrt.Int32(e) })
 			}))
 		}
 	})
 }
 
 // EmitInts emits SIGNAL(ints(QMap<uint,qlonglong>,QList<uchar>,std::pair<int,QString>)) to every replica.
-func (s *SlotsSource) EmitInts(m repcrt.Variant, v_ []uint8, p repcrt.Variant) error {
+func (s *SlotsSource) EmitInts(m node.Variant, v_ []uint8, p node.Variant) error {
 	return s.src.Emit("ints", m, repcrt.ListArg(v_, func(e uint8) any { return e }), p)
 }
 
 // OnInts calls fn for each SIGNAL(ints(QMap<uint,qlonglong>,QList<uchar>,std::pair<int,QString>)) of the source.
 // fn runs on the connection's goroutine and must not block.
-func (r *SlotsReplica) OnInts(fn func(m repcrt.Variant, v_ []uint8, p repcrt.Variant)) func() {
+func (r *SlotsReplica) OnInts(fn func(m node.Variant, v_ []uint8, p node.Variant)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.SignalEmitted && ev.Index == 5 {
-			fn(repcrt.Arg(ev.Args, 0), repcrt.List(repcrt.Arg(ev.Args, 1), func(e repcrt.Variant) uint8 { return repcrt.Uint8(e) }), repcrt.Arg(ev.Args, 2))
+			fn(repcrt.Arg(ev.Args, 0), repcrt.List(repcrt.Arg(ev.Args, 1), func(e node.Variant) uint8 { return repcrt.Uint8(e) }), repcrt.Arg(ev.Args, 2))
 		}
 	})
 }
 
 // EmitMultiWord emits SIGNAL(multiWord(uint,long)) to every replica.
-func (s *SlotsSource) EmitMultiWord(inta uint32, longb repcrt.Variant) error {
+func (s *SlotsSource) EmitMultiWord(inta uint32, longb node.Variant) error {
 	return s.src.Emit("multiWord", inta, longb)
 }
 
 // OnMultiWord calls fn for each SIGNAL(multiWord(uint,long)) of the source.
 // fn runs on the connection's goroutine and must not block.
-func (r *SlotsReplica) OnMultiWord(fn func(inta uint32, longb repcrt.Variant)) func() {
+func (r *SlotsReplica) OnMultiWord(fn func(inta uint32, longb node.Variant)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.SignalEmitted && ev.Index == 6 {
 			fn(repcrt.Uint32(repcrt.Arg(ev.Args, 0)), repcrt.Arg(ev.Args, 1))
@@ -308,10 +318,10 @@ func (r *SlotsReplica) OnMultiWord(fn func(inta uint32, longb repcrt.Variant)) f
 
 // HandleSpaced installs the handler of SLOT(const int  spaced(int)), called when a replica invokes it.
 func (s *SlotsSource) HandleSpaced(fn func(ctx context.Context, a int32) (int32, error)) error {
-	return s.src.HandleMethod("spaced", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("spaced", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx, repcrt.Int32(repcrt.Arg(args, 0)))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "spaced", res)
 	})
@@ -324,22 +334,22 @@ func (r *SlotsReplica) Spaced_(ctx context.Context, a int32) (int32, error) {
 }
 
 // HandleGlued installs the handler of SLOT(glued(QStrings&)), called when a replica invokes it.
-func (s *SlotsSource) HandleGlued(fn func(ctx context.Context, arg0 repcrt.Variant) error) error {
-	return s.src.HandleMethod("glued", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx, repcrt.Arg(args, 0))
+func (s *SlotsSource) HandleGlued(fn func(ctx context.Context, arg0 node.Variant) error) error {
+	return s.src.HandleMethod("glued", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx, repcrt.Arg(args, 0))
 	})
 }
 
 // Glued invokes SLOT(glued(QStrings&)) on the source; like Qt, a void slot has no reply.
-func (r *SlotsReplica) Glued(ctx context.Context, arg0 repcrt.Variant) error {
+func (r *SlotsReplica) Glued(ctx context.Context, arg0 node.Variant) error {
 	_, err := r.r.Call(ctx, "glued", arg0)
 	return err
 }
 
 // HandleEnums installs the handler of SLOT(enums(QList<Slots::Mode>,Mode)), called when a replica invokes it.
 func (s *SlotsSource) HandleEnums(fn func(ctx context.Context, list []SlotsMode, m SlotsMode) error) error {
-	return s.src.HandleMethod("enums", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx, repcrt.List(repcrt.Arg(args, 0), func(e repcrt.Variant) SlotsMode { return SlotsMode(repcrt.Int32(e)) }), SlotsMode(repcrt.Int32(repcrt.Arg(args, 1))))
+	return s.src.HandleMethod("enums", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx, repcrt.List(repcrt.Arg(args, 0), func(e node.Variant) SlotsMode { return SlotsMode(repcrt.Int32(e)) }), SlotsMode(repcrt.Int32(repcrt.Arg(args, 1))))
 	})
 }
 
@@ -351,8 +361,8 @@ func (r *SlotsReplica) Enums(ctx context.Context, list []SlotsMode, m SlotsMode)
 
 // HandleLetters installs the handler of SLOT(letters(QSlots::String,S)), called when a replica invokes it.
 func (s *SlotsSource) HandleLetters(fn func(ctx context.Context, str string, s_ SlotsS) error) error {
-	return s.src.HandleMethod("letters", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx, repcrt.String(repcrt.Arg(args, 0)), SlotsS(repcrt.Int32(repcrt.Arg(args, 1))))
+	return s.src.HandleMethod("letters", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx, repcrt.String(repcrt.Arg(args, 0)), SlotsS(repcrt.Int32(repcrt.Arg(args, 1))))
 	})
 }
 
@@ -363,20 +373,21 @@ func (r *SlotsReplica) Letters(ctx context.Context, str string, s_ SlotsS) error
 }
 
 // HandlePointer installs the handler of SLOT(pointer(QObject,QString)), called when a replica invokes it.
-func (s *SlotsSource) HandlePointer(fn func(ctx context.Context, obj repcrt.Variant, s_ string) error) error {
-	return s.src.HandleMethod("pointer", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx, repcrt.Arg(args, 0), repcrt.String(repcrt.Arg(args, 1)))
+func (s *SlotsSource) HandlePointer(fn func(ctx context.Context, obj node.Variant, s_ string) error) error {
+	return s.src.HandleMethod("pointer", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx, repcrt.Arg(args, 0), repcrt.String(repcrt.Arg(args, 1)))
 	})
 }
 
 // Pointer invokes SLOT(pointer(QObject,QString)) on the source; like Qt, a void slot has no reply.
-func (r *SlotsReplica) Pointer(ctx context.Context, obj repcrt.Variant, s_ string) error {
+func (r *SlotsReplica) Pointer(ctx context.Context, obj node.Variant, s_ string) error {
 	_, err := r.r.Call(ctx, "pointer", obj, s_)
 	return err
 }
 
-// laterClass is class Later, built per dialect from quirksRep (a node.ClassProvider).
-var laterClass = quirksRep.Class("Later")
+// laterClass returns class Later of quirksRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var laterClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(quirksRep, "Later") })
 
 // LaterSource is a Go source of Later: what a repc-generated LaterSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Later (static ones check the
@@ -385,12 +396,16 @@ type LaterSource struct{ src *node.Source }
 
 // NewLaterSource returns a source of Later with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Later different signatures).
-func NewLaterSource(d repcrt.Dialect) (*LaterSource, error) {
-	src, err := laterClass.NewSource(d)
+func NewLaterSource(d node.Dialect) (*LaterSource, error) {
+	c, err := laterClass()
 	if err != nil {
 		return nil, err
 	}
-	return &LaterSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &LaterSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -413,7 +428,11 @@ func AcquireLater(n *node.Node, name string) (*LaterReplica, error) {
 	if name == "" {
 		name = "Later"
 	}
-	r, err := n.Acquire(name, laterClass)
+	c, err := laterClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ package signatureruntime
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -14,7 +15,7 @@ import (
 
 // runtimeRep is runtime.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var runtimeRep = repcrt.NewFile("runtime.rep", `#include <QtCore>
+const runtimeRep = `#include <QtCore>
 // Built and run against real QtRO by impl/rep's TestRepcRuntime, which
 // constructs each <Class>SourceAPI without an object: so no CLASS or MODEL
 // members here.
@@ -46,7 +47,7 @@ class Plain
     SLOT(QString echo(const QString &s))
     SLOT(void ping())
 };
-`)
+`
 
 // Global is the ENUM Global of the .rep file; it travels as an int.
 type Global int32
@@ -80,7 +81,7 @@ func (p Pt) qtroArg() any {
 }
 
 // qtroPt reads a Pt gadget.
-func qtroPt(v repcrt.Variant) Pt {
+func qtroPt(v node.Variant) Pt {
 	f := repcrt.Fields(v, 2)
 	return Pt{X: repcrt.Int32(f[0]), Y: repcrt.Int32(f[1])}
 }
@@ -105,8 +106,9 @@ func (e Mode2Mode) String() string {
 	return "Mode(" + strconv.Itoa(int(e)) + ")"
 }
 
-// mode2Class is class Mode2, built per dialect from runtimeRep (a node.ClassProvider).
-var mode2Class = runtimeRep.Class("Mode2")
+// mode2Class returns class Mode2 of runtimeRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var mode2Class = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(runtimeRep, "Mode2") })
 
 // Mode2Source is a Go source of Mode2: what a repc-generated Mode2Source is in C++.
 // Host it with EnableRemoting; Qt replicas of Mode2 (static ones check the
@@ -115,12 +117,16 @@ type Mode2Source struct{ src *node.Source }
 
 // NewMode2Source returns a source of Mode2 with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Mode2 different signatures).
-func NewMode2Source(d repcrt.Dialect) (*Mode2Source, error) {
-	src, err := mode2Class.NewSource(d)
+func NewMode2Source(d node.Dialect) (*Mode2Source, error) {
+	c, err := mode2Class()
 	if err != nil {
 		return nil, err
 	}
-	return &Mode2Source{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &Mode2Source{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -143,7 +149,11 @@ func AcquireMode2(n *node.Node, name string) (*Mode2Replica, error) {
 	if name == "" {
 		name = "Mode2"
 	}
-	r, err := n.Acquire(name, mode2Class)
+	c, err := mode2Class()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -226,7 +236,7 @@ func (r *Mode2Replica) OnCountChanged(fn func(int32)) func() {
 // Pts returns PROP(QList<Pt> pts READWRITE).
 func (s *Mode2Source) Pts() []Pt {
 	v, _ := s.src.Property("pts")
-	return repcrt.List(v, func(e repcrt.Variant) Pt { return qtroPt(e) })
+	return repcrt.List(v, func(e node.Variant) Pt { return qtroPt(e) })
 }
 
 // SetPts sets pts; replicas see the change (if it is one).
@@ -237,7 +247,7 @@ func (s *Mode2Source) SetPts(x []Pt) error {
 // Pts returns PROP(QList<Pt> pts READWRITE) as last received (the .rep default before Init).
 func (r *Mode2Replica) Pts() []Pt {
 	v, _ := r.r.Property("pts")
-	return repcrt.List(v, func(e repcrt.Variant) Pt { return qtroPt(e) })
+	return repcrt.List(v, func(e node.Variant) Pt { return qtroPt(e) })
 }
 
 // SetPts writes pts on the source (READWRITE); the new value comes back as a change.
@@ -250,7 +260,7 @@ func (r *Mode2Replica) SetPts(x []Pt) error {
 func (r *Mode2Replica) OnPtsChanged(fn func([]Pt)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 2 {
-			fn(repcrt.List(ev.Value, func(e repcrt.Variant) Pt { return qtroPt(e) }))
+			fn(repcrt.List(ev.Value, func(e node.Variant) Pt { return qtroPt(e) }))
 		}
 	})
 }
@@ -272,10 +282,10 @@ func (r *Mode2Replica) OnFired(fn func(m Mode2Mode, why string)) func() {
 
 // HandleFlip installs the handler of SLOT(Mode flip(ModeModeSource::Mode,int)), called when a replica invokes it.
 func (s *Mode2Source) HandleFlip(fn func(ctx context.Context, m Mode2Mode, arg1 int32) (Mode2Mode, error)) error {
-	return s.src.HandleMethod("flip", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("flip", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx, Mode2Mode(repcrt.Int32(repcrt.Arg(args, 0))), repcrt.Int32(repcrt.Arg(args, 1)))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "flip", int32(res))
 	})
@@ -307,8 +317,9 @@ func (e PlainLevel) String() string {
 	return "Level(" + strconv.Itoa(int(e)) + ")"
 }
 
-// plainClass is class Plain, built per dialect from runtimeRep (a node.ClassProvider).
-var plainClass = runtimeRep.Class("Plain")
+// plainClass returns class Plain of runtimeRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var plainClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(runtimeRep, "Plain") })
 
 // PlainSource is a Go source of Plain: what a repc-generated PlainSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Plain (static ones check the
@@ -317,12 +328,16 @@ type PlainSource struct{ src *node.Source }
 
 // NewPlainSource returns a source of Plain with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Plain different signatures).
-func NewPlainSource(d repcrt.Dialect) (*PlainSource, error) {
-	src, err := plainClass.NewSource(d)
+func NewPlainSource(d node.Dialect) (*PlainSource, error) {
+	c, err := plainClass()
 	if err != nil {
 		return nil, err
 	}
-	return &PlainSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &PlainSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -345,7 +360,11 @@ func AcquirePlain(n *node.Node, name string) (*PlainReplica, error) {
 	if name == "" {
 		name = "Plain"
 	}
-	r, err := n.Acquire(name, plainClass)
+	c, err := plainClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +468,7 @@ func (r *PlainReplica) Ratio() float64 {
 // Tags returns PROP(QMap<QString, int> tags READPUSH).
 func (s *PlainSource) Tags() map[string]int32 {
 	v, _ := s.src.Property("tags")
-	return repcrt.StringMap(v, func(e repcrt.Variant) int32 { return repcrt.Int32(e) })
+	return repcrt.StringMap(v, func(e node.Variant) int32 { return repcrt.Int32(e) })
 }
 
 // SetTags sets tags; replicas see the change (if it is one).
@@ -460,7 +479,7 @@ func (s *PlainSource) SetTags(x map[string]int32) error {
 // Tags returns PROP(QMap<QString, int> tags READPUSH) as last received (the .rep default before Init).
 func (r *PlainReplica) Tags() map[string]int32 {
 	v, _ := r.r.Property("tags")
-	return repcrt.StringMap(v, func(e repcrt.Variant) int32 { return repcrt.Int32(e) })
+	return repcrt.StringMap(v, func(e node.Variant) int32 { return repcrt.Int32(e) })
 }
 
 // PushTags asks the source to set tags (the READPUSH slot pushTags).
@@ -474,7 +493,7 @@ func (r *PlainReplica) PushTags(x map[string]int32) error {
 func (r *PlainReplica) OnTagsChanged(fn func(map[string]int32)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 3 {
-			fn(repcrt.StringMap(ev.Value, func(e repcrt.Variant) int32 { return repcrt.Int32(e) }))
+			fn(repcrt.StringMap(ev.Value, func(e node.Variant) int32 { return repcrt.Int32(e) }))
 		}
 	})
 }
@@ -514,7 +533,7 @@ func (s *PlainSource) EmitChanged(l PlainLevel, g Global, pts []Pt) error {
 func (r *PlainReplica) OnChanged(fn func(l PlainLevel, g Global, pts []Pt)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.SignalEmitted && ev.Index == 4 {
-			fn(PlainLevel(repcrt.Int32(repcrt.Arg(ev.Args, 0))), Global(repcrt.Int32(repcrt.Arg(ev.Args, 1))), repcrt.List(repcrt.Arg(ev.Args, 2), func(e repcrt.Variant) Pt { return qtroPt(e) }))
+			fn(PlainLevel(repcrt.Int32(repcrt.Arg(ev.Args, 0))), Global(repcrt.Int32(repcrt.Arg(ev.Args, 1))), repcrt.List(repcrt.Arg(ev.Args, 2), func(e node.Variant) Pt { return qtroPt(e) }))
 		}
 	})
 }
@@ -536,10 +555,10 @@ func (r *PlainReplica) OnUnnamed(fn func(arg0 int32, arg1 string)) func() {
 
 // HandleAdd installs the handler of SLOT(int add(int,int)), called when a replica invokes it.
 func (s *PlainSource) HandleAdd(fn func(ctx context.Context, a int32, b int32) (int32, error)) error {
-	return s.src.HandleMethod("add", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("add", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx, repcrt.Int32(repcrt.Arg(args, 0)), repcrt.Int32(repcrt.Arg(args, 1)))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "add", res)
 	})
@@ -553,10 +572,10 @@ func (r *PlainReplica) Add(ctx context.Context, a int32, b int32) (int32, error)
 
 // HandleEcho installs the handler of SLOT(QString echo(QString)), called when a replica invokes it.
 func (s *PlainSource) HandleEcho(fn func(ctx context.Context, s_ string) (string, error)) error {
-	return s.src.HandleMethod("echo", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("echo", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx, repcrt.String(repcrt.Arg(args, 0)))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "echo", res)
 	})
@@ -570,8 +589,8 @@ func (r *PlainReplica) Echo(ctx context.Context, s_ string) (string, error) {
 
 // HandlePing installs the handler of SLOT(ping()), called when a replica invokes it.
 func (s *PlainSource) HandlePing(fn func(ctx context.Context) error) error {
-	return s.src.HandleMethod("ping", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx)
+	return s.src.HandleMethod("ping", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx)
 	})
 }
 

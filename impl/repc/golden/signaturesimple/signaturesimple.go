@@ -7,6 +7,7 @@ package signaturesimple
 import (
 	"context"
 	"strconv"
+	"sync"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/repc/repcrt"
@@ -14,7 +15,7 @@ import (
 
 // simpleRep is simple.rep as written: the classes are built from it at run time, per
 // dialect, with the class signatures Qt 5.15 and Qt 6.4 repc compute.
-var simpleRep = repcrt.NewFile("simple.rep", `#include <QtCore>
+const simpleRep = `#include <QtCore>
 
 POD MyPOD(int x, QString s)
 
@@ -29,7 +30,7 @@ class Simple
     SLOT(int add(int a, int b))
     SLOT(void ping())
 };
-`)
+`
 
 // MyPOD is the POD MyPOD: a Q_GADGET streamed as one QVariant per field.
 type MyPOD struct {
@@ -43,7 +44,7 @@ func (p MyPOD) qtroArg() any {
 }
 
 // qtroMyPOD reads a MyPOD gadget.
-func qtroMyPOD(v repcrt.Variant) MyPOD {
+func qtroMyPOD(v node.Variant) MyPOD {
 	f := repcrt.Fields(v, 2)
 	return MyPOD{X: repcrt.Int32(f[0]), S: repcrt.String(f[1])}
 }
@@ -71,8 +72,9 @@ func (e SimpleMode) String() string {
 	return "Mode(" + strconv.Itoa(int(e)) + ")"
 }
 
-// simpleClass is class Simple, built per dialect from simpleRep (a node.ClassProvider).
-var simpleClass = simpleRep.Class("Simple")
+// simpleClass returns class Simple of simpleRep, parsed on first use: a
+// node.ClassProvider giving each dialect's repc view of the class.
+var simpleClass = sync.OnceValues(func() (*node.RepClass, error) { return node.ClassFromRep(simpleRep, "Simple") })
 
 // SimpleSource is a Go source of Simple: what a repc-generated SimpleSource is in C++.
 // Host it with EnableRemoting; Qt replicas of Simple (static ones check the
@@ -81,12 +83,16 @@ type SimpleSource struct{ src *node.Source }
 
 // NewSimpleSource returns a source of Simple with the .rep defaults, for hosts of
 // dialect d (Qt 5.15 and Qt 6.4 repc give Simple different signatures).
-func NewSimpleSource(d repcrt.Dialect) (*SimpleSource, error) {
-	src, err := simpleClass.NewSource(d)
+func NewSimpleSource(d node.Dialect) (*SimpleSource, error) {
+	c, err := simpleClass()
 	if err != nil {
 		return nil, err
 	}
-	return &SimpleSource{src: src}, nil
+	cls, err := c.ForDialect(d)
+	if err != nil {
+		return nil, err
+	}
+	return &SimpleSource{src: node.NewSource(cls)}, nil
 }
 
 // Source returns the untyped source, for what the typed API does not cover.
@@ -109,7 +115,11 @@ func AcquireSimple(n *node.Node, name string) (*SimpleReplica, error) {
 	if name == "" {
 		name = "Simple"
 	}
-	r, err := n.Acquire(name, simpleClass)
+	c, err := simpleClass()
+	if err != nil {
+		return nil, err
+	}
+	r, err := n.Acquire(name, c)
 	if err != nil {
 		return nil, err
 	}
@@ -266,10 +276,10 @@ func (r *SimpleReplica) OnFired(fn func(code int32, why string)) func() {
 
 // HandleAdd installs the handler of SLOT(int add(int,int)), called when a replica invokes it.
 func (s *SimpleSource) HandleAdd(fn func(ctx context.Context, a int32, b int32) (int32, error)) error {
-	return s.src.HandleMethod("add", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
+	return s.src.HandleMethod("add", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
 		res, err := fn(ctx, repcrt.Int32(repcrt.Arg(args, 0)), repcrt.Int32(repcrt.Arg(args, 1)))
 		if err != nil {
-			return repcrt.Variant{}, err
+			return node.Variant{}, err
 		}
 		return repcrt.Return(s.src, "add", res)
 	})
@@ -283,8 +293,8 @@ func (r *SimpleReplica) Add(ctx context.Context, a int32, b int32) (int32, error
 
 // HandlePing installs the handler of SLOT(ping()), called when a replica invokes it.
 func (s *SimpleSource) HandlePing(fn func(ctx context.Context) error) error {
-	return s.src.HandleMethod("ping", func(ctx context.Context, args []repcrt.Variant) (repcrt.Variant, error) {
-		return repcrt.Variant{}, fn(ctx)
+	return s.src.HandleMethod("ping", func(ctx context.Context, args []node.Variant) (node.Variant, error) {
+		return node.Variant{}, fn(ctx)
 	})
 }
 
