@@ -1,6 +1,7 @@
 // Package capture reads recorded QtRO traffic — the hex transcripts of
 // ../shared/protocol/captures and pcap/pcapng files — into byte streams per
-// connection and direction. It knows nothing of packets; package wire decodes
+// connection and direction, and writes byte streams as pcaps of synthesized
+// TCP connections. It knows nothing of QtRO packets; package wire decodes
 // the streams it yields, and package dump renders them.
 //
 // Read (or Open) takes any of the formats; ReadPcap and ReadTranscript take
@@ -8,7 +9,11 @@
 // Flow of bytes either side sent, reassembled from TCP segments for pcaps,
 // with Marks (when each byte arrived) and Gaps (bytes the capture lacks).
 // Every reader is bounded by Limits, and never panics on malformed input.
-// Package capturetest writes synthetic pcaps for tests.
+//
+// A Recorder writes streams as they happen (the interop harness records
+// Unix-socket traffic with it); EncodePacket frames one TCP segment for any
+// link type the readers take. Package capturetest builds on them to write
+// deterministic, deliberately damaged captures for tests.
 package capture
 
 import (

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/moby/moby/client"
+	"github.com/qtro/qtro/impl/capture"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
 )
@@ -398,7 +399,7 @@ func (c *Case) Tap(ctx context.Context, url string) (string, error) {
 			p = filepath.Join(c.sockDir, p)
 		}
 		path := filepath.Join(c.dir, base+".pcap")
-		pc, err := NewStreamPcap(path, hostPort)
+		pc, err := newRecorder(path, hostPort)
 		if err != nil {
 			return url, err
 		}
@@ -419,7 +420,7 @@ func (c *Case) Tap(ctx context.Context, url string) (string, error) {
 			}
 		}
 		path := filepath.Join(c.dir, base+".pcap")
-		pc, err := NewStreamPcap(path, hostPort)
+		pc, err := newRecorder(path, hostPort)
 		if err != nil {
 			return url, err
 		}
@@ -568,4 +569,19 @@ func (c *Case) writeSummary(procs []*peer) error {
 	}
 	c.mu.Unlock()
 	return os.WriteFile(filepath.Join(c.dir, "case.txt"), []byte(b.String()), 0o644)
+}
+
+// newRecorder creates the pcap file of a relayed socket whose listening side
+// shows as 10.0.0.1:hostPort.
+func newRecorder(path string, hostPort uint16) (*capture.Recorder, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	r, err := capture.NewRecorder(f, hostPort)
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return r, nil
 }

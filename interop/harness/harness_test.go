@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/qtro/qtro/impl/capture"
 )
 
 // testPeer is the flavor of testdata/testpeer, built by TestMain.
@@ -254,7 +256,7 @@ func TestTransports(t *testing.T) {
 				send(t, srv, "listen "+network+" "+listenAddr)
 				sout.expect(t, "listening")
 				tapped, err := c.Tap(ctx, url)
-				capture := err == nil
+				captured := err == nil
 				if err != nil {
 					t.Logf("no capture: %v", err)
 				}
@@ -277,7 +279,7 @@ func TestTransports(t *testing.T) {
 				if err := c.Close(ctx); err != nil {
 					t.Fatal(err)
 				}
-				if !capture {
+				if !captured {
 					return
 				}
 				pcaps := c.Pcaps()
@@ -286,12 +288,12 @@ func TestTransports(t *testing.T) {
 				}
 				var all []byte
 				for _, p := range pcaps {
-					flows, err := ReadTCPFlows(p)
+					cp, err := capture.Open(p, capture.Limits{})
 					if err != nil {
 						t.Fatal(err)
 					}
-					for _, f := range flows {
-						all = append(all, f.Data...)
+					for _, s := range cp.Streams {
+						all = append(append(all, s.Flows[0].Data...), s.Flows[1].Data...)
 					}
 				}
 				for _, want := range []string{"ping-" + string(tr) + "\n", "echo ping-" + string(tr) + "\n"} {

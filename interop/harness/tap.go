@@ -9,14 +9,16 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/qtro/qtro/impl/capture"
 )
 
 // tap relays a stream-socket listener to the real listener and records every
-// byte in both directions as a [StreamPcap].
+// byte in both directions with a [capture.Recorder].
 type tap struct {
 	ln   net.Listener
 	dial func() (net.Conn, error)
-	pcap *StreamPcap
+	pcap *capture.Recorder
 	note func(format string, args ...any)
 
 	mu    sync.Mutex
@@ -24,7 +26,7 @@ type tap struct {
 	wg    sync.WaitGroup
 }
 
-func newTap(ln net.Listener, dial func() (net.Conn, error), pcap *StreamPcap, note func(string, ...any)) *tap {
+func newTap(ln net.Listener, dial func() (net.Conn, error), pcap *capture.Recorder, note func(string, ...any)) *tap {
 	t := &tap{ln: ln, dial: dial, pcap: pcap, note: note, conns: map[net.Conn]struct{}{}}
 	t.wg.Add(1)
 	go t.serve()
@@ -71,17 +73,17 @@ func (t *tap) relay(client net.Conn) {
 	}
 	defer t.track(client, false)
 	defer t.track(server, false)
-	s := t.pcap.NewStream()
+	s := t.pcap.NewConn()
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); pump(s, FromClient, client, server) }()
-	go func() { defer wg.Done(); pump(s, FromHost, server, client) }()
+	go func() { defer wg.Done(); pump(s, capture.ClientToHost, client, server) }()
+	go func() { defer wg.Done(); pump(s, capture.HostToClient, server, client) }()
 	wg.Wait()
 }
 
 // pump copies src to dst, recording each chunk, and half-closes dst when src
 // ends, as the kernel would for a direct connection.
-func pump(s *Stream, d Direction, src, dst net.Conn) {
+func pump(s *capture.RecordedConn, d capture.Direction, src, dst net.Conn) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, err := src.Read(buf)
@@ -131,7 +133,7 @@ func ignoreClosed(err error) error {
 // socket keeps working under its new name), and the tap listens at path. Peers
 // connecting to path, however they learned it (directly or from a registry),
 // go through the tap; nothing in the URLs changes.
-func tapLocalPath(ctx context.Context, path string, pcap *StreamPcap, note func(string, ...any)) (*tap, error) {
+func tapLocalPath(ctx context.Context, path string, pcap *capture.Recorder, note func(string, ...any)) (*tap, error) {
 	if err := waitSocket(ctx, path); err != nil {
 		return nil, err
 	}
@@ -168,7 +170,7 @@ func waitSocket(ctx context.Context, path string) error {
 // tapAbstract relays the abstract socket @name+".tap" to @name inside the
 // network namespace of process pid (0: this one). Abstract sockets cannot be
 // renamed, so clients must use the tap's name.
-func tapAbstract(name string, pid int, pcap *StreamPcap, note func(string, ...any)) (*tap, string, error) {
+func tapAbstract(name string, pid int, pcap *capture.Recorder, note func(string, ...any)) (*tap, string, error) {
 	tname := name + ".tap"
 	var ln net.Listener
 	err := inNetns(pid, func() error {

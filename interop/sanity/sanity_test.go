@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/qtro/qtro/impl/capture"
 	"github.com/qtro/qtro/interop/harness"
 )
 
@@ -139,13 +140,15 @@ func expectHandshakeCaptured(c *harness.Case, d dialect) {
 	want := handshakeFrame(d)
 	var seen []string
 	for _, path := range c.Pcaps() {
-		flows, err := harness.ReadTCPFlows(path)
+		cp, err := capture.Open(path, capture.Limits{})
 		Expect(err).NotTo(HaveOccurred())
-		for _, f := range flows {
-			if bytes.HasPrefix(f.Data, want) {
-				return
+		for _, s := range cp.Streams {
+			for d, f := range s.Flows {
+				if bytes.HasPrefix(f.Data, want) {
+					return
+				}
+				seen = append(seen, fmt.Sprintf("%s %s>%s %d bytes", capture.Direction(d), s.Client, s.Host, len(f.Data)))
 			}
-			seen = append(seen, fmt.Sprintf("%s>%s %d bytes", f.Src, f.Dst, len(f.Data)))
 		}
 	}
 	Fail(fmt.Sprintf("no captured flow starts with the %s handshake % x; flows: %v", d.version, want, seen))

@@ -15,9 +15,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-
 	"github.com/qtro/qtro/impl/capture"
 )
 
@@ -39,11 +36,11 @@ func (f Format) String() string {
 
 // Link types (LINKTYPE_* values as files carry them).
 const (
-	Null      uint32 = 0   // BSD loopback: 4-byte address family
-	Ethernet  uint32 = 1   // Ethernet II
-	Raw       uint32 = 101 // bare IPv4/IPv6
-	LinuxSLL  uint32 = 113 // Linux cooked capture v1 (tcpdump -i any, older libpcap)
-	LinuxSLL2 uint32 = 276 // Linux cooked capture v2 (tcpdump -i any, libpcap >= 1.10)
+	Null      = capture.LinkNull      // BSD loopback: 4-byte address family
+	Ethernet  = capture.LinkEthernet  // Ethernet II
+	Raw       = capture.LinkRaw       // bare IPv4/IPv6
+	LinuxSLL  = capture.LinkLinuxSLL  // Linux cooked capture v1 (tcpdump -i any, older libpcap)
+	LinuxSLL2 = capture.LinkLinuxSLL2 // Linux cooked capture v2 (tcpdump -i any, libpcap >= 1.10)
 )
 
 // File collects packets and writes them as a capture file.
@@ -95,16 +92,9 @@ func (f *File) Conn(client, host netip.AddrPort) *Conn {
 	return c
 }
 
-// Segment is one TCP segment of a Conn.
-type Segment struct {
-	Dir  capture.Direction
-	Seq  uint32
-	Data []byte
-	SYN  bool
-	ACK  bool
-	FIN  bool
-	RST  bool
-}
+// Segment is one TCP segment of a Conn. Emit sets Ack from the other
+// direction's stream.
+type Segment = capture.Segment
 
 // Open writes the three-way handshake: SYN, SYN-ACK, ACK.
 func (c *Conn) Open() {
@@ -152,78 +142,14 @@ func (c *Conn) Reset(d capture.Direction) {
 // Emit writes segments as packets, in the order given.
 func (c *Conn) Emit(segs ...Segment) {
 	for _, s := range segs {
-		src, dst := c.Client, c.Host
-		if s.Dir == capture.HostToClient {
-			src, dst = c.Host, c.Client
+		s.Ack = c.next[1-s.Dir]
+		pkt, err := capture.EncodePacket(c.f.LinkType, c.Client, c.Host, s)
+		if err != nil {
+			panic(fmt.Sprintf("capturetest: %v", err)) // only with impossible layer values
 		}
-		tcp := layers.TCP{
-			SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()),
-			Seq: s.Seq, SYN: s.SYN, ACK: s.ACK, FIN: s.FIN, RST: s.RST, PSH: len(s.Data) > 0, Window: 65535,
-		}
-		if s.ACK {
-			tcp.Ack = c.next[1-s.Dir]
-		}
-		c.f.add(src.Addr(), dst.Addr(), &tcp, s.Data)
+		c.f.packets = append(c.f.packets, packet{at: c.f.now, data: pkt})
+		c.f.now = c.f.now.Add(c.f.Step)
 	}
-}
-
-// add serializes one IP/TCP packet with the file's link header.
-func (f *File) add(src, dst netip.Addr, tcp *layers.TCP, payload []byte) {
-	buf := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	var (
-		ipLayer gopacket.SerializableLayer
-		etype   layers.EthernetType
-	)
-	if src.Is4() {
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, Flags: layers.IPv4DontFragment,
-			SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
-		_ = tcp.SetNetworkLayerForChecksum(ip)
-		ipLayer, etype = ip, layers.EthernetTypeIPv4
-	} else {
-		ip := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP, SrcIP: src.AsSlice(), DstIP: dst.AsSlice()}
-		_ = tcp.SetNetworkLayerForChecksum(ip)
-		ipLayer, etype = ip, layers.EthernetTypeIPv6
-	}
-	if err := gopacket.SerializeLayers(buf, opts, ipLayer, tcp, gopacket.Payload(payload)); err != nil {
-		panic(fmt.Sprintf("capturetest: serialize: %v", err)) // only with impossible layer values
-	}
-	ip := buf.Bytes()
-	var pkt []byte
-	switch f.LinkType {
-	case Ethernet:
-		pkt = append(pkt, 0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02)
-		pkt = binary.BigEndian.AppendUint16(pkt, uint16(etype))
-		pkt = append(pkt, ip...)
-		for len(pkt) < 60 { // Ethernet pads short frames; readers must trim by the IP length
-			pkt = append(pkt, 0)
-		}
-	case LinuxSLL:
-		pkt = binary.BigEndian.AppendUint16(pkt, 0)   // packet type: to us
-		pkt = binary.BigEndian.AppendUint16(pkt, 772) // ARPHRD_LOOPBACK
-		pkt = binary.BigEndian.AppendUint16(pkt, 6)
-		pkt = append(pkt, 0, 0, 0, 0, 0, 0, 0, 0)
-		pkt = binary.BigEndian.AppendUint16(pkt, uint16(etype))
-		pkt = append(pkt, ip...)
-	case LinuxSLL2:
-		pkt = binary.BigEndian.AppendUint16(pkt, uint16(etype))
-		pkt = append(pkt, 0, 0)                         // reserved
-		pkt = binary.BigEndian.AppendUint32(pkt, 1)     // interface index
-		pkt = binary.BigEndian.AppendUint16(pkt, 772)   // ARPHRD_LOOPBACK
-		pkt = append(pkt, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0) // packet type, address length, address
-		pkt = append(pkt, ip...)
-	case Null:
-		family := uint32(2) // AF_INET
-		if etype == layers.EthernetTypeIPv6 {
-			family = 30 // AF_INET6 on macOS; the reader goes by the IP version
-		}
-		pkt = binary.LittleEndian.AppendUint32(pkt, family)
-		pkt = append(pkt, ip...)
-	default:
-		pkt = append(pkt, ip...)
-	}
-	f.packets = append(f.packets, packet{at: f.now, data: pkt})
-	f.now = f.now.Add(f.Step)
 }
 
 // AddRaw appends a packet given as raw link-layer bytes (for malformed ones).
@@ -251,8 +177,6 @@ func (f *File) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), err
 }
 
-const snapLen = 262144
-
 func (f *File) captured(p packet) []byte {
 	if f.Snap > 0 && len(p.data) > f.Snap {
 		return p.data[:f.Snap]
@@ -265,20 +189,9 @@ func (f *File) pcap() []byte {
 	if f.BigEndian {
 		bo = binary.BigEndian
 	}
-	out := bo.AppendUint32(nil, 0xa1b2c3d4)
-	out = bo.AppendUint16(out, 2)
-	out = bo.AppendUint16(out, 4)
-	out = bo.AppendUint32(out, 0) // thiszone
-	out = bo.AppendUint32(out, 0) // sigfigs
-	out = bo.AppendUint32(out, snapLen)
-	out = bo.AppendUint32(out, f.LinkType)
+	out := capture.AppendPcapHeader(nil, bo, f.LinkType)
 	for _, p := range f.packets {
-		data := f.captured(p)
-		out = bo.AppendUint32(out, uint32(p.at.Unix()))
-		out = bo.AppendUint32(out, uint32(p.at.Nanosecond()/1000))
-		out = bo.AppendUint32(out, uint32(len(data)))
-		out = bo.AppendUint32(out, uint32(len(p.data)))
-		out = append(out, data...)
+		out = capture.AppendPcapRecord(out, bo, p.at, f.captured(p), len(p.data))
 	}
 	return out
 }
@@ -302,7 +215,7 @@ func (f *File) pcapng() []byte {
 	out := block(nil, 0x0a0d0d0a, shb)
 	idb := le.AppendUint16(nil, uint16(f.LinkType))
 	idb = le.AppendUint16(idb, 0)
-	idb = le.AppendUint32(idb, snapLen)
+	idb = le.AppendUint32(idb, capture.SnapLen)
 	idb = le.AppendUint16(idb, 9) // if_tsresol: 10^-6
 	idb = le.AppendUint16(idb, 1)
 	idb = append(idb, 6, 0, 0, 0)
