@@ -10,8 +10,8 @@ import (
 )
 
 // TestReadmeExample keeps README.md's `qtro repc` program equal to
-// example/main.go (which `go build ./...` compiles), and the package its
-// go:generate line writes equal to what the generator gives now.
+// example/main.go (which `go build ./...` compiles), and the package that
+// its generate directive writes equal to what the generator gives now.
 func TestReadmeExample(t *testing.T) {
 	root := repoRoot(t)
 	prog, err := os.ReadFile(filepath.Join("example", "main.go"))
