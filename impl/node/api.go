@@ -20,6 +20,8 @@ type (
 	Variant = qds.Variant
 	// Gadget is the value of a POD (Q_GADGET) type.
 	Gadget = qds.Gadget
+	// MapEntry is one entry of a QVariantMap or QVariantHash (Variant.Map).
+	MapEntry = qds.MapEntry
 	// Types is a set of user types (PODs, enums) a program knows (Config.Types).
 	Types = qds.Types
 	// Class describes a remoted class: properties, signals, slots, enums

@@ -98,9 +98,15 @@ func errorf(code ErrorCode, op, url string, format string, args ...any) error {
 // errorSink keeps a node's last error and its subscribers (Qt: lastError()
 // and the error signal), for Node and Host alike.
 type errorSink struct {
-	mu   sync.Mutex
-	last ErrorCode
-	subs []func(error)
+	mu     sync.Mutex
+	last   ErrorCode
+	subs   []errorSub
+	nextID int
+}
+
+type errorSub struct {
+	id int
+	fn func(error)
 }
 
 // set records err (nil is ignored) and tells subscribers; it returns err.
@@ -112,8 +118,8 @@ func (s *errorSink) set(err error) error {
 	s.last = CodeOf(err)
 	subs := s.subs
 	s.mu.Unlock()
-	for _, fn := range subs {
-		fn(err)
+	for _, sub := range subs {
+		sub.fn(err)
 	}
 	return err
 }
@@ -124,8 +130,20 @@ func (s *errorSink) lastError() ErrorCode {
 	return s.last
 }
 
-func (s *errorSink) subscribe(fn func(error)) {
+func (s *errorSink) subscribe(fn func(error)) (cancel func()) {
 	s.mu.Lock()
-	s.subs = append(s.subs[:len(s.subs):len(s.subs)], fn) // copy on write: set reads without the lock
+	id := s.nextID
+	s.nextID++
+	s.subs = append(s.subs[:len(s.subs):len(s.subs)], errorSub{id, fn}) // copy on write: set reads without the lock
 	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i, sub := range s.subs {
+			if sub.id == id {
+				s.subs = append(s.subs[:i:i], s.subs[i+1:]...)
+				return
+			}
+		}
+	}
 }

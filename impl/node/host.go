@@ -94,10 +94,10 @@ func (h *Host) Listen(ctx context.Context, url string, d Dialect) (string, error
 func (h *Host) LastError() ErrorCode { return h.errs.lastError() }
 
 // OnError calls fn for every error LastError records (Qt: the error
-// signal). fn runs on the goroutine that hit the error and must not block.
-// Like Qt, a host does not report a misbehaving client here: it logs it
-// and drops the connection.
-func (h *Host) OnError(fn func(error)) { h.errs.subscribe(fn) }
+// signal) until the returned function is called. fn runs on the goroutine
+// that hit the error and must not block. Like Qt, a host does not report a
+// misbehaving client here: it logs it and drops the connection.
+func (h *Host) OnError(fn func(error)) (cancel func()) { return h.errs.subscribe(fn) }
 
 // Registry returns the replica of the registry set with SetRegistryURL
 // (Qt: registry()), or nil.

@@ -96,9 +96,10 @@ func (n *Node) setErr(err error) error { return n.errs.set(err) }
 // LastError returns the code of the last node error (Qt: lastError()).
 func (n *Node) LastError() ErrorCode { return n.errs.lastError() }
 
-// OnError calls fn for every node error (Qt: the error signal). fn runs on
-// the goroutine that hit the error and must not block.
-func (n *Node) OnError(fn func(error)) { n.errs.subscribe(fn) }
+// OnError calls fn for every node error (Qt: the error signal) until the
+// returned function is called. fn runs on the goroutine that hit the error
+// and must not block.
+func (n *Node) OnError(fn func(error)) (cancel func()) { return n.errs.subscribe(fn) }
 
 // AcquireDynamic acquires a dynamic replica of the named source (Qt:
 // acquireDynamic): its class comes from the source's definition.

@@ -36,7 +36,8 @@ type Source struct {
 	handlers  map[int]MethodHandler
 	listeners listenerSet
 	encs      [7]*qds.Encoder // per dialect, for encoding a change once for all listeners
-	observers []func(SourceEvent)
+	observers []observer      // copy on write
+	nextObs   int
 
 	// On a root: the Init and InitDynamic frames last sent, per dialect, to
 	// a connection that had no class definitions yet. Every replica of a
@@ -292,12 +293,29 @@ func (s *Source) HandleMethod(method string, h MethodHandler) error {
 }
 
 // Observe calls fn for property writes and method calls coming from
-// replicas, after they took effect. fn runs on the caller's connection
-// goroutine and must not block.
-func (s *Source) Observe(fn func(SourceEvent)) {
+// replicas, after they took effect, until the returned function is
+// called. fn runs on the caller's connection goroutine and must not block.
+func (s *Source) Observe(fn func(SourceEvent)) (cancel func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.observers = append(s.observers, fn)
+	id := s.nextObs
+	s.nextObs++
+	s.observers = append(s.observers[:len(s.observers):len(s.observers)], observer{id, fn}) // copy on write
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i, o := range s.observers {
+			if o.id == id {
+				s.observers = append(s.observers[:i:i], s.observers[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+type observer struct {
+	id int
+	fn func(SourceEvent)
 }
 
 // inlineBroadcast is how many listeners of one broadcast may be written
@@ -446,8 +464,8 @@ func (s *Source) invoke(ctx context.Context, i int, args []Variant) (Variant, bo
 		return Variant{}, false, nil
 	}
 	out, err := h(ctx, conv)
-	for _, fn := range obs {
-		fn(SourceEvent{Property: -1, Method: i, Args: conv, Value: out})
+	for _, o := range obs {
+		o.fn(SourceEvent{Property: -1, Method: i, Args: conv, Value: out})
 	}
 	if err == nil && !m.Void() && out.IsValid() {
 		if v, cerr := s.class.Coerce(m.ReturnType, out); cerr == nil {
@@ -470,8 +488,8 @@ func (s *Source) write(i int, v Variant) error {
 	obs := s.observers
 	cur := s.values[i]
 	s.mu.Unlock()
-	for _, fn := range obs {
-		fn(SourceEvent{Property: i, Method: -1, Value: cur})
+	for _, o := range obs {
+		o.fn(SourceEvent{Property: i, Method: -1, Value: cur})
 	}
 	return nil
 }
