@@ -10,15 +10,16 @@
 # Then the same for one-way latency at 5,000/s: plain Go (golatency) next to
 # the comparison's signal-latency row for the Go node, Qt 6 and Qt 5.
 #
-# Usage (from the repository root): loadgen/results/floor/run.sh [ROUNDS]
+# Usage (from the repository root): loadgen/cmd/floor/run.sh [ROUNDS]
+# loadgen/results/floor/README.md holds its results.
 # Needs gcc, Go and the Qt peers (ci/build-peers.sh). Takes about three minutes.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 rounds=${1:-3}
 out=out/floor
 mkdir -p "$out"
-gcc -O2 -Wall -Wextra -o "$out/storm" loadgen/results/floor/storm.c
-go build -o "$out/gofloor" ./loadgen/results/floor/gofloor
+gcc -O2 -Wall -Wextra -o "$out/storm" loadgen/cmd/floor/storm.c
+go build -o "$out/gofloor" ./loadgen/cmd/floor/gofloor
 go build -o "$out/qtro" ./cmd/qtro
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, kernel $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), git $(git rev-parse --short HEAD)"
 
@@ -52,7 +53,7 @@ done
 
 # Latency: plain Go's one-way wake-up path at 5,000/s next to the comparison's
 # signal-latency row (Go node, Qt 6 and Qt 5 peers) in the same minute.
-go build -o "$out/golatency" ./loadgen/results/floor/golatency
+go build -o "$out/golatency" ./loadgen/cmd/floor/golatency
 for r in $(seq "$rounds"); do
   "$out/golatency"
   "$out/qtro" loadgen compare --targets go,qt6,qt5 --workloads signals-latency --no-reference --out "$out" --name "latency-$r" 2>/dev/null |

@@ -3,7 +3,7 @@
 // loopback, using the Qt peers' load mode (specs/ADAPTER.md §9). It writes
 // loadgen/results/qt-baseline.json:
 //
-//	go run ./specs/adapter/cmd/qt-baseline -o loadgen/results/qt-baseline.json
+//	go run ./loadgen/cmd/qt-baseline -o loadgen/results/qt-baseline.json
 //
 // Every scenario runs -reps times with a fresh host and node; the JSON keeps every run and the median.
 // Runs are bounded by count (a few seconds each) and by timeouts, never by wall-clock duration.
@@ -87,7 +87,7 @@ func main() {
 	defer cancel()
 	rep := Report{
 		Schema:  Schema,
-		Command: "go run ./specs/adapter/cmd/qt-baseline " + strings.Join(os.Args[1:], " "),
+		Command: "go run ./loadgen/cmd/qt-baseline " + strings.Join(os.Args[1:], " "),
 		Environment: Environment{
 			Env:        result.Environment(),
 			QtVersions: map[string]string{},
