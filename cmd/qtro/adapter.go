@@ -6,9 +6,9 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/qtro/qtro/impl/nodeadapter"
+	"github.com/qtro/qtro/internal/proc"
 )
 
 // newAdapterCmd is `qtro adapter ROLE [flags]`: the Go reference node behind
@@ -38,7 +38,7 @@ detects the dialect of each host it connects to.`,
 
 func runAdapter(args []string) int {
 	// Die with the harness even if it could not close our stdin.
-	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0)
+	_ = proc.DieWithParent(syscall.SIGTERM) // elsewhere than Linux: stdin EOF only
 	// A closed stdout must not kill us with SIGPIPE before we exit cleanly.
 	signal.Ignore(syscall.SIGPIPE)
 	raiseFileLimit()
@@ -46,13 +46,4 @@ func runAdapter(args []string) int {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
 	return nodeadapter.Main(args, nodeadapter.IO{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Signals: sigs})
-}
-
-// raiseFileLimit lets replica storms and busy hosts keep many sockets open.
-func raiseFileLimit() {
-	var rl unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < rl.Max {
-		rl.Cur = rl.Max
-		_ = unix.Setrlimit(unix.RLIMIT_NOFILE, &rl)
-	}
 }

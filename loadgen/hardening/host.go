@@ -21,6 +21,7 @@ import (
 
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/internal/proc"
 )
 
 // host is one adapter process in the host role (specs/ADAPTER.md §2), started
@@ -71,7 +72,7 @@ func startHost(target string, o hostOpts) (*host, error) {
 	argv := commandFor(target, o)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "TZ=UTC", "LC_ALL=C.UTF-8", "QTRO_ADAPTER_CONTRACT=2")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	proc.SetGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -251,11 +252,11 @@ func (h *host) close() {
 		select {
 		case <-h.done:
 		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
+			proc.SignalGroup(h.cmd, syscall.SIGKILL, true)
 			<-h.done
 		}
 	}
-	_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
+	proc.SignalGroup(h.cmd, syscall.SIGKILL, false)
 }
 
 // rssKiB reads VmRSS of pid (0 when unavailable).

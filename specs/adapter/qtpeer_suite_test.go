@@ -1,3 +1,7 @@
+//go:build linux
+
+// The Qt peers are built and driven on Linux only (/proc, SIGSTOP).
+
 package adapter_test
 
 import (

@@ -8,9 +8,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/qtro/qtro/impl/nodeadapter"
+	"github.com/qtro/qtro/internal/proc"
 )
 
 // envVar marks a test binary started as an adapter.
@@ -23,7 +22,7 @@ func Main() {
 	if os.Getenv(envVar) != "1" {
 		return
 	}
-	_ = unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0, 0, 0)
+	_ = proc.DieWithParent(syscall.SIGTERM) // elsewhere than Linux: stdin EOF only
 	signal.Ignore(syscall.SIGPIPE)
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
