@@ -97,6 +97,21 @@ func (g *gen) class(b *bytes.Buffer, c *rep.Class) {
 		w("// %s sets %s; replicas see the change (if it is one).\n", set, p.Name)
 		w("func (s *%s) %s(x %s) error { return s.src.SetPropertyIndex(%d, %s) }\n\n", n.source, set, t.expr, i, t.to("x"))
 
+		switch {
+		case p.Modifier == rep.ReadWrite:
+			on := unique(srcUsed, "On"+goName+"Written")
+			w("// %s calls fn with the new value after a replica wrote %s (READWRITE).\n", on, p.Name)
+			w("// fn runs on the replica's connection goroutine and must not block.\n")
+			w("func (s *%s) %s(fn func(%s)) %s {\n", n.source, on, t.expr, subscriptionType)
+			w("\treturn s.src.Observe(func(ev node.SourceEvent) {\n\t\tif ev.Property == %d {\n\t\t\tfn(%s)\n\t\t}\n\t})\n}\n\n", i, t.from("ev.Value"))
+		case p.Modifier == rep.ReadPush && p.Push >= 0:
+			on := unique(srcUsed, "On"+goName+"Written")
+			w("// %s calls fn with the new value after a replica pushed %s (READPUSH).\n", on, p.Name)
+			w("// fn runs on the replica's connection goroutine and must not block.\n")
+			w("func (s *%s) %s(fn func(%s)) %s {\n", n.source, on, t.expr, subscriptionType)
+			w("\treturn s.src.Observe(func(ev node.SourceEvent) {\n\t\tif ev.Method == %d {\n\t\t\tv, _ := s.src.Property(%s)\n\t\t\tfn(%s)\n\t\t}\n\t})\n}\n\n", p.Push, pq, t.from("v"))
+		}
+
 		rget := unique(repUsed, goName)
 		w("// %s returns %s as last received (the .rep default before Init).\n", rget, decl)
 		w("func (r *%s) %s() %s {\n\tv, _ := r.r.Property(%s)\n\treturn %s\n}\n\n", n.replica, rget, t.expr, pq, t.from("v"))

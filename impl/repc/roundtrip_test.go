@@ -118,10 +118,16 @@ func TestGeneratedGoToGo(t *testing.T) {
 
 			must(t, src.SetIntProp(11))
 			eventually(t, "intProp 11 at the replica", func() bool { v, _ := ints.get(); return v == 11 })
+			var written latest[int32]
+			var pushed latest[bool]
+			defer src.OnIntPropWritten(written.set)()
+			defer src.OnBoolPropWritten(pushed.set)()
 			must(t, rep.SetIntProp(12)) // READWRITE
 			eventually(t, "intProp 12 at the source", func() bool { return src.IntProp() == 12 })
+			eventually(t, "OnIntPropWritten(12)", func() bool { v, n := written.get(); return v == 12 && n == 1 })
 			must(t, rep.PushBoolProp(true)) // READPUSH
 			eventually(t, "boolProp at the source", func() bool { return src.BoolProp() })
+			eventually(t, "OnBoolPropWritten(true)", func() bool { v, n := pushed.get(); return v && n == 1 })
 			eventually(t, "boolProp back at the replica", func() bool { return rep.BoolProp() })
 
 			pod := testobject.TestPod{Id: 3, Label: "π", Weight: 2.5}

@@ -67,7 +67,7 @@ var builtins = map[string]goType{
 	"QByteArray":         direct("[]byte", "Bytes"),
 	"QStringList":        direct("[]string", "Strings"),
 	"QVariantList":       direct("[]node.Variant", "Variants"),
-	"QVariantMap":        direct("[]repcrt.MapEntry", "Map"),
+	"QVariantMap":        direct("[]node.MapEntry", "Map"),
 	"QDateTime":          direct("time.Time", "Time"),
 	"QPoint":             value("Point"),
 	"QPointF":            value("PointF"),

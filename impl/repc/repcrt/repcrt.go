@@ -20,8 +20,6 @@ type (
 	// Variant is a QVariant (a QVariant, QVariantList element, or a member
 	// whose type has no Go mapping).
 	Variant = qds.Variant
-	// MapEntry is one entry of a QVariantMap.
-	MapEntry = qds.MapEntry
 	// Point is a QPoint.
 	Point = qds.Point
 	// PointF is a QPointF.
@@ -157,7 +155,7 @@ func Strings(v Variant) []string { return unwrap(v).Strings() }
 func Variants(v Variant) []Variant { return unwrap(v).List() }
 
 // Map reads a QVariantMap.
-func Map(v Variant) []MapEntry { return unwrap(v).Map() }
+func Map(v Variant) []qds.MapEntry { return unwrap(v).Map() }
 
 // Time reads a QDateTime; an invalid one reads as the zero time.
 func Time(v Variant) time.Time {

@@ -116,6 +116,17 @@ func (s *TestChildSource) Value() int32 {
 // SetValue sets value; replicas see the change (if it is one).
 func (s *TestChildSource) SetValue(x int32) error { return s.src.SetPropertyIndex(0, x) }
 
+// OnValueWritten calls fn with the new value after a replica pushed value (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestChildSource) OnValueWritten(fn func(int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("value")
+			fn(repcrt.Int32(v))
+		}
+	})
+}
+
 // Value returns PROP(int value READPUSH) as last received (the .rep default before Init).
 func (r *TestChildReplica) Value() int32 {
 	v, _ := r.r.Property("value")
@@ -256,6 +267,17 @@ func (s *TestObjectSource) BoolProp() bool {
 // SetBoolProp sets boolProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetBoolProp(x bool) error { return s.src.SetPropertyIndex(1, x) }
 
+// OnBoolPropWritten calls fn with the new value after a replica pushed boolProp (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnBoolPropWritten(fn func(bool)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("boolProp")
+			fn(repcrt.Bool(v))
+		}
+	})
+}
+
 // BoolProp returns PROP(bool boolProp READPUSH) as last received (the .rep default before Init).
 func (r *TestObjectReplica) BoolProp() bool {
 	v, _ := r.r.Property("boolProp")
@@ -286,6 +308,16 @@ func (s *TestObjectSource) IntProp() int64 {
 
 // SetIntProp sets intProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetIntProp(x int64) error { return s.src.SetPropertyIndex(2, x) }
+
+// OnIntPropWritten calls fn with the new value after a replica wrote intProp (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnIntPropWritten(fn func(int64)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 2 {
+			fn(repcrt.Int64(ev.Value))
+		}
+	})
+}
 
 // IntProp returns PROP(qlonglong intProp READWRITE) as last received (the .rep default before Init).
 func (r *TestObjectReplica) IntProp() int64 {
@@ -340,6 +372,17 @@ func (s *TestObjectSource) LongProp() int64 {
 // SetLongProp sets longProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetLongProp(x int64) error { return s.src.SetPropertyIndex(4, x) }
 
+// OnLongPropWritten calls fn with the new value after a replica pushed longProp (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnLongPropWritten(fn func(int64)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("longProp")
+			fn(repcrt.Int64(v))
+		}
+	})
+}
+
 // LongProp returns PROP(qlonglong longProp READPUSH) as last received (the .rep default before Init).
 func (r *TestObjectReplica) LongProp() int64 {
 	v, _ := r.r.Property("longProp")
@@ -371,6 +414,16 @@ func (s *TestObjectSource) DoubleProp() float64 {
 // SetDoubleProp sets doubleProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetDoubleProp(x float64) error { return s.src.SetPropertyIndex(5, x) }
 
+// OnDoublePropWritten calls fn with the new value after a replica wrote doubleProp (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnDoublePropWritten(fn func(float64)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 5 {
+			fn(repcrt.Float64(ev.Value))
+		}
+	})
+}
+
 // DoubleProp returns PROP(double doubleProp READWRITE) as last received (the .rep default before Init).
 func (r *TestObjectReplica) DoubleProp() float64 {
 	v, _ := r.r.Property("doubleProp")
@@ -398,6 +451,17 @@ func (s *TestObjectSource) FloatProp() float32 {
 
 // SetFloatProp sets floatProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetFloatProp(x float32) error { return s.src.SetPropertyIndex(6, x) }
+
+// OnFloatPropWritten calls fn with the new value after a replica pushed floatProp (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnFloatPropWritten(fn func(float32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 2 {
+			v, _ := s.src.Property("floatProp")
+			fn(repcrt.Float32(v))
+		}
+	})
+}
 
 // FloatProp returns PROP(float floatProp READPUSH) as last received (the .rep default before Init).
 func (r *TestObjectReplica) FloatProp() float32 {
@@ -430,6 +494,16 @@ func (s *TestObjectSource) StringProp() string {
 // SetStringProp sets stringProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetStringProp(x string) error { return s.src.SetPropertyIndex(7, x) }
 
+// OnStringPropWritten calls fn with the new value after a replica wrote stringProp (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnStringPropWritten(fn func(string)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 7 {
+			fn(repcrt.String(ev.Value))
+		}
+	})
+}
+
 // StringProp returns PROP(QString stringProp READWRITE) as last received (the .rep default before Init).
 func (r *TestObjectReplica) StringProp() string {
 	v, _ := r.r.Property("stringProp")
@@ -457,6 +531,17 @@ func (s *TestObjectSource) BytesProp() []byte {
 
 // SetBytesProp sets bytesProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetBytesProp(x []byte) error { return s.src.SetPropertyIndex(8, x) }
+
+// OnBytesPropWritten calls fn with the new value after a replica pushed bytesProp (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnBytesPropWritten(fn func([]byte)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 3 {
+			v, _ := s.src.Property("bytesProp")
+			fn(repcrt.Bytes(v))
+		}
+	})
+}
 
 // BytesProp returns PROP(QByteArray bytesProp READPUSH) as last received (the .rep default before Init).
 func (r *TestObjectReplica) BytesProp() []byte {
@@ -488,6 +573,16 @@ func (s *TestObjectSource) StringListProp() []string {
 
 // SetStringListProp sets stringListProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetStringListProp(x []string) error { return s.src.SetPropertyIndex(9, x) }
+
+// OnStringListPropWritten calls fn with the new value after a replica wrote stringListProp (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnStringListPropWritten(fn func([]string)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 9 {
+			fn(repcrt.Strings(ev.Value))
+		}
+	})
+}
 
 // StringListProp returns PROP(QStringList stringListProp READWRITE) as last received (the .rep default before Init).
 func (r *TestObjectReplica) StringListProp() []string {
@@ -521,6 +616,17 @@ func (s *TestObjectSource) SetVariantListProp(x []node.Variant) error {
 	return s.src.SetPropertyIndex(10, x)
 }
 
+// OnVariantListPropWritten calls fn with the new value after a replica pushed variantListProp (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnVariantListPropWritten(fn func([]node.Variant)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 4 {
+			v, _ := s.src.Property("variantListProp")
+			fn(repcrt.Variants(v))
+		}
+	})
+}
+
 // VariantListProp returns PROP(QVariantList variantListProp READPUSH) as last received (the .rep default before Init).
 func (r *TestObjectReplica) VariantListProp() []node.Variant {
 	v, _ := r.r.Property("variantListProp")
@@ -544,30 +650,40 @@ func (r *TestObjectReplica) OnVariantListPropChanged(fn func([]node.Variant)) fu
 }
 
 // VariantMapProp returns PROP(QVariantMap variantMapProp READWRITE).
-func (s *TestObjectSource) VariantMapProp() []repcrt.MapEntry {
+func (s *TestObjectSource) VariantMapProp() []node.MapEntry {
 	v, _ := s.src.Property("variantMapProp")
 	return repcrt.Map(v)
 }
 
 // SetVariantMapProp sets variantMapProp; replicas see the change (if it is one).
-func (s *TestObjectSource) SetVariantMapProp(x []repcrt.MapEntry) error {
+func (s *TestObjectSource) SetVariantMapProp(x []node.MapEntry) error {
 	return s.src.SetPropertyIndex(11, x)
 }
 
+// OnVariantMapPropWritten calls fn with the new value after a replica wrote variantMapProp (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnVariantMapPropWritten(fn func([]node.MapEntry)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 11 {
+			fn(repcrt.Map(ev.Value))
+		}
+	})
+}
+
 // VariantMapProp returns PROP(QVariantMap variantMapProp READWRITE) as last received (the .rep default before Init).
-func (r *TestObjectReplica) VariantMapProp() []repcrt.MapEntry {
+func (r *TestObjectReplica) VariantMapProp() []node.MapEntry {
 	v, _ := r.r.Property("variantMapProp")
 	return repcrt.Map(v)
 }
 
 // SetVariantMapProp writes variantMapProp on the source (READWRITE); the new value comes back as a change.
-func (r *TestObjectReplica) SetVariantMapProp(x []repcrt.MapEntry) error {
+func (r *TestObjectReplica) SetVariantMapProp(x []node.MapEntry) error {
 	return r.r.SetProperty("variantMapProp", x)
 }
 
 // OnVariantMapPropChanged calls fn with each new value of variantMapProp (also those an Init brings).
 // fn runs on the connection's goroutine and must not block.
-func (r *TestObjectReplica) OnVariantMapPropChanged(fn func([]repcrt.MapEntry)) func() {
+func (r *TestObjectReplica) OnVariantMapPropChanged(fn func([]node.MapEntry)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 11 {
 			fn(repcrt.Map(ev.Value))
@@ -583,6 +699,17 @@ func (s *TestObjectSource) DateTimeProp() time.Time {
 
 // SetDateTimeProp sets dateTimeProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetDateTimeProp(x time.Time) error { return s.src.SetPropertyIndex(12, x) }
+
+// OnDateTimePropWritten calls fn with the new value after a replica pushed dateTimeProp (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnDateTimePropWritten(fn func(time.Time)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 5 {
+			v, _ := s.src.Property("dateTimeProp")
+			fn(repcrt.Time(v))
+		}
+	})
+}
 
 // DateTimeProp returns PROP(QDateTime dateTimeProp READPUSH) as last received (the .rep default before Init).
 func (r *TestObjectReplica) DateTimeProp() time.Time {
@@ -615,6 +742,16 @@ func (s *TestObjectSource) UrlProp() string {
 // SetUrlProp sets urlProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetUrlProp(x string) error { return s.src.SetPropertyIndex(13, x) }
 
+// OnUrlPropWritten calls fn with the new value after a replica wrote urlProp (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnUrlPropWritten(fn func(string)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 13 {
+			fn(repcrt.String(ev.Value))
+		}
+	})
+}
+
 // UrlProp returns PROP(QUrl urlProp READWRITE) as last received (the .rep default before Init).
 func (r *TestObjectReplica) UrlProp() string {
 	v, _ := r.r.Property("urlProp")
@@ -642,6 +779,17 @@ func (s *TestObjectSource) PointProp() repcrt.Point {
 
 // SetPointProp sets pointProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetPointProp(x repcrt.Point) error { return s.src.SetPropertyIndex(14, x) }
+
+// OnPointPropWritten calls fn with the new value after a replica pushed pointProp (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnPointPropWritten(fn func(repcrt.Point)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 6 {
+			v, _ := s.src.Property("pointProp")
+			fn(repcrt.Value[repcrt.Point](v))
+		}
+	})
+}
 
 // PointProp returns PROP(QPoint pointProp READPUSH) as last received (the .rep default before Init).
 func (r *TestObjectReplica) PointProp() repcrt.Point {
@@ -699,6 +847,17 @@ func (s *TestObjectSource) RectProp() repcrt.Rect {
 // SetRectProp sets rectProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetRectProp(x repcrt.Rect) error { return s.src.SetPropertyIndex(16, x) }
 
+// OnRectPropWritten calls fn with the new value after a replica pushed rectProp (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnRectPropWritten(fn func(repcrt.Rect)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 7 {
+			v, _ := s.src.Property("rectProp")
+			fn(repcrt.Value[repcrt.Rect](v))
+		}
+	})
+}
+
 // RectProp returns PROP(QRect rectProp READPUSH) as last received (the .rep default before Init).
 func (r *TestObjectReplica) RectProp() repcrt.Rect {
 	v, _ := r.r.Property("rectProp")
@@ -729,6 +888,16 @@ func (s *TestObjectSource) PointFProp() repcrt.PointF {
 
 // SetPointFProp sets pointFProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetPointFProp(x repcrt.PointF) error { return s.src.SetPropertyIndex(17, x) }
+
+// OnPointFPropWritten calls fn with the new value after a replica wrote pointFProp (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnPointFPropWritten(fn func(repcrt.PointF)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 17 {
+			fn(repcrt.Value[repcrt.PointF](ev.Value))
+		}
+	})
+}
 
 // PointFProp returns PROP(QPointF pointFProp READWRITE) as last received (the .rep default before Init).
 func (r *TestObjectReplica) PointFProp() repcrt.PointF {
@@ -762,6 +931,16 @@ func (s *TestObjectSource) SetColorProp(x TestObjectColor) error {
 	return s.src.SetPropertyIndex(18, int32(x))
 }
 
+// OnColorPropWritten calls fn with the new value after a replica wrote colorProp (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnColorPropWritten(fn func(TestObjectColor)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 18 {
+			fn(TestObjectColor(repcrt.Int32(ev.Value)))
+		}
+	})
+}
+
 // ColorProp returns PROP(Color colorProp READWRITE) as last received (the .rep default before Init).
 func (r *TestObjectReplica) ColorProp() TestObjectColor {
 	v, _ := r.r.Property("colorProp")
@@ -792,6 +971,17 @@ func (s *TestObjectSource) PodProp() TestPod {
 // SetPodProp sets podProp; replicas see the change (if it is one).
 func (s *TestObjectSource) SetPodProp(x TestPod) error {
 	return s.src.SetPropertyIndex(19, x.qtroArg())
+}
+
+// OnPodPropWritten calls fn with the new value after a replica pushed podProp (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TestObjectSource) OnPodPropWritten(fn func(TestPod)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 8 {
+			v, _ := s.src.Property("podProp")
+			fn(qtroTestPod(v))
+		}
+	})
 }
 
 // PodProp returns PROP(TestPod podProp READPUSH) as last received (the .rep default before Init).
@@ -903,13 +1093,13 @@ func (r *TestObjectReplica) OnColorPod(fn func(color TestObjectColor, pod TestPo
 }
 
 // EmitContainers emits SIGNAL(containers(QStringList,QVariantList,QVariantMap)) to every replica.
-func (s *TestObjectSource) EmitContainers(strings []string, list []node.Variant, map_ []repcrt.MapEntry) error {
+func (s *TestObjectSource) EmitContainers(strings []string, list []node.Variant, map_ []node.MapEntry) error {
 	return s.src.Emit("containers", strings, list, map_)
 }
 
 // OnContainers calls fn for each SIGNAL(containers(QStringList,QVariantList,QVariantMap)) of the source.
 // fn runs on the connection's goroutine and must not block.
-func (r *TestObjectReplica) OnContainers(fn func(strings []string, list []node.Variant, map_ []repcrt.MapEntry)) func() {
+func (r *TestObjectReplica) OnContainers(fn func(strings []string, list []node.Variant, map_ []node.MapEntry)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.SignalEmitted && ev.Index == 24 {
 			fn(repcrt.Strings(repcrt.Arg(ev.Args, 0)), repcrt.Variants(repcrt.Arg(ev.Args, 1)), repcrt.Map(repcrt.Arg(ev.Args, 2)))

@@ -118,6 +118,17 @@ func (s *TickSource) Counter() int32 {
 // SetCounter sets counter; replicas see the change (if it is one).
 func (s *TickSource) SetCounter(x int32) error { return s.src.SetPropertyIndex(0, x) }
 
+// OnCounterWritten calls fn with the new value after a replica pushed counter (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *TickSource) OnCounterWritten(fn func(int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("counter")
+			fn(repcrt.Int32(v))
+		}
+	})
+}
+
 // Counter returns PROP(int counter READPUSH) as last received (the .rep default before Init).
 func (r *TickReplica) Counter() int32 {
 	v, _ := r.r.Property("counter")

@@ -135,6 +135,16 @@ func (s *LampSource) On() bool {
 // SetOn sets on; replicas see the change (if it is one).
 func (s *LampSource) SetOn(x bool) error { return s.src.SetPropertyIndex(0, x) }
 
+// OnOnWritten calls fn with the new value after a replica wrote on (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *LampSource) OnOnWritten(fn func(bool)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 0 {
+			fn(repcrt.Bool(ev.Value))
+		}
+	})
+}
+
 // On returns PROP(bool on READWRITE) as last received (the .rep default before Init).
 func (r *LampReplica) On() bool {
 	v, _ := r.r.Property("on")
@@ -162,6 +172,17 @@ func (s *LampSource) Brightness() int32 {
 
 // SetBrightness sets brightness; replicas see the change (if it is one).
 func (s *LampSource) SetBrightness(x int32) error { return s.src.SetPropertyIndex(1, x) }
+
+// OnBrightnessWritten calls fn with the new value after a replica pushed brightness (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *LampSource) OnBrightnessWritten(fn func(int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("brightness")
+			fn(repcrt.Int32(v))
+		}
+	})
+}
 
 // Brightness returns PROP(int brightness READPUSH) as last received (the .rep default before Init).
 func (r *LampReplica) Brightness() int32 {
@@ -218,6 +239,17 @@ func (s *LampSource) Mode() LampMode {
 
 // SetMode sets mode; replicas see the change (if it is one).
 func (s *LampSource) SetMode(x LampMode) error { return s.src.SetPropertyIndex(3, int32(x)) }
+
+// OnModeWritten calls fn with the new value after a replica pushed mode (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *LampSource) OnModeWritten(fn func(LampMode)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("mode")
+			fn(LampMode(repcrt.Int32(v)))
+		}
+	})
+}
 
 // Mode returns PROP(Mode mode READPUSH) as last received (the .rep default before Init).
 func (r *LampReplica) Mode() LampMode {

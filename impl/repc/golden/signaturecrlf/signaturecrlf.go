@@ -134,6 +134,17 @@ func (s *WalkerSource) Dir() Dir {
 // SetDir sets dir; replicas see the change (if it is one).
 func (s *WalkerSource) SetDir(x Dir) error { return s.src.SetPropertyIndex(0, int32(x)) }
 
+// OnDirWritten calls fn with the new value after a replica pushed dir (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *WalkerSource) OnDirWritten(fn func(Dir)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("dir")
+			fn(Dir(repcrt.Int32(v)))
+		}
+	})
+}
+
 // Dir returns PROP(Dir dir READPUSH) as last received (the .rep default before Init).
 func (r *WalkerReplica) Dir() Dir {
 	v, _ := r.r.Property("dir")

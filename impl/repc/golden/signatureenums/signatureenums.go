@@ -250,6 +250,17 @@ func (s *PaletteSource) Color() Color {
 // SetColor sets color; replicas see the change (if it is one).
 func (s *PaletteSource) SetColor(x Color) error { return s.src.SetPropertyIndex(0, int32(x)) }
 
+// OnColorWritten calls fn with the new value after a replica pushed color (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *PaletteSource) OnColorWritten(fn func(Color)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("color")
+			fn(Color(repcrt.Int32(v)))
+		}
+	})
+}
+
 // Color returns PROP(Color color READPUSH) as last received (the .rep default before Init).
 func (r *PaletteReplica) Color() Color {
 	v, _ := r.r.Property("color")
@@ -280,6 +291,17 @@ func (s *PaletteSource) Mode() PaletteMode {
 
 // SetMode sets mode; replicas see the change (if it is one).
 func (s *PaletteSource) SetMode(x PaletteMode) error { return s.src.SetPropertyIndex(1, int32(x)) }
+
+// OnModeWritten calls fn with the new value after a replica pushed mode (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *PaletteSource) OnModeWritten(fn func(PaletteMode)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("mode")
+			fn(PaletteMode(repcrt.Int32(v)))
+		}
+	})
+}
 
 // Mode returns PROP(Mode mode READPUSH) as last received (the .rep default before Init).
 func (r *PaletteReplica) Mode() PaletteMode {
@@ -312,6 +334,16 @@ func (s *PaletteSource) Shade() PaletteShade {
 // SetShade sets shade; replicas see the change (if it is one).
 func (s *PaletteSource) SetShade(x PaletteShade) error { return s.src.SetPropertyIndex(2, int32(x)) }
 
+// OnShadeWritten calls fn with the new value after a replica wrote shade (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *PaletteSource) OnShadeWritten(fn func(PaletteShade)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 2 {
+			fn(PaletteShade(repcrt.Int32(ev.Value)))
+		}
+	})
+}
+
 // Shade returns PROP(Palette::Shade shade READWRITE) as last received (the .rep default before Init).
 func (r *PaletteReplica) Shade() PaletteShade {
 	v, _ := r.r.Property("shade")
@@ -340,6 +372,17 @@ func (s *PaletteSource) Modes() []PaletteMode {
 // SetModes sets modes; replicas see the change (if it is one).
 func (s *PaletteSource) SetModes(x []PaletteMode) error {
 	return s.src.SetPropertyIndex(3, repcrt.ListArg(x, func(e PaletteMode) any { return int32(e) }))
+}
+
+// OnModesWritten calls fn with the new value after a replica pushed modes (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *PaletteSource) OnModesWritten(fn func([]PaletteMode)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 2 {
+			v, _ := s.src.Property("modes")
+			fn(repcrt.List(v, func(e node.Variant) PaletteMode { return PaletteMode(repcrt.Int32(e)) }))
+		}
+	})
 }
 
 // Modes returns PROP(QList<Mode> modes READPUSH) as last received (the .rep default before Init).
@@ -539,6 +582,17 @@ func (s *LampSource) Mode() LampMode {
 // SetMode sets mode; replicas see the change (if it is one).
 func (s *LampSource) SetMode(x LampMode) error { return s.src.SetPropertyIndex(0, int32(x)) }
 
+// OnModeWritten calls fn with the new value after a replica pushed mode (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *LampSource) OnModeWritten(fn func(LampMode)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("mode")
+			fn(LampMode(repcrt.Int32(v)))
+		}
+	})
+}
+
 // Mode returns PROP(Mode mode READPUSH) as last received (the .rep default before Init).
 func (r *LampReplica) Mode() LampMode {
 	v, _ := r.r.Property("mode")
@@ -569,6 +623,17 @@ func (s *LampSource) Shade() PaletteShade {
 
 // SetShade sets shade; replicas see the change (if it is one).
 func (s *LampSource) SetShade(x PaletteShade) error { return s.src.SetPropertyIndex(1, int32(x)) }
+
+// OnShadeWritten calls fn with the new value after a replica pushed shade (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *LampSource) OnShadeWritten(fn func(PaletteShade)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("shade")
+			fn(PaletteShade(repcrt.Int32(v)))
+		}
+	})
+}
 
 // Shade returns PROP(Shade shade READPUSH) as last received (the .rep default before Init).
 func (r *LampReplica) Shade() PaletteShade {

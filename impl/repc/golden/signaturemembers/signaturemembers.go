@@ -159,6 +159,17 @@ func (s *ChildSource) Value() int32 {
 // SetValue sets value; replicas see the change (if it is one).
 func (s *ChildSource) SetValue(x int32) error { return s.src.SetPropertyIndex(0, x) }
 
+// OnValueWritten calls fn with the new value after a replica pushed value (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *ChildSource) OnValueWritten(fn func(int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("value")
+			fn(repcrt.Int32(v))
+		}
+	})
+}
+
 // Value returns PROP(int value READPUSH) as last received (the .rep default before Init).
 func (r *ChildReplica) Value() int32 {
 	v, _ := r.r.Property("value")
@@ -274,6 +285,17 @@ func (s *MembersSource) Pushed() int32 {
 // SetPushed sets pushed; replicas see the change (if it is one).
 func (s *MembersSource) SetPushed(x int32) error { return s.src.SetPropertyIndex(0, x) }
 
+// OnPushedWritten calls fn with the new value after a replica pushed pushed (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *MembersSource) OnPushedWritten(fn func(int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("pushed")
+			fn(repcrt.Int32(v))
+		}
+	})
+}
+
 // Pushed returns PROP(int pushed READPUSH) as last received (the .rep default before Init).
 func (r *MembersReplica) Pushed() int32 {
 	v, _ := r.r.Property("pushed")
@@ -304,6 +326,17 @@ func (s *MembersSource) PushedExplicit() int32 {
 
 // SetPushedExplicit sets pushedExplicit; replicas see the change (if it is one).
 func (s *MembersSource) SetPushedExplicit(x int32) error { return s.src.SetPropertyIndex(1, x) }
+
+// OnPushedExplicitWritten calls fn with the new value after a replica pushed pushedExplicit (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *MembersSource) OnPushedExplicitWritten(fn func(int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("pushedExplicit")
+			fn(repcrt.Int32(v))
+		}
+	})
+}
 
 // PushedExplicit returns PROP(int pushedExplicit READPUSH) as last received (the .rep default before Init).
 func (r *MembersReplica) PushedExplicit() int32 {
@@ -376,6 +409,16 @@ func (s *MembersSource) Rw() bool {
 // SetRw sets rw; replicas see the change (if it is one).
 func (s *MembersSource) SetRw(x bool) error { return s.src.SetPropertyIndex(4, x) }
 
+// OnRwWritten calls fn with the new value after a replica wrote rw (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *MembersSource) OnRwWritten(fn func(bool)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 4 {
+			fn(repcrt.Bool(ev.Value))
+		}
+	})
+}
+
 // Rw returns PROP(bool rw READWRITE) as last received (the .rep default before Init).
 func (r *MembersReplica) Rw() bool {
 	v, _ := r.r.Property("rw")
@@ -428,6 +471,16 @@ func (s *MembersSource) Persisted() string {
 
 // SetPersisted sets persisted; replicas see the change (if it is one).
 func (s *MembersSource) SetPersisted(x string) error { return s.src.SetPropertyIndex(6, x) }
+
+// OnPersistedWritten calls fn with the new value after a replica wrote persisted (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *MembersSource) OnPersistedWritten(fn func(string)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 6 {
+			fn(repcrt.String(ev.Value))
+		}
+	})
+}
 
 // Persisted returns PROP(QString persisted READWRITE) as last received (the .rep default before Init).
 func (r *MembersReplica) Persisted() string {
@@ -487,6 +540,17 @@ func (s *MembersSource) Bare() int64 {
 // SetBare sets bare; replicas see the change (if it is one).
 func (s *MembersSource) SetBare(x int64) error { return s.src.SetPropertyIndex(9, x) }
 
+// OnBareWritten calls fn with the new value after a replica pushed bare (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *MembersSource) OnBareWritten(fn func(int64)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 2 {
+			v, _ := s.src.Property("bare")
+			fn(repcrt.Int64(v))
+		}
+	})
+}
+
 // Bare returns PROP(qint64 bare READPUSH) as last received (the .rep default before Init).
 func (r *MembersReplica) Bare() int64 {
 	v, _ := r.r.Property("bare")
@@ -518,6 +582,17 @@ func (s *MembersSource) Items() []Item {
 // SetItems sets items; replicas see the change (if it is one).
 func (s *MembersSource) SetItems(x []Item) error {
 	return s.src.SetPropertyIndex(10, repcrt.ListArg(x, func(e Item) any { return e.qtroArg() }))
+}
+
+// OnItemsWritten calls fn with the new value after a replica pushed items (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *MembersSource) OnItemsWritten(fn func([]Item)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 3 {
+			v, _ := s.src.Property("items")
+			fn(repcrt.List(v, func(e node.Variant) Item { return qtroItem(e) }))
+		}
+	})
 }
 
 // Items returns PROP(QList<Item> items READPUSH) as last received (the .rep default before Init).
@@ -553,6 +628,17 @@ func (s *MembersSource) SetCounts(x map[string]int32) error {
 	return s.src.SetPropertyIndex(11, repcrt.StringMapArg(x, func(e int32) any { return e }))
 }
 
+// OnCountsWritten calls fn with the new value after a replica pushed counts (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *MembersSource) OnCountsWritten(fn func(map[string]int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 4 {
+			v, _ := s.src.Property("counts")
+			fn(repcrt.StringMap(v, func(e node.Variant) int32 { return repcrt.Int32(e) }))
+		}
+	})
+}
+
 // Counts returns PROP(QMap<QString,int> counts READPUSH) as last received (the .rep default before Init).
 func (r *MembersReplica) Counts() map[string]int32 {
 	v, _ := r.r.Property("counts")
@@ -576,26 +662,36 @@ func (r *MembersReplica) OnCountsChanged(fn func(map[string]int32)) func() {
 }
 
 // Extra returns PROP(QVariantMap extra READWRITE).
-func (s *MembersSource) Extra() []repcrt.MapEntry {
+func (s *MembersSource) Extra() []node.MapEntry {
 	v, _ := s.src.Property("extra")
 	return repcrt.Map(v)
 }
 
 // SetExtra sets extra; replicas see the change (if it is one).
-func (s *MembersSource) SetExtra(x []repcrt.MapEntry) error { return s.src.SetPropertyIndex(12, x) }
+func (s *MembersSource) SetExtra(x []node.MapEntry) error { return s.src.SetPropertyIndex(12, x) }
+
+// OnExtraWritten calls fn with the new value after a replica wrote extra (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *MembersSource) OnExtraWritten(fn func([]node.MapEntry)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 12 {
+			fn(repcrt.Map(ev.Value))
+		}
+	})
+}
 
 // Extra returns PROP(QVariantMap extra READWRITE) as last received (the .rep default before Init).
-func (r *MembersReplica) Extra() []repcrt.MapEntry {
+func (r *MembersReplica) Extra() []node.MapEntry {
 	v, _ := r.r.Property("extra")
 	return repcrt.Map(v)
 }
 
 // SetExtra writes extra on the source (READWRITE); the new value comes back as a change.
-func (r *MembersReplica) SetExtra(x []repcrt.MapEntry) error { return r.r.SetProperty("extra", x) }
+func (r *MembersReplica) SetExtra(x []node.MapEntry) error { return r.r.SetProperty("extra", x) }
 
 // OnExtraChanged calls fn with each new value of extra (also those an Init brings).
 // fn runs on the connection's goroutine and must not block.
-func (r *MembersReplica) OnExtraChanged(fn func([]repcrt.MapEntry)) func() {
+func (r *MembersReplica) OnExtraChanged(fn func([]node.MapEntry)) func() {
 	return r.r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.PropertyChanged && ev.Index == 12 {
 			fn(repcrt.Map(ev.Value))
@@ -858,6 +954,17 @@ func (s *HolderSource) After() int32 {
 
 // SetAfter sets after; replicas see the change (if it is one).
 func (s *HolderSource) SetAfter(x int32) error { return s.src.SetPropertyIndex(3, x) }
+
+// OnAfterWritten calls fn with the new value after a replica pushed after (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *HolderSource) OnAfterWritten(fn func(int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("after")
+			fn(repcrt.Int32(v))
+		}
+	})
+}
 
 // After returns PROP(int after READPUSH) as last received (the .rep default before Init).
 func (r *HolderReplica) After() int32 {

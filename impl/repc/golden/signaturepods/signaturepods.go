@@ -249,6 +249,17 @@ func (s *DrawingSource) Origin() Point {
 // SetOrigin sets origin; replicas see the change (if it is one).
 func (s *DrawingSource) SetOrigin(x Point) error { return s.src.SetPropertyIndex(0, x.qtroArg()) }
 
+// OnOriginWritten calls fn with the new value after a replica pushed origin (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *DrawingSource) OnOriginWritten(fn func(Point)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("origin")
+			fn(qtroPoint(v))
+		}
+	})
+}
+
 // Origin returns PROP(Point origin READPUSH) as last received (the .rep default before Init).
 func (r *DrawingReplica) Origin() Point {
 	v, _ := r.r.Property("origin")
@@ -280,6 +291,17 @@ func (s *DrawingSource) Segments() []Segment {
 // SetSegments sets segments; replicas see the change (if it is one).
 func (s *DrawingSource) SetSegments(x []Segment) error {
 	return s.src.SetPropertyIndex(1, repcrt.ListArg(x, func(e Segment) any { return e.qtroArg() }))
+}
+
+// OnSegmentsWritten calls fn with the new value after a replica pushed segments (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *DrawingSource) OnSegmentsWritten(fn func([]Segment)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("segments")
+			fn(repcrt.List(v, func(e node.Variant) Segment { return qtroSegment(e) }))
+		}
+	})
 }
 
 // Segments returns PROP(QList<Segment> segments READPUSH) as last received (the .rep default before Init).
@@ -338,6 +360,17 @@ func (s *DrawingSource) Fwd() Forward {
 // SetFwd sets fwd; replicas see the change (if it is one).
 func (s *DrawingSource) SetFwd(x Forward) error { return s.src.SetPropertyIndex(3, x.qtroArg()) }
 
+// OnFwdWritten calls fn with the new value after a replica pushed fwd (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *DrawingSource) OnFwdWritten(fn func(Forward)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 2 {
+			v, _ := s.src.Property("fwd")
+			fn(qtroForward(v))
+		}
+	})
+}
+
 // Fwd returns PROP(Forward fwd READPUSH) as last received (the .rep default before Init).
 func (r *DrawingReplica) Fwd() Forward {
 	v, _ := r.r.Property("fwd")
@@ -368,6 +401,17 @@ func (s *DrawingSource) Multi() Multi {
 
 // SetMulti sets multi; replicas see the change (if it is one).
 func (s *DrawingSource) SetMulti(x Multi) error { return s.src.SetPropertyIndex(4, x.qtroArg()) }
+
+// OnMultiWritten calls fn with the new value after a replica pushed multi (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *DrawingSource) OnMultiWritten(fn func(Multi)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 3 {
+			v, _ := s.src.Property("multi")
+			fn(qtroMulti(v))
+		}
+	})
+}
 
 // Multi returns PROP(Multi multi READPUSH) as last received (the .rep default before Init).
 func (r *DrawingReplica) Multi() Multi {

@@ -258,6 +258,17 @@ func (s *ModernSource) Level() ModernLevel {
 // SetLevel sets level; replicas see the change (if it is one).
 func (s *ModernSource) SetLevel(x ModernLevel) error { return s.src.SetPropertyIndex(0, int32(x)) }
 
+// OnLevelWritten calls fn with the new value after a replica pushed level (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *ModernSource) OnLevelWritten(fn func(ModernLevel)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("level")
+			fn(ModernLevel(repcrt.Int32(v)))
+		}
+	})
+}
+
 // Level returns PROP(Level level READPUSH) as last received (the .rep default before Init).
 func (r *ModernReplica) Level() ModernLevel {
 	v, _ := r.r.Property("level")
@@ -289,6 +300,16 @@ func (s *ModernSource) Levels() ModernLevels {
 // SetLevels sets levels; replicas see the change (if it is one).
 func (s *ModernSource) SetLevels(x ModernLevels) error { return s.src.SetPropertyIndex(1, int32(x)) }
 
+// OnLevelsWritten calls fn with the new value after a replica wrote levels (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *ModernSource) OnLevelsWritten(fn func(ModernLevels)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 1 {
+			fn(ModernLevels(repcrt.Int32(ev.Value)))
+		}
+	})
+}
+
 // Levels returns PROP(Levels levels READWRITE) as last received (the .rep default before Init).
 func (r *ModernReplica) Levels() ModernLevels {
 	v, _ := r.r.Property("levels")
@@ -316,6 +337,17 @@ func (s *ModernSource) Scoped() Scoped {
 
 // SetScoped sets scoped; replicas see the change (if it is one).
 func (s *ModernSource) SetScoped(x Scoped) error { return s.src.SetPropertyIndex(2, int32(x)) }
+
+// OnScopedWritten calls fn with the new value after a replica pushed scoped (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *ModernSource) OnScopedWritten(fn func(Scoped)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("scoped")
+			fn(Scoped(repcrt.Int32(v)))
+		}
+	})
+}
 
 // Scoped returns PROP(Scoped scoped READPUSH) as last received (the .rep default before Init).
 func (r *ModernReplica) Scoped() Scoped {
@@ -348,6 +380,17 @@ func (s *ModernSource) Scopes() Scopes {
 // SetScopes sets scopes; replicas see the change (if it is one).
 func (s *ModernSource) SetScopes(x Scopes) error { return s.src.SetPropertyIndex(3, int32(x)) }
 
+// OnScopesWritten calls fn with the new value after a replica pushed scopes (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *ModernSource) OnScopesWritten(fn func(Scopes)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 2 {
+			v, _ := s.src.Property("scopes")
+			fn(Scopes(repcrt.Int32(v)))
+		}
+	})
+}
+
 // Scopes returns PROP(Scopes scopes READPUSH) as last received (the .rep default before Init).
 func (r *ModernReplica) Scopes() Scopes {
 	v, _ := r.r.Property("scopes")
@@ -378,6 +421,17 @@ func (s *ModernSource) Tagged() Tagged {
 
 // SetTagged sets tagged; replicas see the change (if it is one).
 func (s *ModernSource) SetTagged(x Tagged) error { return s.src.SetPropertyIndex(4, x.qtroArg()) }
+
+// OnTaggedWritten calls fn with the new value after a replica pushed tagged (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *ModernSource) OnTaggedWritten(fn func(Tagged)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 3 {
+			v, _ := s.src.Property("tagged")
+			fn(qtroTagged(v))
+		}
+	})
+}
 
 // Tagged returns PROP(Tagged tagged READPUSH) as last received (the .rep default before Init).
 func (r *ModernReplica) Tagged() Tagged {
@@ -410,6 +464,17 @@ func (s *ModernSource) Wrappers() []Wrapper {
 // SetWrappers sets wrappers; replicas see the change (if it is one).
 func (s *ModernSource) SetWrappers(x []Wrapper) error {
 	return s.src.SetPropertyIndex(5, repcrt.ListArg(x, func(e Wrapper) any { return e.qtroArg() }))
+}
+
+// OnWrappersWritten calls fn with the new value after a replica pushed wrappers (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *ModernSource) OnWrappersWritten(fn func([]Wrapper)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 4 {
+			v, _ := s.src.Property("wrappers")
+			fn(repcrt.List(v, func(e node.Variant) Wrapper { return qtroWrapper(e) }))
+		}
+	})
 }
 
 // Wrappers returns PROP(QList<Wrapper> wrappers READPUSH) as last received (the .rep default before Init).

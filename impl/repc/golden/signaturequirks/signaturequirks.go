@@ -173,6 +173,17 @@ func (s *SlotsSource) SetSpaced(x map[string]int32) error {
 	return s.src.SetPropertyIndex(0, repcrt.StringMapArg(x, func(e int32) any { return e }))
 }
 
+// OnSpacedWritten calls fn with the new value after a replica pushed spaced (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *SlotsSource) OnSpacedWritten(fn func(map[string]int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("spaced")
+			fn(repcrt.StringMap(v, func(e node.Variant) int32 { return repcrt.Int32(e) }))
+		}
+	})
+}
+
 // Spaced returns PROP(QMap<QString, int> spaced READPUSH) as last received (the .rep default before Init).
 func (r *SlotsReplica) Spaced() map[string]int32 {
 	v, _ := r.r.Property("spaced")
@@ -203,6 +214,17 @@ func (s *SlotsSource) Mode() SlotsMode {
 
 // SetMode sets mode; replicas see the change (if it is one).
 func (s *SlotsSource) SetMode(x SlotsMode) error { return s.src.SetPropertyIndex(1, int32(x)) }
+
+// OnModeWritten calls fn with the new value after a replica pushed mode (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *SlotsSource) OnModeWritten(fn func(SlotsMode)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("mode")
+			fn(SlotsMode(repcrt.Int32(v)))
+		}
+	})
+}
 
 // Mode returns PROP(Mode mode READPUSH) as last received (the .rep default before Init).
 func (r *SlotsReplica) Mode() SlotsMode {
@@ -464,6 +486,17 @@ func (s *LaterSource) Y() int32 {
 
 // SetY sets y; replicas see the change (if it is one).
 func (s *LaterSource) SetY(x int32) error { return s.src.SetPropertyIndex(0, x) }
+
+// OnYWritten calls fn with the new value after a replica pushed y (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *LaterSource) OnYWritten(fn func(int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("y")
+			fn(repcrt.Int32(v))
+		}
+	})
+}
 
 // Y returns PROP(int y READPUSH) as last received (the .rep default before Init).
 func (r *LaterReplica) Y() int32 {

@@ -186,6 +186,17 @@ func (s *Mode2Source) Mode() Mode2Mode {
 // SetMode sets mode; replicas see the change (if it is one).
 func (s *Mode2Source) SetMode(x Mode2Mode) error { return s.src.SetPropertyIndex(0, int32(x)) }
 
+// OnModeWritten calls fn with the new value after a replica pushed mode (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *Mode2Source) OnModeWritten(fn func(Mode2Mode)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("mode")
+			fn(Mode2Mode(repcrt.Int32(v)))
+		}
+	})
+}
+
 // Mode returns PROP(Mode mode READPUSH) as last received (the .rep default before Init).
 func (r *Mode2Replica) Mode() Mode2Mode {
 	v, _ := r.r.Property("mode")
@@ -242,6 +253,16 @@ func (s *Mode2Source) Pts() []Pt {
 // SetPts sets pts; replicas see the change (if it is one).
 func (s *Mode2Source) SetPts(x []Pt) error {
 	return s.src.SetPropertyIndex(2, repcrt.ListArg(x, func(e Pt) any { return e.qtroArg() }))
+}
+
+// OnPtsWritten calls fn with the new value after a replica wrote pts (READWRITE).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *Mode2Source) OnPtsWritten(fn func([]Pt)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Property == 2 {
+			fn(repcrt.List(ev.Value, func(e node.Variant) Pt { return qtroPt(e) }))
+		}
+	})
 }
 
 // Pts returns PROP(QList<Pt> pts READWRITE) as last received (the .rep default before Init).
@@ -397,6 +418,17 @@ func (s *PlainSource) Level() PlainLevel {
 // SetLevel sets level; replicas see the change (if it is one).
 func (s *PlainSource) SetLevel(x PlainLevel) error { return s.src.SetPropertyIndex(0, int32(x)) }
 
+// OnLevelWritten calls fn with the new value after a replica pushed level (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *PlainSource) OnLevelWritten(fn func(PlainLevel)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("level")
+			fn(PlainLevel(repcrt.Int32(v)))
+		}
+	})
+}
+
 // Level returns PROP(Level level READPUSH) as last received (the .rep default before Init).
 func (r *PlainReplica) Level() PlainLevel {
 	v, _ := r.r.Property("level")
@@ -427,6 +459,17 @@ func (s *PlainSource) Global() Global {
 
 // SetGlobal sets global; replicas see the change (if it is one).
 func (s *PlainSource) SetGlobal(x Global) error { return s.src.SetPropertyIndex(1, int32(x)) }
+
+// OnGlobalWritten calls fn with the new value after a replica pushed global (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *PlainSource) OnGlobalWritten(fn func(Global)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("global")
+			fn(Global(repcrt.Int32(v)))
+		}
+	})
+}
 
 // Global returns PROP(GlobalEnum::Global global READPUSH) as last received (the .rep default before Init).
 func (r *PlainReplica) Global() Global {
@@ -474,6 +517,17 @@ func (s *PlainSource) Tags() map[string]int32 {
 // SetTags sets tags; replicas see the change (if it is one).
 func (s *PlainSource) SetTags(x map[string]int32) error {
 	return s.src.SetPropertyIndex(3, repcrt.StringMapArg(x, func(e int32) any { return e }))
+}
+
+// OnTagsWritten calls fn with the new value after a replica pushed tags (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *PlainSource) OnTagsWritten(fn func(map[string]int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 2 {
+			v, _ := s.src.Property("tags")
+			fn(repcrt.StringMap(v, func(e node.Variant) int32 { return repcrt.Int32(e) }))
+		}
+	})
 }
 
 // Tags returns PROP(QMap<QString, int> tags READPUSH) as last received (the .rep default before Init).

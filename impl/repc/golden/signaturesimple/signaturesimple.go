@@ -152,6 +152,17 @@ func (s *SimpleSource) Count() int32 {
 // SetCount sets count; replicas see the change (if it is one).
 func (s *SimpleSource) SetCount(x int32) error { return s.src.SetPropertyIndex(0, x) }
 
+// OnCountWritten calls fn with the new value after a replica pushed count (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *SimpleSource) OnCountWritten(fn func(int32)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 0 {
+			v, _ := s.src.Property("count")
+			fn(repcrt.Int32(v))
+		}
+	})
+}
+
 // Count returns PROP(int count READPUSH) as last received (the .rep default before Init).
 func (r *SimpleReplica) Count() int32 {
 	v, _ := r.r.Property("count")
@@ -208,6 +219,17 @@ func (s *SimpleSource) Mode() SimpleMode {
 // SetMode sets mode; replicas see the change (if it is one).
 func (s *SimpleSource) SetMode(x SimpleMode) error { return s.src.SetPropertyIndex(2, int32(x)) }
 
+// OnModeWritten calls fn with the new value after a replica pushed mode (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *SimpleSource) OnModeWritten(fn func(SimpleMode)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 1 {
+			v, _ := s.src.Property("mode")
+			fn(SimpleMode(repcrt.Int32(v)))
+		}
+	})
+}
+
 // Mode returns PROP(Mode mode READPUSH) as last received (the .rep default before Init).
 func (r *SimpleReplica) Mode() SimpleMode {
 	v, _ := r.r.Property("mode")
@@ -238,6 +260,17 @@ func (s *SimpleSource) Pod() MyPOD {
 
 // SetPod sets pod; replicas see the change (if it is one).
 func (s *SimpleSource) SetPod(x MyPOD) error { return s.src.SetPropertyIndex(3, x.qtroArg()) }
+
+// OnPodWritten calls fn with the new value after a replica pushed pod (READPUSH).
+// fn runs on the replica's connection goroutine and must not block.
+func (s *SimpleSource) OnPodWritten(fn func(MyPOD)) func() {
+	return s.src.Observe(func(ev node.SourceEvent) {
+		if ev.Method == 2 {
+			v, _ := s.src.Property("pod")
+			fn(qtroMyPOD(v))
+		}
+	})
+}
 
 // Pod returns PROP(MyPOD pod READPUSH) as last received (the .rep default before Init).
 func (r *SimpleReplica) Pod() MyPOD {
