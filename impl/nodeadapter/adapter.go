@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/qtro/qtro/impl/meta"
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/wire"
 	"github.com/qtro/qtro/specs/contract"
@@ -457,10 +456,10 @@ func (a *adapter) cmdDescribe(c contract.Command) {
 	if a.host != nil {
 		var f contract.Fields
 		if a.src != nil && a.src.typ != contract.TypePlain {
-			f.Set("api", describeAPI(a.src.name, a.src.cls))
+			f.Set("api", contract.DescribeAPI(a.src.name, a.src.cls))
 			for _, p := range a.src.cls.Properties {
 				if p.Child != nil {
-					f.Set("childApi", describeAPI(p.Child.TypeName, p.Child))
+					f.Set("childApi", contract.DescribeAPI(p.Child.TypeName, p.Child))
 					break
 				}
 			}
@@ -469,31 +468,6 @@ func (a *adapter) cmdDescribe(c contract.Command) {
 		return
 	}
 	a.describeReplica(c)
-}
-
-// describeAPI is the host-side API with wire indices (QTRO-PROTOCOL.md §5).
-func describeAPI(name string, cls *meta.Class) map[string]any {
-	props := make([]any, len(cls.Properties))
-	for i, p := range cls.Properties {
-		props[i] = map[string]any{"index": i, "name": p.Name, "type": p.Type}
-	}
-	sigs := make([]any, len(cls.Signals))
-	for i, s := range cls.Signals {
-		sigs[i] = map[string]any{"index": i, "signature": s.Signature, "propertyIndex": s.Property}
-	}
-	methods := make([]any, len(cls.Methods))
-	for i, m := range cls.Methods {
-		methods[i] = map[string]any{"index": i, "signature": m.Signature, "returnType": returnType(m)}
-	}
-	return map[string]any{"name": name, "typeName": cls.TypeName, "signature": cls.Signature,
-		"properties": props, "signals": sigs, "methods": methods}
-}
-
-func returnType(m meta.Method) string {
-	if m.ReturnType == "" {
-		return "void"
-	}
-	return m.ReturnType
 }
 
 func (a *adapter) cmdGet(c contract.Command) {

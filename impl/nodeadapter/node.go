@@ -39,24 +39,15 @@ type replicaEntry struct {
 	released bool
 	quiet    bool             // a receive load run: no per-update events
 	tap      func(node.Event) // the load run's view of every event
-	// shadow holds the property values as last reported; an Init notifies
-	// (in impl/node, as in Qt) the properties it changes.
-	shadow []qds.Variant
 	// An Init is written at once: initialized, stateChanged to Valid and
 	// its notifications in one write, so that a sync result cannot fall in
-	// between, whatever order impl/node dispatches them in. pendingValid
-	// holds a stateChanged to Valid that came before its Initialized;
-	// skipValid drops one that comes after it (it was written already).
-	// state is the last state reported.
-	pendingValid contract.Fields
-	skipValid    bool
-	state        node.State
-	// initQueue lists (ascending) the properties whose notifications of the
-	// last Init were written with its initialized event; impl/node
-	// dispatches them right after Initialized, in this order, with these
-	// values (initVals), so each is recognised and skipped once.
+	// between. impl/node dispatches the stateChanged (skipValid drops it)
+	// and the notifications (initQueue: the notifying entries of the
+	// Init's Changed, in order) right after Initialized. state is the last
+	// state reported.
+	skipValid bool
+	state     node.State
 	initQueue []int
-	initVals  []qds.Variant
 	sawInit   bool // an Init has been reported
 	// deferred are events of the acquisition itself, written after its
 	// result (or acquired event).
@@ -215,7 +206,7 @@ func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry,
 		initial = node.Uninitialized
 	}
 	e := &replicaEntry{a: a, key: key, object: object, typ: typ, dynamic: dynamic, impl: info, rep: rep,
-		shadow: rep.Values(), children: map[string]*childWatch{}, state: initial}
+		children: map[string]*childWatch{}, state: initial}
 	if !fresh {
 		e.state = rep.State()
 	}
@@ -263,8 +254,17 @@ func (e *replicaEntry) catchUpInit(initial node.State) {
 	}
 	e.mu.Unlock()
 	if missed {
+		// What the Init notified went to no subscriber: a dynamic replica
+		// notifies every property; a static one's values were read at
+		// acquisition, after the Init.
 		e.a.log.Warn("an Init overtook the subscription; reporting it late", "replica", e.key)
-		e.initialized(node.Event{Kind: node.Initialized})
+		ev := node.Event{Kind: node.Initialized, Values: e.rep.Values()}
+		if e.impl.dynamic {
+			for i := range ev.Values {
+				ev.Changed = append(ev.Changed, i)
+			}
+		}
+		e.initialized(ev)
 	}
 }
 
@@ -348,20 +348,16 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		f.Set("state", ev.New.String())
 		f.Set("oldState", ev.Old.String())
 		e.mu.Lock()
-		if ev.New == node.Valid && e.skipValid {
-			e.skipValid = false
-			e.mu.Unlock()
-			return // written with initialized
+		skip := ev.New == node.Valid && e.skipValid
+		if !skip { // an Init's notifications follow a skipped one
+			e.initQueue = nil
 		}
-		e.initQueue, e.skipValid = nil, false
+		e.skipValid = false
 		e.state = ev.New
-		if ev.New == node.Valid {
-			e.pendingValid = f // its Initialized follows
-			e.mu.Unlock()
-			return
-		}
 		e.mu.Unlock()
-		e.a.ev.send(f)
+		if !skip { // else written with initialized
+			e.a.ev.send(f)
+		}
 	case node.Initialized:
 		e.initialized(ev)
 	case node.PropertyChanged:
@@ -370,15 +366,14 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 			return
 		}
 		e.mu.Lock()
-		if e.initNotifyLocked(ev) {
-			e.mu.Unlock()
-			return // written with the initialized event
-		}
-		if ev.Index < len(e.shadow) {
-			e.shadow[ev.Index] = ev.Value
+		fromInit := len(e.initQueue) > 0 && e.initQueue[0] == ev.Index
+		if fromInit {
+			e.initQueue = e.initQueue[1:]
+		} else {
+			e.initQueue = nil
 		}
 		e.mu.Unlock()
-		if quiet {
+		if quiet || fromInit { // an Init's notification: written with initialized
 			return
 		}
 		f := e.base(contract.EvPropertyChanged)
@@ -400,67 +395,33 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 	}
 }
 
-// initNotifyLocked reports whether ev is one of the notifications of the
-// last Init that initialized already wrote.
-func (e *replicaEntry) initNotifyLocked(ev node.Event) bool {
-	for len(e.initQueue) > 0 && e.initQueue[0] < ev.Index {
-		e.initQueue = e.initQueue[1:] // predicted, but impl/node did not send it
-	}
-	if len(e.initQueue) == 0 || e.initQueue[0] != ev.Index {
-		e.initQueue = nil
-		return false
-	}
-	e.initQueue = e.initQueue[1:]
-	return ev.Index < len(e.initVals) && e.initVals[ev.Index].SameValue(ev.Value)
-}
-
-// initialized writes initialized, the held stateChanged and the property
-// notifications impl/node dispatches for this Init (every notifying
-// property of a dynamic replica; the changed ones of a static replica), in
-// one write.
+// initialized writes initialized, the stateChanged to Valid that follows
+// it and the property notifications of this Init (the notifying entries of
+// ev.Changed, which impl/node dispatches next), in one write.
 func (e *replicaEntry) initialized(ev node.Event) {
 	cls := e.rep.Class()
-	vals := e.rep.Values()
+	vals := ev.Values
 	if cls == nil {
 		return
 	}
-	e.mu.Lock()
-	notify := map[int]bool{}
-	for i, p := range cls.Properties {
-		if p.Notify < 0 || i >= len(vals) {
-			continue
-		}
-		if e.impl.dynamic || i >= len(e.shadow) || !e.shadow[i].SameValue(vals[i]) {
-			notify[i] = true
+	var notify []int
+	for _, i := range ev.Changed {
+		if i < len(cls.Properties) && i < len(vals) && cls.Properties[i].Notify >= 0 {
+			notify = append(notify, i)
 		}
 	}
-	e.shadow = vals
+	e.mu.Lock()
 	e.sawInit = true
-	e.initVals = append([]qds.Variant(nil), vals...)
-	e.initQueue = e.initQueue[:0]
-	for i := range cls.Properties {
-		if notify[i] {
-			e.initQueue = append(e.initQueue, i)
-		}
+	e.initQueue = notify
+	var valid contract.Fields
+	if e.state != node.Valid && e.rep.State() == node.Valid {
+		valid = e.base(contract.EvStateChanged)
+		valid.Set("state", node.Valid.String())
+		valid.Set("oldState", e.state.String())
+		e.state, e.skipValid = node.Valid, true
 	}
 	for _, w := range e.children {
 		w.inInit = true
-	}
-	pending := e.pendingValid
-	e.pendingValid = nil
-	if pending == nil && e.state != node.Valid && e.rep.State() == node.Valid {
-		// impl/node dispatches stateChanged(Valid) after Initialized (as Qt
-		// emits them): write it now, drop it when it comes.
-		pending = e.base(contract.EvStateChanged)
-		pending.Set("state", node.Valid.String())
-		pending.Set("oldState", e.state.String())
-		e.skipValid = true
-	}
-	if pending != nil {
-		e.state = node.Valid
-	}
-	quiet := e.quiet
-	for _, w := range e.children {
 		// The child's values as the Init carries them; its own notifies
 		// (which follow) then report only differences.
 		if i := cls.PropertyIndex(w.prop); i >= 0 && i < len(vals) {
@@ -469,6 +430,7 @@ func (e *replicaEntry) initialized(ev node.Event) {
 			}
 		}
 	}
+	quiet := e.quiet
 	e.mu.Unlock()
 
 	var batch []contract.Fields
@@ -477,17 +439,15 @@ func (e *replicaEntry) initialized(ev node.Event) {
 		f.Set("values", e.valuesJSON(cls, vals, false))
 		batch = append(batch, f)
 	}
-	if pending != nil {
-		batch = append(batch, pending)
+	if valid != nil {
+		batch = append(batch, valid)
 	}
-	if !quiet {
-		for i := range cls.Properties {
-			if notify[i] {
-				f := e.base(contract.EvPropertyChanged)
-				f.Set("property", cls.Properties[i].Name)
-				f.Set("value", e.propertyJSON(cls, i, vals[i]))
-				batch = append(batch, f)
-			}
+	for _, i := range notify {
+		if !quiet {
+			f := e.base(contract.EvPropertyChanged)
+			f.Set("property", cls.Properties[i].Name)
+			f.Set("value", e.propertyJSON(cls, i, vals[i]))
+			batch = append(batch, f)
 		}
 	}
 	e.a.ev.sendAll(batch...)
@@ -564,11 +524,10 @@ func (e *replicaEntry) childClass(cls *meta.Class, i int, d *wire.ChildObject) *
 	return nil
 }
 
-// watchChildren follows the child replicas of CLASS properties. impl/node
-// creates them after it has dispatched the parent's Init, and has no event
-// for it, so a short poll waits for them; changes a child saw before it was
-// followed are then reported from the difference with the Init's values
-// (or, with current, with the child's values when it is found).
+// watchChildren follows the child replicas of CLASS properties; changes a
+// child saw before it was followed are reported from the difference with
+// the Init's values (or, with current, with the child's values when it is
+// found).
 func (e *replicaEntry) watchChildren(initVals []qds.Variant, current bool) {
 	cls := e.rep.Class()
 	if cls == nil {
@@ -593,41 +552,18 @@ func (e *replicaEntry) watchChildren(initVals []qds.Variant, current bool) {
 				base = d.Parameters
 			}
 		}
+		// impl/node creates (and initialises) children before it
+		// dispatches the parent's Init: follow it from here, on the
+		// connection's goroutine. A null child has none: the next Init
+		// tries again.
 		if ch := e.rep.Child(p.Name); ch != nil {
-			// impl/node creates children before it dispatches the parent's
-			// Init: follow it from here, on the connection's goroutine.
 			e.attachChild(p.Name, ch, base, current)
-			continue
-		}
-		name := p.Name
-		e.a.wg.Add(1)
-		go func() {
-			defer e.a.wg.Done()
-			e.followChild(name, base, current)
-		}()
-	}
-}
-
-// followChild waits for a child replica that impl/node creates only after
-// the parent's Init events (older impl/node versions did so).
-func (e *replicaEntry) followChild(prop string, base []qds.Variant, current bool) {
-	ctx, cancel := context.WithTimeout(e.a.ctx, 10*time.Second)
-	defer cancel()
-	var ch *node.Replica
-	for ch == nil {
-		if ch = e.rep.Child(prop); ch != nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
+		} else {
 			e.mu.Lock()
-			delete(e.children, prop) // try again at the next Init
+			delete(e.children, p.Name)
 			e.mu.Unlock()
-			return
-		case <-time.After(time.Millisecond):
 		}
 	}
-	e.attachChild(prop, ch, base, current)
 }
 
 // attachChild subscribes to a child replica and reports what changed
@@ -789,47 +725,13 @@ func (a *adapter) describeReplica(c contract.Command) {
 		return
 	}
 	cls := e.rep.Class()
-	nullable := func(s string) any {
-		if s == "" {
-			return nil
-		}
-		return s
-	}
 	className := cls.TypeName
 	if !e.impl.dynamic && className != "" {
 		className += "Replica"
 	} else if className == "" {
 		className = "QRemoteObjectDynamicReplica"
 	}
-	props := make([]any, len(cls.Properties))
-	for i, p := range cls.Properties {
-		var notify any
-		if p.Notify >= 0 && p.Notify < len(cls.Signals) {
-			notify = cls.Signals[p.Notify].Signature
-		}
-		typ := p.Type
-		if p.Kind == meta.ChildProp {
-			typ = "QObject*"
-		}
-		props[i] = map[string]any{"index": i, "name": p.Name, "type": typ, "writable": p.Writable(), "notify": notify}
-	}
-	method := func(i int, m meta.Method) any {
-		names := make([]any, len(m.Params))
-		for k, p := range m.Params {
-			names[k] = p.Name
-		}
-		return map[string]any{"index": i, "signature": m.Signature, "returnType": returnType(m), "parameterNames": names}
-	}
-	sigs := make([]any, len(cls.Signals))
-	for i, s := range cls.Signals {
-		sigs[i] = method(i, s)
-	}
-	methods := make([]any, len(cls.Methods))
-	for i, m := range cls.Methods {
-		methods[i] = method(i, m)
-	}
-	a.ok(c, "metaObject", map[string]any{"className": className, "typeName": nullable(cls.TypeName),
-		"signature": nullable(cls.Signature), "properties": props, "signals": sigs, "methods": methods})
+	a.ok(c, "metaObject", contract.MetaObject(className, cls))
 }
 
 func (a *adapter) cmdCall(c contract.Command) {
