@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# build-qt.sh builds one of the project's real Qt programs once against Qt 5 and once against Qt 6:
+# build-qt.sh builds one of the project's real Qt programs against the machine's Qt 5 and Qt 6
+# (Debian bookworm's 5.15 and 6.4), and, when asked, against the Qt 6 of another Debian suite
+# (a row of ci/qt-versions.tsv: trixie for Qt 6.8, sid for the newest):
 #
-#   peers    fixtures/peer   -> build/peers/qt<N>/qtro-peer    the qtro adapter of specs/ADAPTER.md
-#   qtapps   fixtures/qtapps -> build/qtapps/qt<N>/qtro-qtapp  a Qt host with classes of its own
+#   peers    fixtures/peer   -> build/peers/<which>/qtro-peer    the qtro adapter of specs/ADAPTER.md
+#   qtapps   fixtures/qtapps -> build/qtapps/<which>/qtro-qtapp  a Qt host with classes of its own
+#
+# <which> is qt5, qt6 or the suite's name. A suite's program is compiled inside its debootstrap
+# root (ci/build-qtroot.sh) and installed as <binary>.bin beside a <binary> wrapper that runs it
+# with that root's dynamic loader and libraries, so it runs natively, as any other process, with
+# the suite's Qt; the file QT_VERSION beside it holds that Qt's version.
 #
 # A build is skipped when a content-hash stamp says nothing changed (sources, .rep files, this
-# script, the Qt/compiler/cmake versions). Concurrent callers (parallel go test packages) are
-# serialised with flock. Usage: ci/build-qt.sh peers|qtapps [5|6]...   (default: both). Prints one
-# line per binary: "qt<N> <absolute path>". Needs the packages ci/setup.sh installs.
+# script, the Qt/compiler/cmake versions or the root's stamp). Concurrent callers (parallel go
+# test packages) are serialised with flock. Usage: ci/build-qt.sh peers|qtapps [5|6|SUITE]...
+# (default: 5 and 6). Prints one line per binary: "<which> <absolute path>". Needs the packages
+# ci/setup.sh installs (and, for a suite, root privileges to chroot).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -16,7 +24,7 @@ shift || true
 case "$kind" in
   peers)  src=fixtures/peer;   inputs=(fixtures/peer fixtures/rep); binname=qtro-peer ;;
   qtapps) src=fixtures/qtapps; inputs=(fixtures/qtapps);            binname=qtro-qtapp ;;
-  *) echo "build-qt: usage: ci/build-qt.sh peers|qtapps [5|6]..." >&2; exit 2 ;;
+  *) echo "build-qt: usage: ci/build-qt.sh peers|qtapps [5|6|SUITE]..." >&2; exit 2 ;;
 esac
 out="$root/build/$kind"
 mkdir -p "$out"
@@ -48,8 +56,60 @@ inputs_hash() {
   } | sha256sum | cut -d' ' -f1
 }
 
+# build_in_root SUITE builds $binname against the Qt of a ci/qt-versions.tsv suite, inside its root.
+build_in_root() {
+  local suite="$1" line r ver want dir bin stamp log libdirs SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  line="$(bash "$root/ci/build-qtroot.sh" "$suite")" || exit 1
+  r="${line##* }"; ver="$(cat "$r/.qtro-qt-version")"
+  dir="$out/$suite"; bin="$dir/$binname"; stamp="$dir/.stamp"
+  want="$( { inputs_hash 6 | sed 's/^/host /'; cat "$root/build/qtroots/$suite.stamp"; echo "$ver $r"; } | sha256sum | cut -d' ' -f1)"
+  if [ -x "$bin.bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    echo "$suite $bin"
+    return
+  fi
+  log="$out/$suite-build.log"
+  echo "build-qt $kind: building $binname against Qt $ver in the $suite root (log: $log)" >&2
+  # The sources are copied in (the root sees only itself), keeping their relative layout.
+  $SUDO rm -rf "$r/qtro-src/$kind" "$r/qtro-build/$kind"
+  $SUDO mkdir -p "$r/qtro-src/$kind"
+  (cd "$root" && $SUDO cp -a --parents "${inputs[@]}" "$r/qtro-src/$kind/")
+  if ! { $SUDO chroot "$r" cmake -S "/qtro-src/$kind/$src" -B "/qtro-build/$kind" -DQTRO_QT_MAJOR=6 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+         && $SUDO chroot "$r" cmake --build "/qtro-build/$kind" -j "$(nproc)"; } >"$log" 2>&1; then
+    tail -n 60 "$log" >&2
+    echo "build-qt $kind: the $suite build failed (full log: $log)" >&2
+    exit 1
+  fi
+  mkdir -p "$dir"
+  cp "$r/qtro-build/$kind/$binname" "$bin.bin.tmp" && mv -f "$bin.bin.tmp" "$bin.bin"
+  # The directories the root's own ldd resolves the binary's libraries from, then the default ones.
+  libdirs="$($SUDO chroot "$r" ldd "/qtro-build/$kind/$binname" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' \
+    | xargs -n1 dirname | sort -u | sed "s|^|$r|" | paste -sd: -)"
+  libdirs="$libdirs:$r/usr/lib/x86_64-linux-gnu:$r/lib/x86_64-linux-gnu"
+  cat >"$bin.tmp" <<WRAP
+#!/bin/sh
+# $binname built against Qt $ver (Debian $suite) in $r by ci/build-qt.sh:
+# run with that root's dynamic loader and libraries.
+exec "$r/lib64/ld-linux-x86-64.so.2" --library-path "$libdirs" "$bin.bin" "\$@"
+WRAP
+  chmod +x "$bin.tmp" && mv -f "$bin.tmp" "$bin"
+  echo "$ver" >"$dir/QT_VERSION"
+  echo "$suite" >"$dir/SUITE"
+  echo "$r" >"$dir/ROOT"
+  echo "$want" >"$stamp"
+  echo "$suite $bin"
+}
+
 for major in "${majors[@]}"; do
-  case "$major" in 5|6) ;; *) echo "build-qt $kind: unknown Qt major '$major' (5 or 6)" >&2; exit 2 ;; esac
+  case "$major" in
+    5|6) ;;
+    *)
+      if grep -qE "^${major}[[:space:]]" "$root/ci/qt-versions.tsv"; then
+        build_in_root "$major"
+        continue
+      fi
+      echo "build-qt $kind: unknown Qt '$major' (5, 6 or a suite of ci/qt-versions.tsv)" >&2; exit 2 ;;
+  esac
   bin="$out/qt$major/$binname"
   stamp="$out/qt$major/.stamp"
   want="$(inputs_hash "$major")"
