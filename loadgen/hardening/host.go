@@ -149,29 +149,28 @@ func startHost(target string, o hostOpts) (*host, error) {
 func (h *host) waitEvent(d time.Duration, match func(map[string]any) bool) (map[string]any, error) {
 	deadline := time.After(d)
 	seen := 0
-	for {
+	// scan looks at the events not seen yet.
+	scan := func() map[string]any {
 		h.mu.Lock()
+		defer h.mu.Unlock()
 		for ; seen < len(h.events); seen++ {
 			if match(h.events[seen]) {
-				ev := h.events[seen]
-				h.mu.Unlock()
-				return ev, nil
+				return h.events[seen]
 			}
 		}
-		h.mu.Unlock()
+		return nil
+	}
+	for {
+		if ev := scan(); ev != nil {
+			return ev, nil
+		}
 		select {
 		case <-h.evWake:
 		case <-h.done:
 			// drain once more, then fail
-			h.mu.Lock()
-			for ; seen < len(h.events); seen++ {
-				if match(h.events[seen]) {
-					ev := h.events[seen]
-					h.mu.Unlock()
-					return ev, nil
-				}
+			if ev := scan(); ev != nil {
+				return ev, nil
 			}
-			h.mu.Unlock()
 			return nil, errors.New("process exited")
 		case <-deadline:
 			return nil, errors.New("timeout")

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/qtro/qtro/loadgen/clock"
 	"github.com/qtro/qtro/loadgen/metrics"
 	"github.com/qtro/qtro/loadgen/pace"
 )
@@ -206,4 +207,27 @@ type ChurnPlan struct {
 // timed out, and cycles still connecting when the plan ended.
 type ChurnStats struct {
 	Cycles, Timeouts, Cut int64
+}
+
+// EachNode calls open for each local node of spec in order, spec.ConnectRate
+// per second (0: back to back), until open fails or ctx ends; it returns
+// open's error or ctx's.
+func EachNode(ctx context.Context, spec ClientSpec, open func(i int) error) error {
+	n := int64(len(spec.Nodes))
+	if n == 0 {
+		return ctx.Err()
+	}
+	loop := pace.Loop{Count: n}
+	if spec.ConnectRate > 0 {
+		loop.At = pace.Rate(clock.Now(), spec.ConnectRate)
+	}
+	var err error
+	st := loop.Run(ctx, func(t pace.Turn) bool {
+		err = open(int(t.First))
+		return err == nil
+	})
+	if err == nil && st.Units < n {
+		err = ctx.Err()
+	}
+	return err
 }

@@ -229,27 +229,19 @@ func (Target) StartClients(ctx context.Context, spec target.ClientSpec) (target.
 		return nil, err
 	}
 	c := &clients{spec: spec, nodes: make([]*replicaNode, len(spec.Nodes))}
-	var interval time.Duration
-	if spec.ConnectRate > 0 {
-		interval = time.Duration(float64(time.Second) / spec.ConnectRate)
-	}
-	start := clock.Now()
-	for i := range spec.Nodes {
-		if interval > 0 {
-			clock.SleepUntil(start + int64(interval)*int64(i))
-		}
-		if ctx.Err() != nil {
-			c.Close()
-			return nil, ctx.Err()
-		}
+	err := target.EachNode(ctx, spec, func(i int) error {
 		rn, err := c.open(i)
 		if err != nil {
-			c.Close()
-			return nil, err
+			return err
 		}
 		c.mu.Lock()
 		c.nodes[i] = rn
 		c.mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		c.Close()
+		return nil, err
 	}
 	return c, nil
 }
@@ -420,12 +412,27 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 			run.Latency.Record(c.spec.Nodes[i], now-intended)
 		}
 	}
-	call := func(i int, seq int64) (*node.PendingCall, error) {
-		rn := c.node(i)
-		if rn == nil || len(rn.reps) == 0 {
-			return nil, node.ErrNotValid
+	// call issues echo(seq) on replica i and counts it; nil: it failed.
+	call := func(i int, seq int64) *node.PendingCall {
+		var pc *node.PendingCall
+		err := node.ErrNotValid
+		if rn := c.node(i); rn != nil && len(rn.reps) > 0 {
+			pc, err = rn.reps[0].InvokeIndex(methEcho, []qds.Variant{qds.LongLongOf(seq)}, true)
 		}
-		return rn.reps[0].InvokeIndex(methEcho, []qds.Variant{qds.LongLongOf(seq)}, true)
+		mu.Lock()
+		st.Calls++
+		if err != nil {
+			st.Errors++
+		}
+		mu.Unlock()
+		if p.Sent != nil {
+			p.Sent.Add(1)
+		}
+		if err != nil {
+			run.Error(err)
+			return nil
+		}
+		return pc
 	}
 	n := len(c.spec.Nodes)
 	if tl := p.Timeline; tl.Open() {
@@ -439,18 +446,8 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 		loop.Run(ctx, func(t pace.Turn) bool {
 			i := int(t.First % int64(n))
 			seqs[i]++
-			pc, err := call(i, seqs[i])
-			mu.Lock()
-			st.Calls++
-			mu.Unlock()
-			if p.Sent != nil {
-				p.Sent.Add(1)
-			}
-			if err != nil {
-				mu.Lock()
-				st.Errors++
-				mu.Unlock()
-				run.Error(err)
+			pc := call(i, seqs[i])
+			if pc == nil {
 				return true
 			}
 			seq, at := seqs[i], t.At
@@ -470,18 +467,8 @@ func (c *clients) Echo(ctx context.Context, p target.EchoPlan) (target.EchoStats
 					loop := pace.Loop{End: p.End}
 					loop.Run(ctx, func(t pace.Turn) bool {
 						seq := int64(w+1) + t.First*int64(inflight)
-						pc, err := call(i, seq)
-						mu.Lock()
-						st.Calls++
-						mu.Unlock()
-						if p.Sent != nil {
-							p.Sent.Add(1)
-						}
-						if err != nil {
-							mu.Lock()
-							st.Errors++
-							mu.Unlock()
-							run.Error(err)
+						pc := call(i, seq)
+						if pc == nil {
 							return false
 						}
 						wait(i, pc, seq, t.At)

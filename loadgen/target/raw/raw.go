@@ -404,22 +404,17 @@ func (Target) StartClients(ctx context.Context, spec target.ClientSpec) (target.
 	c := &clients{spec: spec, d: dialect(spec.Dialect), conns: make([][]*rawConn, len(spec.Nodes)),
 		pending: make([]map[int64]int64, len(spec.Nodes)), replied: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
-	var interval time.Duration
-	if spec.ConnectRate > 0 {
-		interval = time.Duration(float64(time.Second) / spec.ConnectRate)
-	}
-	start := clock.Now()
-	for i := range spec.Nodes {
-		if interval > 0 {
-			clock.SleepUntil(start + int64(interval)*int64(i))
-		}
-		if ctx.Err() != nil {
-			c.Close()
-			return nil, ctx.Err()
-		}
+	for i := range c.pending {
 		c.pending[i] = map[int64]int64{}
+	}
+	err := target.EachNode(ctx, spec, func(i int) error {
 		c.wg.Add(1)
 		go func() { defer c.wg.Done(); c.connect(i) }()
+		return nil
+	})
+	if err != nil {
+		c.Close()
+		return nil, err
 	}
 	return c, nil
 }
