@@ -7,6 +7,9 @@
 #   qtro/peer-qt5, qtro/peer-qt6  the real Qt peer (build/peers/qt{5,6}/qtro-peer,
 #                                 built first by ci/build-peers.sh), every shared
 #                                 library ldd reports, the dynamic loader, a /tmp
+#   qtro/peer-SUITE               the peer built in the Debian root of a ci/qt-versions.tsv suite
+#                                 (ci/build-peers.sh SUITE first): its libraries and loader from
+#                                 that root, at their paths inside it
 #   qtro/qtro                     the static Go binary cmd/qtro (CGO_ENABLED=0), a /tmp
 #
 # Every image is tagged :latest and :c-<inputs hash>. The hash covers the binary's
@@ -131,6 +134,19 @@ for img in "${images[@]}"; do
         'ENTRYPOINT ["/usr/local/bin/qtro"]' \
         'LABEL org.qtro.peer=go'
       ;;
-    *) die "unknown image $img (known: peer-qt5 peer-qt6 qtro)" ;;
+    peer-*)
+      suite=${img#peer-}
+      grep -qE "^${suite}[[:space:]]" ci/qt-versions.tsv || die "unknown image $img (known: peer-qt5 peer-qt6 peer-SUITE qtro)"
+      dir="$root/build/peers/$suite"
+      if [ ! -x "$dir/qtro-peer.bin" ]; then
+        bash ci/build-peers.sh "$suite" >&2 || die "ci/build-peers.sh $suite failed"
+      fi
+      QTRO_SYSROOT="$(cat "$dir/ROOT")" QTRO_SYSROOT_LIBPATH="$(cat "$dir/LIBPATH")" \
+      build_image "$img" "$dir/qtro-peer.bin" /usr/local/bin/qtro-peer \
+        'ENV TMPDIR=/tmp' 'ENV LANG=C.UTF-8' \
+        'ENTRYPOINT ["/usr/local/bin/qtro-peer"]' \
+        "LABEL org.qtro.peer=qt@$(cat "$dir/QT_VERSION")" "LABEL org.qtro.debian-suite=$suite"
+      ;;
+    *) die "unknown image $img (known: peer-qt5 peer-qt6 peer-SUITE qtro)" ;;
   esac
 done

@@ -96,6 +96,7 @@ WRAP
   echo "$ver" >"$dir/QT_VERSION"
   echo "$suite" >"$dir/SUITE"
   echo "$r" >"$dir/ROOT"
+  echo "$libdirs" >"$dir/LIBPATH"
   echo "$want" >"$stamp"
   echo "$suite $bin"
 }

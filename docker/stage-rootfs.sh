@@ -18,11 +18,22 @@
 # /etc/hosts and /etc/resolv.conf at run time).
 set -euo pipefail
 
+# A peer built in a Debian root of another suite (ci/build-qt.sh SUITE) runs with that root's
+# loader and libraries: QTRO_SYSROOT names the root and QTRO_SYSROOT_LIBPATH the library path its
+# wrapper uses. Its libraries are then listed by the root's own loader and staged at the paths
+# they have inside the root (the root's prefix dropped), with the root's locale and zone data.
+sysroot="${QTRO_SYSROOT:-}"
+
 # libs prints the absolute paths ldd reports for $1 (nothing for a static binary).
 # Lines are "soname => /path (addr)", "/path (addr)" or "linux-vdso.so.1 (addr)".
 libs() {
   local out
-  out=$(ldd "$1" 2>/dev/null) || return 0
+  if [ -n "$sysroot" ]; then
+    out=$("$sysroot/lib64/ld-linux-x86-64.so.2" --library-path "${QTRO_SYSROOT_LIBPATH:?QTRO_SYSROOT_LIBPATH unset}" --list "$1" 2>&1) || {
+      echo "stage-rootfs: the $sysroot loader cannot list $1:" >&2; echo "$out" >&2; exit 1; }
+  else
+    out=$(ldd "$1" 2>/dev/null) || return 0
+  fi
   if grep -q 'not found' <<<"$out"; then
     echo "stage-rootfs: unresolved libraries for $1:" >&2
     grep 'not found' <<<"$out" >&2
@@ -31,10 +42,14 @@ libs() {
   printf '%s\n' "$out" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u
 }
 
-# dynamic says whether $1 is dynamically linked.
-dynamic() { ldd "$1" >/dev/null 2>&1; }
+# inroot maps a path listed by libs to its path in the image.
+inroot() { if [ -n "$sysroot" ]; then echo "${1#"$sysroot"}"; else echo "$1"; fi; }
 
-data_dirs=(/usr/lib/locale/C.utf8 /usr/share/zoneinfo)
+# dynamic says whether $1 is dynamically linked.
+dynamic() { [ -n "$sysroot" ] || ldd "$1" >/dev/null 2>&1; }
+
+data_dirs=("$sysroot/usr/lib/locale/C.utf8" "$sysroot/usr/share/zoneinfo")
+[ -z "$sysroot" ] || [ -d "$sysroot/usr/share/zoneinfo" ] || data_dirs[1]=/usr/share/zoneinfo
 
 if [ "${1:-}" = "--inputs" ]; then
   [ $# -eq 2 ] || { echo "usage: $0 --inputs BINARY" >&2; exit 2; }
@@ -42,7 +57,7 @@ if [ "${1:-}" = "--inputs" ]; then
   if dynamic "$2"; then
     libs "$2"
     for d in "${data_dirs[@]}"; do
-      [ -d "$d" ] && find "$d" -path /usr/share/zoneinfo/right -prune -o -type f -print | sort
+      [ -d "$d" ] && find "$d" -path "$d/right" -prune -o -type f -print | sort
     done
   fi
   exit 0
@@ -71,18 +86,19 @@ if dynamic "$bin"; then
   fi
   while read -r path; do
     [ -e "$path" ] || { echo "stage-rootfs: $bin needs $path, which is missing" >&2; exit 1; }
-    mkdir -p "$rootfs$(dirname "$path")"
-    cp -L "$path" "$rootfs$path"
+    to="$(inroot "$path")"
+    mkdir -p "$rootfs$(dirname "$to")"
+    cp -L "$path" "$rootfs$to"
   done < <(libs "$bin")
-  if [ -d /usr/lib/locale/C.utf8 ]; then
+  if [ -d "${data_dirs[0]}" ]; then
     mkdir -p "$rootfs/usr/lib/locale"
-    cp -r /usr/lib/locale/C.utf8 "$rootfs/usr/lib/locale/"
+    cp -r "${data_dirs[0]}" "$rootfs/usr/lib/locale/"
   fi
   # The time zone database (2 MB without the leap-second "right/" copy): TZ=UTC
   # reads zoneinfo/UTC natively, and a QDateTime with a Qt::TimeZone spec is
   # deserialized by IANA id, which QTimeZone looks up here.
-  if [ -d /usr/share/zoneinfo ]; then
+  if [ -d "${data_dirs[1]}" ]; then
     mkdir -p "$rootfs/usr/share/zoneinfo"
-    tar -C /usr/share/zoneinfo --exclude=./right -cf - . | tar -C "$rootfs/usr/share/zoneinfo" -xf -
+    tar -C "${data_dirs[1]}" --exclude=./right -cf - . | tar -C "$rootfs/usr/share/zoneinfo" -xf -
   fi
 fi
