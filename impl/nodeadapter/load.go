@@ -39,7 +39,8 @@ type loads struct {
 // The result is written before the run starts; the run calls finish with
 // its summary (a run that never does, aborted at exit, writes none). The
 // kind is free again before the summary is written, so the harness may
-// start the next run as soon as it reads it.
+// start the next run as soon as it reads it: after finish a run must not
+// touch what the next one may have set up.
 func (a *adapter) runLoad(c contract.Command, kind string,
 	prepare func() (kv []any, run func(ctx context.Context, finish func(contract.Fields)), errName contract.ErrorName, msg string)) {
 	l := &a.loads
@@ -203,7 +204,6 @@ func (a *adapter) hostLoad(c contract.Command, mode string) ([]any, func(context
 	ticks := mode == contract.LoadSignals || mode == contract.LoadBoth
 	s.quiet.Store(true)
 	run := func(ctx context.Context, finish func(contract.Fields)) {
-		defer s.quiet.Store(false) // also when aborted: the next run must not inherit quiet
 		root := s.root
 		cpu0, start := cpuNs(), clock.Now()
 		// A turn is B steps; between turns the connections' writers
@@ -236,7 +236,8 @@ func (a *adapter) hostLoad(c contract.Command, mode string) ([]any, func(context
 			return true
 		})
 		if ctx.Err() != nil {
-			return // shutting down: no summary
+			s.quiet.Store(false) // the next run must not inherit quiet
+			return               // shutting down: no summary
 		}
 		elapsed := clock.Now() - start
 		s.quiet.Store(false)
@@ -374,7 +375,6 @@ func (a *adapter) receiveLoad(c contract.Command) ([]any, func(context.Context, 
 	e.setTap(tap)
 	startNs, cpu0 := clock.Now(), cpuNs()
 	run := func(ctx context.Context, finish func(contract.Fields)) {
-		defer e.setTap(nil) // also when aborted: the next run must not inherit quiet
 		deadline := time.NewTimer(timeout)
 		defer deadline.Stop()
 		idle := time.NewTicker(100 * time.Millisecond)
@@ -383,6 +383,7 @@ func (a *adapter) receiveLoad(c contract.Command) ([]any, func(context.Context, 
 		for outcome == "" {
 			select {
 			case <-ctx.Done():
+				e.setTap(nil) // the next run must not inherit quiet
 				return
 			case <-done:
 				outcome = "complete"
