@@ -35,6 +35,7 @@ import (
 	"github.com/qtro/qtro/loadgen/target"
 	"github.com/qtro/qtro/loadgen/target/gonode"
 	"github.com/qtro/qtro/specs/adapter"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // DefaultCount is the closed model's updates per object when Target.Count
@@ -140,7 +141,7 @@ func (t *Target) StartHost(ctx context.Context, spec target.HostSpec) (target.Ho
 
 // start runs the host process at listen and waits until it remotes Tick.
 func (h *Host) start(ctx context.Context, listen string) (*adapter.Adapter, error) {
-	args := []string{"--url", listen, "--type", "tick", "--object", h.spec.Objects[0]}
+	args := []string{"--url", listen, "--type", contract.TypeTick, "--object", h.spec.Objects[0]}
 	if h.spec.Registry != "" {
 		args = append(args, "--registry", h.spec.Registry)
 	}
@@ -150,7 +151,7 @@ func (h *Host) start(ctx context.Context, listen string) (*adapter.Adapter, erro
 	}
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if _, err := a.WaitFor(wctx, 0, adapter.Named("remoting", adapter.Field("enabled", true))); err != nil {
+	if _, err := a.WaitFor(wctx, 0, adapter.Named(contract.EvRemoting, adapter.Field("enabled", true))); err != nil {
 		_ = a.Close()
 		return nil, fmt.Errorf("host %s: remoting not enabled: %w", h.spec.Objects[0], err)
 	}
@@ -262,9 +263,10 @@ func (h *Host) current() (*adapter.Adapter, <-chan struct{}) {
 func (h *Host) Push(ctx context.Context, p target.Plan) (target.PushStats, error) {
 	st := target.PushStats{LastSeq: make([]int64, 1), Lag: metrics.NewHistogram()}
 	mode := p.Kind
-	switch mode {
-	case target.Props, target.Signals, target.Payload:
-	default:
+	// The adapter's host load mode (specs/ADAPTER.md §9.1) of each kind.
+	loadMode, ok := map[string]string{target.Props: contract.LoadProps, target.Signals: contract.LoadSignals,
+		target.Payload: contract.LoadPayload}[mode]
+	if !ok {
 		return st, fmt.Errorf("%w: push %q", target.ErrUnsupported, mode)
 	}
 	tl := p.Timeline
@@ -327,7 +329,7 @@ func (h *Host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 		if mode == target.Payload {
 			fields["payloadBytes"] = p.Payload
 		}
-		res, err := a.Do(ctx, adapter.Load(mode, fields))
+		res, err := a.Do(ctx, adapter.Load(loadMode, fields))
 		if err != nil {
 			if h.dead() {
 				continue // killed while starting: wait for the restart
@@ -378,7 +380,9 @@ func (h *Host) dead() bool {
 func (h *Host) follow(ctx context.Context, a *adapter.Adapter, mark int, sent interface{ Add(int64) int64 }) (adapter.Event, int64, error) {
 	cursor := mark
 	var last int64
-	isLoad := func(e adapter.Event) bool { return e.Name == "loadProgress" || e.Name == "loadSummary" }
+	isLoad := func(e adapter.Event) bool {
+		return e.Name == contract.EvLoadProgress || e.Name == contract.EvLoadSummary
+	}
 	for {
 		ev, err := a.Next(ctx, &cursor, isLoad)
 		if err != nil {
@@ -389,7 +393,7 @@ func (h *Host) follow(ctx context.Context, a *adapter.Adapter, mark int, sent in
 			sent.Add(n - last)
 		}
 		last = max(last, n)
-		if ev.Name == "loadSummary" {
+		if ev.Name == contract.EvLoadSummary {
 			return ev, last, nil
 		}
 	}
