@@ -207,6 +207,30 @@ func (c *clientConn) fail(err error) {
 	}
 }
 
+// closeAfterFlush ends the connection for good once what is queued on
+// it has been written (or could not be). The connection's goroutine
+// (counted in the node's wait group) waits for that before it returns.
+func (c *clientConn) closeAfterFlush() {
+	c.mu.Lock()
+	c.dead = true
+	conn, q := c.c, c.q
+	c.mu.Unlock()
+	if q == nil {
+		// Not connected (or before the handshake): nothing to flush.
+		if conn != nil {
+			conn.Close()
+		}
+		return
+	}
+	q.close()
+	c.n.wg.Add(1) // the connection's goroutine still holds its count, so this is no Add from zero
+	go func() {
+		defer c.n.wg.Done()
+		<-q.done
+		conn.Close()
+	}()
+}
+
 // close ends the connection for good.
 func (c *clientConn) close() {
 	c.mu.Lock()

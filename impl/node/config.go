@@ -49,6 +49,14 @@ type Config struct {
 	// more is closed as soon as it is accepted, before any byte is sent,
 	// and counted in HostStats.Refused.
 	MaxConnections int
+	// MaxQueuedEvents bounds the events (or errors) waiting for each
+	// subscription's callback (Replica.Subscribe, Source.Observe, OnError;
+	// default 65,536; negative: no bound). Callbacks run on a goroutine per
+	// subscription, so a slow one never stalls a connection; when one lets
+	// its queue fill, newer events are dropped, counted (NodeStats,
+	// HostStats.DroppedEvents) and reported once per episode to OnError as
+	// an *OverflowError.
+	MaxQueuedEvents int
 	// Logger receives warnings Qt would print (default: discard), at most
 	// LogBurst records with the same message per LogInterval (defaults 10
 	// per 10 s; the next one says how many were suppressed): a peer cannot
@@ -83,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FrameTimeout == 0 {
 		c.FrameTimeout = 30 * time.Second
+	}
+	if c.MaxQueuedEvents == 0 {
+		c.MaxQueuedEvents = defaultMaxQueuedEvents
 	}
 	if c.LogBurst <= 0 {
 		c.LogBurst = defaultLogBurst

@@ -36,7 +36,35 @@
 // host does not report a misbehaving client as a node error: it logs it and
 // drops the connection.
 //
-// Events of a replica (state changes, property changes, signals) are
-// delivered to subscribers on the connection's reading goroutine, in wire
-// order; callbacks must not block.
+// # Callbacks
+//
+// Every callback registration (Replica.Subscribe, Source.Observe,
+// Node.OnError, Host.OnError) returns a func() that cancels it: no
+// callback starts after it returns.
+//
+// A connection's reading goroutine never runs user callbacks: it queues
+// each event for each subscription, and each subscription has its own
+// delivery goroutine (started when events are pending, gone when its queue
+// is empty) that calls the callback in wire order. A slow or blocked
+// callback therefore delays only its own subscription, never the
+// connection's reads, heartbeats, other replicas or other subscriptions.
+// The queue is bounded (Config.MaxQueuedEvents): past it, events are
+// dropped, counted (NodeStats.DroppedEvents, HostStats.DroppedEvents) and
+// reported once per episode to OnError as an *OverflowError
+// (ErrSlowSubscriber). As in Qt, where the reply of a call and the signals
+// before it are emitted in wire order, a call's reply is handed to the
+// caller after the replica's subscriptions got the events that preceded
+// it. Close and Shutdown wait until queued events have been delivered.
+//
+// An Init is reported as one Initialized event carrying Changed (which
+// properties it changed) and Values (a snapshot), followed by StateChanged
+// to Valid and the PropertyChanged events of Changed's notifying
+// properties (see Event).
+//
+// # One import
+//
+// The types of lower packages that node's API uses are aliased here
+// (Variant, Class, Dialect, ...), and ClassFromRep builds a class from
+// .rep text, so a program hosting sources and using replicas imports only
+// this package.
 package node

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/qtro/qtro/impl/wire"
 )
@@ -96,17 +97,23 @@ func errorf(code ErrorCode, op, url string, format string, args ...any) error {
 }
 
 // errorSink keeps a node's last error and its subscribers (Qt: lastError()
-// and the error signal), for Node and Host alike.
+// and the error signal), for Node and Host alike. Each subscriber gets
+// the errors on a goroutine of its own (counted in g).
 type errorSink struct {
-	mu     sync.Mutex
-	last   ErrorCode
-	subs   []errorSub
-	nextID int
+	g       *drainGroup
+	dropped *atomic.Uint64 // errors a full subscriber queue refused
+	max     int            // Config.MaxQueuedEvents
+
+	mu      sync.Mutex
+	forward *errorSink // also gets every error (a host's registry node's go to the host)
+	last    ErrorCode
+	subs    []errorSub // copy on write: set reads without the lock
+	nextID  int
 }
 
 type errorSub struct {
 	id int
-	fn func(error)
+	d  *deliverer[error]
 }
 
 // set records err (nil is ignored) and tells subscribers; it returns err.
@@ -116,12 +123,36 @@ func (s *errorSink) set(err error) error {
 	}
 	s.mu.Lock()
 	s.last = CodeOf(err)
+	fwd := s.forward
+	s.mu.Unlock()
+	s.report(err)
+	if fwd != nil {
+		fwd.set(err)
+	}
+	return err
+}
+
+// forwardTo makes every error set here be set on t as well, synchronously
+// (LastError of both agree as soon as set returns).
+func (s *errorSink) forwardTo(t *errorSink) {
+	s.mu.Lock()
+	s.forward = t
+	s.mu.Unlock()
+}
+
+// report tells subscribers of err without making it the last error: for
+// conditions that are not Qt node errors (OverflowError).
+func (s *errorSink) report(err error) {
+	s.mu.Lock()
 	subs := s.subs
 	s.mu.Unlock()
 	for _, sub := range subs {
-		sub.fn(err)
+		if n, _ := sub.d.push(s.g, err); n > 0 {
+			// Not reported again: the subscriber that would hear of it is
+			// the one not keeping up.
+			s.dropped.Add(uint64(n))
+		}
 	}
-	return err
 }
 
 func (s *errorSink) lastError() ErrorCode {
@@ -131,19 +162,21 @@ func (s *errorSink) lastError() ErrorCode {
 }
 
 func (s *errorSink) subscribe(fn func(error)) (cancel func()) {
+	d := newDeliverer(fn, s.max)
 	s.mu.Lock()
 	id := s.nextID
 	s.nextID++
-	s.subs = append(s.subs[:len(s.subs):len(s.subs)], errorSub{id, fn}) // copy on write: set reads without the lock
+	s.subs = append(s.subs[:len(s.subs):len(s.subs)], errorSub{id, d})
 	s.mu.Unlock()
 	return func() {
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		for i, sub := range s.subs {
 			if sub.id == id {
 				s.subs = append(s.subs[:i:i], s.subs[i+1:]...)
-				return
+				break
 			}
 		}
+		s.mu.Unlock()
+		d.cancel()
 	}
 }

@@ -33,6 +33,7 @@ type Host struct {
 	regSource *Source       // set on a RegistryHost: the registry source itself
 	regHost   *RegistryHost // set on a RegistryHost
 	errs      errorSink
+	cbs       drainGroup // goroutines delivering to observers and OnError subscribers
 	// gen counts changes to the remoted set (and so to the program types):
 	// cached Init frames of an older generation are not reused.
 	gen atomic.Uint64
@@ -68,6 +69,7 @@ func NewHost(ctx context.Context, url string, cfg Config) (*Host, error) {
 	for _, d := range wire.Dialects {
 		h.types[d] = cfg.programTypes(d)
 	}
+	h.errs.g, h.errs.dropped, h.errs.max = &h.cbs, &h.counters.droppedEvents, cfg.MaxQueuedEvents
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	if url != "" {
 		if _, err := h.Listen(ctx, url, cfg.hostDialect()); err != nil {
@@ -404,6 +406,7 @@ func (h *Host) Connections() int {
 func (h *Host) Close() error {
 	h.shutdown(false)
 	h.wg.Wait()
+	_ = h.cbs.wait(context.Background())
 	return nil
 }
 
@@ -415,7 +418,7 @@ func (h *Host) Shutdown(ctx context.Context) error {
 	go func() { h.wg.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
+		return h.cbs.wait(ctx)
 	case <-ctx.Done():
 		h.shutdown(false)
 		<-done

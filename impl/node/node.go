@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qtro/qtro/impl/transport"
@@ -28,6 +29,8 @@ type Node struct {
 	registry    *Replica                  // the "Registry" replica
 	locations   map[string]SourceLocation // the registry's table, kept current
 	errs        errorSink
+	cbs         drainGroup    // goroutines delivering to subscribers
+	dropCount   atomic.Uint64 // events dropped by full subscription queues
 }
 
 type sourceInfo struct {
@@ -43,6 +46,7 @@ func NewNode(cfg Config) *Node {
 	for _, d := range wire.Dialects {
 		n.types[d] = cfg.programTypes(d)
 	}
+	n.errs.g, n.errs.dropped, n.errs.max = &n.cbs, &n.dropCount, cfg.MaxQueuedEvents
 	n.ctx, n.stop = context.WithCancel(context.Background())
 	return n
 }
@@ -148,7 +152,10 @@ func (n *Node) release(ri *replicaImpl, subs []int) {
 	n.mu.Lock()
 	ri.mu.Lock()
 	for _, id := range subs {
-		delete(ri.subs, id)
+		if d := ri.subs[id]; d != nil {
+			defer d.cancel() // after the locks: it may run call barriers
+			delete(ri.subs, id)
+		}
 	}
 	ri.rebuildSubsLocked()
 	ri.handles--
@@ -171,14 +178,40 @@ func (n *Node) release(ri *replicaImpl, subs []int) {
 	}
 }
 
-// Close drops every connection and ends the node's goroutines.
+// Close drops every connection at once and returns when the node's
+// goroutines have ended, subscription deliveries included (so a callback
+// that never returns makes Close wait for ever; Shutdown takes a
+// deadline). Packets not yet written are lost; Shutdown writes them first.
 func (n *Node) Close() error {
-	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
-		n.wg.Wait()
-		return nil
+	n.shutdown(false)
+	n.wg.Wait()
+	_ = n.cbs.wait(context.Background())
+	return nil
+}
+
+// Shutdown stops reconnecting, writes what is queued to each connection
+// (a last property write or call), then closes them; it returns when all
+// goroutines have ended, or with ctx's error after closing everything at
+// once when ctx ends first. Subscriptions get the events queued for them
+// before it returns nil. Like Host.Shutdown, it may be called after
+// Close or again; the node cannot be used afterwards (ErrClosed).
+func (n *Node) Shutdown(ctx context.Context) error {
+	n.shutdown(true)
+	done := make(chan struct{})
+	go func() { n.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		// Subscribers get what was queued for them.
+		return n.cbs.wait(ctx)
+	case <-ctx.Done():
+		n.shutdown(false)
+		<-done
+		return ctx.Err()
 	}
+}
+
+func (n *Node) shutdown(graceful bool) {
+	n.mu.Lock()
 	n.closed = true
 	conns := make([]*clientConn, 0, len(n.conns))
 	for _, c := range n.conns {
@@ -187,10 +220,12 @@ func (n *Node) Close() error {
 	n.mu.Unlock()
 	n.stop()
 	for _, c := range conns {
-		c.close()
+		if graceful {
+			c.closeAfterFlush()
+		} else {
+			c.close()
+		}
 	}
-	n.wg.Wait()
-	return nil
 }
 
 // objectList records the sources a connection offers and binds waiting replicas.
@@ -283,3 +318,22 @@ func (n *Node) sleep(d time.Duration) bool {
 		return false
 	}
 }
+
+// dropped counts events a full subscription queue refused and reports the
+// first of an overflow episode to OnError.
+func (n *Node) dropped(count int, first bool, of, name string, limit int) {
+	n.dropCount.Add(uint64(count))
+	if first {
+		n.errs.report(&OverflowError{Of: of, Name: name, Limit: limit})
+	}
+}
+
+// NodeStats counts what a node's subscriptions did.
+type NodeStats struct {
+	// DroppedEvents were not delivered because a subscription's queue held
+	// Config.MaxQueuedEvents undelivered events (a callback too slow).
+	DroppedEvents uint64
+}
+
+// Stats returns the node's counters.
+func (n *Node) Stats() NodeStats { return NodeStats{DroppedEvents: n.dropCount.Load()} }

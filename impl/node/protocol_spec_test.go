@@ -75,7 +75,7 @@ var _ = Describe("Protocol edge cases", Label("protocol"), func() {
 					Expect(n.ConnectToNode(url)).To(Succeed())
 					r := acquireDynamic(n, "Obj")
 					Eventually(n.LastError).Should(Equal(node.ProtocolMismatch))
-					Expect(errs.codes()).To(ContainElement(node.ProtocolMismatch))
+					Eventually(errs.codes).Should(ContainElement(node.ProtocolMismatch))
 					Consistently(r.State).Should(Equal(node.Uninitialized))
 				},
 				Entry("ObjectList first", func() []wire.Packet {

@@ -225,7 +225,7 @@ func (h *Host) SetRegistryURL(url string) error {
 	cfg := h.cfg
 	cfg.HeartbeatInterval = 0
 	n := NewNode(cfg)
-	n.OnError(func(err error) { h.errs.set(err) }) // the registry connection's errors are the host's
+	n.errs.forwardTo(&h.errs) // the registry connection's errors are the host's
 	h.regNode = n
 	h.mu.Unlock()
 	r, err := n.SetRegistryURL(url)

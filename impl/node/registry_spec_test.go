@@ -350,7 +350,7 @@ var _ = Describe("Registry", Label("registry"), func() {
 			Expect(h.Registry()).NotTo(BeNil())
 			Eventually(h.Registry().State).Should(Equal(node.Valid))
 			Expect(node.CodeOf(h.SetRegistryURL(reg.URL()))).To(Equal(node.RegistryAlreadyHosted))
-			Expect(codes()).To(Equal([]node.ErrorCode{node.SourceNotRegistered, node.ListenFailed, node.RegistryAlreadyHosted}))
+			Eventually(codes).Should(Equal([]node.ErrorCode{node.SourceNotRegistered, node.ListenFailed, node.RegistryAlreadyHosted})) // OnError runs on its own goroutine
 		})
 	})
 })

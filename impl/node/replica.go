@@ -122,8 +122,8 @@ type replicaImpl struct {
 	changed     chan struct{} // closed and replaced on every state change
 	serial      int32
 	pending     map[int32]chan callResult
-	subs        map[int]func(Event)
-	subList     []func(Event) // snapshot of subs, rebuilt on change, read without copying
+	subs        map[int]*deliverer[Event]
+	subList     []*deliverer[Event] // snapshot of subs, rebuilt on change, read without copying
 	nextSub     int
 	handles     int
 	hb          *time.Timer
@@ -135,7 +135,7 @@ type replicaImpl struct {
 
 func newReplicaImpl(n *Node, name string, static ClassProvider) *replicaImpl {
 	r := &replicaImpl{n: n, name: name, static: static, changed: make(chan struct{}),
-		pending: map[int32]chan callResult{}, subs: map[int]func(Event){}}
+		pending: map[int32]chan callResult{}, subs: map[int]*deliverer[Event]{}}
 	if static != nil {
 		r.state = Default
 		// Until a dialect is known, use the Qt 6 view for defaults.
@@ -168,28 +168,19 @@ func (r *replicaImpl) setStateLocked(s State, evs []Event) []Event {
 	return append(evs, Event{Kind: StateChanged, Old: old, New: s, Received: time.Now()})
 }
 
-// dispatch delivers events to subscribers; never called with r.mu held.
-func (r *replicaImpl) dispatch(evs []Event) {
+// dispatch queues events for every subscriber (each delivers them on
+// its own goroutine); never called with r.mu held.
+func (r *replicaImpl) dispatch(evs ...Event) {
 	if len(evs) == 0 {
 		return
 	}
 	r.mu.Lock()
 	subs := r.subList
 	r.mu.Unlock()
-	for _, ev := range evs {
-		for _, fn := range subs {
-			fn(ev)
+	for _, d := range subs {
+		if dropped, first := d.push(&r.n.cbs, evs...); dropped > 0 {
+			r.n.dropped(dropped, first, "replica", r.name, d.max)
 		}
-	}
-}
-
-// dispatchOne is dispatch for a single event, without a slice.
-func (r *replicaImpl) dispatchOne(ev Event) {
-	r.mu.Lock()
-	subs := r.subList
-	r.mu.Unlock()
-	for _, fn := range subs {
-		fn(ev)
 	}
 }
 
@@ -201,7 +192,7 @@ func (r *replicaImpl) rebuildSubsLocked() {
 		ids = append(ids, id)
 	}
 	sort.Ints(ids)
-	l := make([]func(Event), len(ids))
+	l := make([]*deliverer[Event], len(ids))
 	for k, id := range ids {
 		l[k] = r.subs[id]
 	}
@@ -294,7 +285,7 @@ func (r *replicaImpl) bind(c *clientConn, info wire.ObjectInfo) {
 			evs = r.setStateLocked(SignatureMismatch, evs)
 			r.mu.Unlock()
 			r.n.cfg.Logger.Warn("signature mismatch", "replica", r.name, "ours", cls.Signature, "source", string(info.Signature))
-			r.dispatch(evs)
+			r.dispatch(evs...)
 			return
 		}
 	}
@@ -341,7 +332,7 @@ func (r *replicaImpl) unbind(c *clientConn) {
 	for _, ch := range pending {
 		ch <- callResult{err: ErrDisconnected}
 	}
-	r.dispatch(evs)
+	r.dispatch(evs...)
 	// Child replicas go Suspect with their parent (Qt does the same).
 	for _, ch := range children {
 		ch.unbind(c)
@@ -404,7 +395,7 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []Variant, 
 	r.pingPending = false
 	r.resetHeartbeatLocked()
 	r.mu.Unlock()
-	r.dispatch(evs)
+	r.dispatch(evs...)
 }
 
 type childInit struct {
@@ -476,8 +467,9 @@ func (r *replicaImpl) decode(_ int, v Variant) Variant { return v }
 func (r *replicaImpl) propertyChange(c *clientConn, p *wire.PropertyChangePacket, at time.Time) {
 	r.mu.Lock()
 	if r.conn != c || r.class == nil || p.Index < 0 || int(p.Index) >= len(r.values) {
+		bound := r.conn == c
 		r.mu.Unlock()
-		if r.conn == c {
+		if bound {
 			r.n.cfg.Logger.Warn("PropertyChange with bad index", "replica", r.name, "index", p.Index)
 		}
 		return
@@ -513,16 +505,20 @@ func (r *replicaImpl) invoke(c *clientConn, p *wire.Invoke, at time.Time) {
 			Args: append([]Variant(nil), args...), Received: at}
 	}
 	r.mu.Unlock()
-	r.dispatchOne(ev)
+	r.dispatch(ev)
 }
 
 func (r *replicaImpl) reply(c *clientConn, p *wire.InvokeReply) {
 	r.mu.Lock()
 	ch := r.pending[p.Serial]
 	delete(r.pending, p.Serial)
+	subs := r.subList
 	r.mu.Unlock()
 	if ch != nil {
-		ch <- callResult{v: p.Value}
+		// As in Qt, where both are signals of one thread: subscribers get
+		// the events that preceded the reply before the caller gets it.
+		res := callResult{v: p.Value}
+		afterDelivered(subs, func() { ch <- res })
 	}
 }
 
@@ -764,15 +760,21 @@ func (r *Replica) Call(ctx context.Context, method string, args ...any) (Variant
 	return v, err
 }
 
-// Subscribe calls fn for every event of the replica, on the connection's
-// reading goroutine, in order. fn must not block. The returned function
-// unsubscribes.
+// Subscribe calls fn for every event of the replica, in order, until the
+// returned function is called. fn runs on a goroutine of this
+// subscription, never on the connection's: a slow fn delays only its own
+// events (up to Config.MaxQueuedEvents, then newer ones are dropped and an
+// OverflowError is reported to Node.OnError). A call's reply is handed
+// over after the subscriptions of the replica got the events that came
+// before it, so a subscription that blocks delays the replies of its
+// replica's calls (Wait's context bounds that).
 func (r *Replica) Subscribe(fn func(Event)) (cancel func()) {
 	ri := r.impl
+	d := newDeliverer(fn, ri.n.cfg.MaxQueuedEvents)
 	ri.mu.Lock()
 	id := ri.nextSub
 	ri.nextSub++
-	ri.subs[id] = fn
+	ri.subs[id] = d
 	ri.rebuildSubsLocked()
 	ri.mu.Unlock()
 	r.mu.Lock()
@@ -783,6 +785,7 @@ func (r *Replica) Subscribe(fn func(Event)) (cancel func()) {
 		delete(ri.subs, id)
 		ri.rebuildSubsLocked()
 		ri.mu.Unlock()
+		d.cancel()
 	}
 }
 

@@ -293,29 +293,60 @@ func (s *Source) HandleMethod(method string, h MethodHandler) error {
 }
 
 // Observe calls fn for property writes and method calls coming from
-// replicas, after they took effect, until the returned function is
-// called. fn runs on the caller's connection goroutine and must not block.
+// replicas, after they took effect, in order, until the returned function
+// is called. fn runs on a goroutine of this subscription, never on a
+// connection's, so a slow fn delays no replica: up to
+// Config.MaxQueuedEvents of the host remoting the source (the default
+// before it is remoted), then newer events are dropped and an
+// OverflowError is reported to Host.OnError.
 func (s *Source) Observe(fn func(SourceEvent)) (cancel func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	max := defaultMaxQueuedEvents
+	if h := s.root().host; h != nil {
+		max = h.cfg.MaxQueuedEvents
+	}
+	d := newDeliverer(fn, max)
 	id := s.nextObs
 	s.nextObs++
-	s.observers = append(s.observers[:len(s.observers):len(s.observers)], observer{id, fn}) // copy on write
+	s.observers = append(s.observers[:len(s.observers):len(s.observers)], observer{id, d}) // copy on write
 	return func() {
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		for i, o := range s.observers {
 			if o.id == id {
 				s.observers = append(s.observers[:i:i], s.observers[i+1:]...)
-				return
+				break
 			}
 		}
+		s.mu.Unlock()
+		d.cancel()
 	}
 }
 
 type observer struct {
 	id int
-	fn func(SourceEvent)
+	d  *deliverer[SourceEvent]
+}
+
+// orphanDeliveries counts deliveries of sources no host remotes any more
+// (nobody waits for them).
+var orphanDeliveries drainGroup
+
+// notify queues ev for the observers obs of s, on behalf of host h (nil
+// if s is no longer remoted).
+func (s *Source) notify(h *Host, obs []observer, ev SourceEvent) {
+	g := &orphanDeliveries
+	if h != nil {
+		g = &h.cbs
+	}
+	for _, o := range obs {
+		if n, first := o.d.push(g, ev); n > 0 && h != nil {
+			h.counters.droppedEvents.Add(uint64(n))
+			if first {
+				h.errs.report(&OverflowError{Of: "source", Name: s.Name(), Limit: o.d.max})
+			}
+		}
+	}
 }
 
 // inlineBroadcast is how many listeners of one broadcast may be written
@@ -459,13 +490,14 @@ func (s *Source) invoke(ctx context.Context, i int, args []Variant) (Variant, bo
 	s.mu.Lock()
 	h := s.handlers[i]
 	obs := s.observers
+	host := s.root().host
 	s.mu.Unlock()
 	if h == nil {
 		return Variant{}, false, nil
 	}
 	out, err := h(ctx, conv)
-	for _, o := range obs {
-		o.fn(SourceEvent{Property: -1, Method: i, Args: conv, Value: out})
+	if len(obs) > 0 {
+		s.notify(host, obs, SourceEvent{Property: -1, Method: i, Args: conv, Value: out})
 	}
 	if err == nil && !m.Void() && out.IsValid() {
 		if v, cerr := s.class.Coerce(m.ReturnType, out); cerr == nil {
@@ -487,9 +519,10 @@ func (s *Source) write(i int, v Variant) error {
 	s.mu.Lock()
 	obs := s.observers
 	cur := s.values[i]
+	host := s.root().host
 	s.mu.Unlock()
-	for _, o := range obs {
-		o.fn(SourceEvent{Property: i, Method: -1, Value: cur})
+	if len(obs) > 0 {
+		s.notify(host, obs, SourceEvent{Property: i, Method: -1, Value: cur})
 	}
 	return nil
 }

@@ -30,11 +30,14 @@ type HostStats struct {
 	// Ignored are requests Qt also answers with a warning only: AddObject or
 	// Invoke for an unknown source, a bad property write or method index.
 	Ignored uint64
+	// DroppedEvents were not delivered to a Source.Observe or OnError
+	// callback whose queue held Config.MaxQueuedEvents undelivered ones.
+	DroppedEvents uint64
 }
 
 // hostCounters are HostStats as the connections update them.
 type hostCounters struct {
-	accepted, closed, refused, acceptErrors, slowConsumers, badFrames, frameTimeouts, overBudget, unknownPackets, ignored atomic.Uint64
+	accepted, closed, refused, acceptErrors, slowConsumers, badFrames, frameTimeouts, overBudget, unknownPackets, ignored, droppedEvents atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -46,5 +49,6 @@ func (h *Host) Stats() HostStats {
 		open = acc - closed
 	}
 	return HostStats{Accepted: acc, Open: open, Refused: c.refused.Load(), AcceptErrors: c.acceptErrors.Load(), SlowConsumers: c.slowConsumers.Load(),
-		BadFrames: c.badFrames.Load(), FrameTimeouts: c.frameTimeouts.Load(), OverBudget: c.overBudget.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load()}
+		BadFrames: c.badFrames.Load(), FrameTimeouts: c.frameTimeouts.Load(), OverBudget: c.overBudget.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load(),
+		DroppedEvents: c.droppedEvents.Load()}
 }

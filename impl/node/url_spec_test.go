@@ -79,7 +79,7 @@ var _ = Describe("URL handling", Label("url"), func() {
 				Expect(err).To(MatchError(&node.Error{Code: node.RegistryNotAcquired}))
 				Expect(node.CodeOf(err)).To(Equal(node.RegistryNotAcquired))
 				Expect(n.LastError()).To(Equal(node.RegistryNotAcquired))
-				Expect(errs.codes()).To(Equal([]node.ErrorCode{node.RegistryNotAcquired}))
+				Eventually(errs.codes).Should(Equal([]node.ErrorCode{node.RegistryNotAcquired})) // OnError runs on its own goroutine
 			},
 			Entry("invalid:invalid", "invalid:invalid"),
 			Entry("unknown scheme", "foo://127.0.0.1:1234"),
@@ -161,7 +161,7 @@ var _ = Describe("URL handling", Label("url"), func() {
 			Expect(n.ConnectToNode(h.URL())).To(Succeed())
 			r := acquireDynamic(n, "Obj")
 			Eventually(n.LastError).Should(Equal(node.ProtocolMismatch))
-			Expect(errs.codes()).To(ContainElement(node.ProtocolMismatch))
+			Eventually(errs.codes).Should(ContainElement(node.ProtocolMismatch))
 			Consistently(r.State).Should(Equal(node.Uninitialized))
 		})
 	})

@@ -1,0 +1,233 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// defaultMaxQueuedEvents is Config.MaxQueuedEvents' default.
+const defaultMaxQueuedEvents = 1 << 16
+
+// ErrSlowSubscriber means a callback did not keep up: its subscription's
+// queue held Config.MaxQueuedEvents undelivered events, and newer ones
+// were dropped. An *OverflowError carrying it is reported through
+// OnError (LastError is not changed: it keeps Qt's node error codes).
+var ErrSlowSubscriber = errors.New("qtro node: slow subscriber")
+
+// OverflowError reports that a subscription dropped events (see
+// ErrSlowSubscriber). One is reported per overflow episode: the next comes
+// only after the subscription caught up.
+type OverflowError struct {
+	Of    string // "replica", "source" or "errors": what was subscribed to
+	Name  string // the replica's or source's name
+	Limit int    // the queue bound that was hit
+}
+
+func (e *OverflowError) Error() string {
+	return fmt.Sprintf("%s: %s %q: %d undelivered events, dropping", ErrSlowSubscriber, e.Of, e.Name, e.Limit)
+}
+
+// Unwrap returns ErrSlowSubscriber.
+func (e *OverflowError) Unwrap() error { return ErrSlowSubscriber }
+
+// deliverer runs one subscription's callback on a goroutine of its own,
+// in the order values were pushed, so that a slow or blocked callback
+// delays only itself: never the connection that produced the values (its
+// reads, heartbeats and other replicas) nor other subscriptions. The
+// goroutine exists while values are pending and ends when the queue is
+// empty, so an idle subscription costs no goroutine.
+type deliverer[T any] struct {
+	fn  func(T)
+	max int // bound on queued values; <= 0: none
+
+	mu          sync.Mutex
+	q           []delivery[T]
+	head        int         // q[head:] is pending
+	running     bool        // a goroutine drains q (and may be in fn)
+	cancelled   bool        // no fn call starts any more
+	overflowing bool        // values were dropped since the queue was last empty
+	g           *drainGroup // counts the running goroutine
+}
+
+// delivery is a queued value, or a barrier (mark) to run in its place.
+type delivery[T any] struct {
+	v    T
+	mark func()
+}
+
+func newDeliverer[T any](fn func(T), max int) *deliverer[T] {
+	return &deliverer[T]{fn: fn, max: max}
+}
+
+// push queues vs for delivery, starting the goroutine (counted in g) if
+// none runs. It reports how many values were dropped because the queue was
+// full, and whether this push began an overflow episode (the caller
+// reports it once).
+func (d *deliverer[T]) push(g *drainGroup, vs ...T) (dropped int, first bool) {
+	d.mu.Lock()
+	if d.cancelled {
+		d.mu.Unlock()
+		return 0, false
+	}
+	for _, v := range vs {
+		if d.max > 0 && len(d.q)-d.head >= d.max {
+			dropped++
+			continue
+		}
+		if d.head > 0 && len(d.q) == cap(d.q) {
+			// Reuse the delivered prefix instead of growing the array.
+			n := copy(d.q, d.q[d.head:])
+			clear(d.q[n:])
+			d.q, d.head = d.q[:n], 0
+		}
+		d.q = append(d.q, delivery[T]{v: v})
+	}
+	if dropped > 0 {
+		first = !d.overflowing
+		d.overflowing = true
+	}
+	d.startLocked(g)
+	d.mu.Unlock()
+	return dropped, first
+}
+
+// startLocked starts the draining goroutine if values are pending and none runs.
+func (d *deliverer[T]) startLocked(g *drainGroup) {
+	if d.running || d.head == len(d.q) {
+		return
+	}
+	d.running, d.g = true, g
+	g.add()
+	go d.run()
+}
+
+// barrier arranges for mark to run once every value pushed so far has
+// been delivered, and reports true; it reports false (and mark is not
+// kept) when nothing is pending or being delivered.
+func (d *deliverer[T]) barrier(mark func()) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running || d.cancelled {
+		return false
+	}
+	d.q = append(d.q, delivery[T]{mark: mark})
+	return true
+}
+
+func (d *deliverer[T]) run() {
+	d.mu.Lock()
+	g := d.g
+	d.mu.Unlock()
+	defer g.done()
+	for {
+		d.mu.Lock()
+		if d.head == len(d.q) {
+			d.q, d.head = d.q[:0], 0
+			d.running, d.overflowing = false, false
+			d.mu.Unlock()
+			return
+		}
+		it := d.q[d.head]
+		d.q[d.head] = delivery[T]{}
+		d.head++
+		cancelled := d.cancelled
+		d.mu.Unlock()
+		switch {
+		case it.mark != nil:
+			it.mark()
+		case !cancelled:
+			d.fn(it.v)
+		}
+	}
+}
+
+// cancel stops delivery: no callback starts after it returns (one in
+// progress on the delivery goroutine may finish). Barriers still queued
+// run now, so nothing waits for values that will never be delivered.
+func (d *deliverer[T]) cancel() {
+	d.mu.Lock()
+	d.cancelled = true
+	pending := d.q[d.head:]
+	d.q, d.head = nil, 0
+	d.mu.Unlock()
+	for _, it := range pending {
+		if it.mark != nil {
+			it.mark()
+		}
+	}
+}
+
+// afterDelivered runs f once every deliverer in ds has delivered what was
+// pushed to it before the call: at once when none has anything pending.
+// A call's reply uses it so that, as in Qt, a subscriber sees the events
+// that preceded the reply on the wire before the caller sees the reply.
+func afterDelivered[T any](ds []*deliverer[T], f func()) {
+	if len(ds) == 0 {
+		f()
+		return
+	}
+	var mu sync.Mutex
+	left := len(ds) + 1
+	done := func() {
+		mu.Lock()
+		left--
+		last := left == 0
+		mu.Unlock()
+		if last {
+			f()
+		}
+	}
+	for _, d := range ds {
+		if !d.barrier(done) {
+			done()
+		}
+	}
+	done()
+}
+
+// drainGroup counts running delivery goroutines, so that Close and
+// Shutdown can wait for them. Unlike a sync.WaitGroup it may go from zero
+// to one while someone waits.
+type drainGroup struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n drops to zero; nil while n is zero
+}
+
+func (g *drainGroup) add() {
+	g.mu.Lock()
+	if g.n == 0 {
+		g.idle = make(chan struct{})
+	}
+	g.n++
+	g.mu.Unlock()
+}
+
+func (g *drainGroup) done() {
+	g.mu.Lock()
+	g.n--
+	if g.n == 0 {
+		close(g.idle)
+		g.idle = nil
+	}
+	g.mu.Unlock()
+}
+
+// wait returns when no delivery goroutine runs, or with ctx's error.
+func (g *drainGroup) wait(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		idle := g.idle
+		g.mu.Unlock()
+		if idle == nil {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
