@@ -66,7 +66,7 @@ func Main(args []string, pio IO) int {
 	default:
 		return a.unsupported("role:"+opt.Role, "the Go adapter has no role "+opt.Role)
 	}
-	if feature, reason, refused := a.capabilities().refuses(opt); opt.Capabilities != nil && refused {
+	if feature, reason, refused := refuses(a.capabilities(), opt); opt.Capabilities != nil && refused {
 		return a.unsupported(feature, "outside the capabilities given with --capabilities: "+reason)
 	}
 	if code := a.start(); code >= 0 {

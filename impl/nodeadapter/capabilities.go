@@ -9,18 +9,8 @@ import (
 	"github.com/qtro/qtro/specs/contract"
 )
 
-// Capabilities is what the adapter declares it can do (specs/ADAPTER.md
-// §2.3), in `hello` and in ready.
-type Capabilities struct {
-	Roles        []string `json:"roles"`
-	Transports   []string `json:"transports"`
-	Types        []string `json:"types"`
-	SourceAPIs   []string `json:"sourceApis"`
-	ReplicaModes []string `json:"replicaModes"`
-	Load         []string `json:"load"`
-	Registry     bool     `json:"registry"`
-	Heartbeat    bool     `json:"heartbeat"`
-}
+// Capabilities is what the adapter declares it can do (§2.3).
+type Capabilities = contract.Capabilities
 
 // FullCapabilities is everything the Go reference node does.
 func FullCapabilities() Capabilities {
@@ -31,8 +21,8 @@ func FullCapabilities() Capabilities {
 		SourceAPIs:   []string{"static", "dynamic"},
 		ReplicaModes: []string{"static", "dynamic"},
 		Load:         []string{"props", "signals", "payload", "both", "receive", "replicas", "calls"},
-		Registry:     true,
-		Heartbeat:    true,
+		Registry:     contract.Yes(true),
+		Heartbeat:    contract.Yes(true),
 	}
 }
 
@@ -60,9 +50,9 @@ func parseCapabilities(s string) (*Capabilities, error) {
 				return nil, usagef("--capabilities: %s: %v", k, err)
 			}
 			if k == "registry" {
-				c.Registry = b
+				c.Registry = &b
 			} else {
-				c.Heartbeat = b
+				c.Heartbeat = &b
 			}
 		default:
 			dst, ok := lists[k]
@@ -86,7 +76,7 @@ func parseCapabilities(s string) (*Capabilities, error) {
 
 // refuses returns what of the command line lies outside the declared
 // capabilities (feature, reason), or ok=false when everything is inside.
-func (c Capabilities) refuses(o *Options) (feature, reason string, refused bool) {
+func refuses(c Capabilities, o *Options) (feature, reason string, refused bool) {
 	check := func(kind string, list []string, v string) bool {
 		if v == "" || slices.Contains(list, v) {
 			return false
@@ -120,9 +110,9 @@ func (c Capabilities) refuses(o *Options) (feature, reason string, refused bool)
 		check("replicaModes", c.ReplicaModes, mode),
 		check("sourceApis", c.SourceAPIs, api):
 		return feature, reason, true
-	case o.Registry != "" && !c.Registry:
+	case o.Registry != "" && !contract.Has(c.Registry):
 		return "registry", "declared registry: false", true
-	case o.HeartbeatMs > 0 && !c.Heartbeat:
+	case o.HeartbeatMs > 0 && !contract.Has(c.Heartbeat):
 		return "heartbeat", "declared heartbeat: false", true
 	}
 	return "", "", false

@@ -13,12 +13,13 @@ import (
 	"time"
 
 	"github.com/qtro/qtro/internal/proc"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // ContractVersion is the newest adapter contract the harness speaks
 // (specs/ADAPTER.md). Version 2 adds the `hello` invocation and the
 // `capabilities` of ready; a version-1 adapter keeps working unchanged.
-const ContractVersion = 2
+const ContractVersion = contract.ContractVersion
 
 // HelloTimeout bounds `ADAPTER hello`.
 const HelloTimeout = 15 * time.Second
@@ -237,23 +238,12 @@ func (c Capabilities) Describe() string {
 
 // helloEvent is the one line `ADAPTER hello` writes.
 type helloEvent struct {
-	Event        string `json:"event"`
-	Contract     int    `json:"contract"`
-	Adapter      string `json:"adapter"`
-	QtMajor      int    `json:"qtMajor"`
-	Protocol     string `json:"protocol"`
-	Capabilities *struct {
-		Roles        []string `json:"roles"`
-		Transports   []string `json:"transports"`
-		Types        []string `json:"types"`
-		HostTypes    []string `json:"hostTypes"`
-		NodeTypes    []string `json:"nodeTypes"`
-		SourceAPIs   []string `json:"sourceApis"`
-		ReplicaModes []string `json:"replicaModes"`
-		Load         []string `json:"load"`
-		Registry     *bool    `json:"registry"`
-		Heartbeat    *bool    `json:"heartbeat"`
-	} `json:"capabilities"`
+	Event        string                 `json:"event"`
+	Contract     int                    `json:"contract"`
+	Adapter      string                 `json:"adapter"`
+	QtMajor      int                    `json:"qtMajor"`
+	Protocol     string                 `json:"protocol"`
+	Capabilities *contract.Capabilities `json:"capabilities"`
 }
 
 // Hello runs `COMMAND hello` and returns what the adapter declares. An
