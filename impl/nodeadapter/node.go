@@ -87,13 +87,16 @@ func (a *adapter) startNode() int {
 		}
 	})
 	// A URL the node cannot use fails before ready, as Qt's setRegistryUrl
-	// and connectToNode do (their node error comes first).
+	// and connectToNode do (their node error comes first: impl/node delivers
+	// it on its own goroutine, and Close waits for that).
 	if o.Registry != "" && !usableURL(o.Registry) {
 		_, err := a.node.SetRegistryURL(o.Registry)
+		_ = a.node.Close()
 		return a.fatal("registry", codeName(err), fmt.Sprint(err), contract.ExitFailure)
 	}
 	if o.URL != "" && !usableURL(o.URL) {
 		err := a.node.ConnectToNode(o.URL)
+		_ = a.node.Close()
 		return a.fatal("connect", codeName(err), fmt.Sprint(err), contract.ExitFailure)
 	}
 	// Acquire (and subscribe) before connecting: impl/node binds a replica
