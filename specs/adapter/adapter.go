@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/qtro/qtro/internal/proc"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // Role is the first command-line argument of an adapter.
@@ -169,7 +170,7 @@ func Start(ctx context.Context, cfg Config) (*Adapter, error) {
 	}
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ev, err := a.WaitFor(rctx, 0, Named("ready"))
+	ev, err := a.WaitFor(rctx, 0, Named(contract.EvReady))
 	if err != nil {
 		_ = a.Close()
 		var ee *ExitError
@@ -403,7 +404,7 @@ func (a *Adapter) exitError(waiting string) error {
 	e := &ExitError{Name: a.name, Code: a.exitCode, Waiting: waiting, Stderr: truncate(a.stderr.String(), 2000),
 		Events: append([]Event(nil), a.events...)}
 	for i := len(a.events) - 1; i >= 0; i-- {
-		if a.events[i].Name == "fatal" {
+		if a.events[i].Name == contract.EvFatal {
 			ev := a.events[i]
 			e.Fatal = &ev
 			break
@@ -421,7 +422,7 @@ func (a *Adapter) unsupportedError() error {
 func (a *Adapter) unsupportedErrorLocked() error {
 	e := &UnsupportedError{Name: a.name, Stderr: truncate(a.stderr.String(), 2000), Events: append([]Event(nil), a.events...)}
 	for i := len(a.events) - 1; i >= 0; i-- {
-		if a.events[i].Name == "unsupported" {
+		if a.events[i].Name == contract.EvUnsupported {
 			e.Feature = a.events[i].Str("feature")
 			e.Message = a.events[i].Str("message")
 			break
@@ -494,7 +495,7 @@ func (a *Adapter) Do(ctx context.Context, c Command) (Event, error) {
 	if err != nil {
 		return Event{}, err
 	}
-	ev, err := a.WaitFor(ctx, mark, Named("result", Field("id", id)))
+	ev, err := a.WaitFor(ctx, mark, Named(contract.EvResult, Field("id", id)))
 	if err != nil {
 		return Event{}, fmt.Errorf("adapter %s: %s: %w", a.name, c.Name(), err)
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/qtro/qtro/internal/proc"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 // CheckOutcome is the verdict of one item of Check.
@@ -552,7 +553,7 @@ func unsupportedFeature(err error) string {
 // checkUnsupportedEvent notes whether an exit 127 was announced by an unsupported event (SHOULD, §3).
 func (c *checker) checkUnsupportedEvent(name string, err error) {
 	var ue *UnsupportedError
-	if errors.As(err, &ue) && slices.ContainsFunc(ue.Events, func(e Event) bool { return e.Name == "unsupported" }) {
+	if errors.As(err, &ue) && slices.ContainsFunc(ue.Events, func(e Event) bool { return e.Name == contract.EvUnsupported }) {
 		c.passAt(name, CheckShould, "exit 127 came after an unsupported event (feature %q)", ue.Feature)
 		return
 	}
@@ -626,7 +627,7 @@ func (c *checker) expectUsage(name string, role Role, args []string) {
 	}
 	fatal := ""
 	for _, ev := range ee.Events {
-		if ev.Name == "fatal" && ev.Str("stage") == "args" {
+		if ev.Name == contract.EvFatal && ev.Str("stage") == "args" {
 			fatal = " after fatal{stage:args}"
 			continue
 		}
@@ -903,7 +904,7 @@ func (c *checker) checkRemoting(pre string, a *Adapter) {
 	ready := a.Ready()
 	ctx, cancel := c.wait(c.cfg.CommandTimeout)
 	defer cancel()
-	ev, err := a.WaitFor(ctx, ready.Seq+1, Named("remoting"))
+	ev, err := a.WaitFor(ctx, ready.Seq+1, Named(contract.EvRemoting))
 	if err != nil {
 		c.fail(pre+"/remoting", CheckMust, "no remoting event after ready within %s (§2.1): %v", c.cfg.CommandTimeout, err)
 		return
@@ -928,7 +929,7 @@ func (c *checker) checkRemoting(pre string, a *Adapter) {
 func (c *checker) checkNodeStartup(pre string, a *Adapter, hasHost bool) bool {
 	ctx, cancel := c.wait(c.cfg.CommandTimeout)
 	defer cancel()
-	acq, err := a.WaitFor(ctx, 0, Named("acquired"))
+	acq, err := a.WaitFor(ctx, 0, Named(contract.EvAcquired))
 	if err != nil {
 		c.fail(pre+"/acquired", CheckMust, "no acquired event for the start-up acquisition (§2.1): %v", err)
 	} else {
@@ -969,7 +970,7 @@ func (c *checker) roundTrip(a *Adapter, line string) (Event, error) {
 	}
 	ctx, cancel := c.wait(c.cfg.CommandTimeout)
 	defer cancel()
-	return a.WaitFor(ctx, mark, Named("result"))
+	return a.WaitFor(ctx, mark, Named(contract.EvResult))
 }
 
 func cmdLine(cmd Command) string {
@@ -978,7 +979,11 @@ func cmdLine(cmd Command) string {
 }
 
 // resultProblems checks ok and, for a failure, the error code against codes (any when empty).
-func resultProblems(ev Event, err error, wantOK bool, codes ...string) []string {
+func resultProblems(ev Event, err error, wantOK bool, codes ...contract.ErrorName) []string {
+	want := make([]string, len(codes))
+	for i, c := range codes {
+		want[i] = string(c)
+	}
 	if err != nil {
 		return []string{"no result: " + err.Error()}
 	}
@@ -989,9 +994,9 @@ func resultProblems(ev Event, err error, wantOK bool, codes ...string) []string 
 	case wantOK && !ok:
 		return []string{fmt.Sprintf("ok:false (%s: %s)", ev.Str("error"), ev.Str("message"))}
 	case !wantOK && ok:
-		return []string{fmt.Sprintf("ok:true, want an error %s", strings.Join(codes, " or "))}
-	case !wantOK && len(codes) > 0 && !slices.Contains(codes, ev.Str("error")):
-		return []string{fmt.Sprintf("error %q, want %s", ev.Str("error"), strings.Join(codes, " or "))}
+		return []string{fmt.Sprintf("ok:true, want an error %s", strings.Join(want, " or "))}
+	case !wantOK && len(codes) > 0 && !slices.Contains(codes, contract.ErrorName(ev.Str("error"))):
+		return []string{fmt.Sprintf("error %q, want %s", ev.Str("error"), strings.Join(want, " or "))}
 	}
 	return nil
 }
@@ -1034,7 +1039,7 @@ func (c *checker) checkCommands(pre string, p startPlan, a *Adapter, valid bool)
 	}
 
 	ev, err = send(`this is not JSON {"cmd":"sync"`)
-	problems = resultProblems(ev, err, false, "badJson")
+	problems = resultProblems(ev, err, false, contract.BadJSON)
 	if err == nil {
 		if v, ok := ev.Fields["id"]; !ok || v != nil {
 			problems = append(problems, fmt.Sprintf(`"id" is %s, want null`, idJSON(ev)))
@@ -1044,7 +1049,7 @@ func (c *checker) checkCommands(pre string, p startPlan, a *Adapter, valid bool)
 		}
 	}
 	ev, err = send(`[1,2,3]`)
-	for _, pr := range resultProblems(ev, err, false, "badJson", "badArgs") {
+	for _, pr := range resultProblems(ev, err, false, contract.BadJSON, contract.BadArgs) {
 		problems = append(problems, "a JSON array line: "+pr)
 	}
 	c.verdict(name("bad-json"), CheckMust, problems, `a non-JSON line got {"id":null,"cmd":"","ok":false,"error":"badJson"}; a non-object line an error`)
@@ -1062,7 +1067,7 @@ func (c *checker) checkCommands(pre string, p startPlan, a *Adapter, valid bool)
 	}
 
 	ev, err = send(`{"cmd":"noSuchCommand","id":"chk-unknown"}`)
-	c.verdict(name("unknown-command"), CheckMust, resultProblems(ev, err, false, "unknownCommand"), "noSuchCommand got unknownCommand")
+	c.verdict(name("unknown-command"), CheckMust, resultProblems(ev, err, false, contract.UnknownCommand), "noSuchCommand got unknownCommand")
 
 	ev, err = send(`{"cmd":"state","id":"chk-state"}`)
 	problems = resultProblems(ev, err, true)
@@ -1078,7 +1083,7 @@ func (c *checker) checkCommands(pre string, p startPlan, a *Adapter, valid bool)
 
 	ev, err = send(`{"cmd":"describe","id":"chk-describe"}`)
 	if p.role == Node && p.mode == "dynamic" && !valid {
-		c.verdict(name("describe"), CheckMust, orProblems(resultProblems(ev, err, true), resultProblems(ev, err, false, "notInitialized")),
+		c.verdict(name("describe"), CheckMust, orProblems(resultProblems(ev, err, true), resultProblems(ev, err, false, contract.NotInitialized)),
 			"describe answered (ok, or notInitialized for a dynamic replica without metadata)")
 	} else {
 		c.verdict(name("describe"), CheckMust, resultProblems(ev, err, true), "describe answered ok")
@@ -1097,7 +1102,7 @@ func (c *checker) checkCommands(pre string, p startPlan, a *Adapter, valid bool)
 
 	if p.role == Host {
 		ev, err = send(cmdLine(Command{"cmd": "set", "id": "chk-set", "property": "noSuchProperty", "value": 1}))
-		c.verdict(name("set-unknown"), CheckMust, resultProblems(ev, err, false, "unknownProperty", "badArgs"),
+		c.verdict(name("set-unknown"), CheckMust, resultProblems(ev, err, false, contract.UnknownProperty, contract.BadArgs),
 			"set of an unknown property got %s", ev.Str("error"))
 	}
 
@@ -1106,7 +1111,7 @@ func (c *checker) checkCommands(pre string, p startPlan, a *Adapter, valid bool)
 		wrong = Command{"cmd": "set", "id": "chk-wrong-role", "property": "intProp", "value": 1}
 	}
 	ev, err = send(cmdLine(wrong))
-	c.verdict(name("wrong-role"), CheckMust, resultProblems(ev, err, false, "wrongRole", "unsupported"),
+	c.verdict(name("wrong-role"), CheckMust, resultProblems(ev, err, false, contract.WrongRole, contract.Unsupported),
 		"%s (a command of another role) got %s", wrong.Name(), ev.Str("error"))
 
 	// Exactly one result per line: count the results up to a final barrier.
@@ -1118,12 +1123,12 @@ func (c *checker) checkCommands(pre string, p startPlan, a *Adapter, valid bool)
 		bar, err = func() (Event, error) {
 			ctx, cancel := c.wait(c.cfg.CommandTimeout)
 			defer cancel()
-			return a.WaitFor(ctx, mark0, Named("result", Field("id", "chk-barrier")))
+			return a.WaitFor(ctx, mark0, Named(contract.EvResult, Field("id", "chk-barrier")))
 		}()
 		if err != nil {
 			problems = append(problems, "the final sync's result has another id")
 		} else {
-			results := a.EventsSince(mark0, Named("result"))
+			results := a.EventsSince(mark0, Named(contract.EvResult))
 			n := 0
 			for _, r := range results {
 				if r.Seq <= bar.Seq {
@@ -1189,7 +1194,7 @@ func resultFieldProblems(results []Event) []string {
 func exitingProblems(evs []Event, reason string, code int) []string {
 	var ex []Event
 	for _, e := range evs {
-		if e.Name == "exiting" {
+		if e.Name == contract.EvExiting {
 			ex = append(ex, e)
 		}
 	}
@@ -1231,7 +1236,7 @@ func (c *checker) checkExitCommand(pre string, a *Adapter) {
 	}
 	evs := a.EventsSince(mark, nil)
 	problems = append(problems, exitingProblems(evs, "command", 7)...)
-	if n := len(a.EventsSince(mark, Named("result"))); n != 1 {
+	if n := len(a.EventsSince(mark, Named(contract.EvResult))); n != 1 {
 		problems = append(problems, fmt.Sprintf("%d results for the exit command, want 1", n))
 	}
 	c.verdict(pre+"/exit-code", CheckMust, problems, `{"cmd":"exit","code":7}: result, exiting {reason command, code 7}, exit code 7 after %s`, took.Round(time.Millisecond))

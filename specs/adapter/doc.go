@@ -12,5 +12,5 @@
 //	defer host.Close()
 //	mark := host.Mark()
 //	host.Do(ctx, adapter.Set("intProp", 5))
-//	host.WaitFor(ctx, mark, adapter.Named("propertyChanged", adapter.Field("property", "intProp")))
+//	host.WaitFor(ctx, mark, adapter.Named(contract.EvPropertyChanged, adapter.Field("property", "intProp")))
 package adapter

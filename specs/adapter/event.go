@@ -192,14 +192,14 @@ func AnyOf(ps ...Predicate) Predicate {
 
 // StateChanged matches a replica state change to state ("Valid", "Suspect", ...); replica "" matches any.
 func StateChanged(replica, state string) Predicate {
-	return Named("stateChanged", func(e Event) bool {
+	return Named(contract.EvStateChanged, func(e Event) bool {
 		return e.Str("state") == state && (replica == "" || e.Str("replica") == replica)
 	})
 }
 
 // PropertyChanged matches a propertyChanged event for property; with a value, only that value.
 func PropertyChanged(property string, value ...any) Predicate {
-	return Named("propertyChanged", func(e Event) bool {
+	return Named(contract.EvPropertyChanged, func(e Event) bool {
 		if e.Str("property") != property {
 			return false
 		}
@@ -209,7 +209,7 @@ func PropertyChanged(property string, value ...any) Predicate {
 
 // Signal matches a "signal" event of the named signal.
 func Signal(name string) Predicate {
-	return Named("signal", Field("signal", name))
+	return Named(contract.EvSignal, Field("signal", name))
 }
 
 // Normalize, Equal and Canonical are the JSON equality of specs/ADAPTER.md §7.5 (specs/contract's).
