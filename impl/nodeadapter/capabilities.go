@@ -36,7 +36,7 @@ func parseCapabilities(s string) (*Capabilities, error) {
 	c := full
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, usagef("--capabilities: %v", err)
+		return nil, contract.Usagef("--capabilities: %v", err)
 	}
 	lists := map[string]*[]string{"roles": &c.Roles, "transports": &c.Transports, "types": &c.Types,
 		"sourceApis": &c.SourceAPIs, "replicaModes": &c.ReplicaModes, "load": &c.Load}
@@ -47,7 +47,7 @@ func parseCapabilities(s string) (*Capabilities, error) {
 		case "registry", "heartbeat":
 			var b bool
 			if err := json.Unmarshal(v, &b); err != nil {
-				return nil, usagef("--capabilities: %s: %v", k, err)
+				return nil, contract.Usagef("--capabilities: %s: %v", k, err)
 			}
 			if k == "registry" {
 				c.Registry = &b
@@ -57,15 +57,15 @@ func parseCapabilities(s string) (*Capabilities, error) {
 		default:
 			dst, ok := lists[k]
 			if !ok {
-				return nil, usagef("--capabilities: unknown key %q", k)
+				return nil, contract.Usagef("--capabilities: unknown key %q", k)
 			}
 			var l []string
 			if err := json.Unmarshal(v, &l); err != nil {
-				return nil, usagef("--capabilities: %s: %v", k, err)
+				return nil, contract.Usagef("--capabilities: %s: %v", k, err)
 			}
 			for _, x := range l {
 				if !slices.Contains(fulls[k], x) {
-					return nil, usagef("--capabilities: %s: the Go node has no %q", k, x)
+					return nil, contract.Usagef("--capabilities: %s: the Go node has no %q", k, x)
 				}
 			}
 			*dst = l
