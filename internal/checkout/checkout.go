@@ -108,7 +108,7 @@ func (p Program) Path(root string) string {
 
 var (
 	buildMu    sync.Mutex
-	buildCache = map[int]buildResult{}
+	buildCache = map[string]buildResult{} // by ci/build-peers.sh argument: "5", "6" or a suite
 )
 
 type buildResult struct {
@@ -134,32 +134,42 @@ func QtPeer(ctx context.Context, major int) (string, error) {
 		}
 		return p, nil
 	}
+	return buildPeer(ctx, fmt.Sprint(major))
+}
+
+// buildPeer runs ci/build-peers.sh WHICH once per process (WHICH is 5, 6 or
+// a suite of ci/qt-versions.tsv) and returns the path it reports. A build cut
+// short by ctx is not remembered.
+func buildPeer(ctx context.Context, which string) (string, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	if r, ok := buildCache[major]; ok {
+	if r, ok := buildCache[which]; ok {
 		return r.path, r.err
 	}
-	path, err := buildPeer(ctx, major)
+	path, err := runBuildPeers(ctx, which)
 	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		buildCache[major] = buildResult{path, err}
+		buildCache[which] = buildResult{path, err}
 	}
 	return path, err
 }
 
-func buildPeer(ctx context.Context, major int) (string, error) {
+func runBuildPeers(ctx context.Context, which string) (string, error) {
 	root, err := Root()
 	if err != nil {
 		return "", err
 	}
 	script := filepath.Join(root, "ci", "build-peers.sh")
-	cmd := exec.CommandContext(ctx, script, fmt.Sprint(major))
+	cmd := exec.CommandContext(ctx, script, which)
 	cmd.Dir = root
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("checkout: %s %d: %w\n%s", script, major, err, lastLines(stderr.String(), 40))
+		return "", fmt.Errorf("checkout: %s %s: %w\n%s", script, which, err, lastLines(stderr.String(), 40))
 	}
-	prefix := fmt.Sprintf("qt%d ", major)
+	prefix := which + " "
+	if which == "5" || which == "6" {
+		prefix = "qt" + prefix
+	}
 	for _, line := range strings.Split(stdout.String(), "\n") {
 		if p, ok := strings.CutPrefix(line, prefix); ok {
 			p = strings.TrimSpace(p)

@@ -164,14 +164,16 @@ func (r *Runner) Prepare(ctx context.Context, w io.Writer, flavors ...Flavor) er
 		}
 		return nil
 	}
-	var images []string
-	var qt, goNode bool
+	var images, peers []string
+	var goNode bool
 	for _, f := range flavors {
 		if f.build == "" {
 			continue
 		}
 		images = append(images, f.build)
-		qt = qt || f.build != Go.build
+		if f.peers != "" {
+			peers = append(peers, f.peers)
+		}
 		goNode = goNode || f.build == Go.build
 	}
 	if len(images) == 0 {
@@ -180,10 +182,10 @@ func (r *Runner) Prepare(ctx context.Context, w io.Writer, flavors ...Flavor) er
 	if r.mode == Containers {
 		return run(filepath.Join(r.root, "ci/build-images.sh"), images...)
 	}
-	if qt {
+	if len(peers) > 0 {
 		if _, err := os.Stat(filepath.Join(r.root, "ci/build-peers.sh")); err != nil {
 			fmt.Fprintln(w, "interop: ci/build-peers.sh not found; using the peer binaries already built")
-		} else if err := run("bash", filepath.Join(r.root, "ci/build-peers.sh")); err != nil {
+		} else if err := run("bash", append([]string{filepath.Join(r.root, "ci/build-peers.sh")}, peers...)...); err != nil {
 			return err
 		}
 	}

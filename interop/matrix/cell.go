@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unicode/utf16"
 
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/interop/harness"
 )
 
@@ -63,10 +64,13 @@ var Directions = []Direction{
 	{ID: "qt-qt", Title: "Qt → Qt", Host: Qt, Node: Qt, Registry: Qt, Reference: true},
 }
 
-// Dialect is a Qt major version and what tells it apart on the wire.
+// Dialect is a Qt version and what tells its dialect apart on the wire.
 type Dialect struct {
-	// ID is "qt5" or "qt6" (also the Go adapter's --dialect value).
+	// ID is "qt5", "qt6", or "qt@SUITE" for the Qt 6 of another Debian
+	// suite (ci/qt-versions.tsv: qt@trixie is Qt 6.8, qt@sid the newest).
 	ID string
+	// Wire is the wire dialect, "qt5" or "qt6" (the Go adapter's --dialect).
+	Wire string
 	// Title is the column header part.
 	Title string
 	// Qt is the Qt peer of this version.
@@ -77,10 +81,31 @@ type Dialect struct {
 	Order binary.AppendByteOrder
 }
 
-// The dialects, in column order.
-var Dialects = []Dialect{
-	{ID: "qt5", Title: "Qt 5", Qt: harness.Qt5, Version: "QtRO 1.3", Order: binary.BigEndian},
-	{ID: "qt6", Title: "Qt 6", Qt: harness.Qt6, Version: "QtRO 2.0", Order: binary.LittleEndian},
+// The dialects, in column order: the machine's Qt 5.15 and Qt 6.4, then a
+// column per row of ci/qt-versions.tsv.
+var Dialects = append([]Dialect{
+	{ID: "qt5", Wire: "qt5", Title: "Qt 5", Qt: harness.Qt5, Version: "QtRO 1.3", Order: binary.BigEndian},
+	{ID: "qt6", Wire: "qt6", Title: "Qt 6", Qt: harness.Qt6, Version: "QtRO 2.0", Order: binary.LittleEndian},
+}, newerQts()...)
+
+// newerQts are the Qt 6 versions of ci/qt-versions.tsv. Without a checkout
+// (a test binary run elsewhere) there are none; the cells of qt5 and qt6
+// still run.
+func newerQts() []Dialect {
+	suites, err := checkout.QtSuites()
+	if err != nil {
+		return nil
+	}
+	var out []Dialect
+	for _, s := range suites {
+		title := "Qt " + s.Series + " (" + s.Suite + ")"
+		if s.Series == "" {
+			title = "newest Qt (" + s.Suite + ")"
+		}
+		out = append(out, Dialect{ID: "qt@" + s.Suite, Wire: "qt6", Title: title,
+			Qt: harness.QtAt(s.Suite), Version: "QtRO 2.0", Order: binary.LittleEndian})
+	}
+	return out
 }
 
 // Handshake is the exact first frame a host of dialect d sends
@@ -129,7 +154,7 @@ func (c Cell) dialectOf(role string) Dialect {
 		return c.Dialect
 	}
 	for _, d := range Dialects {
-		if d.ID != c.Dialect.ID {
+		if d.Wire != c.Dialect.Wire {
 			return d
 		}
 	}
@@ -170,7 +195,7 @@ func (c Cell) Title() string {
 
 func name(s Side, d Dialect) string {
 	if s == Go {
-		return "Go (" + d.ID + ")"
+		return "Go (" + d.Wire + ")"
 	}
 	return d.Title
 }

@@ -3,6 +3,7 @@ package matrix
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,7 +119,7 @@ func TestWriteReport(t *testing.T) {
 	}
 	for _, want := range []string{
 		"[pcap](static-go-qt-qt5-tcp/tcp.pcap)", "[wire](static-go-qt-qt5-tcp/wire.txt)", "[host](static-go-qt-qt5-tcp/host.log)",
-		"1 pass, 0 pass with a check that could not run, 1 fail, 1 unsupported, 69 not run", "NOT IN CONTAINERS",
+		fmt.Sprintf("1 pass, 0 pass with a check that could not run, 1 fail, 1 unsupported, %d not run", len(Cells())-3), "NOT IN CONTAINERS",
 		"### static-qt-go-qt5-tcp", `multi args = [5] \| want more`,
 	} {
 		if !strings.Contains(md, want) {

@@ -111,7 +111,7 @@ func (cr *cellRun) start(ctx context.Context, name string, side Side, role adapt
 	d := cr.cell.dialectOf(string(role))
 	f := flavor(side, d)
 	if side == Go {
-		args = append(args, "--dialect", d.ID)
+		args = append(args, "--dialect", d.Wire)
 	}
 	impl := d.ID
 	if side == Go {
@@ -507,7 +507,7 @@ func (cr *cellRun) decode() Check {
 		return ch
 	}
 	want := wire.Qt5
-	if cr.cell.Dialect.ID == "qt6" {
+	if cr.cell.Dialect.Wire == "qt6" {
 		want = wire.Qt6
 	}
 	opts := dump.Options{Gadgets: []dump.Gadget{testPod}}

@@ -144,7 +144,11 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	// Containers: ci/build-images.sh (peers and cmd/qtro first, then the
 	// images; cached by content hash). Natively: ci/build-peers.sh and
 	// go build ./cmd/qtro.
-	Expect(r.Prepare(ctx, GinkgoWriter, harness.Qt5, harness.Qt6, harness.Go)).To(Succeed())
+	flavors := []harness.Flavor{harness.Go}
+	for _, d := range matrix.Dialects {
+		flavors = append(flavors, d.Qt)
+	}
+	Expect(r.Prepare(ctx, GinkgoWriter, flavors...)).To(Succeed())
 	prepare = fmt.Sprintf("%s in %s", r.Mode(), time.Since(start).Round(time.Millisecond))
 	AddReportEntry("prepare", prepare)
 	return []byte(prepare)

@@ -47,7 +47,8 @@ type Target struct {
 var ErrUnsupportedRole = errors.New("conformance: role unsupported by target")
 
 // ParseTargets parses --target values: go (both dialects), go5, go6, qt5,
-// qt6, adapter:CMD (a command line, split on spaces), image:IMG (run with
+// qt6, qt@QT (the peer built against another Debian suite's Qt: qt@6.8,
+// qt@trixie, qt@newest; ci/qt-versions.tsv lists them), adapter:CMD (a command line, split on spaces), image:IMG (run with
 // docker run -i), url:URL (host only; add @qt5/@qt6 to skip detection).
 func ParseTargets(spec string) ([]*Target, error) {
 	var out []*Target
@@ -67,6 +68,8 @@ func ParseTargets(spec string) ([]*Target, error) {
 				d = wire.Qt6
 			}
 			out = append(out, &Target{Name: s, Dialect: d})
+		case strings.HasPrefix(s, "qt@") && len(s) > 3:
+			out = append(out, &Target{Name: s, Dialect: wire.Qt6})
 		case strings.HasPrefix(s, "adapter:"):
 			cmd := strings.Fields(strings.TrimPrefix(s, "adapter:"))
 			if len(cmd) == 0 {
@@ -93,7 +96,7 @@ func ParseTargets(spec string) ([]*Target, error) {
 			}
 			out = append(out, t)
 		default:
-			return nil, fmt.Errorf("conformance: unknown target %q (want go, go5, go6, qt5, qt6, adapter:CMD, image:IMG, url:URL)", s)
+			return nil, fmt.Errorf("conformance: unknown target %q (want go, go5, go6, qt5, qt6, qt@QT, adapter:CMD, image:IMG, url:URL)", s)
 		}
 	}
 	if len(out) == 0 {
@@ -171,6 +174,12 @@ func (t *Target) resolveCommand(ctx context.Context) error {
 			return err
 		}
 		t.Command = []string{bin}
+	case strings.HasPrefix(t.Name, "qt@"):
+		q, err := checkout.QtPeerAt(ctx, strings.TrimPrefix(t.Name, "qt@"))
+		if err != nil {
+			return err
+		}
+		t.Command = []string{q.Peer}
 	}
 	return nil
 }
