@@ -676,21 +676,25 @@ func (e *replicaEntry) target(name string) (*node.Replica, string, error) {
 	return ch, rest, nil
 }
 
-func (e *replicaEntry) notInitialized(c contract.Command) bool {
-	if e.rep.Class() == nil {
-		e.a.fail(c, contract.NotInitialized, fmt.Sprintf("dynamic replica %s has no metaobject yet", e.key))
-		return true
-	}
-	return false
-}
-
-func (a *adapter) getReplica(c contract.Command) {
+// initializedReplica finds the replica a command names and checks that
+// it has its class; else it answers the command (noReplica,
+// notInitialized) and returns nil.
+func (a *adapter) initializedReplica(c contract.Command) *replicaEntry {
 	e, err := a.replicaFor(c)
 	if err != nil {
 		a.fail(c, contract.NoReplica, err.Error())
-		return
+		return nil
 	}
-	if e.notInitialized(c) {
+	if e.rep.Class() == nil {
+		a.fail(c, contract.NotInitialized, fmt.Sprintf("dynamic replica %s has no metaobject yet", e.key))
+		return nil
+	}
+	return e
+}
+
+func (a *adapter) getReplica(c contract.Command) {
+	e := a.initializedReplica(c)
+	if e == nil {
 		return
 	}
 	path := c.Str("property", "")
@@ -719,12 +723,8 @@ func (a *adapter) getReplica(c contract.Command) {
 }
 
 func (a *adapter) describeReplica(c contract.Command) {
-	e, err := a.replicaFor(c)
-	if err != nil {
-		a.fail(c, contract.NoReplica, err.Error())
-		return
-	}
-	if e.notInitialized(c) {
+	e := a.initializedReplica(c)
+	if e == nil {
 		return
 	}
 	cls := e.rep.Class()
@@ -738,12 +738,8 @@ func (a *adapter) describeReplica(c contract.Command) {
 }
 
 func (a *adapter) cmdCall(c contract.Command) {
-	e, err := a.replicaFor(c)
-	if err != nil {
-		a.fail(c, contract.NoReplica, err.Error())
-		return
-	}
-	if e.notInitialized(c) {
+	e := a.initializedReplica(c)
+	if e == nil {
 		return
 	}
 	rep, name, err := e.target(c.Str("method", ""))
@@ -798,12 +794,8 @@ func (a *adapter) cmdCall(c contract.Command) {
 }
 
 func (a *adapter) cmdWrite(c contract.Command, push bool) {
-	e, err := a.replicaFor(c)
-	if err != nil {
-		a.fail(c, contract.NoReplica, err.Error())
-		return
-	}
-	if e.notInitialized(c) {
+	e := a.initializedReplica(c)
+	if e == nil {
 		return
 	}
 	path := c.Str("property", "")
