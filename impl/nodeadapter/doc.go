@@ -3,11 +3,13 @@
 // like the Qt peers of fixtures/peer: `qtro adapter ROLE [flags]` reads JSON
 // commands on stdin and writes JSON events on stdout.
 //
-// It owns the command-line flags of the contract, the canonical JSON of Qt
-// values (§7, values.go), the test objects TestObject, Tick and Plain with the
-// source behaviour of §10, the host, registry and node roles, and the load
-// modes of §9. It does not own the QtRO protocol: everything on the wire is
-// impl/node's.
+// It maps the contract's commands to node calls and the node's events to
+// the contract's events: the host, registry and node roles, the source
+// behaviour of the test objects (§10) and the load modes of §9 (paced by
+// loadgen/pace, counted by loadgen/seq, timed by loadgen/clock). The contract
+// itself — command line, commands, events, error names, test object
+// classes and the canonical JSON of Qt values (§7) — is specs/contract's;
+// the QtRO protocol is impl/node's.
 //
 // The Qt peer (fixtures/peer) is the reference for every behaviour the
 // contract leaves to "what Qt does"; differences that come from the Go node
