@@ -36,9 +36,12 @@ for tool in cmake g++ pkg-config sha256sum flock; do
   command -v "$tool" >/dev/null || { echo "build-qt $kind: $tool not found (run ci/setup.sh)" >&2; exit 1; }
 done
 
-# One builder at a time; others wait (bounded) and then see a fresh stamp.
-exec 9>"$out/.lock"
-flock -w 900 9 || { echo "build-qt $kind: timed out waiting for $out/.lock" >&2; exit 1; }
+# One builder of each binary at a time; others wait (bounded) and then see a fresh stamp. The
+# lock is per binary, so a suite's slow first build does not hold up the Qt 5 and Qt 6 ones.
+lock() {
+  exec 9>"$out/.lock-$1"
+  flock -w 1200 9 || { echo "build-qt $kind: timed out waiting for $out/.lock-$1" >&2; exit 1; }
+}
 
 inputs_hash() {
   local major="$1"
@@ -102,6 +105,7 @@ WRAP
 }
 
 for major in "${majors[@]}"; do
+  lock "$major"
   case "$major" in
     5|6) ;;
     *)

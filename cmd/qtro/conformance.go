@@ -75,7 +75,7 @@ non-zero iff a MUST (with --strict: a SHOULD) failed for some target.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&targets, "target", "go", "comma-separated targets: go, go5, go6, qt5, qt6, adapter:CMD, image:IMG, url:URL")
+	f.StringVar(&targets, "target", "go", "comma-separated targets: go, go5, go6, qt5, qt6, qt@QT (qt@6.8, qt@6.11, qt@trixie, qt@newest: ci/qt-versions.tsv), adapter:CMD, image:IMG, url:URL")
 	f.BoolVar(&strict, "strict", false, "fail on SHOULD requirements too")
 	f.StringVar(&labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'HS-1 || area:REG'")
 	f.StringVar(&out, "out", "", "report directory (default out/conformance)")

@@ -252,7 +252,7 @@ Thresholds (--threshold 'p99<2ms' --threshold 'lost==0') decide the exit status:
 	d := scenario.Default()
 	fs.StringVar(&f.file, "scenario", "", "scenario file (YAML or JSON)")
 	fs.StringVar(&f.sc.Name, "name", "", "run name (default: the topology)")
-	fs.StringVar(&f.sc.Target, "target", d.Target, "go (reference node, in process), raw (framed sockets, no QtRO), or a host process behind the adapter contract: go-adapter, qt5, qt6, adapter (--adapter CMD)")
+	fs.StringVar(&f.sc.Target, "target", d.Target, "go (reference node, in process), raw (framed sockets, no QtRO), or a host process behind the adapter contract: go-adapter, qt5, qt6, qt@QT (qt@6.8, qt@newest), adapter (--adapter CMD)")
 	fs.StringArrayVar(&f.sc.Adapter, "adapter", nil, "target adapter: the adapter command, one word per flag (repeatable)")
 	fs.Int64Var(&f.sc.Count, "count", 0, "closed model on adapter hosts: updates per object, sent as fast as the host goes (default 200,000)")
 	fs.DurationVar(&f.killAt, "kill-at", 0, "chaos: kill every host (SIGKILL) this long after the load start (adapter targets)")
@@ -316,8 +316,8 @@ func scenarioOf(cmd *cobra.Command, f *runFlags) (scenario.Scenario, error) {
 		if !cmd.Flags().Changed("rate") && sc.Model == scenario.Closed {
 			sc.Rate = ""
 		}
-		if !cmd.Flags().Changed("dialect") && (sc.Target == "qt5" || sc.Target == "qt6") {
-			sc.Dialect = sc.Target // a Qt peer speaks its own dialect only
+		if !cmd.Flags().Changed("dialect") && scenario.QtDialect(sc.Target) != "" {
+			sc.Dialect = scenario.QtDialect(sc.Target) // a Qt peer speaks its own dialect only
 		}
 		return sc, nil
 	}
@@ -359,8 +359,8 @@ func scenarioOf(cmd *cobra.Command, f *runFlags) (scenario.Scenario, error) {
 	set("max-send-queue", func() { base.MaxSendQueue = sc.MaxSendQueue })
 	set("listen", func() { base.Listen = sc.Listen })
 	set("threshold", func() { base.Thresholds = append(base.Thresholds, sc.Thresholds...) })
-	if !fs.Changed("dialect") && fs.Changed("target") && (base.Target == "qt5" || base.Target == "qt6") {
-		base.Dialect = base.Target
+	if !fs.Changed("dialect") && fs.Changed("target") && scenario.QtDialect(base.Target) != "" {
+		base.Dialect = scenario.QtDialect(base.Target)
 	}
 	return base, nil
 }
@@ -661,8 +661,9 @@ process of the implementation, behind the adapter contract (specs/ADAPTER.md §9
 modes), over loopback TCP. loadgen only orchestrates and reads their summaries.
 
 Targets: go (qtro adapter --dialect qt6), go5 (--dialect qt5), qt6, qt5 (the real Qt
-peers, built by ci/build-peers.sh when missing), and NAME=COMMAND for any adapter
-(--adapter 'mystack=/opt/mystack/adapter --flag').
+peers, built by ci/build-peers.sh when missing), qt@QT (the peer built against a newer
+Qt of ci/qt-versions.tsv: qt@6.8, qt@6.11, qt@newest; its Debian root is built when
+missing), and NAME=COMMAND for any adapter (--adapter 'mystack=/opt/mystack/adapter --flag').
 
 Workloads: props-b1, props-b100 (property changes/s at 1 and 100 per batch),
 signals-b1, signals-latency (one-way at a fixed rate), echo (round trips, 1 in
@@ -704,17 +705,18 @@ func compareTarget(ctx context.Context, name string, adapters map[string][]strin
 			d = "qt5"
 		}
 		return compare.Target{Name: name, Command: []string{exe, "adapter"}, Args: []string{"--dialect", d}, Dialect: d}, nil
-	case "qt5", "qt6":
-		t, err := peer.Named(ctx, name, name, exe, nil)
+	}
+	if d := scenario.QtDialect(name); d != "" {
+		t, err := peer.Named(ctx, name, d, exe, nil)
 		if err != nil {
 			return compare.Target{}, err
 		}
-		return compare.Target{Name: name, Command: t.Command, Dialect: name}, nil
+		return compare.Target{Name: name, Command: t.Command, Dialect: d}, nil
 	}
 	if c, ok := adapters[name]; ok {
 		return compare.Target{Name: name, Command: c}, nil
 	}
-	return compare.Target{}, fmt.Errorf("compare: unknown target %q (go, go5, qt5, qt6, or --adapter %s=COMMAND)", name, name)
+	return compare.Target{}, fmt.Errorf("compare: unknown target %q (go, go5, qt5, qt6, qt@QT, or --adapter %s=COMMAND)", name, name)
 }
 
 func runCompare(cmd *cobra.Command, f *compareFlags) error {

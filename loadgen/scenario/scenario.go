@@ -164,9 +164,9 @@ func (s *Scenario) Normalize() error {
 			*p = v
 		}
 	}
-	if s.Target == "qt5" || s.Target == "qt6" {
+	if d := QtDialect(s.Target); d != "" {
 		// A Qt peer speaks its own dialect only.
-		str(&s.Dialect, s.Target)
+		str(&s.Dialect, d)
 	}
 	if s.KillAt > 0 && s.Down <= 0 {
 		s.Down = Duration(time.Second)
@@ -247,17 +247,17 @@ func (s *Scenario) Validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, a...)...)
 	}
-	switch s.Target {
-	case "go", "raw", "go-adapter", "qt5", "qt6":
-	case "adapter":
+	switch {
+	case s.Target == "go", s.Target == "raw", s.Target == "go-adapter", QtDialect(s.Target) != "":
+	case s.Target == "adapter":
 		if len(s.Adapter) == 0 {
 			return bad("target adapter needs the adapter command (adapter: [...])")
 		}
 	default:
-		return bad("target %q (go, raw, go-adapter, qt5, qt6, adapter)", s.Target)
+		return bad("target %q (go, raw, go-adapter, qt5, qt6, qt@QT, adapter)", s.Target)
 	}
-	if s.Target == "qt5" && s.Dialect != "qt5" || s.Target == "qt6" && s.Dialect != "qt6" {
-		return bad("target %s speaks only dialect %s (dialect %s)", s.Target, s.Target, s.Dialect)
+	if d := QtDialect(s.Target); d != "" && s.Dialect != d {
+		return bad("target %s speaks only dialect %s (dialect %s)", s.Target, d, s.Dialect)
 	}
 	if s.KillAt < 0 || s.Down < 0 || s.KillAt > 0 && s.KillAt >= s.Duration {
 		return bad("kill_at %v must fall inside the load phase (%v)", s.KillAt, s.Duration)
@@ -358,4 +358,17 @@ func FromMap(m map[string]any) (Scenario, error) {
 		return Scenario{}, err
 	}
 	return Parse(b, true)
+}
+
+// QtDialect is the dialect a Qt peer target speaks ("qt5" for qt5, "qt6"
+// for qt6 and for a newer Qt 6 named qt@QT, e.g. qt@6.8), or "" when target
+// is not a Qt peer.
+func QtDialect(target string) string {
+	switch {
+	case target == "qt5", target == "qt6":
+		return target
+	case strings.HasPrefix(target, "qt@") && len(target) > 3:
+		return "qt6"
+	}
+	return ""
 }

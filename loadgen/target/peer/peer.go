@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/loadgen/clock"
 	"github.com/qtro/qtro/loadgen/metrics"
 	"github.com/qtro/qtro/loadgen/result"
@@ -439,9 +440,17 @@ const clkTck = 100
 // Named returns the adapter target a scenario names: "go-adapter" runs
 // `QTRO adapter --dialect D` (qtro is the qtro binary, e.g.
 // os.Executable()); "qt5" and "qt6" the real Qt peers (located or built by
-// specs/adapter.QtPeer, $QTRO_QT5_PEER / $QTRO_QT6_PEER win); "adapter"
-// the given command.
+// specs/adapter.QtPeer, $QTRO_QT5_PEER / $QTRO_QT6_PEER win); "qt@QT" the
+// peer built against a newer Qt of ci/qt-versions.tsv (qt@6.8, qt@trixie,
+// qt@newest; internal/checkout.QtPeerAt); "adapter" the given command.
 func Named(ctx context.Context, name, dialect, qtro string, command []string) (*Target, error) {
+	if at, ok := strings.CutPrefix(name, "qt@"); ok {
+		q, err := checkout.QtPeerAt(ctx, at)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s peer: %v", target.ErrUnsupported, name, err)
+		}
+		return &Target{Label: name, Command: []string{q.Peer}, Dialect: "qt6"}, nil
+	}
 	switch name {
 	case "go-adapter":
 		if dialect == "" {
@@ -464,5 +473,5 @@ func Named(ctx context.Context, name, dialect, qtro string, command []string) (*
 		}
 		return &Target{Label: "adapter", Command: command, Dialect: dialect}, nil
 	}
-	return nil, fmt.Errorf("%w: adapter target %q (go-adapter, qt5, qt6, adapter)", target.ErrUnsupported, name)
+	return nil, fmt.Errorf("%w: adapter target %q (go-adapter, qt5, qt6, qt@QT, adapter)", target.ErrUnsupported, name)
 }
