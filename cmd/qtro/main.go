@@ -29,5 +29,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newConformanceCmd())
 	root.AddCommand(newAdapterCheckCmd())
 	root.AddCommand(newRepcCmd())
+	root.AddCommand(newVerifiedCmd())
 	return root
 }

@@ -33,10 +33,12 @@ type Capabilities struct {
 	// Contract is the contract version the adapter speaks (1 when undeclared).
 	Contract int
 	// Adapter, QtMajor and Protocol are the adapter's name, dialect and
-	// protocol version, as in ready.
+	// protocol version, as in ready; Qt is the Qt version it runs on
+	// ("6.8.2"), empty for a stack not built on Qt.
 	Adapter  string
 	QtMajor  int
 	Protocol string
+	Qt       string
 
 	Roles        []string // host, registry, node
 	Transports   []string // tcp, local, localabstract
@@ -243,6 +245,7 @@ type helloEvent struct {
 	Adapter      string                 `json:"adapter"`
 	QtMajor      int                    `json:"qtMajor"`
 	Protocol     string                 `json:"protocol"`
+	Qt           string                 `json:"qt"`
 	Capabilities *contract.Capabilities `json:"capabilities"`
 }
 
@@ -284,7 +287,7 @@ func Hello(ctx context.Context, cfg Config) (Capabilities, error) {
 	if sc.Scan() {
 		return legacy, fmt.Errorf("adapter: hello wrote more than one line: %q", truncate(sc.Text(), 200))
 	}
-	c := Capabilities{Declared: true, Contract: h.Contract, Adapter: h.Adapter, QtMajor: h.QtMajor, Protocol: h.Protocol}
+	c := Capabilities{Declared: true, Contract: h.Contract, Adapter: h.Adapter, QtMajor: h.QtMajor, Protocol: h.Protocol, Qt: h.Qt}
 	if k := h.Capabilities; k != nil {
 		c.Roles, c.Transports, c.Types, c.SourceAPIs, c.ReplicaModes, c.Load = k.Roles, k.Transports, k.Types, k.SourceAPIs, k.ReplicaModes, k.Load
 		c.HostTypes, c.NodeTypes = k.HostTypes, k.NodeTypes

@@ -58,6 +58,14 @@ func Results(r types.Report) TargetResults {
 		Counts: map[string]int{}, Passed: r.SuiteSucceeded, Strict: suite.Strict}
 	if suite.Target != nil {
 		tr.Target = suite.Target.Name
+		if c := suite.Target.Caps; c.Declared {
+			tr.Versions = map[string]string{}
+			for k, v := range map[string]string{"adapter": c.Adapter, "qt": c.Qt, "protocol": c.Protocol} {
+				if v != "" {
+					tr.Versions[k] = v
+				}
+			}
+		}
 	}
 	ran := map[string]bool{}
 	for _, s := range r.SpecReports {
