@@ -64,7 +64,7 @@ type RepClass struct {
 	name string
 
 	mu    sync.Mutex
-	cache map[Dialect]*meta.Class
+	cache wire.ByDialect[*meta.Class]
 }
 
 // ClassFromRep parses .rep text and returns its class named className.
@@ -75,7 +75,7 @@ func ClassFromRep(repText, className string) (*RepClass, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &RepClass{f: f, name: className, cache: map[Dialect]*meta.Class{}}
+	c := &RepClass{f: f, name: className}
 	if _, err := c.ForDialect(Qt6); err != nil {
 		return nil, err
 	}
@@ -91,13 +91,13 @@ func (c *RepClass) ForDialect(d Dialect) (*Class, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if m := c.cache[d]; m != nil {
+	if m := c.cache.Get(d); m != nil {
 		return m, nil
 	}
 	m, err := meta.FromRep(c.f, c.name, d)
 	if err != nil {
 		return nil, fmt.Errorf("class %s for %s: %w", c.name, d, err)
 	}
-	c.cache[d] = m
+	c.cache.Set(d, m)
 	return m, nil
 }

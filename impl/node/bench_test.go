@@ -69,6 +69,7 @@ func BenchmarkPropertyChange(b *testing.B) {
 				b.Fatal("changes not all received")
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "changes/s")
+			b.ReportMetric(float64(n.Stats().DroppedEvents), "dropped")
 		})
 	}
 }

@@ -94,7 +94,7 @@ func (c *clientConn) serve(conn net.Conn) error {
 		return n.setErr(&Error{Code: ProtocolMismatch, Op: "handshake", URL: c.url,
 			Err: fmt.Errorf("%w: first bytes % x", wire.ErrNoHandshake, head)})
 	}
-	types := qds.NewTypes(n.types[d])
+	types := qds.NewTypes(n.types.Get(d))
 	q := newSendQueue(conn, d, types, n.cfg.MaxSendQueue)
 	q.onError = func(error) { conn.Close() }
 	defer func() {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // defaultMaxQueuedEvents is Config.MaxQueuedEvents' default.
@@ -42,14 +44,21 @@ type deliverer[T any] struct {
 	fn  func(T)
 	max int // bound on queued values; <= 0: none
 
+	cancelled atomic.Bool // no fn call starts any more
+
 	mu          sync.Mutex
-	q           []delivery[T]
-	head        int         // q[head:] is pending
-	running     bool        // a goroutine drains q (and may be in fn)
-	cancelled   bool        // no fn call starts any more
-	overflowing bool        // values were dropped since the queue was last empty
-	g           *drainGroup // counts the running goroutine
+	q           []delivery[T] // pending, not yet taken by the goroutine
+	spare       []delivery[T] // the goroutine's last batch, emptied, for reuse
+	taken       int           // values in the batch the goroutine is delivering
+	running     bool          // a goroutine drains q (and may be in fn)
+	started     bool          // a push started the goroutine (takeStarted)
+	overflowing bool          // values were dropped since the queue was last empty
+	g           *drainGroup   // counts the running goroutine
 }
+
+// lingerYields is how many times a delivery goroutine with nothing to do
+// yields before it ends.
+const lingerYields = 2
 
 // delivery is a queued value, or a barrier (mark) to run in its place.
 type delivery[T any] struct {
@@ -66,21 +75,14 @@ func newDeliverer[T any](fn func(T), max int) *deliverer[T] {
 // full, and whether this push began an overflow episode (the caller
 // reports it once).
 func (d *deliverer[T]) push(g *drainGroup, vs ...T) (dropped int, first bool) {
-	d.mu.Lock()
-	if d.cancelled {
-		d.mu.Unlock()
+	if d.cancelled.Load() {
 		return 0, false
 	}
+	d.mu.Lock()
 	for _, v := range vs {
-		if d.max > 0 && len(d.q)-d.head >= d.max {
+		if d.max > 0 && len(d.q)+d.taken >= d.max {
 			dropped++
 			continue
-		}
-		if d.head > 0 && len(d.q) == cap(d.q) {
-			// Reuse the delivered prefix instead of growing the array.
-			n := copy(d.q, d.q[d.head:])
-			clear(d.q[n:])
-			d.q, d.head = d.q[:n], 0
 		}
 		d.q = append(d.q, delivery[T]{v: v})
 	}
@@ -95,12 +97,23 @@ func (d *deliverer[T]) push(g *drainGroup, vs ...T) (dropped int, first bool) {
 
 // startLocked starts the draining goroutine if values are pending and none runs.
 func (d *deliverer[T]) startLocked(g *drainGroup) {
-	if d.running || d.head == len(d.q) {
+	if d.running || len(d.q) == 0 {
 		return
 	}
 	d.running, d.g = true, g
 	g.add()
 	go d.run()
+	d.started = true
+}
+
+// takeStarted reports whether a push started the delivery goroutine since
+// the last call.
+func (d *deliverer[T]) takeStarted() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := d.started
+	d.started = false
+	return s
 }
 
 // barrier arranges for mark to run once every value pushed so far has
@@ -109,7 +122,7 @@ func (d *deliverer[T]) startLocked(g *drainGroup) {
 func (d *deliverer[T]) barrier(mark func()) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.running || d.cancelled {
+	if !d.running || d.cancelled.Load() {
 		return false
 	}
 	d.q = append(d.q, delivery[T]{mark: mark})
@@ -121,36 +134,59 @@ func (d *deliverer[T]) run() {
 	g := d.g
 	d.mu.Unlock()
 	defer g.done()
+	var batch []delivery[T]
+	idle := 0
 	for {
+		// Take everything pending at once: one lock per batch, not per
+		// value, so the connection pushing and this goroutine delivering
+		// rarely contend.
 		d.mu.Lock()
-		if d.head == len(d.q) {
-			d.q, d.head = d.q[:0], 0
+		if batch != nil {
+			clear(batch)
+			d.spare = batch[:0]
+		}
+		d.taken = 0
+		if len(d.q) == 0 && idle < lingerYields {
+			// Under a stream of events the next is usually a moment
+			// away: yield before exiting, rather than have the pusher
+			// start a goroutine for each.
+			d.mu.Unlock()
+			idle++
+			runtime.Gosched()
+			continue
+		}
+		if len(d.q) == 0 {
 			d.running, d.overflowing = false, false
 			d.mu.Unlock()
 			return
 		}
-		it := d.q[d.head]
-		d.q[d.head] = delivery[T]{}
-		d.head++
-		cancelled := d.cancelled
+		idle = 0
+		// Two arrays take turns: the pushers fill one while this
+		// goroutine delivers the other.
+		batch, d.q, d.spare = d.q, d.spare, nil
+		d.taken = len(batch)
 		d.mu.Unlock()
-		switch {
-		case it.mark != nil:
-			it.mark()
-		case !cancelled:
-			d.fn(it.v)
+		for i := range batch {
+			switch it := &batch[i]; {
+			case it.mark != nil:
+				it.mark()
+			case !d.cancelled.Load():
+				d.fn(it.v)
+			}
 		}
 	}
 }
 
 // cancel stops delivery: no callback starts after it returns (one in
-// progress on the delivery goroutine may finish). Barriers still queued
-// run now, so nothing waits for values that will never be delivered.
+// progress on the delivery goroutine may finish). Barriers not yet taken
+// by the goroutine run now, so nothing waits for values that will never
+// be delivered (those of the batch being delivered run when its callback
+// returns).
 func (d *deliverer[T]) cancel() {
+	d.cancelled.Store(true)
 	d.mu.Lock()
-	d.cancelled = true
-	pending := d.q[d.head:]
-	d.q, d.head = nil, 0
+	pending := d.q
+	d.q = nil
 	d.mu.Unlock()
 	for _, it := range pending {
 		if it.mark != nil {

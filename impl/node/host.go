@@ -19,7 +19,7 @@ import (
 // and remotes sources to every replica that connects.
 type Host struct {
 	cfg   Config
-	types [7]*Types // program types per dialect
+	types wire.ByDialect[*Types] // program types per dialect
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -39,8 +39,8 @@ type Host struct {
 	gen atomic.Uint64
 	// greeting caches the Handshake + ObjectList frames per dialect for
 	// generation greetGen[d], so a storm encodes them once.
-	greeting [7][]byte
-	greetGen [7]uint64
+	greeting wire.ByDialect[[]byte]
+	greetGen wire.ByDialect[uint64]
 	ctx      context.Context
 	cancel   context.CancelFunc
 	counters hostCounters
@@ -67,7 +67,7 @@ func NewHost(ctx context.Context, url string, cfg Config) (*Host, error) {
 		h.cfg.Limits.Budget = wire.NewBudget(cfg.MemoryBudget)
 	}
 	for _, d := range wire.Dialects {
-		h.types[d] = cfg.programTypes(d)
+		h.types.Set(d, cfg.programTypes(d))
 	}
 	h.errs.g, h.errs.dropped, h.errs.max = &h.cbs, &h.counters.droppedEvents, cfg.MaxQueuedEvents
 	h.ctx, h.cancel = context.WithCancel(context.Background())
@@ -250,17 +250,18 @@ func (h *Host) serve(c net.Conn, l *listener) {
 // remoted set.
 func (h *Host) greetingLocked(d Dialect) []byte {
 	gen := h.gen.Load()
-	if h.greeting[d] != nil && h.greetGen[d] == gen {
-		return h.greeting[d]
+	if g := h.greeting.Get(d); g != nil && h.greetGen.Get(d) == gen {
+		return g
 	}
 	version := d.ProtocolVersion()
 	if mutating("wrong-version") {
 		version = "QtRO 9.9"
 	}
-	enc := qds.NewEncoder(nil, d.Stream(), h.types[d])
-	wire.AppendPacket(enc, d, &wire.HandshakePacket{Version: version})
-	wire.AppendPacket(enc, d, h.objectListLocked(h.order))
-	h.greeting[d], h.greetGen[d] = enc.Bytes(), gen
+	enc := qds.NewEncoder(nil, d.Stream(), h.types.Get(d))
+	wire.AppendPacket(enc, &wire.HandshakePacket{Version: version})
+	wire.AppendPacket(enc, h.objectListLocked(h.order))
+	h.greeting.Set(d, enc.Bytes())
+	h.greetGen.Set(d, gen)
 	return enc.Bytes()
 }
 
@@ -309,10 +310,11 @@ func (h *Host) EnableRemoting(src *Source, name string) error {
 		return errorf(NoError, "enableRemoting", "", "a source named %q is already remoted", name)
 	}
 	src.host, src.name = h, name
-	src.inits = [7][2]initFrame{}
+	src.inits = wire.ByDialect[[2]initFrame]{}
 	h.gen.Add(1)
-	src.class.RegisterTypes(h.types[wire.Qt5])
-	src.class.RegisterTypes(h.types[wire.Qt6])
+	for _, d := range wire.Dialects {
+		src.class.RegisterTypes(h.types.Get(d))
+	}
 	h.sources[name] = src
 	h.order = append(h.order, name)
 	ol := h.objectListLocked([]string{name})

@@ -28,7 +28,7 @@ type hostConn struct {
 }
 
 func newHostConn(h *Host, c net.Conn, d Dialect) *hostConn {
-	hc := &hostConn{h: h, c: c, d: d, types: qds.NewTypes(h.types[d]), added: map[string]bool{}}
+	hc := &hostConn{h: h, c: c, d: d, types: qds.NewTypes(h.types.Get(d)), added: map[string]bool{}}
 	hc.q = newSendQueue(c, d, hc.types, h.cfg.MaxSendQueue)
 	hc.q.writeTimeout = h.cfg.WriteTimeout
 	hc.q.onError = func(err error) {
@@ -286,7 +286,10 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 	}
 	serial := p.Serial
 	// Handlers see the host's context: closing the host cancels them.
-	out, handled, err := src.invoke(c.h.ctx, int(p.Index), args)
+	out, handled, notify, err := src.invoke(c.h.ctx, int(p.Index), args)
+	if notify != nil {
+		defer notify() // after the reply is queued
+	}
 	if err != nil {
 		c.h.cfg.Logger.Warn("slot failed", "name", p.Name, "method", src.class.Methods[p.Index].Signature, "err", err)
 	}

@@ -15,7 +15,7 @@ import (
 // or through a registry and acquires replicas of their sources.
 type Node struct {
 	cfg   Config
-	types [7]*Types
+	types wire.ByDialect[*Types]
 	ctx   context.Context
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
@@ -44,7 +44,7 @@ func NewNode(cfg Config) *Node {
 	n := &Node{cfg: cfg, conns: map[string]*clientConn{}, sources: map[string]sourceInfo{},
 		impls: map[string]*replicaImpl{}, locations: map[string]SourceLocation{}}
 	for _, d := range wire.Dialects {
-		n.types[d] = cfg.programTypes(d)
+		n.types.Set(d, cfg.programTypes(d))
 	}
 	n.errs.g, n.errs.dropped, n.errs.max = &n.cbs, &n.dropCount, cfg.MaxQueuedEvents
 	n.ctx, n.stop = context.WithCancel(context.Background())

@@ -131,7 +131,7 @@ func (rh *RegistryHost) add(l SourceLocation) {
 	rh.table = append(rh.table, l)
 	rh.storeLocked()
 	rh.mu.Unlock()
-	_ = rh.src.EmitIndex(sigRemoteObjectAdded, []Variant{locationVariant(l)})
+	rh.src.emit(sigRemoteObjectAdded, []Variant{locationVariant(l)})
 }
 
 // remove is QRegistrySource::removeSource: name and URL must both match.
@@ -150,7 +150,7 @@ func (rh *RegistryHost) remove(l SourceLocation) {
 	}
 	rh.mu.Unlock()
 	if found {
-		_ = rh.src.EmitIndex(sigRemoteObjectRemoved, []Variant{locationVariant(l)})
+		rh.src.emit(sigRemoteObjectRemoved, []Variant{locationVariant(l)})
 	}
 }
 

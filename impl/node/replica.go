@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -177,10 +178,18 @@ func (r *replicaImpl) dispatch(evs ...Event) {
 	r.mu.Lock()
 	subs := r.subList
 	r.mu.Unlock()
+	started := false
 	for _, d := range subs {
 		if dropped, first := d.push(&r.n.cbs, evs...); dropped > 0 {
 			r.n.dropped(dropped, first, "replica", r.name, d.max)
 		}
+		started = d.takeStarted() || started
+	}
+	if started {
+		// Let the new delivery goroutine run now on this thread, rather
+		// than wait for an idle CPU: an isolated event is delivered at
+		// once (a stream keeps its goroutine running and skips this).
+		runtime.Gosched()
 	}
 }
 
@@ -673,7 +682,8 @@ func (p *PendingCall) Serial() int32 { return p.serial }
 
 // Invoke calls a slot (by name or signature). For a method with a return
 // value it asks for a reply and returns a PendingCall; for a void method it
-// sends no serial (as Qt) and returns nil.
+// sends no serial (as Qt) and returns a PendingCall already complete, whose
+// Wait returns an invalid Variant and nil.
 func (r *Replica) Invoke(method string, args ...any) (*PendingCall, error) {
 	ri := r.impl
 	ri.mu.Lock()
@@ -701,7 +711,8 @@ func (r *Replica) Invoke(method string, args ...any) (*PendingCall, error) {
 }
 
 // InvokeIndex calls method i with arguments already of the right types,
-// asking for a reply when wantReply is set.
+// asking for a reply when wantReply is set (otherwise the PendingCall is
+// already complete, as Invoke's for a void method).
 func (r *Replica) InvokeIndex(i int, args []Variant, wantReply bool) (*PendingCall, error) {
 	ri := r.impl
 	ri.mu.Lock()
@@ -714,7 +725,7 @@ func (r *Replica) InvokeIndex(i int, args []Variant, wantReply bool) (*PendingCa
 
 func (ri *replicaImpl) invokeLocked(i int, args []Variant, wantReply bool) (*PendingCall, error) {
 	serial := int32(-1)
-	var pc *PendingCall
+	pc := &PendingCall{impl: ri, serial: serial, done: true} // no reply to wait for
 	if wantReply {
 		// Serials start at 1 (0 is the heartbeat's). Unlike Qt, which sticks
 		// at 1 after INT_MAX, wrap around to 1.
@@ -738,7 +749,7 @@ func (ri *replicaImpl) invokeLocked(i int, args []Variant, wantReply bool) (*Pen
 	}
 	if err := ri.sendLocked(&wire.Invoke{Name: ri.name, Call: wire.CallInvokeMethod, Index: int32(i),
 		Args: args, Serial: serial, PropertyIndex: -1}); err != nil {
-		if pc != nil {
+		if wantReply {
 			delete(ri.pending, serial)
 		}
 		return nil, err
@@ -750,7 +761,7 @@ func (ri *replicaImpl) invokeLocked(i int, args []Variant, wantReply bool) (*Pen
 // once with an invalid Variant).
 func (r *Replica) Call(ctx context.Context, method string, args ...any) (Variant, error) {
 	pc, err := r.Invoke(method, args...)
-	if err != nil || pc == nil {
+	if err != nil {
 		return Variant{}, err
 	}
 	v, err := pc.Wait(ctx)

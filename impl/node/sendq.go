@@ -99,7 +99,7 @@ func (q *sendQueue) enqueue(ps ...wire.Packet) error {
 	}
 	at := q.enc.Len()
 	for _, p := range ps {
-		wire.AppendPacket(q.enc, q.d, p)
+		wire.AppendPacket(q.enc, p)
 	}
 	if err := q.enc.Err(); err != nil {
 		q.enc.Reset(q.enc.Bytes()[:at])

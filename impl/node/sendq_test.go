@@ -172,7 +172,7 @@ func TestSendQueuePartialInlineWrite(t *testing.T) {
 	// 4 MB of UTF-16: larger than any unix socket buffer.
 	bigName := strings.Repeat("x", 2<<20)
 	enc := qds.NewEncoder(nil, wire.Qt6.Stream(), nil)
-	wire.AppendPacket(enc, wire.Qt6, &wire.PingPacket{Name: bigName})
+	wire.AppendPacket(enc, &wire.PingPacket{Name: bigName})
 	frame := enc.Bytes()
 	done := make(chan error, 1)
 	go func() { done <- q.sendRaw(frame, true) }()

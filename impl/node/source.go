@@ -35,8 +35,8 @@ type Source struct {
 	values    []Variant
 	handlers  map[int]MethodHandler
 	listeners listenerSet
-	encs      [7]*qds.Encoder // per dialect, for encoding a change once for all listeners
-	observers []observer      // copy on write
+	encs      wire.ByDialect[*qds.Encoder] // per dialect, for encoding a change once for all listeners
+	observers []observer                   // copy on write
 	nextObs   int
 
 	// On a root: the Init and InitDynamic frames last sent, per dialect, to
@@ -45,7 +45,7 @@ type Source struct {
 	// encode no longer grows each connection goroutine's stack). An entry
 	// is good while the tree's values (valGen) and the host's remoted set
 	// (Host.gen) are what they were when it was made.
-	inits  [7][2]initFrame
+	inits  wire.ByDialect[[2]initFrame]
 	valGen uint64 // counts value changes in the tree
 
 	// Reused under mu, so a change or signal costs no allocation.
@@ -215,11 +215,20 @@ func (s *Source) SetPropertyIndex(i int, x any) error {
 	return nil
 }
 
-// Emit emits a signal with arguments converted to its parameter types.
+// Emit emits a signal with arguments converted to its parameter types
+// (Go values or Variants, as SetProperty takes).
 func (s *Source) Emit(signal string, args ...any) error {
 	i := s.class.SignalIndex(signal)
 	if i < 0 {
 		return fmt.Errorf("%w: signal %q", ErrNoSuchMember, signal)
+	}
+	return s.EmitIndex(i, args...)
+}
+
+// EmitIndex is Emit by signal index.
+func (s *Source) EmitIndex(i int, args ...any) error {
+	if i < 0 || i >= len(s.class.Signals) {
+		return fmt.Errorf("%w: signal index %d", ErrNoSuchMember, i)
 	}
 	sig := &s.class.Signals[i]
 	if len(args) != len(sig.Params) {
@@ -233,18 +242,16 @@ func (s *Source) Emit(signal string, args ...any) error {
 		}
 		vs[k] = v
 	}
-	return s.EmitIndex(i, vs)
+	s.emit(i, vs)
+	return nil
 }
 
-// EmitIndex emits signal i with arguments already of the right types.
-func (s *Source) EmitIndex(i int, args []Variant) error {
-	if i < 0 || i >= len(s.class.Signals) {
-		return fmt.Errorf("%w: signal index %d", ErrNoSuchMember, i)
-	}
+// emit sends signal i with arguments already of its types (the
+// registry's, whose user types Coerce does not know).
+func (s *Source) emit(i int, args []Variant) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.broadcastLocked(bcastSignal, i, args)
-	return nil
 }
 
 // What broadcastLocked sends.
@@ -262,7 +269,7 @@ func (s *Source) encodeLocked(e *qds.Encoder, d Dialect, kind, i int, args []Var
 		lv := localize(d, s.values[i])
 		if !mutating("drop-property-change") {
 			s.pc = wire.PropertyChangePacket{Name: name, Index: int32(i), Value: lv}
-			wire.AppendPacket(e, d, &s.pc)
+			wire.AppendPacket(e, &s.pc)
 		}
 		s.args[0] = lv
 		s.inv.Index, s.inv.Args, s.inv.PropertyIndex = int32(s.class.Properties[i].Notify), s.args[:], int32(i)
@@ -276,7 +283,7 @@ func (s *Source) encodeLocked(e *qds.Encoder, d Dialect, kind, i int, args []Var
 			s.inv.Args = la
 		}
 	}
-	wire.AppendPacket(e, d, &s.inv)
+	wire.AppendPacket(e, &s.inv)
 	s.inv.Args, s.args[0], s.pc.Value = nil, Variant{}, Variant{}
 }
 
@@ -362,30 +369,30 @@ func (s *Source) broadcastLocked(kind, i int, args []Variant) {
 	if root.listeners.len() == 0 || root.host == nil {
 		return
 	}
-	var frames [7][]byte
-	var failed [7]bool
+	var frames wire.ByDialect[[]byte]
+	var failed wire.ByDialect[bool]
 	inline := inlineBroadcast
 	for _, c := range root.listeners.list {
 		d := c.d
-		if failed[d] {
+		if failed.Get(d) {
 			continue
 		}
-		if frames[d] == nil {
-			e := s.encs[d]
+		if frames.Get(d) == nil {
+			e := s.encs.Get(d)
 			if e == nil {
-				e = qds.NewEncoder(nil, d.Stream(), root.host.types[d])
-				s.encs[d] = e
+				e = qds.NewEncoder(nil, d.Stream(), root.host.types.Get(d))
+				s.encs.Set(d, e)
 			}
 			e.Reset(e.Bytes()[:0])
 			s.encodeLocked(e, d, kind, i, args)
 			if err := e.Err(); err != nil {
 				root.host.cfg.Logger.Warn("cannot encode for replicas", "source", s.wireName(d), "dialect", d, "err", err)
-				failed[d] = true
+				failed.Set(d, true)
 				continue
 			}
-			frames[d] = e.Bytes()
+			frames.Set(d, e.Bytes())
 		}
-		if err := c.q.sendRaw(frames[d], inline > 0); err != nil {
+		if err := c.q.sendRaw(frames.Get(d), inline > 0); err != nil {
 			c.fail(err)
 		}
 		inline--
@@ -412,7 +419,7 @@ func (s *Source) initFrameLocked(c *hostConn, dynamic bool) ([]byte, error) {
 	if dynamic {
 		k = 1
 	}
-	e := &s.inits[c.d][k]
+	e := &s.inits.At(c.d)[k]
 	gen := s.host.gen.Load()
 	if cacheable && e.frame != nil && e.hostGen == gen && e.valGen == s.valGen {
 		c.noteTypesSent(e.types)
@@ -420,7 +427,7 @@ func (s *Source) initFrameLocked(c *hostConn, dynamic bool) ([]byte, error) {
 	}
 	p := s.initPacketLocked(c, dynamic)
 	enc := qds.NewEncoder(nil, c.d.Stream(), c.types)
-	wire.AppendPacket(enc, c.d, p)
+	wire.AppendPacket(enc, p)
 	if err := enc.Err(); err != nil {
 		return nil, &wire.ProtocolError{Code: ProtocolMismatch, Packet: p.Type(), Err: err}
 	}
@@ -475,8 +482,11 @@ func (s *Source) descriptorLocked(c *hostConn, dynamic bool) Variant {
 	return qds.UserOf(wire.ChildObjectType, ch)
 }
 
-// invoke runs method i for a replica and returns the reply value.
-func (s *Source) invoke(ctx context.Context, i int, args []Variant) (Variant, bool, error) {
+// invoke runs method i for a replica and returns the reply value, and a
+// function (nil if none) that tells observers: the caller runs it after
+// queueing the reply, so that starting their delivery is not on the
+// round trip's path.
+func (s *Source) invoke(ctx context.Context, i int, args []Variant) (_ Variant, handled bool, notify func(), _ error) {
 	m := &s.class.Methods[i]
 	conv := make([]Variant, len(args))
 	for k, a := range args {
@@ -493,18 +503,19 @@ func (s *Source) invoke(ctx context.Context, i int, args []Variant) (Variant, bo
 	host := s.root().host
 	s.mu.Unlock()
 	if h == nil {
-		return Variant{}, false, nil
+		return Variant{}, false, nil, nil
 	}
 	out, err := h(ctx, conv)
 	if len(obs) > 0 {
-		s.notify(host, obs, SourceEvent{Property: -1, Method: i, Args: conv, Value: out})
+		ev := SourceEvent{Property: -1, Method: i, Args: conv, Value: out}
+		notify = func() { s.notify(host, obs, ev) }
 	}
 	if err == nil && !m.Void() && out.IsValid() {
 		if v, cerr := s.class.Coerce(m.ReturnType, out); cerr == nil {
 			out = v
 		}
 	}
-	return out, true, err
+	return out, true, notify, err
 }
 
 // write handles a property write from a replica (call=2).

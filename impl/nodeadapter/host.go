@@ -229,8 +229,8 @@ func (s *source) install() {
 		}
 	}
 	root := s.root
-	emit := func(name string, args ...qds.Variant) {
-		if err := root.EmitIndex(s.cls.SignalIndex(name), args); err != nil {
+	emit := func(name string, args ...any) {
+		if err := root.EmitIndex(s.cls.SignalIndex(name), args...); err != nil {
 			s.a.log.Warn("emit", "signal", name, "err", err)
 		}
 	}
@@ -494,7 +494,11 @@ func (a *adapter) cmdEmit(c contract.Command) {
 		a.fail(c, contract.BadArgs, err.Error())
 		return
 	}
-	if err := obj.EmitIndex(i, args); err != nil {
+	vs := make([]any, len(args))
+	for k, v := range args {
+		vs[k] = v
+	}
+	if err := obj.EmitIndex(i, vs...); err != nil {
 		a.fail(c, contract.BadArgs, err.Error())
 		return
 	}

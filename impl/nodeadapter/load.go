@@ -220,10 +220,10 @@ func (a *adapter) hostLoad(c contract.Command, mode string) ([]any, func(context
 					_ = root.SetPropertyIndex(counterIdx, qds.IntOf(int32(firstCounter+sent)))
 				}
 				if ticks {
-					_ = root.EmitIndex(tickIdx, []qds.Variant{qds.LongLongOf(seq), qds.LongLongOf(clock.Now())})
+					_ = root.EmitIndex(tickIdx, qds.LongLongOf(seq), qds.LongLongOf(clock.Now()))
 				}
 				if mode == contract.LoadPayload {
-					_ = root.EmitIndex(payloadIdx, []qds.Variant{qds.LongLongOf(seq), qds.LongLongOf(clock.Now()), payload})
+					_ = root.EmitIndex(payloadIdx, qds.LongLongOf(seq), qds.LongLongOf(clock.Now()), payload)
 				}
 			}
 			if after, sent := clock.Now(), t.First+t.N; sent < count && after-lastProgress >= progressNs {

@@ -96,3 +96,31 @@ func DetectDialect(b []byte) (d Dialect, ok bool) {
 	}
 	return 0, false
 }
+
+// ByDialect holds one T per dialect: a table indexed by Dialect instead of
+// an array sized by the largest dialect value. The zero value holds zero
+// Ts. Its methods take a valid dialect (Dialect.Valid); any other is a
+// programming error and panics.
+type ByDialect[T any] [numDialects]T
+
+// numDialects is len(Dialects).
+const numDialects = 2
+
+func (d Dialect) index() int {
+	switch d {
+	case Qt5:
+		return 0
+	case Qt6:
+		return 1
+	}
+	panic(fmt.Sprintf("wire: ByDialect used with %s", d))
+}
+
+// Get returns d's value.
+func (b *ByDialect[T]) Get(d Dialect) T { return b[d.index()] }
+
+// Set sets d's value.
+func (b *ByDialect[T]) Set(d Dialect, v T) { b[d.index()] = v }
+
+// At returns a pointer to d's value, for changing it in place.
+func (b *ByDialect[T]) At(d Dialect) *T { return &b[d.index()] }

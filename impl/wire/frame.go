@@ -74,12 +74,13 @@ const ReadBufferSize = 8 << 10
 const headerSize = 6
 
 // AppendPacket encodes p as one frame (size, type, body) at the end of e's
-// output. e must be in the dialect's stream format.
-func AppendPacket(e *qds.Encoder, d Dialect, p Packet) {
+// output. e must be in the stream format of the connection's dialect
+// (Dialect.Stream), which is all the dialect changes in a packet's bytes.
+func AppendPacket(e *qds.Encoder, p Packet) {
 	at := e.Len()
 	e.U32(0)
 	e.U16(uint16(p.Type()))
-	p.encode(e, d)
+	p.encode(e)
 	e.PutU32At(at, uint32(e.Len()-at-4))
 }
 
@@ -90,7 +91,7 @@ func Marshal(d Dialect, types *qds.Types, p Packet) ([]byte, error) {
 		types = d.Types()
 	}
 	e := qds.NewEncoder(nil, d.Stream(), types)
-	AppendPacket(e, d, p)
+	AppendPacket(e, p)
 	if err := e.Err(); err != nil {
 		return nil, &ProtocolError{Code: ProtocolMismatch, Packet: p.Type(), Err: err}
 	}
@@ -113,12 +114,12 @@ func Decode(d Dialect, types *qds.Types, lim qds.Limits, f Frame) (Packet, error
 	}
 	dec := qds.NewDecoder(f.Body, d.Stream(), types, lim)
 	p := newPacket(f.Type)
-	return p, decodeInto(dec, d, p, f)
+	return p, decodeInto(dec, p, f)
 }
 
-func decodeInto(dec *qds.Decoder, d Dialect, p Packet, f Frame) error {
+func decodeInto(dec *qds.Decoder, p Packet, f Frame) error {
 	dec.Reset(f.Body, headerSize)
-	p.decode(dec, d)
+	p.decode(dec)
 	err := dec.Err()
 	if err == nil && dec.Len() != 0 {
 		err = fmt.Errorf("%w: %d bytes at frame offset %d", ErrTrailingBytes, dec.Len(), dec.Offset())
@@ -301,7 +302,7 @@ func (r *Reader) ReadPacket() (Packet, error) {
 		r.unknown.PacketType = f.Type
 		p = &r.unknown
 	}
-	if err := decodeInto(r.dec, r.d, p, f); err != nil {
+	if err := decodeInto(r.dec, p, f); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -331,7 +332,7 @@ func (w *Writer) Dialect() Dialect { return w.d }
 // left as it was before the call.
 func (w *Writer) WritePacket(p Packet) error {
 	at := w.enc.Len()
-	AppendPacket(w.enc, w.d, p)
+	AppendPacket(w.enc, p)
 	if err := w.enc.Err(); err != nil {
 		w.enc.Reset(w.enc.Bytes()[:at])
 		return &ProtocolError{Code: ProtocolMismatch, Packet: p.Type(), Err: err}

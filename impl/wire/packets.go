@@ -47,8 +47,8 @@ type Packet interface {
 	// ObjectName returns the object the packet is about ("" for ObjectList;
 	// the version string for Handshake).
 	ObjectName() string
-	encode(e *qds.Encoder, d Dialect)
-	decode(dec *qds.Decoder, d Dialect)
+	encode(e *qds.Encoder)
+	decode(dec *qds.Decoder)
 }
 
 // Interface guards.
@@ -75,17 +75,17 @@ type HandshakePacket struct{ Version string }
 func (*HandshakePacket) Type() PacketType { return Handshake }
 
 // ObjectName implements Packet; a Handshake's "name" is the version string.
-func (p *HandshakePacket) ObjectName() string                  { return p.Version }
-func (p *HandshakePacket) encode(e *qds.Encoder, _ Dialect)    { e.QString(p.Version) }
-func (p *HandshakePacket) decode(d *qds.Decoder, _ Dialect)    { p.Version = d.Name() }
-func (p *InvalidPacket) encode(e *qds.Encoder, _ Dialect)      { e.QString(p.Name) }
-func (p *InvalidPacket) decode(d *qds.Decoder, _ Dialect)      { p.Name = d.Name() }
-func (p *RemoveObjectPacket) encode(e *qds.Encoder, _ Dialect) { e.QString(p.Name) }
-func (p *RemoveObjectPacket) decode(d *qds.Decoder, _ Dialect) { p.Name = d.Name() }
-func (p *PingPacket) encode(e *qds.Encoder, _ Dialect)         { e.QString(p.Name) }
-func (p *PingPacket) decode(d *qds.Decoder, _ Dialect)         { p.Name = d.Name() }
-func (p *PongPacket) encode(e *qds.Encoder, _ Dialect)         { e.QString(p.Name) }
-func (p *PongPacket) decode(d *qds.Decoder, _ Dialect)         { p.Name = d.Name() }
+func (p *HandshakePacket) ObjectName() string       { return p.Version }
+func (p *HandshakePacket) encode(e *qds.Encoder)    { e.QString(p.Version) }
+func (p *HandshakePacket) decode(d *qds.Decoder)    { p.Version = d.Name() }
+func (p *InvalidPacket) encode(e *qds.Encoder)      { e.QString(p.Name) }
+func (p *InvalidPacket) decode(d *qds.Decoder)      { p.Name = d.Name() }
+func (p *RemoveObjectPacket) encode(e *qds.Encoder) { e.QString(p.Name) }
+func (p *RemoveObjectPacket) decode(d *qds.Decoder) { p.Name = d.Name() }
+func (p *PingPacket) encode(e *qds.Encoder)         { e.QString(p.Name) }
+func (p *PingPacket) decode(d *qds.Decoder)         { p.Name = d.Name() }
+func (p *PongPacket) encode(e *qds.Encoder)         { e.QString(p.Name) }
+func (p *PongPacket) decode(d *qds.Decoder)         { p.Name = d.Name() }
 
 // InvalidPacket is packet type 0, which Qt never sends; decoding one keeps
 // the stream in sync and lets the caller report it.
@@ -109,12 +109,12 @@ func (*Init) Type() PacketType { return InitPacket }
 // ObjectName implements Packet.
 func (p *Init) ObjectName() string { return p.Name }
 
-func (p *Init) encode(e *qds.Encoder, _ Dialect) {
+func (p *Init) encode(e *qds.Encoder) {
 	e.QString(p.Name)
 	e.VariantList(p.Values)
 }
 
-func (p *Init) decode(d *qds.Decoder, _ Dialect) {
+func (p *Init) decode(d *qds.Decoder) {
 	p.Name = d.Name()
 	p.Values = d.AppendVariantList(p.Values[:0])
 }
@@ -133,13 +133,13 @@ func (*InitDynamic) Type() PacketType { return InitDynamicPacket }
 // ObjectName implements Packet.
 func (p *InitDynamic) ObjectName() string { return p.Name }
 
-func (p *InitDynamic) encode(e *qds.Encoder, _ Dialect) {
+func (p *InitDynamic) encode(e *qds.Encoder) {
 	e.QString(p.Name)
 	p.Class.Encode(e)
 	e.VariantList(p.Values)
 }
 
-func (p *InitDynamic) decode(d *qds.Decoder, _ Dialect) {
+func (p *InitDynamic) decode(d *qds.Decoder) {
 	p.Name = d.Name()
 	p.Class.Decode(d)
 	// The definition's gadgets must be known before the values can be read,
@@ -162,12 +162,12 @@ func (*AddObjectPacket) Type() PacketType { return AddObject }
 // ObjectName implements Packet.
 func (p *AddObjectPacket) ObjectName() string { return p.Name }
 
-func (p *AddObjectPacket) encode(e *qds.Encoder, _ Dialect) {
+func (p *AddObjectPacket) encode(e *qds.Encoder) {
 	e.QString(p.Name)
 	e.Bool(p.Dynamic)
 }
 
-func (p *AddObjectPacket) decode(d *qds.Decoder, _ Dialect) {
+func (p *AddObjectPacket) decode(d *qds.Decoder) {
 	p.Name = d.Name()
 	p.Dynamic = d.Bool()
 }
@@ -205,7 +205,7 @@ func (*Invoke) Type() PacketType { return InvokePacket }
 // ObjectName implements Packet.
 func (p *Invoke) ObjectName() string { return p.Name }
 
-func (p *Invoke) encode(e *qds.Encoder, _ Dialect) {
+func (p *Invoke) encode(e *qds.Encoder) {
 	e.QString(p.Name)
 	e.I32(p.Call)
 	e.I32(p.Index)
@@ -214,7 +214,7 @@ func (p *Invoke) encode(e *qds.Encoder, _ Dialect) {
 	e.I32(p.PropertyIndex)
 }
 
-func (p *Invoke) decode(d *qds.Decoder, _ Dialect) {
+func (p *Invoke) decode(d *qds.Decoder) {
 	p.Name = d.Name()
 	p.Call = d.I32()
 	p.Index = d.I32()
@@ -236,13 +236,13 @@ func (*InvokeReply) Type() PacketType { return InvokeReplyPacket }
 // ObjectName implements Packet.
 func (p *InvokeReply) ObjectName() string { return p.Name }
 
-func (p *InvokeReply) encode(e *qds.Encoder, _ Dialect) {
+func (p *InvokeReply) encode(e *qds.Encoder) {
 	e.QString(p.Name)
 	e.I32(p.Serial)
 	e.Variant(p.Value)
 }
 
-func (p *InvokeReply) decode(d *qds.Decoder, _ Dialect) {
+func (p *InvokeReply) decode(d *qds.Decoder) {
 	p.Name = d.Name()
 	p.Serial = d.I32()
 	p.Value = d.Variant()
@@ -262,13 +262,13 @@ func (*PropertyChangePacket) Type() PacketType { return PropertyChange }
 // ObjectName implements Packet.
 func (p *PropertyChangePacket) ObjectName() string { return p.Name }
 
-func (p *PropertyChangePacket) encode(e *qds.Encoder, _ Dialect) {
+func (p *PropertyChangePacket) encode(e *qds.Encoder) {
 	e.QString(p.Name)
 	e.I32(p.Index)
 	e.Variant(p.Value)
 }
 
-func (p *PropertyChangePacket) decode(d *qds.Decoder, _ Dialect) {
+func (p *PropertyChangePacket) decode(d *qds.Decoder) {
 	p.Name = d.Name()
 	p.Index = d.I32()
 	p.Value = d.Variant()
@@ -291,7 +291,7 @@ func (*ObjectListPacket) Type() PacketType { return ObjectList }
 // ObjectName implements Packet; an ObjectList has none.
 func (*ObjectListPacket) ObjectName() string { return "" }
 
-func (p *ObjectListPacket) encode(e *qds.Encoder, _ Dialect) {
+func (p *ObjectListPacket) encode(e *qds.Encoder) {
 	e.U32(uint32(len(p.Objects)))
 	for _, o := range p.Objects {
 		e.QString(o.Name)
@@ -300,7 +300,7 @@ func (p *ObjectListPacket) encode(e *qds.Encoder, _ Dialect) {
 	}
 }
 
-func (p *ObjectListPacket) decode(d *qds.Decoder, _ Dialect) {
+func (p *ObjectListPacket) decode(d *qds.Decoder) {
 	n := d.Count("ObjectList", 12)
 	p.Objects = p.Objects[:0]
 	for i := 0; i < n && d.Err() == nil; i++ {
@@ -341,8 +341,8 @@ func (p *UnknownPacket) Type() PacketType { return p.PacketType }
 // ObjectName implements Packet.
 func (*UnknownPacket) ObjectName() string { return "" }
 
-func (p *UnknownPacket) encode(e *qds.Encoder, _ Dialect) { e.Raw(p.Body) }
-func (p *UnknownPacket) decode(d *qds.Decoder, _ Dialect) {
+func (p *UnknownPacket) encode(e *qds.Encoder) { e.Raw(p.Body) }
+func (p *UnknownPacket) decode(d *qds.Decoder) {
 	p.Body = append(p.Body[:0], d.Raw(d.Len(), "body")...)
 }
 

@@ -191,7 +191,7 @@ func (c containerCodec) Encode(e *qds.Encoder, v any) {
 
 var (
 	typesOnce sync.Once
-	baseTypes [7]*qds.Types
+	baseTypes ByDialect[*qds.Types]
 )
 
 // Types returns the read-only registry of the user types every peer of the
@@ -210,11 +210,11 @@ func (d Dialect) Types() *qds.Types {
 				t.Register(SequenceType, containerCodec{})
 				t.Register(AssociativeType, containerCodec{assoc: true})
 			}
-			baseTypes[dd] = t
+			baseTypes.Set(dd, t)
 		}
 	})
 	if !d.Valid() {
 		return nil
 	}
-	return baseTypes[d]
+	return baseTypes.Get(d)
 }

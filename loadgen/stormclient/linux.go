@@ -63,7 +63,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	for _, d := range wire.Dialects {
 		e := qds.NewEncoder(nil, d.Stream(), nil)
-		wire.AppendPacket(e, d, &wire.AddObjectPacket{Name: cfg.Object, Dynamic: cfg.Dynamic})
+		wire.AppendPacket(e, &wire.AddObjectPacket{Name: cfg.Object, Dynamic: cfg.Dynamic})
 		s.adds[d] = e.Bytes()
 	}
 	ep, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)

@@ -185,10 +185,10 @@ func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 					err = src.SetPropertyIndex(propCounter, qds.IntOf(int32(seq)))
 				case target.Signals:
 					args[0], args[1] = qds.LongLongOf(seq), qds.LongLongOf(sent)
-					err = src.EmitIndex(sigTick, args[:2])
+					err = src.EmitIndex(sigTick, args[0], args[1])
 				case target.Payload:
 					args[0], args[1], args[2] = qds.LongLongOf(seq), qds.LongLongOf(sent), payload
-					err = src.EmitIndex(sigPayload, args[:3])
+					err = src.EmitIndex(sigPayload, args[0], args[1], args[2])
 				}
 				if err != nil {
 					st.Errors++
