@@ -173,7 +173,7 @@ func (t *Types) template(name string, depth int) Codec {
 		return nil
 	}
 	outer := name[:open]
-	args := splitTemplateArgs(name[open+1 : len(name)-1])
+	args := SplitTopLevel(name[open+1 : len(name)-1])
 	switch outer {
 	case "QList", "QVector", "QSet", "QQueue", "QStack", "std::vector", "std::list":
 		if len(args) != 1 {
@@ -208,8 +208,12 @@ func (t *Types) template(name string, depth int) Codec {
 	return nil
 }
 
-// splitTemplateArgs splits "A,QMap<B,C>" at top-level commas.
-func splitTemplateArgs(s string) []string {
+// SplitTopLevel splits a C++ type or parameter list such as
+// "A, QMap<B,C>" at its commas outside angle brackets, and trims the
+// spaces around each part: ["A", "QMap<B,C>"]. An empty s gives one empty
+// part. It is the one bracket-aware split of qtro (template arguments,
+// signature parameters, .rep parameter lists).
+func SplitTopLevel(s string) []string {
 	var out []string
 	depth, start := 0, 0
 	for i := 0; i < len(s); i++ {

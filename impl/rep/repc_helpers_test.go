@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/qtro/qtro/impl/qds"
 )
 
 // This file holds the machinery that compares this package with the real
@@ -344,7 +346,7 @@ func declaredParamNames(h, class string) (sigs, slots [][]string, err error) {
 			continue
 		}
 		var names []string
-		for _, p := range splitTopLevel(m[2]) {
+		for _, p := range qds.SplitTopLevel(m[2]) {
 			if id := reTrailID.FindStringSubmatch(p); id != nil {
 				names = append(names, id[1])
 			}
@@ -352,29 +354,6 @@ func declaredParamNames(h, class string) (sigs, slots [][]string, err error) {
 		*cur = append(*cur, names)
 	}
 	return sigs, slots, sc.Err()
-}
-
-// splitTopLevel splits a C++ parameter list on commas outside <>.
-func splitTopLevel(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '<':
-			depth++
-		case '>':
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	if strings.TrimSpace(s[start:]) != "" {
-		out = append(out, s[start:])
-	}
-	return out
 }
 
 // ourOutcome computes with this package what repc's outcome should be.

@@ -269,20 +269,5 @@ func SignatureParams(sig string) []string {
 	if inner == "" {
 		return nil
 	}
-	var out []string
-	depth, start := 0, 0
-	for i := 0; i < len(inner); i++ {
-		switch inner[i] {
-		case '<':
-			depth++
-		case '>':
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, inner[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(out, inner[start:])
+	return qds.SplitTopLevel(inner)
 }
