@@ -19,4 +19,3 @@ func TestRepCopies(t *testing.T) {
 		}
 	}
 }
-
