@@ -121,7 +121,7 @@ func (metaDataCodec) Encode(e *qds.Encoder, v any) {
 	e.I32(m.Size.H)
 }
 
-// registerModelTypes adds the model adapter's types under both dialects' names.
+// registerModelTypes adds the model adapter's types under the names every Qt version uses.
 func registerModelTypes(t *qds.Types) {
 	t.Register("ModelIndex", modelIndexCodec{})
 	t.Register("IndexList", indexListCodec{})
@@ -129,6 +129,14 @@ func registerModelTypes(t *qds.Types) {
 	t.Register("QVector<ModelIndex>", indexListCodec{})
 	t.Register("DataEntries", dataEntriesCodec{})
 	t.Register("MetaAndDataEntries", metaDataCodec{})
+	// Qt 6.8 and later (seen in 6.8.2 and 6.11.2, not in 6.4.2) register these types only under
+	// their QtPrivate:: names and send those in QVariants; a Qt 6.4 peer cannot load them, nor
+	// can a newer one load the old names (docs/evidence/qt-versions.md). Decode both.
+	t.Register("QtPrivate::ModelIndex", modelIndexCodec{})
+	t.Register("QtPrivate::IndexList", indexListCodec{})
+	t.Register("QList<QtPrivate::ModelIndex>", indexListCodec{})
+	t.Register("QtPrivate::DataEntries", dataEntriesCodec{})
+	t.Register("QtPrivate::MetaAndDataEntries", metaDataCodec{})
 	if el, ok := t.ElementFor("QByteArray"); ok {
 		ik, _ := t.ElementFor("int")
 		t.Register("QIntHash", &qds.MapCodec{Key: ik, Value: el})
