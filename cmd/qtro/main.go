@@ -30,5 +30,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newAdapterCheckCmd())
 	root.AddCommand(newRepcCmd())
 	root.AddCommand(newVerifiedCmd())
+	root.AddCommand(newFuzzCmd())
 	return root
 }

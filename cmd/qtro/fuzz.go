@@ -1,0 +1,146 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/qtro/qtro/specs/conformance"
+	"github.com/qtro/qtro/specs/fuzz"
+)
+
+// errCrashes is the exit status of a fuzz run that found crashes or hangs
+// (or a replay whose verdict was not the expected one).
+var errCrashes = errors.New("fuzz: failures found")
+
+func newFuzzCmd() *cobra.Command {
+	var (
+		targets, out, kinds, expect string
+		replays                     []string
+		seed                        uint64
+		duration, settle, wait      time.Duration
+		count, budget, depth        int
+		noMin, verbose, allowCrash  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "fuzz",
+		Short: "Network fuzzing of any QtRO host: find crashes, minimise them to reproducers",
+		Long: `fuzz starts each target as a host (targets as for qtro conformance: go, go5, go6, qt5,
+qt6, qt@QT, adapter:CMD, image:IMG, url:URL), connects as a raw client, learns the sources it
+remotes (ObjectList, InitDynamic), and sends hostile inputs, one connection each: Invokes on
+sources it does not have ("Registry"), declared methods and signals with wrong argument counts
+and types, deeply nested QVariantLists, huge counts, truncated frames, unknown packet types,
+random size fields, mutated golden frames and runs of random frames. After each input a fresh
+client must get a Handshake and a Pong: else the host crashed (its process exited) or hangs.
+Each kind of failure is replayed against a freshly started target and minimised (delta
+debugging over connections, frames and bytes) into a reproducer: a hex transcript that
+'qtro dump FILE' decodes and 'qtro fuzz --replay FILE --target T' re-sends.
+
+Reports (fuzz.json, report.html, crashes/*.txt) go to --out. Bounded by --duration and --count,
+deterministic inputs for a --seed. The exit code is non-zero iff a target crashed or hung,
+unless --allow-crashes (CI fuzzes Qt, whose crashes are expected, for the record).
+With --replay the exit code says whether every reproducer left the host alive, or with
+--expect crashed, whether every one crashed it.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ts, err := conformance.ParseTargets(targets)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join("out", "fuzz")
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+			defer stop()
+			var logw io.Writer
+			if verbose {
+				logw = os.Stderr
+			}
+			logf := func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+			var res fuzz.Results
+			failed := false
+			if len(replays) > 0 {
+				want := fuzz.Alive
+				if expect != "" {
+					want = fuzz.Health(expect)
+				}
+				for _, t := range ts {
+					s := &fuzz.TargetStarter{T: t, Log: logw}
+					for _, f := range replays {
+						r, err := fuzz.ReadReproducerFile(f)
+						if err != nil {
+							return err
+						}
+						rr, err := fuzz.Replay(ctx, s, r, settle, wait)
+						s.Cleanup()
+						if err != nil {
+							return fmt.Errorf("replay %s on %s: %w", f, t.Name, err)
+						}
+						rr.File = f
+						res.Replays = append(res.Replays, rr)
+						ok := rr.Health == want || want == fuzz.Crashed && rr.Health == fuzz.Hung
+						if !ok {
+							failed = true
+						}
+						fmt.Printf("%-10s %-60s %s %s\n", t.Name, f, rr.Health, rr.Detail)
+					}
+				}
+			} else {
+				var ks []string
+				if kinds != "" {
+					ks = strings.Split(kinds, ",")
+				}
+				for _, t := range ts {
+					s := &fuzz.TargetStarter{T: t, Log: logw}
+					rep, err := fuzz.Run(ctx, fuzz.Config{Starter: s, Seed: seed, Duration: duration, Count: count, Kinds: ks,
+						Settle: settle, ProbeWait: wait, MinimizeBudget: budget, NoMinimize: noMin, MaxDepth: depth,
+						Out: out, Logf: logf})
+					s.Cleanup()
+					if err != nil {
+						return err
+					}
+					res.Runs = append(res.Runs, rep)
+					fmt.Printf("%-10s %d inputs in %.0f s: %d failure kinds, %d failing inputs, %d restarts\n",
+						rep.Target, rep.Inputs, rep.Elapsed, len(rep.Crashes), rep.Failures(), rep.Restarts)
+					for _, c := range rep.Crashes {
+						fmt.Printf("%-10s   %-16s %s x%d: %s (%d -> %d bytes) %s\n", "", c.Kind, c.Health, c.Count, c.Note, c.OriginalSize, c.MinimalSize, c.Reproducer)
+					}
+					if len(rep.Crashes) > 0 && !allowCrash {
+						failed = true
+					}
+				}
+			}
+			if err := fuzz.WriteReports(out, res); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "fuzz: reports in %s\n", out)
+			if failed {
+				return errCrashes
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&targets, "target", "go", "comma-separated targets, as for qtro conformance")
+	f.StringVar(&out, "out", "", "report directory (default out/fuzz)")
+	f.Uint64Var(&seed, "seed", 1, "seed of the inputs")
+	f.DurationVar(&duration, "duration", 60*time.Second, "fuzzing time per target (minimisation comes after)")
+	f.IntVar(&count, "count", 0, "maximum inputs per target (0: no limit)")
+	f.StringVar(&kinds, "kinds", "", "comma-separated mutators (default all: "+strings.Join(fuzz.Kinds, ",")+")")
+	f.DurationVar(&settle, "settle", 0, "wait after an input before probing (default 30ms; replay 100ms)")
+	f.DurationVar(&wait, "probe-wait", 0, "deadline of a fresh client's Handshake and Pong (default 3s)")
+	f.IntVar(&budget, "minimize-budget", 0, "target starts one crash's minimisation may use (default 40)")
+	f.BoolVar(&noMin, "no-minimize", false, "write crashing inputs as found")
+	f.IntVar(&depth, "max-depth", 0, "deepest nesting the deep-nesting mutator sends (default 200000)")
+	f.StringArrayVar(&replays, "replay", nil, "replay a reproducer file instead of fuzzing (repeatable)")
+	f.StringVar(&expect, "expect", "", "with --replay: the verdict every replay must have: alive (default) or crashed")
+	f.BoolVar(&allowCrash, "allow-crashes", false, "exit 0 even when a target crashed (the report still lists it)")
+	f.BoolVarP(&verbose, "verbose", "v", false, "show the targets' own output")
+	return cmd
+}

@@ -1,0 +1,59 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/specs/adapter"
+)
+
+// What other tools (qtro fuzz) need to start a target outside a Ginkgo
+// case: the same resolution and host start-up the suite uses, so a target
+// spelled for `qtro conformance` means the same program everywhere.
+
+// Resolve fills in the target's command (building the Qt peer or qtro
+// when needed) and asks the adapter's hello what it can do.
+func (t *Target) Resolve(ctx context.Context) error { return t.resolve(ctx) }
+
+// StartHost starts the target as a host of its test object (or of the
+// first type its hello declares) on a fresh URL of its transport, with
+// dir as the adapter's TMPDIR, and waits until the source is remoted. It
+// returns the running adapter and the URL it listens on. An url: target
+// is not started: StartHost returns a nil adapter and its URL.
+func StartHost(ctx context.Context, t *Target, dir string, log io.Writer) (*adapter.Adapter, string, error) {
+	if t.URL != "" {
+		return nil, t.URL, nil
+	}
+	if err := t.resolve(ctx); err != nil {
+		return nil, "", err
+	}
+	e := &Env{Target: t, Ctx: ctx}
+	typ := e.hostType()
+	url := "tcp://127.0.0.1:0"
+	switch e.transportFor() {
+	case "local":
+		url = "local:" + filepath.Join(dir, fmt.Sprintf("fuzz-%d", time.Now().UnixNano()))
+	case "localabstract":
+		url = fmt.Sprintf("localabstract:qtro-fuzz-%d-%d", os.Getpid(), time.Now().UnixNano())
+	}
+	args := Options{URL: url, Type: typ}.args("")
+	cfg := adapter.Config{Command: t.Command, Role: adapter.Host, Args: append(args, t.HostArgs...), Env: t.Env,
+		TempDir: dir, Name: t.Name + " host", Log: log}
+	a, err := adapter.Start(ctx, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, _ = a.WaitFor(wctx, 0, adapter.Named("remoting"))
+	cancel()
+	return a, a.Ready().Str("url"), nil
+}
+
+// DetectDialect learns the dialect of the host at url from its Handshake
+// (Qt 6 when it sends none).
+func DetectDialect(ctx context.Context, url string) wire.Dialect { return detectDialect(ctx, url) }
