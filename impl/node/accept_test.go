@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,8 +25,7 @@ const fdHostEnv = "QTRO_TEST_FD_HOST"
 // runFDHost is the child: a host on loopback whose process may hold only
 // a few dozen descriptors. It prints its URL and serves until stdin closes.
 func runFDHost() int {
-	lim := syscall.Rlimit{Cur: 48, Max: 48}
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+	if err := limitFDs(48); err != nil {
 		fmt.Fprintln(os.Stderr, "setrlimit:", err)
 		return 1
 	}
@@ -50,6 +48,9 @@ func runFDHost() int {
 func TestAcceptSurvivesFDExhaustion(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a child process")
+	}
+	if err := limitFDs(-1); err != nil {
+		t.Skip(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), fdHostEnv+"=1")

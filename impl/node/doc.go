@@ -26,7 +26,9 @@
 // (Config.MaxSendQueue): a peer that does not read is a slow consumer and is
 // disconnected, instead of letting memory grow as Qt's unbounded write
 // buffers do. A slow peer never delays packets to others: inline writes
-// never block, and each connection has its own buffer and writer.
+// never block, and each connection has its own buffer and writer. Where
+// no non-blocking write(2) is at hand (Windows), every write goes through
+// the writer goroutine.
 //
 // # Errors
 //

@@ -371,7 +371,9 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []Variant, 
 	}
 	var changed []int
 	for i := 0; i < len(values) && i < len(r.values); i++ {
-		v := r.decode(i, values[i])
+		// Values are kept as received, as a Qt replica keeps its QVariants
+		// (an enum arrives as an int and stays one).
+		v := values[i]
 		// Qt: a static replica notifies only changed values; a dynamic one
 		// notifies every property with a notify signal.
 		if def != nil || !r.values[i].SameValue(v) {
@@ -468,10 +470,6 @@ func (r *replicaImpl) attachChildren(c *clientConn, kids []childInit, at time.Ti
 		ch.init(c, def, k.desc.Parameters, at)
 	}
 }
-
-// decode converts a received value to the property's declared type where
-// Qt would (ints to enums stay ints; nothing else is changed).
-func (r *replicaImpl) decode(_ int, v Variant) Variant { return v }
 
 func (r *replicaImpl) propertyChange(c *clientConn, p *wire.PropertyChangePacket, at time.Time) {
 	r.mu.Lock()

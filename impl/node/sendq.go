@@ -72,11 +72,7 @@ func newSendQueue(conn net.Conn, d Dialect, types *Types, max int) *sendQueue {
 		wake: make(chan struct{}, 1),
 		done: make(chan struct{}),
 	}
-	if sc, ok := conn.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			q.raw = raw
-		}
-	}
+	q.raw = inlineWriter(conn)
 	return q
 }
 
@@ -201,34 +197,6 @@ func (q *sendQueue) endInlineLocked(b []byte, n int, err error) {
 		}
 	}
 	q.finishLocked()
-}
-
-// tryWrite writes b without blocking and reports how much went out.
-func (q *sendQueue) tryWrite(b []byte) (int, error) {
-	n := 0
-	var werr error
-	err := q.raw.Write(func(fd uintptr) bool {
-		for n < len(b) {
-			m, e := syscall.Write(int(fd), b[n:])
-			if m > 0 {
-				n += m
-			}
-			if e == syscall.EINTR {
-				continue
-			}
-			if e != nil && e != syscall.EAGAIN {
-				werr = e
-			}
-			if e != nil || m <= 0 {
-				break
-			}
-		}
-		return true // never wait for room here: that is the writer goroutine's job
-	})
-	if err == nil {
-		err = werr
-	}
-	return n, err
 }
 
 // takeLocked hands the owner of the socket everything pending.
