@@ -179,6 +179,10 @@ var Catalogue = []Requirement{
 	{"HI-4", Must, host, "Deeply nested QVariantLists in an Invoke do not crash the host.", "ANCHORS E7, E11"},
 	{"HI-5", Must, host, "An Invoke carrying an unregistered user type does not crash the host.", srcProto + " §3, §11"},
 	{"HI-6", Must, replica, "A replica node survives a host that sends an unknown packet type or garbage: it does not crash (it may drop the connection).", srcProto + " §11"},
+	{"HI-7", Must, host, "An Invoke on a source the host does not remote (\"Registry\") with no arguments does not crash the host; it keeps answering fresh clients. (Qt 5.15 and 6.4 hosts segfault.)", "qtro fuzz; fixtures/crashes/*-registry-invoke-noargs.txt; docs/PROTOCOL-ERRATA.md"},
+	{"HI-8", Must, host, "An Invoke of a declared slot with fewer arguments than it has parameters (add(int,int) with none) does not crash the host; it keeps answering fresh clients. (Qt 5.15 and 6.4 hosts segfault.)", "qtro fuzz; fixtures/crashes/*-add-noargs.txt; docs/PROTOCOL-ERRATA.md"},
+	{"HI-9", Must, host, "An Invoke whose argument is a QVariantList nested 40,000 deep does not crash the host; it keeps answering fresh clients. (Qt 5.15 and 6.4 recurse once per level and overflow the stack.)", "qtro fuzz; fixtures/crashes/*-deep-nesting.txt; docs/PROTOCOL-ERRATA.md"},
+	{"HI-10", Must, host, "An Invoke frame whose body ends after the object name (its size field consistent) does not crash the host; it keeps answering fresh clients. (Qt 5.15 and 6.4 hosts segfault.)", "qtro fuzz (random frames, minimised); fixtures/crashes/*-invoke-name-only.txt; docs/PROTOCOL-ERRATA.md"},
 }
 
 var (

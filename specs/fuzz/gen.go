@@ -522,3 +522,38 @@ func (g *Generator) randomFrames() Input {
 	}
 	return Input{Kind: KindRandomFrames, Note: fmt.Sprintf("%d frames, some mutated", n), Chunks: [][]byte{all}}
 }
+
+// KnownCrash is a hostile input that crashed real Qt, kept as a fixed
+// reproducer behind an HI requirement.
+type KnownCrash struct {
+	// Req is the HI requirement it backs; Name its file's stem.
+	Req, Name string
+	Input     Input
+}
+
+// TestObjectName is the source the conformance suite's test object is
+// remoted as (fixtures/rep/testobject.rep).
+const TestObjectName = "TestObject"
+
+// Known returns the fixed reproducers of fixtures/crashes for dialect d.
+// addIndex and echoIndex are the method indexes of TestObject's
+// add(int,int) and echoVariant(QVariant) in d; depth is the nesting depth.
+func Known(d wire.Dialect, addIndex, echoIndex int32, depth int) []KnownCrash {
+	g := NewGenerator(Model{Dialect: d}, 0, nil)
+	noArgs := func(e *qds.Encoder) { e.U32(0) }
+	deep := g.deep(Object{Name: TestObjectName}, echoIndex, depth, false)
+	truncated := qds.NewEncoder(nil, d.Stream(), nil)
+	truncated.QString(TestObjectName)
+	return []KnownCrash{
+		{Req: "HI-7", Name: "registry-invoke-noargs", Input: Input{Kind: KindUnknownObject,
+			Note:   `Invoke of method 0 on "Registry" (a source the host does not have) with no arguments`,
+			Chunks: [][]byte{g.invoke("Registry", 0, 0, 0, noArgs, 1)}}},
+		{Req: "HI-8", Name: "add-noargs", Input: Input{Kind: KindWrongArgs,
+			Note:   "Invoke of TestObject's slot add(int,int) with no arguments",
+			Chunks: [][]byte{g.invoke(TestObjectName, 0, addIndex, 0, noArgs, 1)}}},
+		{Req: "HI-9", Name: "deep-nesting", Input: Input{Kind: KindDeepNesting, Note: deep.Note, Chunks: deep.Chunks}},
+		{Req: "HI-10", Name: "invoke-name-only", Input: Input{Kind: KindTruncated,
+			Note:   "an Invoke frame that ends after the object name (found by random-frame fuzzing, minimised)",
+			Chunks: [][]byte{frame(d, uint16(wire.InvokePacket), truncated.Bytes())}}},
+	}
+}

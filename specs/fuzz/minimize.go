@@ -1,6 +1,9 @@
 package fuzz
 
-import "github.com/qtro/qtro/impl/wire"
+import (
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
 
 // Minimisation: shrink a crashing sequence of inputs while it still
 // crashes a freshly started target, as delta debugging (Zeller's ddmin)
@@ -99,9 +102,18 @@ func Minimize(d wire.Dialect, seq []Input, oracle Oracle, budget int) []Input {
 			c := seq[i].Chunks[j]
 			in := seq[i]
 			if wellFormed(d, c) {
+				// A frame that decodes stays decodable, so the reproducer
+				// keeps telling its story ("an Invoke of Registry with no
+				// arguments") instead of collapsing into a shorter garbage
+				// frame that crashes for another reason.
+				strict := decodes(d, c)
 				head := append([]byte(nil), c[:6]...)
 				body := ddmin(append([]byte(nil), c[6:]...), func(body []byte) bool {
-					return oracle(with(seq, i, withChunk(in, j, fixSize(d, append(append([]byte(nil), head...), body...)))))
+					f := fixSize(d, append(append([]byte(nil), head...), body...))
+					if strict && !decodes(d, f) {
+						return false
+					}
+					return oracle(with(seq, i, withChunk(in, j, f)))
 				}, b)
 				seq = with(seq, i, withChunk(in, j, fixSize(d, append(head, body...))))
 				continue
@@ -134,4 +146,17 @@ func withChunk(in Input, j int, c []byte) Input {
 	in.Chunks = chunks
 	in.regen = nil
 	return in
+}
+
+// decodes reports whether f is one frame that decodes as a packet whole.
+func decodes(d wire.Dialect, f []byte) bool {
+	if !wellFormed(d, f) {
+		return false
+	}
+	typ := wire.PacketType(byteOrder(d).Uint16(f[4:]))
+	if !typ.Known() || typ == wire.Invalid {
+		return false
+	}
+	_, err := wire.Decode(d, qds.NewTypes(d.Types()), qds.Limits{}, wire.Frame{Type: typ, Body: f[6:]})
+	return err == nil
 }

@@ -73,15 +73,20 @@ func (r *Reproducer) Write(w io.Writer) error {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// writeHex writes b as indented hex lines: spaced bytes for frames people
+// read, dense lines (which the transcript reader takes too) for big ones.
 func writeHex(w io.Writer, b []byte) {
-	const perLine = 32
+	perLine, sep := 32, " "
+	if len(b) > 4096 {
+		perLine, sep = 128, ""
+	}
 	for len(b) > 0 {
 		n := min(perLine, len(b))
 		var sb strings.Builder
 		sb.WriteString("    ")
 		for i, x := range b[:n] {
 			if i > 0 {
-				sb.WriteByte(' ')
+				sb.WriteString(sep)
 			}
 			sb.WriteString(hex.EncodeToString([]byte{x}))
 		}

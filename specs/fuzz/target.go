@@ -122,7 +122,7 @@ func exitText(code int) string {
 		}
 	}
 	if code < 0 {
-		return fmt.Sprintf("killed (%d)", code)
+		return "killed by a signal"
 	}
 	return fmt.Sprintf("exit %d", code)
 }
