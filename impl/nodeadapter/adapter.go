@@ -16,6 +16,7 @@ import (
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/loadgen/adapterload"
 	"github.com/qtro/qtro/specs/contract"
 )
 
@@ -101,7 +102,7 @@ type adapter struct {
 	impls     map[string]*implInfo
 	lastError wire.ErrorCode
 
-	loads loads
+	loads adapterload.Runs
 }
 
 func newAdapter(opt *Options, pio IO) *adapter {
@@ -110,6 +111,7 @@ func newAdapter(opt *Options, pio IO) *adapter {
 	a.log = slog.New(h).With("adapter", opt.Role)
 	a.nodeLog = slog.New(slog.NewTextHandler(pio.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", opt.Role)
 	a.ctx, a.cancel = context.WithCancel(context.Background())
+	a.loads.Report = a.loadEvent
 	return a
 }
 
@@ -291,7 +293,7 @@ func (a *adapter) close() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		a.loads.stop()
+		a.loads.Stop()
 		a.wg.Wait()
 		if a.node != nil {
 			_ = a.node.Close()

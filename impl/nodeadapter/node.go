@@ -889,11 +889,3 @@ func (a *adapter) cmdRelease(c contract.Command) {
 	a.release(e)
 	a.ok(c)
 }
-
-// setTap gives a receive load run every event of the replica (nil ends
-// it); while it runs, no per-update events are written (§9).
-func (e *replicaEntry) setTap(tap func(node.Event)) {
-	e.mu.Lock()
-	e.quiet, e.tap = tap != nil, tap
-	e.mu.Unlock()
-}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/qtro/qtro/loadgen/clock"
-	"github.com/qtro/qtro/loadgen/result"
 	"github.com/qtro/qtro/specs/contract"
 )
 
@@ -24,13 +23,6 @@ type events struct {
 func event(name string) contract.Fields {
 	return contract.Fields{{Key: "event", Value: name}, {Key: "mono", Value: clock.Now()},
 		{Key: "wall", Value: time.Now().UTC().Format("2006-01-02T15:04:05.000000Z")}}
-}
-
-// cpuNs is the CPU time (user + system) the process has used: load
-// summaries report the difference over a run (cpuNs, §9).
-func cpuNs() int64 {
-	u, s := result.CPUTime()
-	return int64(u + s)
 }
 
 // send writes one event.

@@ -1,4 +1,4 @@
-package nodeadapter
+package adapterload
 
 import "testing"
 
