@@ -28,6 +28,9 @@ type CaseResult struct {
 	Transcript []string `json:"transcript,omitempty"`
 	Pcaps      []string `json:"pcaps,omitempty"`
 	Logs       []string `json:"logs,omitempty"`
+	// Expected is the reason an expected-failures file gives for this
+	// requirement on this target (see ApplyExpectations).
+	Expected string `json:"expected,omitempty"`
 }
 
 // TargetResults is one target's run.
@@ -149,6 +152,9 @@ func (tr *TargetResults) verdict() string {
 	}
 	switch {
 	case !tr.Passed:
+		if n := tr.expectedCount(); n > 0 {
+			rest += fmt.Sprintf(" (%d of the failures expected)", n)
+		}
 		return fmt.Sprintf("NOT conformant: %d failed of %d requirements exercised%s", tr.Counts[OutcomeFail], tr.Exercised, rest)
 	case tr.Exercised == 0:
 		return fmt.Sprintf("nothing exercised: 0 of %d requirements%s", tr.Total, rest)
@@ -261,11 +267,16 @@ func writeJUnit(path string, runs []TargetResults) error {
 			{"verdict", r.Summary()}, {"exercised", fmt.Sprint(r.Exercised)}, {"total", fmt.Sprint(r.Total)}}}
 		for _, c := range r.Results {
 			jc := junitCase{Name: c.ID + " [" + string(c.Level) + "] " + c.Text, Classname: r.Target + "." + c.Area, Time: c.Seconds}
-			switch c.Outcome {
-			case OutcomeFail:
+			switch {
+			case c.ExpectedFailure():
+				// Known and recorded (an expected-failures file): not a
+				// failure of this run, but not a pass either.
+				jc.Skipped = &junitMessage{Message: "expected failure: " + c.Expected + ": " + firstLine(c.Message)}
+				s.Skipped++
+			case c.Outcome == OutcomeFail:
 				jc.Failure = &junitMessage{Message: firstLine(c.Message), Type: string(c.Level), Body: c.Message + "\n" + c.Location + "\n" + strings.Join(c.Transcript, "\n")}
 				s.Failures++
-			case OutcomeUnsupported, OutcomeNonStrict, OutcomeNotApplicable, OutcomeNotTested:
+			case c.Outcome == OutcomeUnsupported, c.Outcome == OutcomeNonStrict, c.Outcome == OutcomeNotApplicable, c.Outcome == OutcomeNotTested:
 				jc.Skipped = &junitMessage{Message: c.Outcome + ": " + firstLine(c.Message)}
 				s.Skipped++
 			}
@@ -380,7 +391,7 @@ body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}
 th{background:#f3f3f3}.pass{background:#d8f5d0}.fail{background:#f8c9c4;font-weight:bold}
 .non-strict{background:#fde9b8}.unsupported{background:#e4e4e4;color:#555}.informational{background:#d8e8fb}
-.not-applicable{background:#eeeeee;color:#777}.not-tested{background:#f1e6f7;color:#555}
+.not-applicable{background:#eeeeee;color:#777}.fail.expected,.expected{background:#f6dfa8;font-weight:normal}.not-tested{background:#f1e6f7;color:#555}
 pre{background:#f7f7f7;padding:8px;overflow-x:auto;font-size:12px;max-height:40em}
 td.text{max-width:40em}details{margin:.3em 0}
 </style></head><body>
@@ -398,7 +409,7 @@ count as exercised.</p>
 <h2>Requirements × targets</h2>
 <table><tr><th>ID</th><th>level</th><th>requirement</th>{{range .Runs}}<th>{{.Target}}</th>{{end}}</tr>
 {{range $row := .Rows}}<tr><td>{{$row.Req.ID}}</td><td>{{$row.Req.Level}}</td><td class="text">{{$row.Req.Text}}</td>
-{{range $i, $c := $row.Cells}}{{if $c}}<td class="{{cls $c.Outcome}}" title="{{$c.Reason}}"><a href="#{{anchor (index $.Runs $i).Target $c.ID}}">{{$c.Outcome}}</a></td>{{else}}<td>–</td>{{end}}{{end}}</tr>{{end}}
+{{range $i, $c := $row.Cells}}{{if $c}}<td class="{{cls $c.Outcome}}{{if $c.ExpectedFailure}} expected{{end}}" title="{{$c.Reason}}"><a href="#{{anchor (index $.Runs $i).Target $c.ID}}">{{if $c.ExpectedFailure}}expected failure{{else if $c.UnexpectedPass}}pass (listed as expected failure){{else}}{{$c.Outcome}}{{end}}</a></td>{{else}}<td>–</td>{{end}}{{end}}</tr>{{end}}
 </table>
 {{if .Diffs}}<h2>Where the targets differ</h2>
 <p>Requirements whose outcome or recorded behaviour is not the same for every target, and why.</p>
@@ -407,9 +418,9 @@ count as exercised.</p>
 <td>{{index $d.Targets $i}}</td><td class="{{cls $c.Outcome}}">{{$c.Outcome}}</td><td>{{$c.Reason}}</td></tr>{{end}}{{end}}
 </table>{{end}}
 <h2>Details</h2>
-{{range $r := .Runs}}{{range $c := $r.Results}}{{if or (ne $c.Outcome "pass") $c.Observed}}
+{{range $r := .Runs}}{{range $c := $r.Results}}{{if or (ne $c.Outcome "pass") $c.Observed $c.Expected}}
 <h3 id="{{anchor $r.Target $c.ID}}">{{$r.Target}} · {{$c.ID}} [{{$c.Level}}] <span class="{{cls $c.Outcome}}">{{$c.Outcome}}</span></h3>
-<p>{{$c.Text}}</p>{{if $c.Message}}<pre>{{$c.Message}}{{if $c.Location}}
+<p>{{$c.Text}}</p>{{if $c.ExpectedFailure}}<p class="expected">expected failure ({{$c.Expected}})</p>{{else if $c.UnexpectedPass}}<p class="fail">passes, but is listed as an expected failure ({{$c.Expected}}): remove the entry</p>{{end}}{{if $c.Message}}<pre>{{$c.Message}}{{if $c.Location}}
 at {{$c.Location}}{{end}}</pre>{{end}}
 {{range $c.Observed}}<p>Observed: {{.}}</p>{{end}}
 {{range $c.Transcript}}<details open><summary>wire transcript (decoded like qtro dump)</summary><pre>{{.}}</pre></details>{{end}}
