@@ -28,12 +28,13 @@ type Host struct {
 	order     []string // names in enable order, for ObjectList
 	closed    bool
 	wg        sync.WaitGroup
-	regNode   *Node         // the registry client, with SetRegistryURL
-	registry  *Replica      // its "Registry" replica
-	regSource *Source       // set on a RegistryHost: the registry source itself
-	regHost   *RegistryHost // set on a RegistryHost
-	errs      errorSink
-	cbs       drainGroup // goroutines delivering to observers and OnError subscribers
+	regNode   *Node    // the registry client, with SetRegistryURL
+	registry  *Replica // its "Registry" replica
+	// hooks, when set (by a RegistryHost), follows the host's sources and
+	// connections; a plain host has none.
+	hooks hostHooks
+	errs  errorSink
+	cbs   drainGroup // goroutines delivering to observers and OnError subscribers
 	// gen counts changes to the remoted set (and so to the program types):
 	// cached Init frames of an older generation are not reused.
 	gen atomic.Uint64
@@ -329,8 +330,8 @@ func (h *Host) EnableRemoting(src *Source, name string) error {
 	if reg != nil {
 		h.announce(reg, name, src, 0)
 	}
-	if h.regHost != nil && src != h.regSource {
-		h.registryAddLocal(name, src)
+	if h.hooks != nil {
+		h.hooks.sourceEnabled(name, src)
 	}
 	return nil
 }
@@ -369,8 +370,8 @@ func (h *Host) DisableRemoting(name string) error {
 	if reg != nil {
 		h.announce(reg, name, src, 1)
 	}
-	if h.regHost != nil {
-		h.registryRemoveLocal(name)
+	if h.hooks != nil {
+		h.hooks.sourceDisabled(name)
 	}
 	return nil
 }
@@ -505,7 +506,7 @@ func (h *Host) removeConn(c *hostConn) {
 		s.listeners.remove(c)
 		s.mu.Unlock()
 	}
-	if h.regHost != nil {
-		h.registryConnClosed(c)
+	if h.hooks != nil {
+		h.hooks.connClosed(c)
 	}
 }

@@ -264,8 +264,8 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 		return
 	}
 	args := append([]Variant(nil), p.Args...)
-	if src == c.h.regSource {
-		c.noteRegistryCaller(args)
+	if c.h.hooks != nil {
+		c.h.hooks.invoked(c, src, args)
 	}
 	if p.Call != wire.CallInvokeMethod {
 		// Qt treats any non-zero call as a property write.

@@ -70,8 +70,7 @@ func NewRegistryHost(ctx context.Context, url string, cfg Config) (*RegistryHost
 		return nil, err
 	}
 	rh := &RegistryHost{Host: h, src: NewSource(registryClass())}
-	h.regSource = rh.src
-	h.regHost = rh
+	h.hooks = rh
 	_ = rh.src.HandleMethod("addSource", func(_ context.Context, args []Variant) (Variant, error) {
 		if l, ok := firstLocation(args); ok {
 			rh.add(l)
@@ -169,9 +168,45 @@ func (rh *RegistryHost) removeServer(url string) {
 	rh.storeLocked()
 }
 
-// noteRegistryCaller remembers the host URL of the first Invoke a
-// connection makes on the registry (Qt reads args[0] as a location).
-func (c *hostConn) noteRegistryCaller(args []Variant) {
+// hostHooks lets a RegistryHost follow its Host: the registry's special
+// cases live in one place instead of checks spread through Host. Each
+// method is called without the host's lock.
+type hostHooks interface {
+	// sourceEnabled and sourceDisabled follow EnableRemoting and DisableRemoting.
+	sourceEnabled(name string, src *Source)
+	sourceDisabled(name string)
+	// invoked sees every Invoke (call or property write) c makes on src.
+	invoked(c *hostConn, src *Source, args []Variant)
+	// connClosed follows a connection's end.
+	connClosed(c *hostConn)
+}
+
+var _ hostHooks = (*RegistryHost)(nil)
+
+// sourceEnabled adds a source of the registry host itself to its table.
+func (rh *RegistryHost) sourceEnabled(name string, src *Source) {
+	if src != rh.src {
+		rh.add(SourceLocation{Name: name, TypeName: src.class.TypeName, HostURL: rh.advertisedURL()})
+	}
+}
+
+// sourceDisabled removes a source of the registry host itself.
+func (rh *RegistryHost) sourceDisabled(name string) {
+	url := rh.advertisedURL()
+	for _, l := range rh.Locations() {
+		if l.Name == name && l.HostURL == url {
+			rh.remove(l)
+		}
+	}
+}
+
+// invoked remembers the host URL of the first Invoke a connection makes
+// on the registry (Qt reads args[0] as a location): when that connection
+// closes, the host's entries go (connClosed).
+func (rh *RegistryHost) invoked(c *hostConn, src *Source, args []Variant) {
+	if src != rh.src {
+		return
+	}
 	l, ok := firstLocation(args)
 	if !ok {
 		return
@@ -183,34 +218,17 @@ func (c *hostConn) noteRegistryCaller(args []Variant) {
 	c.mu.Unlock()
 }
 
-func (h *Host) registryConnClosed(c *hostConn) {
+// connClosed drops the entries of the host that connection c registered.
+func (rh *RegistryHost) connClosed(c *hostConn) {
 	c.mu.Lock()
 	url := c.registryURL
 	c.mu.Unlock()
-	if url != "" && h.regHost != nil {
-		h.regHost.removeServer(url)
+	if url != "" {
+		rh.removeServer(url)
 	}
 }
 
 func (h *Host) advertisedURL() string { return h.URL() }
-
-// registryAddLocal adds a source of the registry host itself to its table.
-func (h *Host) registryAddLocal(name string, src *Source) {
-	if h.regHost != nil {
-		h.regHost.add(SourceLocation{Name: name, TypeName: src.class.TypeName, HostURL: h.advertisedURL()})
-	}
-}
-
-func (h *Host) registryRemoveLocal(name string) {
-	if h.regHost == nil {
-		return
-	}
-	for _, l := range h.regHost.Locations() {
-		if l.Name == name && l.HostURL == h.advertisedURL() {
-			h.regHost.remove(l)
-		}
-	}
-}
 
 // SetRegistryURL makes the host register its sources with the registry at
 // url (Qt: QRemoteObjectHost(url, registryUrl) / setRegistryUrl). The
@@ -218,7 +236,7 @@ func (h *Host) registryRemoveLocal(name string) {
 // sources are registered again whenever the registry replica becomes Valid.
 func (h *Host) SetRegistryURL(url string) error {
 	h.mu.Lock()
-	if h.regNode != nil || h.regSource != nil {
+	if h.regNode != nil || h.hooks != nil {
 		h.mu.Unlock()
 		return h.errs.set(&Error{Code: RegistryAlreadyHosted, Op: "setRegistryUrl", URL: url})
 	}
