@@ -32,16 +32,6 @@ func (in Input) Size() int {
 	return n
 }
 
-// clone copies the input's chunks (minimisation edits copies).
-func (in Input) clone() Input {
-	out := in
-	out.Chunks = make([][]byte, len(in.Chunks))
-	for i, c := range in.Chunks {
-		out.Chunks[i] = append([]byte(nil), c...)
-	}
-	return out
-}
-
 // frame builds a frame of dialect d with an arbitrary type and body.
 func frame(d wire.Dialect, typ uint16, body []byte) []byte {
 	e := qds.NewEncoder(make([]byte, 0, len(body)+6), d.Stream(), nil)
