@@ -52,7 +52,11 @@ step "go test -race"
 QTRO_TARGET=go6 QTRO_OUT="$PWD/out/conformance/go-qt6" go test -race -count=1 -timeout 30m ./...
 
 step "conformance matrix: go5 qt5 qt6 $(printf 'qt@%s ' $suites)(go6 ran in go test)"
-go run ./cmd/qtro conformance --target "go5,qt5,qt6$(printf ',qt@%s' $suites)" --with out/conformance/go-qt6/results.json --out out/conformance
+go run ./cmd/qtro conformance --target "go5,qt5,qt6$(printf ',qt@%s' $suites)" --with out/conformance/go-qt6/results.json --out out/conformance --expect-failures ci/expected-failures.txt
+
+step "qtro fuzz: the Go node must survive every input; Qt 5/6 must crash (known, reported: out/fuzz)"
+go run ./cmd/qtro fuzz --target go --duration "${QTRO_FUZZ_TIME:-30s}" --out out/fuzz/go
+go run ./cmd/qtro fuzz --target qt5,qt6 --duration "${QTRO_FUZZ_TIME:-60s}" --expect crashed --out out/fuzz/qt
 
 step "short fuzz"
 ./ci/fuzz.sh "${FUZZTIME:-5s}"

@@ -45,9 +45,9 @@ debugging over connections, frames and bytes) into a reproducer: a hex transcrip
 
 Reports (fuzz.json, report.html, crashes/*.txt) go to --out. Bounded by --duration and --count,
 deterministic inputs for a --seed. The exit code is non-zero iff a target crashed or hung,
-unless --allow-crashes (CI fuzzes Qt, whose crashes are expected, for the record).
-With --replay the exit code says whether every reproducer left the host alive, or with
---expect crashed, whether every one crashed it.`,
+unless --allow-crashes; with --expect crashed it is non-zero iff a target did NOT crash (CI fuzzes
+Qt, whose crashes are known, as a positive control of the fuzzer). With --replay the exit code
+says whether every reproducer left the host alive, or with --expect crashed, crashed it.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ts, err := conformance.ParseTargets(targets)
 			if err != nil {
@@ -111,7 +111,13 @@ With --replay the exit code says whether every reproducer left the host alive, o
 					for _, c := range rep.Crashes {
 						fmt.Printf("%-10s   %-16s %s x%d: %s (%d -> %d bytes) %s\n", "", c.Kind, c.Health, c.Count, c.Note, c.OriginalSize, c.MinimalSize, c.Reproducer)
 					}
-					if len(rep.Crashes) > 0 && !allowCrash {
+					switch {
+					case expect == string(fuzz.Crashed) && len(rep.Crashes) == 0:
+						// The positive control: a target known to crash did
+						// not, so the fuzzer (or the budget) lost its teeth.
+						fmt.Printf("%-10s   expected crashes, found none\n", rep.Target)
+						failed = true
+					case len(rep.Crashes) > 0 && !allowCrash && expect != string(fuzz.Crashed):
 						failed = true
 					}
 				}
@@ -139,7 +145,7 @@ With --replay the exit code says whether every reproducer left the host alive, o
 	f.BoolVar(&noMin, "no-minimize", false, "write crashing inputs as found")
 	f.IntVar(&depth, "max-depth", 0, "deepest nesting the deep-nesting mutator sends (default 200000)")
 	f.StringArrayVar(&replays, "replay", nil, "replay a reproducer file instead of fuzzing (repeatable)")
-	f.StringVar(&expect, "expect", "", "with --replay: the verdict every replay must have: alive (default) or crashed")
+	f.StringVar(&expect, "expect", "", "alive (default): every replay must leave the host alive; crashed: every replay, and every fuzzed target, must crash")
 	f.BoolVar(&allowCrash, "allow-crashes", false, "exit 0 even when a target crashed (the report still lists it)")
 	f.BoolVarP(&verbose, "verbose", "v", false, "show the targets' own output")
 	return cmd
