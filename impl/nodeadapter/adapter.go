@@ -1,10 +1,7 @@
 package nodeadapter
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -60,14 +57,14 @@ func Main(args []string, pio IO) int {
 		e.Set("qtMajor", int(opt.Dialect))
 		e.Set("protocol", opt.Dialect.ProtocolVersion())
 		e.Set("capabilities", a.capabilities())
-		a.ev.send(e)
+		a.ev.Send(e)
 		a.close()
 		return contract.ExitOK
 	case contract.RoleHost, contract.RoleRegistry, contract.RoleNode:
 	default:
 		return a.unsupported("role:"+opt.Role, "the Go adapter has no role "+opt.Role)
 	}
-	if feature, reason, refused := refuses(a.capabilities(), opt); opt.Capabilities != nil && refused {
+	if feature, reason, refused := a.capabilities().Refuses(&opt.CommandLine); opt.Capabilities != nil && refused {
 		return a.unsupported(feature, "outside the capabilities given with --capabilities: "+reason)
 	}
 	if code := a.start(); code >= 0 {
@@ -80,7 +77,7 @@ func Main(args []string, pio IO) int {
 // adapter is one running role.
 type adapter struct {
 	opt *Options
-	ev  *events
+	ev  *contract.EventWriter
 	log *slog.Logger
 	// nodeLog receives what impl/node warns about (what Qt prints).
 	nodeLog *slog.Logger
@@ -106,7 +103,7 @@ type adapter struct {
 }
 
 func newAdapter(opt *Options, pio IO) *adapter {
-	a := &adapter{opt: opt, ev: &events{w: pio.Stdout}, replicas: map[string]*replicaEntry{}, impls: map[string]*implInfo{}}
+	a := &adapter{opt: opt, ev: contract.NewEventWriter(pio.Stdout), replicas: map[string]*replicaEntry{}, impls: map[string]*implInfo{}}
 	h := slog.NewTextHandler(pio.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
 	a.log = slog.New(h).With("adapter", opt.Role)
 	a.nodeLog = slog.New(slog.NewTextHandler(pio.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", opt.Role)
@@ -130,7 +127,7 @@ func (a *adapter) unsupported(feature, message string) int {
 	e := event(contract.EvUnsupported)
 	e.Set("feature", feature)
 	e.Set("message", message)
-	a.ev.send(e)
+	a.ev.Send(e)
 	return contract.ExitUnsupported
 }
 
@@ -139,7 +136,7 @@ func (a *adapter) fatal(stage string, errName contract.ErrorName, message string
 	e.Set("stage", stage)
 	e.Set("error", errName)
 	e.Set("message", message)
-	a.ev.send(e)
+	a.ev.Send(e)
 	return code
 }
 
@@ -148,7 +145,7 @@ func (a *adapter) nodeError(which string, code wire.ErrorCode) {
 	e.Set("node", which)
 	e.Set("error", code.String())
 	e.Set("code", int(code))
-	a.ev.send(e)
+	a.ev.Send(e)
 }
 
 func implVersion() string {
@@ -198,65 +195,20 @@ func (a *adapter) start() int {
 
 // ---- the command loop ----
 
-// MaxLine bounds one command line (§6); a longer one is answered with
-// badJson and skipped up to its newline.
-const MaxLine = 64 << 20
-
-// inputLine is one command line read from stdin, or the notice that one was
-// too long.
-type inputLine struct {
-	b       []byte
-	tooLong bool
-}
-
-// readLines reads stdin line by line, bounded by max, into lines; it ends
-// with the read error (io.EOF at the end) on eof.
-func readLines(r io.Reader, max int, lines chan<- inputLine, eof chan<- error, done <-chan struct{}) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	var buf []byte
-	tooLong := false
-	for {
-		chunk, err := br.ReadSlice('\n')
-		if !tooLong {
-			if len(buf)+len(chunk) > max+1 { // +1: the newline
-				tooLong, buf = true, nil
-			} else {
-				buf = append(buf, chunk...)
-			}
-		}
-		if errors.Is(err, bufio.ErrBufferFull) {
-			continue
-		}
-		if len(buf) > 0 || tooLong {
-			l := inputLine{b: buf, tooLong: tooLong}
-			buf, tooLong = nil, false
-			select {
-			case lines <- l:
-			case <-done:
-				return
-			}
-		}
-		if err != nil {
-			eof <- err
-			return
-		}
-	}
-}
-
 func (a *adapter) loop(stdin io.Reader, signals <-chan os.Signal) int {
-	lines := make(chan inputLine)
+	lines := make(chan contract.Line)
 	eof := make(chan error, 1)
 	done := make(chan struct{})
 	defer close(done)
-	go readLines(stdin, MaxLine, lines, eof, done)
+	go contract.ReadLines(stdin, contract.MaxLine, lines, eof, done)
 	for {
 		select {
 		case l := <-lines:
-			if l.tooLong {
-				a.fail(contract.Command{}, contract.BadJSON, fmt.Sprintf("a command line is at most %d bytes", MaxLine))
+			if l.TooLong {
+				a.fail(contract.Command{}, contract.BadJSON, fmt.Sprintf("a command line is at most %d bytes", contract.MaxLine))
 				continue
 			}
-			if code, exit := a.handleLine(l.b); exit {
+			if code, exit := a.handleLine(l.B); exit {
 				return a.shutdown("command", code)
 			}
 		case err := <-eof:
@@ -280,8 +232,8 @@ func (a *adapter) shutdown(reason string, code int) int {
 	e := event(contract.EvExiting)
 	e.Set("reason", reason)
 	e.Set("code", code)
-	a.ev.send(e)
-	a.ev.silence()
+	a.ev.Send(e)
+	a.ev.Silence()
 	a.close()
 	return code
 }
@@ -313,46 +265,20 @@ func (a *adapter) close() {
 
 // handleLine runs one command line; exit reports an exit command.
 func (a *adapter) handleLine(raw []byte) (code int, exit bool) {
-	line := bytes.TrimSpace(raw)
-	if len(line) == 0 {
+	c, err := contract.ParseCommand(raw)
+	if err != nil {
+		a.fail(contract.Command{}, contract.BadJSON, err.Error())
 		return 0, false
 	}
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	var v any
-	err := dec.Decode(&v)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON value")
-	}
-	m, isObj := v.(map[string]any)
-	if err != nil || !isObj {
-		msg := "a command must be a JSON object"
-		if err != nil {
-			msg = err.Error()
-		}
-		a.fail(contract.Command{}, contract.BadJSON, msg)
+	if c == nil {
 		return 0, false
 	}
-	return a.dispatch(contract.Command(m))
+	return a.dispatch(c)
 }
 
-// result writes the command's result event.
-func (a *adapter) result(c contract.Command, ok bool, fields contract.Fields, errName contract.ErrorName, message string) {
-	e := event(contract.EvResult)
-	e.Set("id", c["id"]) // verbatim: json.Number, string, or nil
-	e.Set("cmd", c.Name())
-	e.Set("ok", ok)
-	if !ok {
-		if message == "" {
-			message = string(errName)
-		}
-		e.Set("error", errName)
-		e.Set("message", message)
-	}
-	for _, f := range fields {
-		e.Set(f.Key, f.Value)
-	}
-	a.ev.send(e)
+// result writes the command's result event: failed when errName is set.
+func (a *adapter) result(c contract.Command, fields contract.Fields, errName contract.ErrorName, message string) {
+	a.ev.Send(contract.Result(event(contract.EvResult), c, fields, errName, message))
 }
 
 // ok writes a successful result with fields given as key, value pairs.
@@ -361,11 +287,11 @@ func (a *adapter) ok(c contract.Command, kv ...any) {
 	for i := 0; i+1 < len(kv); i += 2 {
 		f.Set(kv[i].(string), kv[i+1])
 	}
-	a.result(c, true, f, "", "")
+	a.result(c, f, "", "")
 }
 
 func (a *adapter) fail(c contract.Command, errName contract.ErrorName, message string) {
-	a.result(c, false, nil, errName, message)
+	a.result(c, nil, errName, message)
 }
 
 func (a *adapter) dispatch(c contract.Command) (int, bool) {
@@ -451,7 +377,7 @@ func (a *adapter) cmdState(c contract.Command) {
 			f.Set("sourceLocations", locs)
 		}
 	}
-	a.result(c, true, f, "", "")
+	a.result(c, f, "", "")
 }
 
 func (a *adapter) cmdDescribe(c contract.Command) {
@@ -466,7 +392,7 @@ func (a *adapter) cmdDescribe(c contract.Command) {
 				}
 			}
 		}
-		a.result(c, true, f, "", "")
+		a.result(c, f, "", "")
 		return
 	}
 	a.describeReplica(c)

@@ -484,41 +484,6 @@ func TestLoadModes(t *testing.T) {
 	host.doFail(cmd("load", "mode", "props", "count", 0), "badArgs")
 }
 
-// TestReadLines checks the bound on command lines (§6).
-func TestReadLines(t *testing.T) {
-	in := "a\n" + strings.Repeat("x", 100) + "\nb\n" + strings.Repeat("y", 10) + "\nlast"
-	lines := make(chan inputLine, 10)
-	eof := make(chan error, 1)
-	readLines(strings.NewReader(in), 10, lines, eof, make(chan struct{}))
-	if err := <-eof; err == nil || err.Error() != "EOF" {
-		t.Fatalf("end: %v", err)
-	}
-	close(lines)
-	var got []string
-	for l := range lines {
-		if l.tooLong {
-			got = append(got, "<too long>")
-		} else {
-			got = append(got, strings.TrimSuffix(string(l.b), "\n"))
-		}
-	}
-	want := []string{"a", "<too long>", "b", strings.Repeat("y", 10), "last"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("lines %q, want %q", got, want)
-	}
-	// Lines longer than the read buffer are put together.
-	big := strings.Repeat("z", 300000)
-	lines = make(chan inputLine, 10)
-	readLines(strings.NewReader(big+"\n"+big+"z\n"), len(big), lines, eof, make(chan struct{}))
-	<-eof
-	if l := <-lines; l.tooLong || string(l.b) != big+"\n" {
-		t.Errorf("a line of %d bytes: tooLong=%v, %d bytes", len(big), l.tooLong, len(l.b))
-	}
-	if l := <-lines; !l.tooLong {
-		t.Errorf("a line of %d bytes with max %d is not too long", len(big)+1, len(big))
-	}
-}
-
 // TestAcquireCycles acquires and releases replicas of a source the node
 // already knows (AddObject goes out inside impl/node's Acquire): every
 // acquisition reports exactly one Valid and one initialized.

@@ -284,16 +284,3 @@ func decodeJSON(t *testing.T, s string) any {
 	}
 	return v
 }
-
-// TestEventWriter: sendAll writes its events in one write; nothing after
-// silence.
-func TestEventWriter(t *testing.T) {
-	var buf bytes.Buffer
-	ev := &events{w: &buf}
-	ev.sendAll(contract.Fields{{Key: "event", Value: "a"}}, contract.Fields{{Key: "event", Value: "b"}})
-	ev.silence()
-	ev.send(contract.Fields{{Key: "event", Value: "c"}})
-	if buf.String() != "{\"event\":\"a\"}\n{\"event\":\"b\"}\n" {
-		t.Errorf("event stream %q", buf.String())
-	}
-}

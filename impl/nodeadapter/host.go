@@ -78,7 +78,7 @@ func (s *source) noteLocked(obj *node.Source, i int) {
 	e.Set("object", s.name)
 	e.Set("property", s.path(obj, i))
 	e.Set("value", s.propertyJSON(obj, i))
-	s.a.ev.send(e)
+	s.a.ev.Send(e)
 }
 
 // refresh takes the current values as reported (after a quiet load run).
@@ -183,7 +183,7 @@ func (s *source) invoked(obj *node.Source, m *meta.Method, args []qds.Variant) {
 	e.Set("object", s.objectName(obj))
 	e.Set("method", m.Name)
 	e.Set("args", contract.ArgsJSON(obj.Class(), m, args))
-	s.a.ev.send(e)
+	s.a.ev.Send(e)
 }
 
 // handle installs a slot; report says whether it writes an invoked event.
@@ -351,7 +351,7 @@ func (a *adapter) startHost() int {
 	ready := a.readyEvent(h.URL())
 	ready.Set("object", a.src.name)
 	ready.Set("type", a.src.typ)
-	a.ev.send(ready)
+	a.ev.Send(ready)
 	a.remotingEvent(err)
 	return -1
 }
@@ -384,7 +384,7 @@ func (a *adapter) startRegistry() int {
 	if withObject {
 		err = a.remote()
 	}
-	a.ev.send(ready)
+	a.ev.Send(ready)
 	if withObject {
 		a.remotingEvent(err)
 	}
@@ -427,7 +427,7 @@ func (a *adapter) remotingEvent(err error) {
 		e.Set("error", code.String())
 		a.log.Warn("enableRemoting", "err", err)
 	}
-	a.ev.send(e)
+	a.ev.Send(e)
 }
 
 // ---- commands ----
@@ -533,6 +533,6 @@ func (a *adapter) cmdRemoting(c contract.Command, enable bool) {
 	e := event(contract.EvRemoting)
 	e.Set("object", s.name)
 	e.Set("enabled", false)
-	a.ev.send(e)
+	a.ev.Send(e)
 	a.ok(c)
 }

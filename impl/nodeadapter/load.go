@@ -52,7 +52,7 @@ func (a *adapter) cmdLoad(c contract.Command) {
 
 // loadEvent writes an event of a load run.
 func (a *adapter) loadEvent(name string, f contract.Fields) {
-	a.ev.send(append(event(name), f...))
+	a.ev.Send(append(event(name), f...))
 }
 
 // setTap gives a receive load run every event of the replica (nil ends

@@ -116,13 +116,13 @@ func (a *adapter) startNode() int {
 	ready.Set("type", o.Type)
 	ready.Set("mode", contract.ModeName(o.Dynamic))
 	ready.Set("heartbeatMs", o.HeartbeatMs)
-	a.ev.send(ready)
+	a.ev.Send(ready)
 	if first != nil {
 		ev := event(contract.EvAcquired)
 		ev.Set("replica", first.key)
 		ev.Set("object", first.object)
 		ev.Set("state", first.rep.State().String())
-		a.ev.send(ev)
+		a.ev.Send(ev)
 		first.flushDeferred()
 	}
 	if o.Registry != "" {
@@ -170,7 +170,7 @@ func (a *adapter) registryEvent(ev node.Event) {
 	e.Set("name", l.Name)
 	e.Set("typeName", l.TypeName)
 	e.Set("hostUrl", l.HostURL)
-	a.ev.send(e)
+	a.ev.Send(e)
 }
 
 // acquire acquires a replica of object under key (default: object).
@@ -359,7 +359,7 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		e.state = ev.New
 		e.mu.Unlock()
 		if !skip { // else written with initialized
-			e.a.ev.send(f)
+			e.a.ev.Send(f)
 		}
 	case node.Initialized:
 		e.initialized(ev)
@@ -382,7 +382,7 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		f := e.base(contract.EvPropertyChanged)
 		f.Set("property", cls.Properties[ev.Index].Name)
 		f.Set("value", e.propertyJSON(cls, ev.Index, ev.Value, true))
-		e.a.ev.send(f)
+		e.a.ev.Send(f)
 	case node.SignalEmitted:
 		e.mu.Lock()
 		e.initQueue = nil // the Init's notifications are over
@@ -394,7 +394,7 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		f := e.base(contract.EvSignal)
 		f.Set("signal", ev.Name)
 		f.Set("args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args))
-		e.a.ev.send(f)
+		e.a.ev.Send(f)
 	}
 }
 
@@ -453,7 +453,7 @@ func (e *replicaEntry) initialized(ev node.Event) {
 			batch = append(batch, f)
 		}
 	}
-	e.a.ev.sendAll(batch...)
+	e.a.ev.Send(batch...)
 	e.watchChildren(vals, false)
 }
 
@@ -628,7 +628,7 @@ func (e *replicaEntry) onChildEvent(w *childWatch, ev node.Event) {
 		f := e.base(contract.EvSignal)
 		f.Set("signal", w.prop+"."+ev.Name)
 		f.Set("args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args))
-		e.a.ev.send(f)
+		e.a.ev.Send(f)
 	}
 }
 
@@ -657,7 +657,7 @@ func (e *replicaEntry) childChanged(w *childWatch, cls *meta.Class, i int, v qds
 	f := e.base(contract.EvPropertyChanged)
 	f.Set("property", w.prop+"."+cls.Properties[i].Name)
 	f.Set("value", contract.ToJSON(cls, cls.Properties[i].Type, v))
-	e.a.ev.send(f)
+	e.a.ev.Send(f)
 }
 
 // ---- commands ----
@@ -877,7 +877,7 @@ func (e *replicaEntry) flushDeferred() {
 	d := e.deferred
 	e.deferred = nil
 	e.mu.Unlock()
-	e.a.ev.sendAll(d...)
+	e.a.ev.Send(d...)
 }
 
 func (a *adapter) cmdRelease(c contract.Command) {

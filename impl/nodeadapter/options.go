@@ -72,7 +72,7 @@ func ParseArgs(args []string, env func(string) string) (*Options, error) {
 		case "--capabilities":
 			v, err := value()
 			if err == nil {
-				o.Capabilities, err = parseCapabilities(v)
+				o.Capabilities, err = FullCapabilities().Narrow(v, "the Go node")
 			}
 			return true, err
 		}
