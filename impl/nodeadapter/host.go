@@ -2,7 +2,6 @@ package nodeadapter
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -207,7 +206,8 @@ func (s *source) handle(obj *node.Source, sig string, report bool, fn func(args 
 	}
 }
 
-// install gives the source the behaviour of §10 (fixtures/peer/sources.h).
+// install gives the source the behaviour of §10: its push slots set their
+// property, the others are contract.Slots.
 func (s *source) install() {
 	objs := []*node.Source{s.root}
 	for _, p := range s.cls.Properties {
@@ -228,74 +228,24 @@ func (s *source) install() {
 			})
 		}
 	}
-	root := s.root
-	emit := func(name string, args ...any) {
-		if err := root.EmitIndex(s.cls.SignalIndex(name), args...); err != nil {
-			s.a.log.Warn("emit", "signal", name, "err", err)
-		}
+	for _, sl := range contract.Slots(s.typ, s.cls) {
+		s.handle(s.root, sl.Signature, !sl.Quiet, func(args []qds.Variant) (qds.Variant, error) {
+			return sl.Run(rootObject{s}, args)
+		})
 	}
-	prop := func(name string) int { return s.cls.PropertyIndex(name) }
-	switch s.typ {
-	case contract.TypeTestObject:
-		s.handle(root, "reset()", true, func([]qds.Variant) (qds.Variant, error) {
-			err := errors.Join(s.setProp(root, prop("intProp"), qds.IntOf(0)),
-				s.setProp(root, prop("stringProp"), qds.NullStringOf()))
-			emit("pulse")
-			return qds.Variant{}, err
-		})
-		s.handle(root, "fire(int)", true, func(args []qds.Variant) (qds.Variant, error) {
-			n := int32(args[0].Int())
-			emit("multi", qds.IntOf(n), qds.StringOf("fire"), qds.DoubleOf(float64(n)/2.0), qds.BoolOf(n%2 == 1),
-				qds.ByteArrayOf([]byte("fire")))
-			emit("pulse")
-			return qds.Variant{}, nil
-		})
-		s.handle(root, "add(int,int)", true, func(args []qds.Variant) (qds.Variant, error) {
-			return qds.IntOf(int32(uint32(args[0].Int()) + uint32(args[1].Int()))), nil
-		})
-		s.handle(root, "echo(QString)", true, func(args []qds.Variant) (qds.Variant, error) {
-			return args[0], nil
-		})
-		s.handle(root, "makePod(int,QString)", true, func(args []qds.Variant) (qds.Variant, error) {
-			id := int32(args[0].Int())
-			g := s.cls.Gadget("TestPod")
-			names := make([]string, len(g.Properties))
-			for i, p := range g.Properties {
-				names[i] = p.Name
-			}
-			return qds.UserOf(g.Name, qds.Gadget{Names: names,
-				Fields: []qds.Variant{qds.IntOf(id), args[1], qds.DoubleOf(float64(id) * 0.5)}}), nil
-		})
-		nextColor := s.cls.Methods[s.cls.MethodIndex("nextColor")].Signature
-		s.handle(root, nextColor, true, func(args []qds.Variant) (qds.Variant, error) {
-			switch args[0].Int() {
-			case 0: // Red
-				return qds.IntOf(1), nil
-			case 1: // Green
-				return qds.IntOf(7), nil
-			}
-			return qds.IntOf(0), nil
-		})
-		s.handle(root, "echoVariant(QVariant)", true, func(args []qds.Variant) (qds.Variant, error) {
-			return args[0], nil
-		})
-	case contract.TypeTick:
-		// The load hot path: no invoked event.
-		s.handle(root, "echo(qint64)", false, func(args []qds.Variant) (qds.Variant, error) {
-			return qds.LongLongOf(args[0].Int()), nil
-		})
-	case contract.TypePlain:
-		s.handle(root, "add(int,int)", true, func(args []qds.Variant) (qds.Variant, error) {
-			return qds.IntOf(int32(uint32(args[0].Int()) + uint32(args[1].Int()))), nil
-		})
-		s.handle(root, "echo(QString)", true, func(args []qds.Variant) (qds.Variant, error) {
-			return args[0], nil
-		})
-		s.handle(root, "reset()", true, func([]qds.Variant) (qds.Variant, error) {
-			err := s.setProp(root, prop("number"), qds.IntOf(0))
-			emit("pulsed", qds.IntOf(0), qds.StringOf("reset"))
-			return qds.Variant{}, err
-		})
+}
+
+// rootObject is the source's root object as a test object's slots act on
+// it (contract.Object).
+type rootObject struct{ s *source }
+
+func (r rootObject) Set(property string, v qds.Variant) error {
+	return r.s.setProp(r.s.root, r.s.cls.PropertyIndex(property), v)
+}
+
+func (r rootObject) Emit(signal string, args ...any) {
+	if err := r.s.root.EmitIndex(r.s.cls.SignalIndex(signal), args...); err != nil {
+		r.s.a.log.Warn("emit", "signal", signal, "err", err)
 	}
 }
 
