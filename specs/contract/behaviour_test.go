@@ -17,7 +17,9 @@ func (r *record) Set(p string, v qds.Variant) error {
 	return nil
 }
 
-func (r *record) Emit(s string, args ...any) { r.did = append(r.did, fmt.Sprintf("%s/%d", s, len(args))) }
+func (r *record) Emit(s string, args ...any) {
+	r.did = append(r.did, fmt.Sprintf("%s/%d", s, len(args)))
+}
 
 // TestSlots: every slot of §10 exists in its class in both dialects, and
 // does what §10 says.
