@@ -51,13 +51,9 @@ func Main(args []string, pio IO) int {
 	a := newAdapter(opt, pio)
 	switch opt.Role {
 	case "hello":
-		e := event(contract.EvHello)
-		e.Set("contract", contract.ContractVersion)
-		e.Set("adapter", AdapterName)
-		e.Set("qtMajor", int(opt.Dialect))
-		e.Set("protocol", opt.Dialect.ProtocolVersion())
-		e.Set("capabilities", a.capabilities())
-		a.ev.Send(e)
+		a.ev.Send(event(contract.EvHello, "contract", contract.ContractVersion, "adapter", AdapterName,
+			"qtMajor", int(opt.Dialect), "protocol", opt.Dialect.ProtocolVersion(),
+			"capabilities", a.capabilities()))
 		a.close()
 		return contract.ExitOK
 	case contract.RoleHost, contract.RoleRegistry, contract.RoleNode:
@@ -124,28 +120,17 @@ func (a *adapter) config() node.Config {
 // ---- start-up events ----
 
 func (a *adapter) unsupported(feature, message string) int {
-	e := event(contract.EvUnsupported)
-	e.Set("feature", feature)
-	e.Set("message", message)
-	a.ev.Send(e)
+	a.ev.Send(event(contract.EvUnsupported, "feature", feature, "message", message))
 	return contract.ExitUnsupported
 }
 
 func (a *adapter) fatal(stage string, errName contract.ErrorName, message string, code int) int {
-	e := event(contract.EvFatal)
-	e.Set("stage", stage)
-	e.Set("error", errName)
-	e.Set("message", message)
-	a.ev.Send(e)
+	a.ev.Send(event(contract.EvFatal, "stage", stage, "error", errName, "message", message))
 	return code
 }
 
 func (a *adapter) nodeError(which string, code wire.ErrorCode) {
-	e := event(contract.EvNodeError)
-	e.Set("node", which)
-	e.Set("error", code.String())
-	e.Set("code", int(code))
-	a.ev.Send(e)
+	a.ev.Send(event(contract.EvNodeError, "node", which, "error", code.String(), "code", int(code)))
 }
 
 func implVersion() string {
@@ -156,15 +141,9 @@ func implVersion() string {
 }
 
 func (a *adapter) readyEvent(url string) contract.Fields {
-	e := event(contract.EvReady)
-	e.Set("role", a.opt.Role)
-	e.Set("adapter", AdapterName)
-	e.Set("contract", contract.ContractVersion)
-	e.Set("capabilities", a.capabilities())
-	e.Set("qt", implVersion())
-	e.Set("qtMajor", int(a.opt.Dialect))
-	e.Set("protocol", a.opt.Dialect.ProtocolVersion())
-	e.Set("url", url)
+	e := event(contract.EvReady, "role", a.opt.Role, "adapter", AdapterName,
+		"contract", contract.ContractVersion, "capabilities", a.capabilities(), "qt", implVersion(),
+		"qtMajor", int(a.opt.Dialect), "protocol", a.opt.Dialect.ProtocolVersion(), "url", url)
 	if a.opt.Registry != "" {
 		e.Set("registry", a.opt.Registry)
 	}
@@ -229,10 +208,7 @@ func (a *adapter) loop(stdin io.Reader, signals <-chan os.Signal) int {
 
 // shutdown writes exiting, stops everything (bounded) and returns code.
 func (a *adapter) shutdown(reason string, code int) int {
-	e := event(contract.EvExiting)
-	e.Set("reason", reason)
-	e.Set("code", code)
-	a.ev.Send(e)
+	a.ev.Send(event(contract.EvExiting, "reason", reason, "code", code))
 	a.ev.Silence()
 	a.close()
 	return code
@@ -283,11 +259,7 @@ func (a *adapter) result(c contract.Command, fields contract.Fields, errName con
 
 // ok writes a successful result with fields given as key, value pairs.
 func (a *adapter) ok(c contract.Command, kv ...any) {
-	var f contract.Fields
-	for i := 0; i+1 < len(kv); i += 2 {
-		f.Set(kv[i].(string), kv[i+1])
-	}
-	a.result(c, f, "", "")
+	a.result(c, set(nil, kv...), "", "")
 }
 
 func (a *adapter) fail(c contract.Command, errName contract.ErrorName, message string) {

@@ -73,11 +73,8 @@ func (s *source) noteLocked(obj *node.Source, i int) {
 	if s.quiet.Load() {
 		return
 	}
-	e := event(contract.EvPropertyChanged)
-	e.Set("object", s.name)
-	e.Set("property", s.path(obj, i))
-	e.Set("value", s.propertyJSON(obj, i))
-	s.a.ev.Send(e)
+	s.a.ev.Send(event(contract.EvPropertyChanged, "object", s.name, "property", s.path(obj, i),
+		"value", s.propertyJSON(obj, i)))
 }
 
 // refresh takes the current values as reported (after a quiet load run).
@@ -178,11 +175,8 @@ func (s *source) resolve(path string) (*node.Source, int, error) {
 // invoked reports a slot call from a replica, before the slot's effects
 // (as the Qt peer's sources do).
 func (s *source) invoked(obj *node.Source, m *meta.Method, args []qds.Variant) {
-	e := event(contract.EvInvoked)
-	e.Set("object", s.objectName(obj))
-	e.Set("method", m.Name)
-	e.Set("args", contract.ArgsJSON(obj.Class(), m, args))
-	s.a.ev.Send(e)
+	s.a.ev.Send(event(contract.EvInvoked, "object", s.objectName(obj), "method", m.Name,
+		"args", contract.ArgsJSON(obj.Class(), m, args)))
 }
 
 // handle installs a slot; report says whether it writes an invoked event.
@@ -366,9 +360,7 @@ func (a *adapter) remotingEvent(err error) {
 	s.mu.Lock()
 	enabled := s.remoting
 	s.mu.Unlock()
-	e := event(contract.EvRemoting)
-	e.Set("object", s.name)
-	e.Set("enabled", enabled)
+	e := event(contract.EvRemoting, "object", s.name, "enabled", enabled)
 	if err != nil {
 		code := node.CodeOf(err)
 		a.mu.Lock()
@@ -480,9 +472,6 @@ func (a *adapter) cmdRemoting(c contract.Command, enable bool) {
 	s.mu.Lock()
 	s.remoting = false
 	s.mu.Unlock()
-	e := event(contract.EvRemoting)
-	e.Set("object", s.name)
-	e.Set("enabled", false)
-	a.ev.Send(e)
+	a.ev.Send(event(contract.EvRemoting, "object", s.name, "enabled", false))
 	a.ok(c)
 }

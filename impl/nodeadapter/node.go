@@ -118,11 +118,8 @@ func (a *adapter) startNode() int {
 	ready.Set("heartbeatMs", o.HeartbeatMs)
 	a.ev.Send(ready)
 	if first != nil {
-		ev := event(contract.EvAcquired)
-		ev.Set("replica", first.key)
-		ev.Set("object", first.object)
-		ev.Set("state", first.rep.State().String())
-		a.ev.Send(ev)
+		a.ev.Send(event(contract.EvAcquired, "replica", first.key, "object", first.object,
+			"state", first.rep.State().String()))
 		first.flushDeferred()
 	}
 	if o.Registry != "" {
@@ -166,11 +163,7 @@ func (a *adapter) registryEvent(ev node.Event) {
 	if ev.Name == "remoteObjectRemoved" {
 		name = "remoteObjectRemoved"
 	}
-	e := event(name)
-	e.Set("name", l.Name)
-	e.Set("typeName", l.TypeName)
-	e.Set("hostUrl", l.HostURL)
-	a.ev.Send(e)
+	a.ev.Send(event(name, "name", l.Name, "typeName", l.TypeName, "hostUrl", l.HostURL))
 }
 
 // acquire acquires a replica of object under key (default: object).
@@ -219,12 +212,10 @@ func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry,
 	// what that dispatched went to no subscriber.
 	switch st := rep.State(); {
 	case fresh && st == node.SignatureMismatch:
-		f := e.base(contract.EvStateChanged)
-		f.Set("state", st.String())
-		f.Set("oldState", initial.String())
 		e.mu.Lock()
 		e.state = st
-		e.deferred = append(e.deferred, f)
+		e.deferred = append(e.deferred,
+			e.base(contract.EvStateChanged, "state", st.String(), "oldState", initial.String()))
 		e.mu.Unlock()
 	case fresh && rep.Inits() > 0:
 		a.wg.Add(1)
@@ -326,11 +317,9 @@ func (a *adapter) replicaStates() map[string]any {
 
 // ---- events ----
 
-func (e *replicaEntry) base(name string) contract.Fields {
-	f := event(name)
-	f.Set("replica", e.key)
-	f.Set("object", e.object)
-	return f
+// base starts an event of the replica with the fields kv.
+func (e *replicaEntry) base(name string, kv ...any) contract.Fields {
+	return event(name, append([]any{"replica", e.key, "object", e.object}, kv...)...)
 }
 
 // onEvent runs on the connection's goroutine, in wire order.
@@ -347,9 +336,7 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 	}
 	switch ev.Kind {
 	case node.StateChanged:
-		f := e.base(contract.EvStateChanged)
-		f.Set("state", ev.New.String())
-		f.Set("oldState", ev.Old.String())
+		f := e.base(contract.EvStateChanged, "state", ev.New.String(), "oldState", ev.Old.String())
 		e.mu.Lock()
 		skip := ev.New == node.Valid && e.skipValid
 		if !skip { // an Init's notifications follow a skipped one
@@ -379,10 +366,8 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		if quiet || fromInit { // an Init's notification: written with initialized
 			return
 		}
-		f := e.base(contract.EvPropertyChanged)
-		f.Set("property", cls.Properties[ev.Index].Name)
-		f.Set("value", e.propertyJSON(cls, ev.Index, ev.Value, true))
-		e.a.ev.Send(f)
+		e.a.ev.Send(e.base(contract.EvPropertyChanged, "property", cls.Properties[ev.Index].Name,
+			"value", e.propertyJSON(cls, ev.Index, ev.Value, true)))
 	case node.SignalEmitted:
 		e.mu.Lock()
 		e.initQueue = nil // the Init's notifications are over
@@ -391,10 +376,8 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		if quiet || cls == nil || ev.Index < 0 || ev.Index >= len(cls.Signals) {
 			return
 		}
-		f := e.base(contract.EvSignal)
-		f.Set("signal", ev.Name)
-		f.Set("args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args))
-		e.a.ev.Send(f)
+		e.a.ev.Send(e.base(contract.EvSignal, "signal", ev.Name,
+			"args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args)))
 	}
 }
 
@@ -418,9 +401,7 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	e.initQueue = notify
 	var valid contract.Fields
 	if e.state != node.Valid && e.rep.State() == node.Valid {
-		valid = e.base(contract.EvStateChanged)
-		valid.Set("state", node.Valid.String())
-		valid.Set("oldState", e.state.String())
+		valid = e.base(contract.EvStateChanged, "state", node.Valid.String(), "oldState", e.state.String())
 		e.state, e.skipValid = node.Valid, true
 	}
 	for _, w := range e.children {
@@ -438,19 +419,15 @@ func (e *replicaEntry) initialized(ev node.Event) {
 
 	var batch []contract.Fields
 	if !quiet {
-		f := e.base(contract.EvInitialized)
-		f.Set("values", e.valuesJSON(cls, vals, false))
-		batch = append(batch, f)
+		batch = append(batch, e.base(contract.EvInitialized, "values", e.valuesJSON(cls, vals, false)))
 	}
 	if valid != nil {
 		batch = append(batch, valid)
 	}
 	for _, i := range notify {
 		if !quiet {
-			f := e.base(contract.EvPropertyChanged)
-			f.Set("property", cls.Properties[i].Name)
-			f.Set("value", e.propertyJSON(cls, i, vals[i]))
-			batch = append(batch, f)
+			batch = append(batch, e.base(contract.EvPropertyChanged, "property", cls.Properties[i].Name,
+				"value", e.propertyJSON(cls, i, vals[i])))
 		}
 	}
 	e.a.ev.Send(batch...)
@@ -625,10 +602,8 @@ func (e *replicaEntry) onChildEvent(w *childWatch, ev node.Event) {
 		if quiet || ev.Index < 0 || ev.Index >= len(cls.Signals) {
 			return
 		}
-		f := e.base(contract.EvSignal)
-		f.Set("signal", w.prop+"."+ev.Name)
-		f.Set("args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args))
-		e.a.ev.Send(f)
+		e.a.ev.Send(e.base(contract.EvSignal, "signal", w.prop+"."+ev.Name,
+			"args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args)))
 	}
 }
 
@@ -654,10 +629,8 @@ func (e *replicaEntry) childChanged(w *childWatch, cls *meta.Class, i int, v qds
 	if quiet || (fromInit && same) {
 		return
 	}
-	f := e.base(contract.EvPropertyChanged)
-	f.Set("property", w.prop+"."+cls.Properties[i].Name)
-	f.Set("value", contract.ToJSON(cls, cls.Properties[i].Type, v))
-	e.a.ev.Send(f)
+	e.a.ev.Send(e.base(contract.EvPropertyChanged, "property", w.prop+"."+cls.Properties[i].Name,
+		"value", contract.ToJSON(cls, cls.Properties[i].Type, v)))
 }
 
 // ---- commands ----
