@@ -111,6 +111,7 @@ func Minimize(d wire.Dialect, seq []Input, oracle Oracle, budget int) []Input {
 				body := ddmin(append([]byte(nil), c[6:]...), func(body []byte) bool {
 					f := fixSize(d, append(append([]byte(nil), head...), body...))
 					if strict && !decodes(d, f) {
+						*b++ // refused without starting a target: no attempt spent
 						return false
 					}
 					return oracle(with(seq, i, withChunk(in, j, f)))
