@@ -84,7 +84,6 @@ type adapter struct {
 
 	// host and registry roles
 	host    *node.Host
-	regHost *node.RegistryHost
 	src     *source // nil: a registry without an object
 
 	// node role
@@ -162,14 +161,10 @@ func (a *adapter) capabilities() Capabilities {
 // start performs the role's setup (§2.1). It returns -1 on success, else
 // the exit code.
 func (a *adapter) start() int {
-	switch a.opt.Role {
-	case contract.RoleHost:
-		return a.startHost()
-	case contract.RoleRegistry:
-		return a.startRegistry()
-	default:
+	if a.opt.Role == contract.RoleNode {
 		return a.startNode()
 	}
+	return a.startHost()
 }
 
 // ---- the command loop ----
@@ -266,59 +261,43 @@ func (a *adapter) fail(c contract.Command, errName contract.ErrorName, message s
 	a.result(c, nil, errName, message)
 }
 
-func (a *adapter) dispatch(c contract.Command) (int, bool) {
-	isNode := a.node != nil
-	hasSource := a.src != nil
-	wrongRole := func() {
-		a.fail(c, contract.WrongRole, fmt.Sprintf("%s is not available in role %s", c.Name(), a.opt.Role))
-	}
-	switch c.Name() {
-	case "sync":
+// A command's handler and the role it needs (§6): a source (host and
+// registry with an object) or a node.
+type handler struct {
+	source, node bool
+	run          func(a *adapter, c contract.Command)
+}
+
+var handlers = map[string]handler{
+	"sync":            {run: func(a *adapter, c contract.Command) { a.ok(c) }},
+	"state":           {run: (*adapter).cmdState},
+	"describe":        {run: (*adapter).cmdDescribe},
+	"get":             {run: (*adapter).cmdGet},
+	"load":            {run: (*adapter).cmdLoad},
+	"set":             {source: true, run: (*adapter).cmdSet},
+	"emit":            {source: true, run: (*adapter).cmdEmit},
+	"disableRemoting": {source: true, run: func(a *adapter, c contract.Command) { a.cmdRemoting(c, false) }},
+	"enableRemoting":  {source: true, run: func(a *adapter, c contract.Command) { a.cmdRemoting(c, true) }},
+	"call":            {node: true, run: (*adapter).cmdCall},
+	"write":           {node: true, run: func(a *adapter, c contract.Command) { a.cmdWrite(c, false) }},
+	"push":            {node: true, run: func(a *adapter, c contract.Command) { a.cmdWrite(c, true) }},
+	"acquire":         {node: true, run: (*adapter).cmdAcquire},
+	"release":         {node: true, run: (*adapter).cmdRelease},
+}
+
+// dispatch runs command c; exit reports the exit command and its code.
+func (a *adapter) dispatch(c contract.Command) (code int, exit bool) {
+	h, known := handlers[c.Name()]
+	switch {
+	case c.Name() == "exit":
 		a.ok(c)
-	case "exit":
-		code := int(c.Int("code", 0))
-		a.ok(c)
-		return code, true
-	case "state":
-		a.cmdState(c)
-	case "describe":
-		a.cmdDescribe(c)
-	case "get":
-		a.cmdGet(c)
-	case "load":
-		a.cmdLoad(c)
-	case "set", "emit", "disableRemoting", "enableRemoting":
-		if !hasSource {
-			wrongRole()
-			break
-		}
-		switch c.Name() {
-		case "set":
-			a.cmdSet(c)
-		case "emit":
-			a.cmdEmit(c)
-		default:
-			a.cmdRemoting(c, c.Name() == "enableRemoting")
-		}
-	case "call", "write", "push", "acquire", "release":
-		if !isNode {
-			wrongRole()
-			break
-		}
-		switch c.Name() {
-		case "call":
-			a.cmdCall(c)
-		case "write":
-			a.cmdWrite(c, false)
-		case "push":
-			a.cmdWrite(c, true)
-		case "acquire":
-			a.cmdAcquire(c)
-		default:
-			a.cmdRelease(c)
-		}
-	default:
+		return int(c.Int("code", 0)), true
+	case !known:
 		a.fail(c, contract.UnknownCommand, fmt.Sprintf("unknown command %q", c.Name()))
+	case h.source && a.src == nil || h.node && a.node == nil:
+		a.fail(c, contract.WrongRole, fmt.Sprintf("%s is not available in role %s", c.Name(), a.opt.Role))
+	default:
+		h.run(a, c)
 	}
 	return 0, false
 }

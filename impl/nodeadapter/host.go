@@ -103,29 +103,28 @@ func (s *source) isRemoting() bool {
 	return s.remoting
 }
 
-// path is the contract's property path: "name" or "child.name".
-func (s *source) path(obj *node.Source, i int) string {
-	name := obj.Class().Properties[i].Name
-	if obj == s.root {
-		return name
-	}
+// childName is the CLASS property that holds obj ("" for the root).
+func (s *source) childName(obj *node.Source) string {
 	for _, p := range s.cls.Properties {
-		if s.root.Child(p.Name) == obj {
-			return p.Name + "." + name
+		if obj != s.root && s.root.Child(p.Name) == obj {
+			return p.Name
 		}
 	}
-	return name
+	return ""
+}
+
+// path is the contract's property path: "name" or "child.name".
+func (s *source) path(obj *node.Source, i int) string {
+	if child := s.childName(obj); child != "" {
+		return child + "." + obj.Class().Properties[i].Name
+	}
+	return obj.Class().Properties[i].Name
 }
 
 // objectName is the "object" of invoked events: the child is "<name>.child".
 func (s *source) objectName(obj *node.Source) string {
-	if obj == s.root {
-		return s.name
-	}
-	for _, p := range s.cls.Properties {
-		if s.root.Child(p.Name) == obj {
-			return s.name + "." + p.Name
-		}
+	if child := s.childName(obj); child != "" {
+		return s.name + "." + child
 	}
 	return s.name
 }
@@ -258,75 +257,51 @@ func (a *adapter) listenFailed(which string, err error) int {
 	return a.fatal("listen", contract.ErrorName(code.String()), err.Error(), contract.ExitFailure)
 }
 
-func (a *adapter) sourceAPIUnsupported() (int, bool) {
-	if a.opt.SourceAPI == "dynamic" && a.opt.Type != contract.TypePlain {
-		return a.unsupported("source-api:dynamic",
-			"the Go node remotes a .rep class only through its static API (repc's SourceAPI)"), true
-	}
-	return 0, false
-}
-
+// startHost starts the host and registry roles (§2.1): listen, remote the
+// object (a registry only with --type or --object), ready, remoting.
 func (a *adapter) startHost() int {
+	role := a.opt.Role
 	if a.opt.URL == "" {
-		return a.fatal("args", contract.Usage, "host needs --url", contract.ExitUsage)
+		return a.fatal("args", contract.Usage, role+" needs --url", contract.ExitUsage)
 	}
-	if code, ok := a.sourceAPIUnsupported(); ok {
-		return code
+	withObject := role == contract.RoleHost || a.opt.TypeGiven || a.opt.Object != ""
+	if withObject && a.opt.SourceAPI == "dynamic" && a.opt.Type != contract.TypePlain {
+		return a.unsupported("source-api:dynamic",
+			"the Go node remotes a .rep class only through its static API (repc's SourceAPI)")
 	}
-	h, err := node.NewHost(a.ctx, a.opt.URL, a.config())
+	var err error
+	if role == contract.RoleRegistry {
+		var rh *node.RegistryHost
+		if rh, err = node.NewRegistryHost(a.ctx, a.opt.URL, a.config()); err == nil {
+			a.host = rh.Host
+		}
+	} else {
+		a.host, err = node.NewHost(a.ctx, a.opt.URL, a.config())
+	}
 	if err != nil {
-		return a.listenFailed("host", err)
+		return a.listenFailed(role, err)
 	}
-	a.host = h
-	// Every later host error as a nodeError, like the Qt peer's watchNode.
-	h.OnError(func(err error) { a.nodeError("host", node.CodeOf(err)) })
-	if a.opt.Registry != "" {
-		if err := h.SetRegistryURL(a.opt.Registry); err != nil {
-			return a.fatal("registry", codeName(err), err.Error(), contract.ExitFailure)
+	if role == contract.RoleHost {
+		// Every later host error as a nodeError, like the Qt peer's watchNode.
+		a.host.OnError(func(err error) { a.nodeError("host", node.CodeOf(err)) })
+		if a.opt.Registry != "" {
+			if err := a.host.SetRegistryURL(a.opt.Registry); err != nil {
+				return a.fatal("registry", codeName(err), err.Error(), contract.ExitFailure)
+			}
 		}
 	}
-	if a.src, err = a.newSource(); err != nil {
-		return a.fatal("args", contract.Usage, err.Error(), contract.ExitUsage)
-	}
-	// Remote before ready, report after it: the Qt peer does both in one
-	// event-loop turn, so no client that connects after ready can find the
-	// host without the object; here the listener already accepts.
-	err = a.remote()
-	ready := a.readyEvent(h.URL())
-	ready.Set("object", a.src.name)
-	ready.Set("type", a.src.typ)
-	a.ev.Send(ready)
-	a.remotingEvent(err)
-	return -1
-}
-
-func (a *adapter) startRegistry() int {
-	if a.opt.URL == "" {
-		return a.fatal("args", contract.Usage, "registry needs --url", contract.ExitUsage)
-	}
-	withObject := a.opt.TypeGiven || a.opt.Object != ""
-	if withObject {
-		if code, ok := a.sourceAPIUnsupported(); ok {
-			return code
-		}
-	}
-	rh, err := node.NewRegistryHost(a.ctx, a.opt.URL, a.config())
-	if err != nil {
-		return a.listenFailed("registry", err)
-	}
-	a.regHost, a.host = rh, rh.Host
 	if withObject {
 		if a.src, err = a.newSource(); err != nil {
 			return a.fatal("args", contract.Usage, err.Error(), contract.ExitUsage)
 		}
-	}
-	ready := a.readyEvent(rh.URL())
-	if withObject {
-		ready.Set("object", a.src.name)
-		ready.Set("type", a.src.typ)
-	}
-	if withObject {
+		// Remote before ready, report after it: the Qt peer does both in one
+		// event-loop turn, so no client that connects after ready can find
+		// the host without the object; here the listener already accepts.
 		err = a.remote()
+	}
+	ready := a.readyEvent(a.host.URL())
+	if withObject {
+		ready = set(ready, "object", a.src.name, "type", a.src.typ)
 	}
 	a.ev.Send(ready)
 	if withObject {

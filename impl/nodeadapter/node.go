@@ -649,6 +649,20 @@ func (e *replicaEntry) target(name string) (*node.Replica, string, error) {
 	return ch, rest, nil
 }
 
+// property resolves the property path of command c: the replica that has
+// it, its name there and its index; else it answers c (unknownProperty).
+func (a *adapter) property(c contract.Command, e *replicaEntry, path string) (*node.Replica, string, int, bool) {
+	rep, name, err := e.target(path)
+	if err == nil && rep.Class().PropertyIndex(name) < 0 {
+		err = fmt.Errorf("unknown property %s", path)
+	}
+	if err != nil {
+		a.fail(c, contract.UnknownProperty, err.Error())
+		return nil, "", 0, false
+	}
+	return rep, name, rep.Class().PropertyIndex(name), true
+}
+
 // initializedReplica finds the replica a command names and checks that
 // it has its class; else it answers the command (noReplica,
 // notInitialized) and returns nil.
@@ -676,18 +690,11 @@ func (a *adapter) getReplica(c contract.Command) {
 		a.ok(c, "values", e.valuesJSON(cls, e.rep.Values(), true), "state", e.rep.State().String())
 		return
 	}
-	rep, name, err := e.target(path)
-	if err != nil {
-		a.fail(c, contract.UnknownProperty, err.Error())
+	rep, _, i, ok := a.property(c, e, path)
+	if !ok {
 		return
 	}
-	cls := rep.Class()
-	i := cls.PropertyIndex(name)
-	if i < 0 {
-		a.fail(c, contract.UnknownProperty, "unknown property "+path)
-		return
-	}
-	vals := rep.Values()
+	cls, vals := rep.Class(), rep.Values()
 	if rep == e.rep {
 		a.ok(c, "value", e.propertyJSON(cls, i, vals[i], true))
 		return
@@ -776,17 +783,11 @@ func (a *adapter) cmdWrite(c contract.Command, push bool) {
 		a.fail(c, contract.BadArgs, c.Name()+" needs property and value")
 		return
 	}
-	rep, name, err := e.target(path)
-	if err != nil {
-		a.fail(c, contract.UnknownProperty, err.Error())
+	rep, name, pi, ok := a.property(c, e, path)
+	if !ok {
 		return
 	}
 	cls := rep.Class()
-	pi := cls.PropertyIndex(name)
-	if pi < 0 {
-		a.fail(c, contract.UnknownProperty, "unknown property "+path)
-		return
-	}
 	p := &cls.Properties[pi]
 	if push {
 		slot := "push" + strings.ToUpper(name[:1]) + name[1:]
