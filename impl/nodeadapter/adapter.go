@@ -83,8 +83,8 @@ type adapter struct {
 	wg     sync.WaitGroup // call waiters, load runs
 
 	// host and registry roles
-	host    *node.Host
-	src     *source // nil: a registry without an object
+	host *node.Host
+	src  *source // nil: a registry without an object
 
 	// node role
 	node      *node.Node
