@@ -462,26 +462,10 @@ func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant, live 
 	}
 	if len(live) > 0 && live[0] {
 		if ch := e.rep.Child(p.Name); ch != nil && ch.Class() != nil {
-			ccls := ch.Class()
-			out := map[string]any{}
-			for k, cv := range ch.Values() {
-				if k < len(ccls.Properties) {
-					out[ccls.Properties[k].Name] = contract.ToJSON(ccls, ccls.Properties[k].Type, cv)
-				}
-			}
-			return out
+			return contract.ObjectJSON(ch.Class(), ch.Values())
 		}
 	}
-	ccls := e.childClass(cls, i, &d)
-	out := make(map[string]any, len(d.Parameters))
-	for k, pv := range d.Parameters {
-		if ccls != nil && k < len(ccls.Properties) {
-			out[ccls.Properties[k].Name] = contract.ToJSON(ccls, ccls.Properties[k].Type, pv)
-		} else {
-			out[fmt.Sprint(k)] = contract.Tagged(nil, pv)
-		}
-	}
-	return out
+	return contract.ObjectJSON(e.childClass(cls, i, &d), d.Parameters)
 }
 
 // childClass is the class of a CLASS property's child: its replica's, the

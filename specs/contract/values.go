@@ -934,3 +934,19 @@ func parseUUID(s string) (qds.UUID, error) {
 	}
 	return u, nil
 }
+
+// ObjectJSON renders the property values of an object of class cls (a
+// CLASS member's value, §7) as an object: each value by its property's
+// type; values beyond cls's properties (all, when cls is nil) tagged,
+// under their index.
+func ObjectJSON(cls *meta.Class, vals []qds.Variant) map[string]any {
+	out := make(map[string]any, len(vals))
+	for k, v := range vals {
+		if cls != nil && k < len(cls.Properties) {
+			out[cls.Properties[k].Name] = ToJSON(cls, cls.Properties[k].Type, v)
+		} else {
+			out[strconv.Itoa(k)] = Tagged(nil, v)
+		}
+	}
+	return out
+}

@@ -351,3 +351,25 @@ func TestAppendJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectJSON: a CLASS member's values by their properties' types, the
+// rest tagged under their index.
+func TestObjectJSON(t *testing.T) {
+	cls, err := SourceClass(TypeTestObject, wire.Qt6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var child *meta.Class
+	for _, p := range cls.Properties {
+		if p.Child != nil {
+			child = p.Child
+		}
+	}
+	got := ObjectJSON(child, []qds.Variant{qds.IntOf(7), qds.StringOf("x")})
+	if got[child.Properties[0].Name] != int64(7) || Canonical(got["1"]) != Canonical(Tagged(nil, qds.StringOf("x"))) {
+		t.Errorf("ObjectJSON = %v", got)
+	}
+	if got := ObjectJSON(nil, []qds.Variant{qds.IntOf(1)}); Canonical(got["0"]) != Canonical(Tagged(nil, qds.IntOf(1))) {
+		t.Errorf("without a class: %v", got)
+	}
+}
