@@ -4,12 +4,11 @@
 // commands on stdin and writes JSON events on stdout.
 //
 // It maps the contract's commands to node calls and the node's events to
-// the contract's events: the host, registry and node roles, the source
-// behaviour of the test objects (§10) and the load modes of §9 (paced by
-// loadgen/pace, counted by loadgen/seq, timed by loadgen/clock). The contract
-// itself — command line, commands, events, error names, test object
-// classes and the canonical JSON of Qt values (§7) — is specs/contract's;
-// the QtRO protocol is impl/node's.
+// the contract's events, for the host, registry and node roles. The contract
+// itself — command line, capabilities, commands, events, error names, the
+// test objects and their slots (§10), the command and event streams and the
+// canonical JSON of Qt values (§7) — is specs/contract's; the load modes of
+// §9 are loadgen/adapterload's; the QtRO protocol is impl/node's.
 //
 // The Qt peer (fixtures/peer) is the reference for every behaviour the
 // contract leaves to "what Qt does"; differences that come from the Go node
