@@ -306,20 +306,18 @@ func (a *adapter) cmdState(c contract.Command) {
 	f := contract.Fields{{Key: "role", Value: a.opt.Role}}
 	switch {
 	case a.node != nil:
-		f.Set("lastError", a.node.LastError().String())
-		f.Set("url", a.opt.URL)
+		f = set(f, "lastError", a.node.LastError().String(), "url", a.opt.URL)
 	case a.host != nil:
 		a.mu.Lock()
-		f.Set("lastError", a.lastError.String())
+		lastError := a.lastError
 		a.mu.Unlock()
-		f.Set("url", a.host.URL())
+		f = set(f, "lastError", lastError.String(), "url", a.host.URL())
 	}
 	if a.src != nil {
 		f.Set("remoting", map[string]any{a.src.name: a.src.isRemoting()})
 	}
 	if a.node != nil {
-		f.Set("replicas", a.replicaStates())
-		f.Set("heartbeatMs", a.opt.HeartbeatMs)
+		f = set(f, "replicas", a.replicaStates(), "heartbeatMs", a.opt.HeartbeatMs)
 		if a.opt.Registry != "" {
 			locs := map[string]any{}
 			for _, l := range a.node.Locations() {

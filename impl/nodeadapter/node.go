@@ -111,12 +111,8 @@ func (a *adapter) startNode() int {
 		}
 		first = e
 	}
-	ready := a.readyEvent(o.URL)
-	ready.Set("object", o.ObjectName())
-	ready.Set("type", o.Type)
-	ready.Set("mode", contract.ModeName(o.Dynamic))
-	ready.Set("heartbeatMs", o.HeartbeatMs)
-	a.ev.Send(ready)
+	a.ev.Send(set(a.readyEvent(o.URL), "object", o.ObjectName(), "type", o.Type, "mode", contract.ModeName(o.Dynamic),
+		"heartbeatMs", o.HeartbeatMs))
 	if first != nil {
 		a.ev.Send(event(contract.EvAcquired, "replica", first.key, "object", first.object,
 			"state", first.rep.State().String()))
