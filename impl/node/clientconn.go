@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qtro/qtro/impl/qds"
@@ -28,35 +29,71 @@ type clientConn struct {
 	q     *sendQueue
 	types *Types // the connection's user types (static classes' PODs, learnt gadgets)
 	dead  bool
+	st    *connState // the connection being read
+
+	// Inline delivery (stall.go): gen counts the goroutines that took the
+	// reading over; cbSince is when the reader entered a callback (0: it
+	// is not in one); cur is that delivery, under dmu.
+	gen     atomic.Uint64
+	cbSince atomic.Int64
+	dmu     sync.Mutex
+	cur     *inflight
+	fl      *inflight // reused by deliver (under dmu)
 }
 
-func (c *clientConn) run() {
+func (c *clientConn) run() { c.runFrom(nil) }
+
+// runFrom is the connection's life: dial, handshake, read until the
+// connection drops, retry. With st it continues reading a connection
+// whose reader was stuck in a callback (takeOver).
+func (c *clientConn) runFrom(st *connState) {
 	defer c.n.wg.Done()
-	defer c.n.forget(c)
+	handedOff := false
+	defer func() {
+		if !handedOff {
+			c.n.forget(c)
+		}
+	}()
 	n := c.n
 	for {
-		if n.ctx.Err() != nil {
-			return
-		}
-		conn, err := n.cfg.Schemes.Dial(n.ctx, c.url)
-		if err == nil {
-			err = c.serve(conn)
-			n.connLost(c)
+		var err error
+		if st == nil {
 			if n.ctx.Err() != nil {
 				return
 			}
-			var ne *Error
-			if errors.As(err, &ne) && ne.Op == "handshake" {
-				// Qt deletes a connection closed over a protocol mismatch
-				// and never schedules it for reconnection.
-				n.cfg.Logger.Warn("protocol mismatch: not reconnecting", "url", c.url, "err", err)
+			var conn net.Conn
+			if conn, err = n.cfg.Schemes.Dial(n.ctx, c.url); err != nil {
+				n.cfg.Logger.Debug("connect failed", "url", c.url, "err", err)
+				if !c.retrying() || !n.sleep(n.cfg.RetryInterval) {
+					return
+				}
+				continue
+			}
+			st, err = c.open(conn)
+		}
+		if st != nil {
+			err = c.loop(st)
+			if errors.Is(err, errHandedOff) {
+				handedOff = true // the goroutine that took over owns the connection now
 				return
 			}
-			if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-				n.cfg.Logger.Warn("connection lost", "url", c.url, "err", err)
-			}
-		} else {
-			n.cfg.Logger.Debug("connect failed", "url", c.url, "err", err)
+			unwatch(c)
+			st.close()
+			st = nil
+		}
+		n.connLost(c)
+		if n.ctx.Err() != nil {
+			return
+		}
+		var ne *Error
+		if errors.As(err, &ne) && ne.Op == "handshake" {
+			// Qt deletes a connection closed over a protocol mismatch
+			// and never schedules it for reconnection.
+			n.cfg.Logger.Warn("protocol mismatch: not reconnecting", "url", c.url, "err", err)
+			return
+		}
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+			n.cfg.Logger.Warn("connection lost", "url", c.url, "err", err)
 		}
 		if !c.retrying() || !n.sleep(n.cfg.RetryInterval) {
 			return
@@ -70,58 +107,92 @@ func (c *clientConn) retrying() bool {
 	return c.direct && !c.n.closed
 }
 
-// serve runs one connection until it drops.
-func (c *clientConn) serve(conn net.Conn) error {
+// connState is what reading one connection needs; it passes from a
+// reader stuck in a callback to the goroutine that takes over.
+type connState struct {
+	conn net.Conn
+	tr   *timedReader
+	r    *wire.Reader
+	q    *sendQueue
+}
+
+// close ends the connection: what is queued is written (or fails), then
+// the socket closes.
+func (st *connState) close() {
+	st.q.close()
+	st.conn.Close()
+	<-st.q.done
+}
+
+// open reads the host's Handshake on a new connection.
+func (c *clientConn) open(conn net.Conn) (*connState, error) {
 	n := c.n
 	c.mu.Lock()
 	if c.dead {
 		c.mu.Unlock()
 		conn.Close()
-		return net.ErrClosed
+		return nil, net.ErrClosed
 	}
 	c.c = conn
 	c.mu.Unlock()
-	defer conn.Close()
 
 	tr := &timedReader{r: conn}
 	br := wire.NewBufReader(tr)
 	head, err := br.Peek(6)
 	if err != nil {
-		return err
+		conn.Close()
+		return nil, err
 	}
 	d, ok := wire.DetectDialect(head)
 	if !ok || (n.cfg.Dialect.Valid() && d != n.cfg.Dialect) {
-		return n.setErr(&Error{Code: ProtocolMismatch, Op: "handshake", URL: c.url,
+		conn.Close()
+		return nil, n.setErr(&Error{Code: ProtocolMismatch, Op: "handshake", URL: c.url,
 			Err: fmt.Errorf("%w: first bytes % x", wire.ErrNoHandshake, head)})
 	}
 	types := qds.NewTypes(n.types.Get(d))
 	q := newSendQueue(conn, d, types, n.cfg.MaxSendQueue)
 	q.onError = func(error) { conn.Close() }
-	defer func() {
-		q.close()
-		conn.Close()
-		<-q.done
-	}()
-
-	r := wire.NewReader(br, d, types, n.cfg.Limits)
-	p, err := r.ReadPacket()
+	st := &connState{conn: conn, tr: tr, q: q, r: wire.NewReader(br, d, types, n.cfg.Limits)}
+	fail := func(err error) (*connState, error) {
+		st.close()
+		return nil, err
+	}
+	p, err := st.r.ReadPacket()
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	hs, ok := p.(*wire.HandshakePacket)
 	if !ok {
-		return n.setErr(&Error{Code: ProtocolMismatch, Op: "handshake", URL: c.url, Err: fmt.Errorf("%w: got %s", wire.ErrNoHandshake, p.Type())})
+		return fail(n.setErr(&Error{Code: ProtocolMismatch, Op: "handshake", URL: c.url, Err: fmt.Errorf("%w: got %s", wire.ErrNoHandshake, p.Type())}))
 	}
 	if hs.Version != d.ProtocolVersion() {
-		return n.setErr(&Error{Code: ProtocolMismatch, Op: "handshake", URL: c.url,
-			Err: fmt.Errorf("%w: got %q, want %q", wire.ErrVersionMismatch, hs.Version, d.ProtocolVersion())})
+		return fail(n.setErr(&Error{Code: ProtocolMismatch, Op: "handshake", URL: c.url,
+			Err: fmt.Errorf("%w: got %q, want %q", wire.ErrVersionMismatch, hs.Version, d.ProtocolVersion())}))
 	}
 	c.mu.Lock()
 	c.d, c.q, c.types = d, q, types
 	c.mu.Unlock()
+	return st, nil
+}
 
+// errHandedOff ends a reader whose connection another goroutine reads now.
+var errHandedOff = errors.New("qtro node: reading handed over")
+
+// loop reads and handles packets until the connection drops, or until
+// another goroutine takes the reading over (errHandedOff).
+func (c *clientConn) loop(st *connState) error {
+	n := c.n
+	d := st.r.Dialect()
+	gen := c.gen.Load()
+	c.mu.Lock()
+	c.st = st
+	c.mu.Unlock()
+	watch(c)
 	for {
-		p, err := r.ReadPacket()
+		if c.gen.Load() != gen {
+			return errHandedOff
+		}
+		p, err := st.r.ReadPacket()
 		if err != nil {
 			var pe *wire.ProtocolError
 			if errors.As(err, &pe) {
@@ -129,7 +200,7 @@ func (c *clientConn) serve(conn net.Conn) error {
 			}
 			return err
 		}
-		now := tr.last // when the bytes were read: one clock read per syscall, not per packet
+		now := st.tr.last // when the bytes were read: one clock read per syscall, not per packet
 		switch p := p.(type) {
 		case *wire.ObjectListPacket:
 			n.objectList(c, append([]wire.ObjectInfo(nil), p.Objects...))

@@ -45,6 +45,7 @@ type deliverer[T any] struct {
 	max int // bound on queued values; <= 0: none
 
 	cancelled atomic.Bool // no fn call starts any more
+	slow      atomic.Bool // a callback stalled a connection: never inline again
 
 	mu          sync.Mutex
 	q           []delivery[T] // pending, not yet taken by the goroutine
@@ -104,6 +105,31 @@ func (d *deliverer[T]) startLocked(g *drainGroup) {
 	g.add()
 	go d.run()
 	d.started = true
+}
+
+// beginInline claims the subscription for an inline delivery by the
+// caller, if nothing is queued or being delivered and it was never slow.
+// endInline must follow.
+func (d *deliverer[T]) beginInline() bool {
+	if d.slow.Load() || d.cancelled.Load() {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.running || len(d.q) > 0 {
+		return false
+	}
+	d.running = true
+	return true
+}
+
+// endInline ends an inline delivery; what was pushed meanwhile goes to
+// the delivery goroutine.
+func (d *deliverer[T]) endInline(g *drainGroup) {
+	d.mu.Lock()
+	d.running = false
+	d.startLocked(g)
+	d.mu.Unlock()
 }
 
 // takeStarted reports whether a push started the delivery goroutine since

@@ -44,16 +44,23 @@
 // Node.OnError, Host.OnError) returns a func() that cancels it: no
 // callback starts after it returns.
 //
-// A connection's reading goroutine never runs user callbacks: it queues
-// each event for each subscription, and each subscription has its own
-// delivery goroutine (started when events are pending, gone when its queue
-// is empty) that calls the callback in wire order. A slow or blocked
-// callback therefore delays only its own subscription, never the
-// connection's reads, heartbeats, other replicas or other subscriptions.
-// The queue is bounded (Config.MaxQueuedEvents): past it, events are
-// dropped, counted (NodeStats.DroppedEvents, HostStats.DroppedEvents) and
-// reported once per episode to OnError as an *OverflowError
-// (ErrSlowSubscriber). As in Qt, where the reply of a call and the signals
+// Every subscription gets its events in wire order, one callback at a
+// time. A replica's events are delivered by the connection's reading
+// goroutine itself, inline, to a subscription with nothing queued (no
+// goroutine hand-off on the latency path); otherwise they are queued, and
+// the subscription's own delivery goroutine (started when events are
+// pending, gone when its queue is empty) calls the callback. A callback
+// cannot stall the connection: one that runs for 100 ms has its
+// subscription switched to queued delivery for good (reported to
+// Node.OnError as a *SlowCallbackError, counted in
+// NodeStats.SlowCallbacks), the rest of that delivery is queued, and a new
+// goroutine reads the connection, so heartbeats, other replicas and other
+// subscriptions go on; the stuck goroutine ends when its callback
+// returns. Source.Observe and OnError callbacks are always queued. Queues
+// are bounded (Config.MaxQueuedEvents): past it, events are dropped,
+// counted (NodeStats.DroppedEvents, HostStats.DroppedEvents) and reported
+// once per episode to OnError as an *OverflowError (both errors wrap
+// ErrSlowSubscriber). As in Qt, where the reply of a call and the signals
 // before it are emitted in wire order, a call's reply is handed to the
 // caller after the replica's subscriptions got the events that preceded
 // it. Close and Shutdown wait until queued events have been delivered.

@@ -20,17 +20,18 @@ type Node struct {
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
 
-	mu          sync.Mutex
-	closed      bool
-	conns       map[string]*clientConn    // by URL
-	sources     map[string]sourceInfo     // connectedSources: first connection offering a name wins
-	impls       map[string]*replicaImpl   // replicas by source name
-	registryURL string                    // set by SetRegistryURL
-	registry    *Replica                  // the "Registry" replica
-	locations   map[string]SourceLocation // the registry's table, kept current
-	errs        errorSink
-	cbs         drainGroup    // goroutines delivering to subscribers
-	dropCount   atomic.Uint64 // events dropped by full subscription queues
+	mu            sync.Mutex
+	closed        bool
+	conns         map[string]*clientConn    // by URL
+	sources       map[string]sourceInfo     // connectedSources: first connection offering a name wins
+	impls         map[string]*replicaImpl   // replicas by source name
+	registryURL   string                    // set by SetRegistryURL
+	registry      *Replica                  // the "Registry" replica
+	locations     map[string]SourceLocation // the registry's table, kept current
+	errs          errorSink
+	cbs           drainGroup    // goroutines delivering to subscribers
+	dropCount     atomic.Uint64 // events dropped by full subscription queues
+	slowCallbacks atomic.Uint64 // callbacks that stalled a connection (takeOver)
 }
 
 type sourceInfo struct {
@@ -333,7 +334,12 @@ type NodeStats struct {
 	// DroppedEvents were not delivered because a subscription's queue held
 	// Config.MaxQueuedEvents undelivered events (a callback too slow).
 	DroppedEvents uint64
+	// SlowCallbacks ran so long that the connection went on without them
+	// (SlowCallbackError).
+	SlowCallbacks uint64
 }
 
 // Stats returns the node's counters.
-func (n *Node) Stats() NodeStats { return NodeStats{DroppedEvents: n.dropCount.Load()} }
+func (n *Node) Stats() NodeStats {
+	return NodeStats{DroppedEvents: n.dropCount.Load(), SlowCallbacks: n.slowCallbacks.Load()}
+}

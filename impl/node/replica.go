@@ -406,7 +406,7 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []Variant, 
 	r.pingPending = false
 	r.resetHeartbeatLocked()
 	r.mu.Unlock()
-	r.dispatch(evs...)
+	r.deliver(c, evs)
 }
 
 type childInit struct {
@@ -512,7 +512,7 @@ func (r *replicaImpl) invoke(c *clientConn, p *wire.Invoke, at time.Time) {
 			Args: append([]Variant(nil), args...), Received: at}
 	}
 	r.mu.Unlock()
-	r.dispatch(ev)
+	r.deliverOne(c, ev)
 }
 
 func (r *replicaImpl) reply(c *clientConn, p *wire.InvokeReply) {
@@ -769,11 +769,13 @@ func (r *Replica) Call(ctx context.Context, method string, args ...any) (Variant
 	return v, err
 }
 
-// Subscribe calls fn for every event of the replica, in order, until the
-// returned function is called. fn runs on a goroutine of this
-// subscription, never on the connection's: a slow fn delays only its own
-// events (up to Config.MaxQueuedEvents, then newer ones are dropped and an
-// OverflowError is reported to Node.OnError). A call's reply is handed
+// Subscribe calls fn for every event of the replica, in order, one call at
+// a time, until the returned function is called. fn runs on the
+// connection's reading goroutine while it keeps up, else on a goroutine of
+// the subscription; one that runs for 100 ms is moved off the connection
+// for good (SlowCallbackError), so a slow fn delays only its own events
+// (up to Config.MaxQueuedEvents, then newer ones are dropped and an
+// OverflowError is reported to Node.OnError). See the package doc. A call's reply is handed
 // over after the subscriptions of the replica got the events that came
 // before it, so a subscription that blocks delays the replies of its
 // replica's calls (Wait's context bounds that).

@@ -1,0 +1,231 @@
+package node
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A connection's reader delivers a replica's events inline, calling each
+// subscription's callback itself when that subscription has nothing
+// queued: no goroutine hand-off on the latency path. A watchdog makes
+// sure a callback cannot stall the connection: one that has run for
+// stallAfter has its subscription switched to queued delivery for good
+// (reported as a *SlowCallbackError), the rest of the delivery it held up
+// is queued, and a new goroutine takes over reading the connection. The
+// stuck reader ends when its callback returns.
+const (
+	stallAfter = 100 * time.Millisecond
+	stallScan  = 25 * time.Millisecond
+)
+
+// SlowCallbackError reports that a replica subscription's callback ran
+// for longer than the node lets a connection wait: the connection went on
+// without it, and the subscription now gets its events on its own
+// goroutine, queued (bounded by Config.MaxQueuedEvents). It unwraps to
+// ErrSlowSubscriber.
+type SlowCallbackError struct {
+	Replica string        // the replica's name
+	After   time.Duration // how long the callback had run
+}
+
+func (e *SlowCallbackError) Error() string {
+	return fmt.Sprintf("%s: replica %q: a callback ran for %s; its events are queued from now on", ErrSlowSubscriber, e.Replica, e.After)
+}
+
+// Unwrap returns ErrSlowSubscriber.
+func (e *SlowCallbackError) Unwrap() error { return ErrSlowSubscriber }
+
+// inflight is an inline delivery in progress: events evs of replica ri
+// to subscriptions subs, at subscription k, event j. A connection reuses
+// one until a takeOver leaves it to the stuck reader.
+type inflight struct {
+	ri    *replicaImpl
+	subs  []*deliverer[Event]
+	evs   []Event
+	k, j  int
+	taken bool     // takeOver queued the rest: the reader stops delivering
+	one   [1]Event // evs of a single event, without an allocation
+}
+
+// deliverOne is deliver of one event.
+func (r *replicaImpl) deliverOne(c *clientConn, ev Event) {
+	c.dmu.Lock()
+	fl := c.flight()
+	c.dmu.Unlock()
+	fl.one[0] = ev
+	r.deliver(c, fl.one[:])
+	fl.one[0] = Event{}
+}
+
+// flight returns the connection's inflight record (under c.dmu).
+func (c *clientConn) flight() *inflight {
+	if c.fl == nil {
+		c.fl = &inflight{}
+	}
+	return c.fl
+}
+
+// deliver hands evs to every subscription of r, from c's reader: inline
+// to a subscription with nothing queued, queued to the others.
+func (r *replicaImpl) deliver(c *clientConn, evs []Event) {
+	if len(evs) == 0 {
+		return
+	}
+	r.mu.Lock()
+	subs := r.subList
+	r.mu.Unlock()
+	var fl *inflight
+	started := false
+	for k, d := range subs {
+		if !d.beginInline() {
+			if dropped, first := d.push(&r.n.cbs, evs...); dropped > 0 {
+				r.n.dropped(dropped, first, "replica", r.name, d.max)
+			}
+			started = d.takeStarted() || started
+			continue
+		}
+		for j := range evs {
+			c.dmu.Lock()
+			if fl == nil {
+				fl = c.flight()
+				fl.ri, fl.subs, fl.evs = r, subs, evs
+			}
+			if fl.taken {
+				c.dmu.Unlock()
+				break
+			}
+			fl.k, fl.j = k, j
+			c.cur = fl
+			c.cbSince.Store(watchTick.Load()) // a clock read per event would cost more
+			c.dmu.Unlock()
+			if !d.cancelled.Load() {
+				d.fn(evs[j])
+			}
+			c.cbSince.Store(0)
+		}
+		c.dmu.Lock()
+		taken := fl.taken
+		c.cur = nil
+		c.dmu.Unlock()
+		d.endInline(&r.n.cbs)
+		if taken {
+			return // takeOver queued the rest
+		}
+	}
+	if fl != nil {
+		c.dmu.Lock()
+		fl.ri, fl.subs, fl.evs = nil, nil, nil
+		c.dmu.Unlock()
+	}
+	if started {
+		runtime.Gosched()
+	}
+}
+
+// takeOver moves the delivery c's reader is stuck in to the queues and
+// has a new goroutine read the connection.
+func (c *clientConn) takeOver() {
+	c.dmu.Lock()
+	fl := c.cur
+	since := c.cbSince.Load()
+	if fl == nil || fl.taken || since == 0 || watchTick.Load()-since < stallTicks {
+		c.dmu.Unlock()
+		return // the callback returned meanwhile
+	}
+	fl.taken = true
+	c.cur = nil
+	c.fl = nil // the stuck reader keeps this one; the next reader gets its own
+	ri, g := fl.ri, &c.n.cbs
+	stuck := fl.subs[fl.k]
+	stuck.slow.Store(true)
+	// The stuck subscription is still running: what is pushed now waits
+	// for its callback to return. Pushed before the new reader starts, so
+	// every subscription keeps wire order.
+	if dropped, first := stuck.push(g, fl.evs[fl.j+1:]...); dropped > 0 {
+		c.n.dropped(dropped, first, "replica", ri.name, stuck.max)
+	}
+	for _, d := range fl.subs[fl.k+1:] {
+		if dropped, first := d.push(g, fl.evs...); dropped > 0 {
+			c.n.dropped(dropped, first, "replica", ri.name, d.max)
+		}
+	}
+	c.mu.Lock()
+	st := c.st
+	c.mu.Unlock()
+	c.gen.Add(1) // the stuck reader ends when its callback returns
+	c.n.wg.Add(1)
+	go c.runFrom(st)
+	c.dmu.Unlock()
+	c.n.slowCallbacks.Add(1)
+	c.n.errs.report(&SlowCallbackError{Replica: ri.name, After: time.Duration(watchTick.Load()-since+1) * stallScan})
+}
+
+// watchTick counts the watchdog's scans (from 1, so that a callback's
+// start is never 0): a callback entered at tick t has run for at least
+// (now-t-1) scans.
+var watchTick atomic.Int64
+
+// stallTicks is stallAfter in scans, plus the one a callback may have
+// started just before.
+const stallTicks = int64(stallAfter/stallScan) + 1
+
+func init() { watchTick.Store(1) }
+
+// watchdog scans the connections being read for a reader stuck in a
+// callback. Its goroutine runs while some connection is watched.
+var watchdog struct {
+	mu    sync.Mutex
+	conns map[*clientConn]struct{}
+	stop  chan struct{}
+}
+
+func watch(c *clientConn) {
+	watchdog.mu.Lock()
+	defer watchdog.mu.Unlock()
+	if watchdog.conns == nil {
+		watchdog.conns = map[*clientConn]struct{}{}
+	}
+	watchdog.conns[c] = struct{}{}
+	if watchdog.stop == nil {
+		watchdog.stop = make(chan struct{})
+		go watchLoop(watchdog.stop)
+	}
+}
+
+func unwatch(c *clientConn) {
+	watchdog.mu.Lock()
+	defer watchdog.mu.Unlock()
+	delete(watchdog.conns, c)
+	if len(watchdog.conns) == 0 && watchdog.stop != nil {
+		close(watchdog.stop)
+		watchdog.stop = nil
+	}
+}
+
+func watchLoop(stop chan struct{}) {
+	t := time.NewTicker(stallScan)
+	defer t.Stop()
+	var stuck []*clientConn
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		now := watchTick.Add(1)
+		stuck = stuck[:0]
+		watchdog.mu.Lock()
+		for c := range watchdog.conns {
+			if since := c.cbSince.Load(); since != 0 && now-since >= stallTicks {
+				stuck = append(stuck, c)
+			}
+		}
+		watchdog.mu.Unlock()
+		for _, c := range stuck {
+			c.takeOver()
+		}
+	}
+}
