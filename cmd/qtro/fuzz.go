@@ -108,6 +108,9 @@ says whether every reproducer left the host alive, or with --expect crashed, cra
 					res.Runs = append(res.Runs, rep)
 					fmt.Printf("%-10s %d inputs in %.0f s: %d failure kinds, %d failing inputs, %d restarts\n",
 						rep.Target, rep.Inputs, rep.Elapsed, len(rep.Crashes), rep.Failures(), rep.Restarts)
+					if rep.Stopped != "" {
+						fmt.Printf("%-10s   stopped early: %s\n", "", rep.Stopped)
+					}
 					for _, c := range rep.Crashes {
 						fmt.Printf("%-10s   %-16s %s x%d: %s (%d -> %d bytes) %s\n", "", c.Kind, c.Health, c.Count, c.Note, c.OriginalSize, c.MinimalSize, c.Reproducer)
 					}
