@@ -142,6 +142,23 @@ func (d *deliverer[T]) takeStarted() bool {
 	return s
 }
 
+// anyBusy reports whether one of ds has values queued or being delivered.
+func anyBusy[T any](ds []*deliverer[T]) bool {
+	for _, d := range ds {
+		if d.busy() {
+			return true
+		}
+	}
+	return false
+}
+
+// busy reports whether values are queued or being delivered.
+func (d *deliverer[T]) busy() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.running || len(d.q) > 0
+}
+
 // barrier arranges for mark to run once every value pushed so far has
 // been delivered, and reports true; it reports false (and mark is not
 // kept) when nothing is pending or being delivered.
@@ -226,7 +243,7 @@ func (d *deliverer[T]) cancel() {
 // A call's reply uses it so that, as in Qt, a subscriber sees the events
 // that preceded the reply on the wire before the caller sees the reply.
 func afterDelivered[T any](ds []*deliverer[T], f func()) {
-	if len(ds) == 0 {
+	if !anyBusy(ds) {
 		f()
 		return
 	}

@@ -525,6 +525,10 @@ func (r *replicaImpl) reply(c *clientConn, p *wire.InvokeReply) {
 		// As in Qt, where both are signals of one thread: subscribers get
 		// the events that preceded the reply before the caller gets it.
 		res := callResult{v: p.Value}
+		if !anyBusy(subs) {
+			ch <- res // the common case, without a closure to allocate
+			return
+		}
 		afterDelivered(subs, func() { ch <- res })
 	}
 }
