@@ -30,6 +30,7 @@ type Error struct {
 	Message string
 }
 
+// Error is the message.
 func (e *Error) Error() string { return e.Message }
 
 func refuse(name contract.ErrorName, msg string) (*Run, error) {
