@@ -143,7 +143,10 @@ var (
 		if !ok {
 			e.NotApplicable("the host declares no method with parameters")
 		}
-		anyHostile(e, func(d wire.Dialect, _ string, _ int32) []byte { return noArgsInvoke(d, name, m) })
+		bad, _ := h.dial()
+		e.NoErr(bad.SendRaw(noArgsInvoke(e.D, name, m)), "sending hostile bytes")
+		time.Sleep(200 * time.Millisecond)
+		h.stillServing()
 	})
 	_ = AnySource("HI-9", func(e *Env) {
 		anyHostile(e, func(d wire.Dialect, name string, _ int32) []byte { return deepInvoke(d, name, 0, crashDepth) })
@@ -152,3 +155,21 @@ var (
 		anyHostile(e, func(d wire.Dialect, name string, _ int32) []byte { return nameOnlyInvoke(d, name) })
 	})
 )
+
+// stillServing checks the host's process still runs and a fresh
+// connection gets a Pong (anyHostile's check, for a host already learnt).
+func (h *anyHost) stillServing() {
+	e := h.e
+	if h.A != nil {
+		select {
+		case <-h.A.Exited():
+			code, _ := h.A.ExitCode()
+			e.Failf("the host exited (code %d) after hostile input", code)
+		default:
+		}
+	}
+	c, _ := h.dial()
+	e.NoErr(c.Send(&wire.PingPacket{Name: h.pingName()}), "Ping")
+	_, err := c.ExpectType(e.within(10*time.Second), wire.Pong)
+	e.NoErr(err, "a fresh connection is served after hostile input")
+}
