@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qtro/qtro/fixtures/golden"
+	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
 	"github.com/qtro/qtro/specs/conformance"
 )
@@ -226,6 +227,10 @@ func minimise(ctx context.Context, cfg Config, d wire.Dialect, c *Crash, in Inpu
 		c.MinimalSize += s.Size()
 	}
 	c.Note = seq[0].Note
+	if c.MinimalSize < c.OriginalSize && seq[0].regen == nil {
+		// Bytes were cut: the mutator's note describes the original.
+		c.Note = fmt.Sprintf("from %q, minimised to: %s", seq[0].Note, describe(d, seq))
+	}
 	c.Connections = len(seq)
 	if cfg.Out == "" {
 		return
@@ -330,4 +335,32 @@ func Replay(ctx context.Context, s Starter, r *Reproducer, settle, wait time.Dur
 	}
 	res.Health, res.Detail = h, detail
 	return res, nil
+}
+
+// describe renders what a (minimised) sequence sends, frame by frame.
+func describe(d wire.Dialect, seq []Input) string {
+	var parts []string
+	for _, in := range seq {
+		for _, ch := range in.Chunks {
+			for _, f := range splitFrames(d, ch) {
+				parts = append(parts, describeFrame(d, f))
+			}
+		}
+	}
+	return strings.Join(parts, " + ")
+}
+
+func describeFrame(d wire.Dialect, f []byte) string {
+	if !wellFormed(d, f) {
+		if len(f) >= 4 {
+			return fmt.Sprintf("%d bytes announcing a %d-byte frame", len(f), byteOrder(d).Uint32(f))
+		}
+		return fmt.Sprintf("%d stray bytes", len(f))
+	}
+	typ := wire.PacketType(byteOrder(d).Uint16(f[4:]))
+	if decodes(d, f) {
+		p, _ := wire.Decode(d, qds.NewTypes(d.Types()), qds.Limits{}, wire.Frame{Type: typ, Body: f[6:]})
+		return wire.Describe(p)
+	}
+	return fmt.Sprintf("%s frame with a %d-byte body that does not decode", typ, len(f)-6)
 }
