@@ -158,10 +158,19 @@ func probe(ctx context.Context, inst Instance, d wire.Dialect, wait time.Duratio
 		default:
 		}
 	}
-	cl, err := dial(ctx, inst.URL(), d, wait)
-	if err == nil {
-		err = cl.ping(ctx, wait)
-		cl.close()
+	fresh := func(wait time.Duration) error {
+		cl, err := dial(ctx, inst.URL(), d, wait)
+		if err == nil {
+			err = cl.ping(ctx, wait)
+			cl.close()
+		}
+		return err
+	}
+	err := fresh(wait)
+	if err != nil && !exited(inst) {
+		// A loaded machine can be slow: ask once more, for longer, before
+		// calling a live host hung (or an url: host dead).
+		err = fresh(2 * wait)
 	}
 	if err == nil {
 		return Alive, ""
@@ -175,4 +184,18 @@ func probe(ctx context.Context, inst Instance, d wire.Dialect, wait time.Duratio
 		return Hung, "no Handshake and Pong for a fresh client: " + err.Error()
 	}
 	return Crashed, "no Handshake and Pong for a fresh client: " + err.Error()
+}
+
+// exited reports whether a host we started has exited.
+func exited(inst Instance) bool {
+	ex := inst.Exited()
+	if ex == nil {
+		return false
+	}
+	select {
+	case <-ex:
+		return true
+	default:
+		return false
+	}
 }
