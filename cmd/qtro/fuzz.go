@@ -108,6 +108,9 @@ says whether every reproducer left the host alive, or with --expect crashed, cra
 					res.Runs = append(res.Runs, rep)
 					fmt.Printf("%-10s %d inputs in %.0f s: %d failure kinds, %d failing inputs, %d restarts\n",
 						rep.Target, rep.Inputs, rep.Elapsed, len(rep.Crashes), rep.Failures(), rep.Restarts)
+					if rep.RSSStartKiB > 0 {
+						fmt.Printf("%-10s   host RSS %d KiB at start, peak %d KiB, last %d KiB\n", "", rep.RSSStartKiB, rep.RSSPeakKiB, rep.RSSEndKiB)
+					}
 					if rep.Stopped != "" {
 						fmt.Printf("%-10s   stopped early: %s\n", "", rep.Stopped)
 					}

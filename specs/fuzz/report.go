@@ -45,7 +45,8 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 {{range .Runs}}
 <h2>{{.Target}} ({{.Dialect}})</h2>
 <p>seed {{.Seed}} · {{.Inputs}} inputs in {{printf "%.1f" .Elapsed}} s · {{.Restarts}} restarts ·
-{{len .Crashes}} failure kinds, {{.Failures}} failing inputs{{if .Stopped}} · stopped: {{.Stopped}}{{end}}</p>
+{{len .Crashes}} failure kinds, {{.Failures}} failing inputs{{if .Stopped}} · stopped: {{.Stopped}}{{end}}
+{{if .RSSStartKiB}} · host RSS {{.RSSStartKiB}} KiB at start, peak {{.RSSPeakKiB}}, last {{.RSSEndKiB}}{{end}}</p>
 <table><tr><th>mutator</th><th>inputs</th></tr>
 {{range $k, $n := .ByKind}}<tr><td>{{$k}}</td><td>{{$n}}</td></tr>{{end}}</table>
 {{if .Crashes}}<table><tr><th>kind</th><th>verdict</th><th>count</th><th>first input</th><th>minimised input</th><th>bytes</th><th>reproducer</th></tr>

@@ -77,6 +77,14 @@ type Report struct {
 	Crashes  []Crash        `json:"crashes"`
 	// Stopped says why fuzzing ended early, if it did.
 	Stopped string `json:"stopped,omitempty"`
+	// Memory of the host we started (KiB, 0 when unknown): after it
+	// learnt the model, the highest sample (after each input), and the
+	// last sample of the last instance. A restart starts a new process,
+	// so growth shows best on a target that never crashed. For image:
+	// targets it is the docker client's, not the container's.
+	RSSStartKiB int64 `json:"rssStartKiB,omitempty"`
+	RSSPeakKiB  int64 `json:"rssPeakKiB,omitempty"`
+	RSSEndKiB   int64 `json:"rssEndKiB,omitempty"`
 }
 
 // Failures counts the inputs that crashed or hung the target.
@@ -146,6 +154,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("fuzz: learning %s: %w", rep.Target, err)
 	}
 	rep.Objects = model.Objects
+	rep.RSSStartKiB = inst.RSS()
 	gen := NewGenerator(model, cfg.Seed, GoldenFrames(d))
 	gen.MaxDepth = cfg.MaxDepth
 	kinds := cfg.Kinds
@@ -169,6 +178,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.ByKind[in.Kind]++
 		h, detail := execute(ctx, inst, d, []Input{in}, cfg.Settle, cfg.ProbeWait)
 		if h == Alive {
+			if rss := inst.RSS(); rss > 0 {
+				rep.RSSEndKiB = rss
+				rep.RSSPeakKiB = max(rep.RSSPeakKiB, rss)
+			}
 			continue
 		}
 		cfg.Logf("fuzz: %s: input %d (%s: %s, %d bytes): %s %s", rep.Target, i, in.Kind, in.Note, in.Size(), h, detail)

@@ -49,6 +49,7 @@ func (s *fakeStarter) Start(context.Context) (Instance, error) {
 func (h *fakeHost) URL() string             { return "tcp://" + h.ln.Addr().String() }
 func (h *fakeHost) Exited() <-chan struct{} { return h.exited }
 func (h *fakeHost) ExitInfo() string        { return "fake crash" }
+func (h *fakeHost) RSS() int64              { return 0 }
 func (h *fakeHost) Close() error {
 	h.die()
 	h.wg.Wait()

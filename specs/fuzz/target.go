@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +27,9 @@ type Instance interface {
 	ExitInfo() string
 	// Close stops a host we started.
 	Close() error
+	// RSS is the resident memory of a host we started, in KiB (0 when
+	// unknown: an url: host, or no /proc).
+	RSS() int64
 }
 
 // Starter starts fresh instances of one target: the fuzz run, every
@@ -104,6 +109,7 @@ type adapterInstance struct {
 func (i *adapterInstance) URL() string             { return i.url }
 func (i *adapterInstance) Exited() <-chan struct{} { return i.a.Exited() }
 func (i *adapterInstance) Close() error            { return i.a.Close() }
+func (i *adapterInstance) RSS() int64              { return rssKiB(i.a.Pid()) }
 func (i *adapterInstance) ExitInfo() string {
 	code, ok := i.a.ExitCode()
 	if !ok {
@@ -133,6 +139,7 @@ func (u urlInstance) URL() string             { return string(u) }
 func (u urlInstance) Exited() <-chan struct{} { return nil }
 func (u urlInstance) ExitInfo() string        { return "" }
 func (u urlInstance) Close() error            { return nil }
+func (u urlInstance) RSS() int64              { return 0 }
 
 // Health is the verdict of a liveness probe.
 type Health string
@@ -198,4 +205,19 @@ func exited(inst Instance) bool {
 	default:
 		return false
 	}
+}
+
+// rssKiB reads a process's VmRSS from /proc (0 where there is none).
+func rssKiB(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
 }
