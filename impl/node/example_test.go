@@ -122,10 +122,13 @@ func ExampleReplica_Subscribe() {
 	}
 	events := make(chan string, 8)
 	stop := r.Subscribe(func(ev node.Event) {
-		switch ev.Kind {
-		case node.PropertyChanged:
+		switch {
+		case ev.FromInit:
+			// The Init may still be being delivered: its notifications
+			// repeat what WaitForSource already made readable.
+		case ev.Kind == node.PropertyChanged:
 			events <- fmt.Sprintf("%s = %v", ev.Name, ev.Value.Float())
-		case node.SignalEmitted:
+		case ev.Kind == node.SignalEmitted:
 			events <- fmt.Sprintf("%s(%q)", ev.Name, ev.Args[0].Str())
 		}
 	})

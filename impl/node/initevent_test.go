@@ -119,8 +119,14 @@ func TestInitializedSaysWhatChanged(t *testing.T) {
 						want = append(want, i)
 					}
 				}
+				if ev.New != node.Valid || ev.Old == node.Valid {
+					t.Errorf("Init %d: Old, New = %v, %v, want a change to Valid", k, ev.Old, ev.New)
+				}
 				var got []int
 				for _, pc := range notes[k] {
+					if !pc.FromInit {
+						t.Errorf("Init %d: PropertyChanged %s without FromInit", k, pc.Name)
+					}
 					got = append(got, pc.Index)
 					if !pc.Value.SameValue(ev.Values[pc.Index]) {
 						t.Errorf("Init %d: PropertyChanged %s = %v, snapshot %v", k, pc.Name, pc.Value, ev.Values[pc.Index])

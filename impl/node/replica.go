@@ -67,13 +67,14 @@ func (k EventKind) String() string {
 // An Init is delivered as: Initialized (with Changed and Values), then
 // StateChanged to Valid if the replica was not Valid already, then one
 // PropertyChanged for each index in Changed whose property has a notify
-// signal, in Changed's order, with the value in Values. A subscriber that
-// handles Initialized from Changed and Values may therefore skip the
-// PropertyChanged events that follow it up to the next Initialized,
-// SignalEmitted or non-Init PropertyChanged; nothing else is interleaved.
+// signal, in Changed's order, with the value in Values; nothing else is
+// interleaved. The StateChanged and PropertyChanged events of an Init
+// have FromInit set, so a subscriber that handles Initialized from
+// Changed, Values, Old and New can skip them.
 type Event struct {
 	Kind     EventKind
-	Old, New State     // StateChanged
+	Old, New State     // StateChanged; Initialized: the state before and after the Init
+	FromInit bool      // StateChanged, PropertyChanged: caused by the Init just reported
 	Index    int       // PropertyChanged: property index; SignalEmitted: signal index
 	Name     string    // the property or signal name
 	Value    Variant   // PropertyChanged
@@ -393,15 +394,19 @@ func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []Variant, 
 	}
 	r.inits++
 	// Qt emits initialized() before stateChanged(Valid).
-	evs := []Event{{Kind: Initialized, Received: at, Changed: changed,
+	evs := []Event{{Kind: Initialized, Received: at, Changed: changed, Old: r.state, New: Valid,
 		Values: append([]Variant(nil), r.values...)}}
 	evs = r.setStateLocked(Valid, evs)
+	for k := 1; k < len(evs); k++ {
+		evs[k].FromInit = true
+	}
 	for _, i := range changed {
 		p := &r.class.Properties[i]
 		if p.Notify < 0 {
 			continue
 		}
-		evs = append(evs, Event{Kind: PropertyChanged, Index: i, Name: p.Name, Value: r.values[i], Received: at})
+		evs = append(evs, Event{Kind: PropertyChanged, Index: i, Name: p.Name, Value: r.values[i], Received: at,
+			FromInit: true})
 	}
 	r.pingPending = false
 	r.resetHeartbeatLocked()

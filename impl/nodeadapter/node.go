@@ -41,14 +41,10 @@ type replicaEntry struct {
 	tap      func(node.Event) // the load run's view of every event
 	// An Init is written at once: initialized, stateChanged to Valid and
 	// its notifications in one write, so that a sync result cannot fall in
-	// between. impl/node dispatches the stateChanged (skipValid drops it)
-	// and the notifications (initQueue: the notifying entries of the
-	// Init's Changed, in order) right after Initialized. state is the last
-	// state reported.
-	skipValid bool
-	state     node.State
-	initQueue []int
-	sawInit   bool // an Init has been reported
+	// between; the node's events that follow it (FromInit) are dropped.
+	// state is the last state reported.
+	state   node.State
+	sawInit bool // an Init has been reported
 	// deferred are events of the acquisition itself, written after its
 	// result (or acquired event).
 	deferred []contract.Fields
@@ -239,16 +235,13 @@ func (e *replicaEntry) catchUpInit(initial node.State) {
 	}
 	e.mu.Lock()
 	missed := !e.sawInit && !e.released && e.rep.State() == node.Valid
-	if missed {
-		e.state = initial // initialized writes the stateChanged
-	}
 	e.mu.Unlock()
 	if missed {
 		// What the Init notified went to no subscriber: a dynamic replica
 		// notifies every property; a static one's values were read at
 		// acquisition, after the Init.
 		e.a.log.Warn("an Init overtook the subscription; reporting it late", "replica", e.key)
-		ev := node.Event{Kind: node.Initialized, Values: e.rep.Values()}
+		ev := node.Event{Kind: node.Initialized, Values: e.rep.Values(), Old: initial, New: node.Valid}
 		if e.impl.dynamic {
 			for i := range ev.Values {
 				ev.Changed = append(ev.Changed, i)
@@ -332,42 +325,23 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 	}
 	switch ev.Kind {
 	case node.StateChanged:
-		f := e.base(contract.EvStateChanged, "state", ev.New.String(), "oldState", ev.Old.String())
-		e.mu.Lock()
-		skip := ev.New == node.Valid && e.skipValid
-		if !skip { // an Init's notifications follow a skipped one
-			e.initQueue = nil
+		if ev.FromInit { // written with initialized
+			return
 		}
-		e.skipValid = false
+		e.mu.Lock()
 		e.state = ev.New
 		e.mu.Unlock()
-		if !skip { // else written with initialized
-			e.a.ev.Send(f)
-		}
+		e.a.ev.Send(e.base(contract.EvStateChanged, "state", ev.New.String(), "oldState", ev.Old.String()))
 	case node.Initialized:
 		e.initialized(ev)
 	case node.PropertyChanged:
 		cls := e.rep.Class()
-		if cls == nil || ev.Index < 0 || ev.Index >= len(cls.Properties) {
-			return
-		}
-		e.mu.Lock()
-		fromInit := len(e.initQueue) > 0 && e.initQueue[0] == ev.Index
-		if fromInit {
-			e.initQueue = e.initQueue[1:]
-		} else {
-			e.initQueue = nil
-		}
-		e.mu.Unlock()
-		if quiet || fromInit { // an Init's notification: written with initialized
+		if quiet || ev.FromInit || cls == nil || ev.Index < 0 || ev.Index >= len(cls.Properties) {
 			return
 		}
 		e.a.ev.Send(e.base(contract.EvPropertyChanged, "property", cls.Properties[ev.Index].Name,
 			"value", e.propertyJSON(cls, ev.Index, ev.Value, true)))
 	case node.SignalEmitted:
-		e.mu.Lock()
-		e.initQueue = nil // the Init's notifications are over
-		e.mu.Unlock()
 		cls := e.rep.Class()
 		if quiet || cls == nil || ev.Index < 0 || ev.Index >= len(cls.Signals) {
 			return
@@ -379,26 +353,19 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 
 // initialized writes initialized, the stateChanged to Valid that follows
 // it and the property notifications of this Init (the notifying entries of
-// ev.Changed, which impl/node dispatches next), in one write.
+// ev.Changed), in one write.
 func (e *replicaEntry) initialized(ev node.Event) {
 	cls := e.rep.Class()
 	vals := ev.Values
 	if cls == nil {
 		return
 	}
-	var notify []int
-	for _, i := range ev.Changed {
-		if i < len(cls.Properties) && i < len(vals) && cls.Properties[i].Notify >= 0 {
-			notify = append(notify, i)
-		}
-	}
 	e.mu.Lock()
 	e.sawInit = true
-	e.initQueue = notify
 	var valid contract.Fields
-	if e.state != node.Valid && e.rep.State() == node.Valid {
-		valid = e.base(contract.EvStateChanged, "state", node.Valid.String(), "oldState", e.state.String())
-		e.state, e.skipValid = node.Valid, true
+	if ev.Old != ev.New {
+		valid = e.base(contract.EvStateChanged, "state", ev.New.String(), "oldState", ev.Old.String())
+		e.state = ev.New
 	}
 	for _, w := range e.children {
 		w.inInit = true
@@ -420,8 +387,8 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	if valid != nil {
 		batch = append(batch, valid)
 	}
-	for _, i := range notify {
-		if !quiet {
+	for _, i := range ev.Changed {
+		if !quiet && i < len(cls.Properties) && i < len(vals) && cls.Properties[i].Notify >= 0 {
 			batch = append(batch, e.base(contract.EvPropertyChanged, "property", cls.Properties[i].Name,
 				"value", e.propertyJSON(cls, i, vals[i])))
 		}
