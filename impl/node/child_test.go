@@ -73,9 +73,25 @@ func TestChildObject(t *testing.T) {
 			if v, err := child.Property("value"); err != nil || v.Int() != 7 {
 				t.Errorf("%v dynamic=%v: child value %v %v", d, dynamic, v, err)
 			}
+			// The parent's subscription gets the child's changes, named.
+			fromChild := make(chan node.Event, 16)
+			stop := r.Subscribe(func(ev node.Event) {
+				if ev.Child != "" && !ev.FromInit {
+					fromChild <- ev
+				}
+			})
 			if err := src.Child("child").SetProperty("value", 9); err != nil {
 				t.Fatal(err)
 			}
+			select {
+			case ev := <-fromChild:
+				if ev.Child != "child" || ev.Kind != node.PropertyChanged || ev.Name != "value" || ev.Value.Int() != 9 {
+					t.Errorf("%v dynamic=%v: child event on the parent %+v", d, dynamic, ev)
+				}
+			case <-ctx.Done():
+				t.Fatalf("%v dynamic=%v: the parent's subscription got no child event", d, dynamic)
+			}
+			stop()
 			deadline := time.Now().Add(5 * time.Second)
 			for {
 				v, _ := child.Property("value")

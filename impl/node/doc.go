@@ -68,7 +68,9 @@
 // An Init is reported as one Initialized event carrying Changed (which
 // properties it changed) and Values (a snapshot), followed by StateChanged
 // to Valid and the PropertyChanged events of Changed's notifying
-// properties (see Event).
+// properties (see Event), all marked FromInit. A replica's subscriptions
+// also get the changes and signals of its CLASS properties' child
+// replicas, with Event.Child naming the property.
 //
 // # One import
 //

@@ -73,8 +73,13 @@ func (k EventKind) String() string {
 // Changed, Values, Old and New can skip them.
 type Event struct {
 	Kind     EventKind
-	Old, New State     // StateChanged; Initialized: the state before and after the Init
-	FromInit bool      // StateChanged, PropertyChanged: caused by the Init just reported
+	Old, New State // StateChanged; Initialized: the state before and after the Init
+	FromInit bool  // StateChanged, PropertyChanged: caused by the Init just reported
+	// Child (PropertyChanged, SignalEmitted) names the CLASS property
+	// whose child replica the event is from: a parent's subscriptions get
+	// its direct children's changes and signals too, in wire order with
+	// its own events. Empty for the replica's own events.
+	Child    string
 	Index    int       // PropertyChanged: property index; SignalEmitted: signal index
 	Name     string    // the property or signal name
 	Value    Variant   // PropertyChanged
@@ -133,6 +138,8 @@ type replicaImpl struct {
 	inits       int
 	children    map[int]*replicaImpl // child replicas of CLASS properties, by property index
 	isChild     bool
+	parent      *replicaImpl // a child's parent, whose subscriptions get its events too
+	parentProp  string       // the parent's CLASS property holding this child
 }
 
 func newReplicaImpl(n *Node, name string, static ClassProvider) *replicaImpl {
@@ -460,11 +467,15 @@ func (r *replicaImpl) attachChildren(c *clientConn, kids []childInit, at time.Ti
 			r.n.impls[k.desc.Name] = ch
 		}
 		r.n.mu.Unlock()
+		r.mu.Lock()
+		prop := r.class.Properties[k.prop].Name
+		r.mu.Unlock()
 		ch.mu.Lock()
 		if def == nil && ch.class == nil && k.class != nil {
 			ch.setClassLocked(k.class)
 		}
 		ch.conn = c
+		ch.parent, ch.parentProp = r, prop
 		ch.mu.Unlock()
 		r.mu.Lock()
 		if r.children == nil {

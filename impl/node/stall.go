@@ -76,7 +76,13 @@ func (r *replicaImpl) deliver(c *clientConn, evs []Event) {
 	}
 	r.mu.Lock()
 	subs := r.subList
+	parent, prop := r.parent, r.parentProp
 	r.mu.Unlock()
+	if parent != nil {
+		// Queued before this child's own inline delivery, so that a stall
+		// there cannot reorder them with the parent's later events.
+		parent.dispatch(childEvents(evs, prop)...)
+	}
 	var fl *inflight
 	started := false
 	for k, d := range subs {
@@ -123,6 +129,19 @@ func (r *replicaImpl) deliver(c *clientConn, evs []Event) {
 	if started {
 		runtime.Gosched()
 	}
+}
+
+// childEvents copies a child replica's property changes and signals for
+// its parent's subscriptions, naming the CLASS property prop.
+func childEvents(evs []Event, prop string) []Event {
+	var out []Event
+	for _, ev := range evs {
+		if ev.Kind == PropertyChanged || ev.Kind == SignalEmitted {
+			ev.Child = prop
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // takeOver moves the delivery c's reader is stuck in to the queues and

@@ -48,19 +48,6 @@ type replicaEntry struct {
 	// deferred are events of the acquisition itself, written after its
 	// result (or acquired event).
 	deferred []contract.Fields
-	children map[string]*childWatch
-}
-
-// childWatch follows the child replica of a CLASS property.
-type childWatch struct {
-	prop   string
-	rep    *node.Replica
-	unsub  func()
-	shadow []qds.Variant
-	// inInit is set from the parent's Init until the child's own Init
-	// notifications are over: those repeating what initialized reported
-	// are skipped.
-	inInit bool
 }
 
 func (a *adapter) startNode() int {
@@ -194,7 +181,7 @@ func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry,
 		initial = node.Uninitialized
 	}
 	e := &replicaEntry{a: a, key: key, object: object, typ: typ, dynamic: dynamic, impl: info, rep: rep,
-		children: map[string]*childWatch{}, state: initial}
+		state: initial}
 	if !fresh {
 		e.state = rep.State()
 	}
@@ -212,10 +199,6 @@ func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry,
 	case fresh && rep.Inits() > 0:
 		a.wg.Add(1)
 		go e.catchUpInit(initial)
-	case !fresh && st == node.Valid:
-		// A shared implementation that is Valid already: no Init will come,
-		// so follow its children now, from their current values.
-		e.watchChildren(nil, true)
 	}
 	return e, nil
 }
@@ -258,17 +241,7 @@ func (a *adapter) release(e *replicaEntry) {
 	a.mu.Unlock()
 	e.mu.Lock()
 	e.released = true
-	var unsubs []func()
-	for _, w := range e.children {
-		if w.unsub != nil {
-			unsubs = append(unsubs, w.unsub)
-		}
-	}
-	e.children = map[string]*childWatch{}
 	e.mu.Unlock()
-	for _, u := range unsubs {
-		u()
-	}
 	e.unsub()
 	e.rep.Release()
 }
@@ -320,6 +293,10 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 	}
 	tap, quiet := e.tap, e.quiet
 	e.mu.Unlock()
+	if ev.Child != "" {
+		e.childEvent(ev, quiet)
+		return
+	}
 	if tap != nil {
 		tap(ev)
 	}
@@ -367,16 +344,6 @@ func (e *replicaEntry) initialized(ev node.Event) {
 		valid = e.base(contract.EvStateChanged, "state", ev.New.String(), "oldState", ev.Old.String())
 		e.state = ev.New
 	}
-	for _, w := range e.children {
-		w.inInit = true
-		// The child's values as the Init carries them; its own notifies
-		// (which follow) then report only differences.
-		if i := cls.PropertyIndex(w.prop); i >= 0 && i < len(vals) {
-			if d, ok := vals[i].Value().(wire.ChildObject); ok {
-				w.shadow = append([]qds.Variant(nil), d.Parameters...)
-			}
-		}
-	}
 	quiet := e.quiet
 	e.mu.Unlock()
 
@@ -394,7 +361,25 @@ func (e *replicaEntry) initialized(ev node.Event) {
 		}
 	}
 	e.a.ev.Send(batch...)
-	e.watchChildren(vals, false)
+}
+
+// childEvent reports a change or signal of a CLASS property's child as
+// "child.name". The notifications of the child's Init are not reported:
+// the parent's initialized carries the child's values.
+func (e *replicaEntry) childEvent(ev node.Event, quiet bool) {
+	ch := e.rep.Child(ev.Child)
+	if quiet || ev.FromInit || ch == nil || ch.Class() == nil {
+		return
+	}
+	cls := ch.Class()
+	switch {
+	case ev.Kind == node.PropertyChanged && ev.Index >= 0 && ev.Index < len(cls.Properties):
+		e.a.ev.Send(e.base(contract.EvPropertyChanged, "property", ev.Child+"."+ev.Name,
+			"value", contract.ToJSON(cls, cls.Properties[ev.Index].Type, ev.Value)))
+	case ev.Kind == node.SignalEmitted && ev.Index >= 0 && ev.Index < len(cls.Signals):
+		e.a.ev.Send(e.base(contract.EvSignal, "signal", ev.Child+"."+ev.Name,
+			"args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args)))
+	}
 }
 
 // valuesJSON renders all properties (a CLASS child as an object; live: as
@@ -449,135 +434,6 @@ func (e *replicaEntry) childClass(cls *meta.Class, i int, d *wire.ChildObject) *
 		}
 	}
 	return nil
-}
-
-// watchChildren follows the child replicas of CLASS properties; changes a
-// child saw before it was followed are reported from the difference with
-// the Init's values (or, with current, with the child's values when it is
-// found).
-func (e *replicaEntry) watchChildren(initVals []qds.Variant, current bool) {
-	cls := e.rep.Class()
-	if cls == nil {
-		return
-	}
-	for i, p := range cls.Properties {
-		if p.Kind != meta.ChildProp {
-			continue
-		}
-		e.mu.Lock()
-		_, watched := e.children[p.Name]
-		if !watched {
-			e.children[p.Name] = &childWatch{prop: p.Name}
-		}
-		e.mu.Unlock()
-		if watched {
-			continue
-		}
-		var base []qds.Variant
-		if i < len(initVals) {
-			if d, ok := initVals[i].Value().(wire.ChildObject); ok {
-				base = d.Parameters
-			}
-		}
-		// impl/node creates (and initialises) children before it
-		// dispatches the parent's Init: follow it from here, on the
-		// connection's goroutine. A null child has none: the next Init
-		// tries again.
-		if ch := e.rep.Child(p.Name); ch != nil {
-			e.attachChild(p.Name, ch, base, current)
-		} else {
-			e.mu.Lock()
-			delete(e.children, p.Name)
-			e.mu.Unlock()
-		}
-	}
-}
-
-// attachChild subscribes to a child replica and reports what changed
-// between the Init's values (base; with current, its values now) and now.
-func (e *replicaEntry) attachChild(prop string, ch *node.Replica, base []qds.Variant, current bool) {
-	e.mu.Lock()
-	w := e.children[prop]
-	if e.released || w == nil {
-		e.mu.Unlock()
-		return
-	}
-	w.rep = ch
-	if current {
-		w.shadow = ch.Values()
-	} else if w.shadow == nil { // a later Init may have set it already
-		w.shadow = append([]qds.Variant(nil), base...)
-	}
-	e.mu.Unlock()
-	unsub := ch.Subscribe(func(ev node.Event) { e.onChildEvent(w, ev) })
-	e.mu.Lock()
-	if e.released {
-		e.mu.Unlock()
-		unsub()
-		return
-	}
-	w.unsub = unsub
-	e.mu.Unlock()
-	// Report what changed between the Init and the subscription.
-	cls := ch.Class()
-	if cls == nil {
-		return
-	}
-	for i, v := range ch.Values() {
-		e.childChanged(w, cls, i, v, true)
-	}
-}
-
-func (e *replicaEntry) onChildEvent(w *childWatch, ev node.Event) {
-	e.mu.Lock()
-	released, quiet := e.released, e.quiet
-	e.mu.Unlock()
-	if released {
-		return
-	}
-	cls := w.rep.Class()
-	if cls == nil {
-		return
-	}
-	switch ev.Kind {
-	case node.PropertyChanged:
-		e.childChanged(w, cls, ev.Index, ev.Value, false)
-	case node.SignalEmitted:
-		e.mu.Lock()
-		w.inInit = false
-		e.mu.Unlock()
-		if quiet || ev.Index < 0 || ev.Index >= len(cls.Signals) {
-			return
-		}
-		e.a.ev.Send(e.base(contract.EvSignal, "signal", w.prop+"."+ev.Name,
-			"args", contract.ArgsJSON(cls, &cls.Signals[ev.Index], ev.Args)))
-	}
-}
-
-// childChanged reports a child property, unless it is a notification of
-// the parent's Init (or, with catchUp, a value read when the child was
-// found) that does not change what initialized reported.
-func (e *replicaEntry) childChanged(w *childWatch, cls *meta.Class, i int, v qds.Variant, catchUp bool) {
-	if i < 0 || i >= len(cls.Properties) {
-		return
-	}
-	e.mu.Lock()
-	fromInit := catchUp || w.inInit
-	same := i < len(w.shadow) && w.shadow[i].SameValue(v)
-	if !same {
-		w.inInit = false // a real change: the Init's notifications are over
-	}
-	for len(w.shadow) <= i {
-		w.shadow = append(w.shadow, qds.Variant{})
-	}
-	w.shadow[i] = v
-	quiet := e.quiet
-	e.mu.Unlock()
-	if quiet || (fromInit && same) {
-		return
-	}
-	e.a.ev.Send(e.base(contract.EvPropertyChanged, "property", w.prop+"."+cls.Properties[i].Name,
-		"value", contract.ToJSON(cls, cls.Properties[i].Type, v)))
 }
 
 // ---- commands ----
