@@ -120,3 +120,36 @@ func TestChildObject(t *testing.T) {
 		}
 	}
 }
+
+// TestWithSubscriber checks that a subscription made while acquiring a
+// replica of a source the node already knows gets its first Init.
+func TestWithSubscriber(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h, _, _ := remoteTestObject(ctx, t, wire.Qt6)
+	defer h.Close()
+	n := node.NewNode(node.Config{})
+	defer n.Close()
+	_ = n.ConnectToNode(h.URL())
+	first, _ := n.AcquireDynamic("TestObject")
+	if err := first.WaitForSource(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first.Release() // the node knows the source now: the next Acquire binds at once
+	got := make(chan node.Event, 64)
+	r, err := n.AcquireDynamic("TestObject", node.WithSubscriber(func(ev node.Event) { got <- ev }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	for {
+		select {
+		case ev := <-got:
+			if ev.Kind == node.Initialized {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatal("the subscription made by Acquire missed the Init")
+		}
+	}
+}

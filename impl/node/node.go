@@ -106,21 +106,42 @@ func (n *Node) LastError() ErrorCode { return n.errs.lastError() }
 // and must not block.
 func (n *Node) OnError(fn func(error)) (cancel func()) { return n.errs.subscribe(fn) }
 
+// AcquireOption configures Acquire and AcquireDynamic.
+type AcquireOption func(*acquireOptions)
+
+type acquireOptions struct {
+	subscribers []func(Event)
+}
+
+// WithSubscriber subscribes fn to the replica as part of acquiring it, as
+// Replica.Subscribe does, but before the replica can bind to a known
+// source: fn gets every event of the handle, including an Init that
+// arrives while Acquire runs. Release cancels the subscription.
+func WithSubscriber(fn func(Event)) AcquireOption {
+	return func(o *acquireOptions) { o.subscribers = append(o.subscribers, fn) }
+}
+
 // AcquireDynamic acquires a dynamic replica of the named source (Qt:
 // acquireDynamic): its class comes from the source's definition.
-func (n *Node) AcquireDynamic(name string) (*Replica, error) { return n.acquire(name, nil) }
+func (n *Node) AcquireDynamic(name string, opts ...AcquireOption) (*Replica, error) {
+	return n.acquire(name, nil, opts)
+}
 
 // Acquire acquires a static replica whose class is known in advance (Qt:
 // acquire<T>()); a source with a different signature leaves it in
 // SignatureMismatch.
-func (n *Node) Acquire(name string, class ClassProvider) (*Replica, error) {
+func (n *Node) Acquire(name string, class ClassProvider, opts ...AcquireOption) (*Replica, error) {
 	if class == nil {
 		return nil, errors.New("qtro node: Acquire needs a class")
 	}
-	return n.acquire(name, class)
+	return n.acquire(name, class, opts)
 }
 
-func (n *Node) acquire(name string, class ClassProvider) (*Replica, error) {
+func (n *Node) acquire(name string, class ClassProvider, opts []AcquireOption) (*Replica, error) {
+	var o acquireOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
@@ -139,6 +160,9 @@ func (n *Node) acquire(name string, class ClassProvider) (*Replica, error) {
 	loc, located := n.locations[name]
 	n.mu.Unlock()
 	r := &Replica{impl: ri}
+	for _, fn := range o.subscribers {
+		r.Subscribe(fn)
+	}
 	switch {
 	case known:
 		ri.bind(src.conn, src.info)

@@ -33,21 +33,16 @@ type replicaEntry struct {
 	dynamic bool // the mode it was acquired in
 	impl    *implInfo
 	rep     *node.Replica
-	unsub   func()
 
 	mu       sync.Mutex
 	released bool
 	quiet    bool             // a receive load run: no per-update events
 	tap      func(node.Event) // the load run's view of every event
-	// An Init is written at once: initialized, stateChanged to Valid and
-	// its notifications in one write, so that a sync result cannot fall in
-	// between; the node's events that follow it (FromInit) are dropped.
-	// state is the last state reported.
-	state   node.State
-	sawInit bool // an Init has been reported
-	// deferred are events of the acquisition itself, written after its
-	// result (or acquired event).
-	deferred []contract.Fields
+	// held are events that came while the replica was being acquired:
+	// they are written after its result (or acquired event), when hold
+	// is cleared.
+	hold bool
+	held []node.Event
 }
 
 func (a *adapter) startNode() int {
@@ -99,7 +94,7 @@ func (a *adapter) startNode() int {
 	if first != nil {
 		a.ev.Send(event(contract.EvAcquired, "replica", first.key, "object", first.object,
 			"state", first.rep.State().String()))
-		first.flushDeferred()
+		first.flushHeld()
 	}
 	if o.Registry != "" {
 		r, err := a.node.SetRegistryURL(o.Registry)
@@ -155,82 +150,48 @@ func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry,
 	if _, taken := a.replicas[key]; taken {
 		return nil, fmt.Errorf("a replica with key %s already exists", key)
 	}
-	var rep *node.Replica
+	e := &replicaEntry{a: a, key: key, object: object, typ: typ, dynamic: dynamic, hold: true}
 	var err error
 	if dynamic {
-		rep, err = a.node.AcquireDynamic(object)
+		e.rep, err = a.node.AcquireDynamic(object, node.WithSubscriber(e.onEvent))
 	} else {
 		cp, ok := contract.StaticClass(typ)
 		if !ok {
 			return nil, fmt.Errorf("no static replica class for type %s", typ)
 		}
-		rep, err = a.node.Acquire(object, cp)
+		e.rep, err = a.node.Acquire(object, cp, node.WithSubscriber(e.onEvent))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("acquire failed: %w", err)
 	}
 	info := a.impls[object]
-	fresh := info == nil || info.count == 0
-	if fresh {
+	if info == nil || info.count == 0 {
 		info = &implInfo{dynamic: dynamic}
 		a.impls[object] = info
 	}
 	info.count++
-	initial := node.Default
-	if dynamic {
-		initial = node.Uninitialized
-	}
-	e := &replicaEntry{a: a, key: key, object: object, typ: typ, dynamic: dynamic, impl: info, rep: rep,
-		state: initial}
-	if !fresh {
-		e.state = rep.State()
-	}
+	e.impl = info
 	a.replicas[key] = e
-	e.unsub = rep.Subscribe(e.onEvent)
-	// impl/node binds a replica inside Acquire when its source is known:
-	// what that dispatched went to no subscriber.
-	switch st := rep.State(); {
-	case fresh && st == node.SignatureMismatch:
-		e.mu.Lock()
-		e.state = st
-		e.deferred = append(e.deferred,
-			e.base(contract.EvStateChanged, "state", st.String(), "oldState", initial.String()))
-		e.mu.Unlock()
-	case fresh && rep.Inits() > 0:
-		a.wg.Add(1)
-		go e.catchUpInit(initial)
-	}
 	return e, nil
 }
 
-// catchUpInit reports an Init that overtook the subscription of a fresh
-// replica: if no initialized event came by a generous delay (the dispatch
-// follows the Init at once on the connection's goroutine), it writes what
-// the subscription missed.
-func (e *replicaEntry) catchUpInit(initial node.State) {
-	defer e.a.wg.Done()
-	t := time.NewTimer(500 * time.Millisecond)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-e.a.ctx.Done():
-		return
-	}
-	e.mu.Lock()
-	missed := !e.sawInit && !e.released && e.rep.State() == node.Valid
-	e.mu.Unlock()
-	if missed {
-		// What the Init notified went to no subscriber: a dynamic replica
-		// notifies every property; a static one's values were read at
-		// acquisition, after the Init.
-		e.a.log.Warn("an Init overtook the subscription; reporting it late", "replica", e.key)
-		ev := node.Event{Kind: node.Initialized, Values: e.rep.Values(), Old: initial, New: node.Valid}
-		if e.impl.dynamic {
-			for i := range ev.Values {
-				ev.Changed = append(ev.Changed, i)
-			}
+// flushHeld writes the events held during the acquisition, then lets
+// events through. Events that come meanwhile join the held ones, so the
+// order stays the node's.
+func (e *replicaEntry) flushHeld() {
+	for {
+		e.mu.Lock()
+		evs := e.held
+		e.held = nil
+		if len(evs) == 0 {
+			e.hold = false
+			e.mu.Unlock()
+			return
 		}
-		e.initialized(ev)
+		e.mu.Unlock()
+		for _, ev := range evs {
+			e.handle(ev)
+		}
 	}
 }
 
@@ -242,8 +203,7 @@ func (a *adapter) release(e *replicaEntry) {
 	e.mu.Lock()
 	e.released = true
 	e.mu.Unlock()
-	e.unsub()
-	e.rep.Release()
+	e.rep.Release() // ends the subscription too
 }
 
 // replicaFor finds the replica a command names (§6: default the only one,
@@ -287,6 +247,18 @@ func (e *replicaEntry) base(name string, kv ...any) contract.Fields {
 // onEvent runs on the connection's goroutine, in wire order.
 func (e *replicaEntry) onEvent(ev node.Event) {
 	e.mu.Lock()
+	if e.hold {
+		e.held = append(e.held, ev)
+		e.mu.Unlock()
+		return
+	}
+	e.mu.Unlock()
+	e.handle(ev)
+}
+
+// handle writes the event(s) ev stands for.
+func (e *replicaEntry) handle(ev node.Event) {
+	e.mu.Lock()
 	if e.released {
 		e.mu.Unlock()
 		return
@@ -305,9 +277,6 @@ func (e *replicaEntry) onEvent(ev node.Event) {
 		if ev.FromInit { // written with initialized
 			return
 		}
-		e.mu.Lock()
-		e.state = ev.New
-		e.mu.Unlock()
 		e.a.ev.Send(e.base(contract.EvStateChanged, "state", ev.New.String(), "oldState", ev.Old.String()))
 	case node.Initialized:
 		e.initialized(ev)
@@ -337,13 +306,11 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	if cls == nil {
 		return
 	}
-	e.mu.Lock()
-	e.sawInit = true
 	var valid contract.Fields
 	if ev.Old != ev.New {
 		valid = e.base(contract.EvStateChanged, "state", ev.New.String(), "oldState", ev.Old.String())
-		e.state = ev.New
 	}
+	e.mu.Lock()
 	quiet := e.quiet
 	e.mu.Unlock()
 
@@ -645,16 +612,7 @@ func (a *adapter) cmdAcquire(c contract.Command) {
 		return
 	}
 	a.ok(c, "replica", e.key, "state", e.rep.State().String())
-	e.flushDeferred()
-}
-
-// flushDeferred writes the events of the acquisition itself.
-func (e *replicaEntry) flushDeferred() {
-	e.mu.Lock()
-	d := e.deferred
-	e.deferred = nil
-	e.mu.Unlock()
-	e.a.ev.Send(d...)
+	e.flushHeld()
 }
 
 func (a *adapter) cmdRelease(c contract.Command) {
