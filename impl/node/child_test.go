@@ -153,3 +153,37 @@ func TestWithSubscriber(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveChanged checks SourceEvent.Changed: a replica's write of a
+// new value says so, a write of the value held does not.
+func TestObserveChanged(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h, _, src := remoteTestObject(ctx, t, wire.Qt6)
+	defer h.Close()
+	got := make(chan node.SourceEvent, 8)
+	defer src.Observe(func(ev node.SourceEvent) { got <- ev })()
+	n := node.NewNode(node.Config{})
+	defer n.Close()
+	_ = n.ConnectToNode(h.URL())
+	r, _ := n.AcquireDynamic("TestObject")
+	if err := r.WaitForSource(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		v       int
+		changed bool
+	}{{43, true}, {43, false}} {
+		if err := r.SetProperty("intProp", want.v); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case ev := <-got:
+			if ev.Changed != want.changed || ev.Value.Int() != int64(want.v) {
+				t.Errorf("write %d: Changed %v, value %v; want Changed %v", want.v, ev.Changed, ev.Value, want.changed)
+			}
+		case <-ctx.Done():
+			t.Fatalf("write %d: no SourceEvent", want.v)
+		}
+	}
+}

@@ -61,6 +61,9 @@ type SourceEvent struct {
 	Method   int // index of a method that was invoked, or -1
 	Value    Variant
 	Args     []Variant
+	// Changed (Property >= 0) says whether the write changed the value: a
+	// replica's write of the value the property holds is reported too.
+	Changed bool
 }
 
 // NewSource returns a source of class c with every property at its default.
@@ -190,29 +193,35 @@ func (s *Source) SetProperty(name string, x any) error {
 
 // SetPropertyIndex is SetProperty by index.
 func (s *Source) SetPropertyIndex(i int, x any) error {
+	_, err := s.setIndex(i, x)
+	return err
+}
+
+// setIndex is SetPropertyIndex; it reports whether the value changed.
+func (s *Source) setIndex(i int, x any) (changed bool, err error) {
 	if i < 0 || i >= len(s.class.Properties) {
-		return fmt.Errorf("%w: property index %d", ErrNoSuchMember, i)
+		return false, fmt.Errorf("%w: property index %d", ErrNoSuchMember, i)
 	}
 	p := &s.class.Properties[i]
 	if p.Kind == meta.ChildProp {
-		return fmt.Errorf("%w: %s is a CLASS member; use Child", ErrNotWritable, p.Name)
+		return false, fmt.Errorf("%w: %s is a CLASS member; use Child", ErrNotWritable, p.Name)
 	}
 	v, err := s.class.Coerce(p.Type, x)
 	if err != nil {
-		return fmt.Errorf("property %s: %w", p.Name, err)
+		return false, fmt.Errorf("property %s: %w", p.Name, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.values[i].SameValue(v) {
-		return nil
+		return false, nil
 	}
 	s.values[i] = v
 	s.root().valGen++
 	if p.Notify < 0 {
-		return nil // no notify signal: replicas only see it on their next Init
+		return true, nil // no notify signal: replicas only see it on their next Init
 	}
 	s.broadcastLocked(bcastChange, i, nil)
-	return nil
+	return true, nil
 }
 
 // Emit emits a signal with arguments converted to its parameter types
@@ -524,7 +533,8 @@ func (s *Source) write(i int, v Variant) error {
 	if !p.Writable() {
 		return fmt.Errorf("%w: %s is %s", ErrNotWritable, p.Name, p.Modifier)
 	}
-	if err := s.SetPropertyIndex(i, v); err != nil {
+	changed, err := s.setIndex(i, v)
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -533,7 +543,7 @@ func (s *Source) write(i int, v Variant) error {
 	host := s.root().host
 	s.mu.Unlock()
 	if len(obs) > 0 {
-		s.notify(host, obs, SourceEvent{Property: i, Method: -1, Value: cur})
+		s.notify(host, obs, SourceEvent{Property: i, Method: -1, Value: cur, Changed: changed})
 	}
 	return nil
 }

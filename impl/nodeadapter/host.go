@@ -21,11 +21,8 @@ type source struct {
 	cls  *meta.Class
 	root *node.Source
 
-	// mu orders each property change with its propertyChanged event and
-	// guards shadow: the last value reported per property, which tells a
-	// replica's write that changed a value from one that did not.
+	// mu orders each property change with its propertyChanged event.
 	mu       sync.Mutex
-	shadow   map[*node.Source][]qds.Variant
 	remoting bool
 	// quiet is set during a host load run: no propertyChanged events.
 	quiet atomic.Bool
@@ -36,8 +33,7 @@ func (a *adapter) newSource() (*source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &source{a: a, typ: a.opt.Type, name: a.opt.ObjectName(), cls: cls, root: node.NewSource(cls),
-		shadow: map[*node.Source][]qds.Variant{}}
+	s := &source{a: a, typ: a.opt.Type, name: a.opt.ObjectName(), cls: cls, root: node.NewSource(cls)}
 	s.watch(s.root)
 	for _, p := range cls.Properties {
 		if ch := s.root.Child(p.Name); ch != nil {
@@ -48,41 +44,24 @@ func (a *adapter) newSource() (*source, error) {
 	return s, nil
 }
 
-// watch reports writes from replicas (call=2) as host-side propertyChanged.
+// watch reports writes from replicas (call=2) that change a value as
+// host-side propertyChanged.
 func (s *source) watch(obj *node.Source) {
-	s.shadow[obj] = obj.Values()
 	obj.Observe(func(ev node.SourceEvent) {
-		if ev.Property < 0 {
+		if ev.Property < 0 || !ev.Changed {
 			return // slot calls report themselves (invoked)
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.noteLocked(obj, ev.Property)
+		s.changedLocked(obj, ev.Property)
 	})
 }
 
-// noteLocked compares a property with the last value reported and writes
-// propertyChanged when it differs.
-func (s *source) noteLocked(obj *node.Source, i int) {
-	cur := obj.Values()[i]
-	sh := s.shadow[obj]
-	if i >= len(sh) || sh[i].SameValue(cur) {
-		return
-	}
-	sh[i] = cur
-	if s.quiet.Load() {
-		return
-	}
-	s.a.ev.Send(event(contract.EvPropertyChanged, "object", s.name, "property", s.path(obj, i),
-		"value", s.propertyJSON(obj, i)))
-}
-
-// refresh takes the current values as reported (after a quiet load run).
-func (s *source) refresh() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for obj := range s.shadow {
-		s.shadow[obj] = obj.Values()
+// changedLocked writes propertyChanged for property i of obj.
+func (s *source) changedLocked(obj *node.Source, i int) {
+	if !s.quiet.Load() {
+		s.a.ev.Send(event(contract.EvPropertyChanged, "object", s.name, "property", s.path(obj, i),
+			"value", s.propertyJSON(obj, i)))
 	}
 }
 
@@ -90,10 +69,13 @@ func (s *source) refresh() {
 func (s *source) setProp(obj *node.Source, i int, v qds.Variant) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	old := obj.Values()[i]
 	if err := obj.SetPropertyIndex(i, v); err != nil {
 		return err
 	}
-	s.noteLocked(obj, i)
+	if !old.SameValue(obj.Values()[i]) {
+		s.changedLocked(obj, i)
+	}
 	return nil
 }
 

@@ -28,8 +28,7 @@ func (a *adapter) cmdLoad(c contract.Command) {
 	case a.src != nil && adapterload.IsHostMode(mode):
 		s := a.src
 		kind, prepare = "host", func() (*adapterload.Run, error) {
-			return adapterload.Host(c, mode, adapterload.Source{Type: s.typ, Object: s.root, Quiet: s.quiet.Store,
-				Refresh: s.refresh}, a.loadEvent)
+			return adapterload.Host(c, mode, adapterload.Source{Type: s.typ, Object: s.root, Quiet: s.quiet.Store}, a.loadEvent)
 		}
 	case a.node != nil && mode == contract.LoadReceive:
 		prepare = replica(adapterload.Receive)

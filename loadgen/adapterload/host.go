@@ -20,8 +20,6 @@ type Source struct {
 	Object *node.Source
 	// Quiet turns the host's propertyChanged events off (true) and on.
 	Quiet func(bool)
-	// Refresh takes the values a completed run left as already reported.
-	Refresh func()
 }
 
 // IsHostMode reports whether mode is one of the host modes of §9.1.
@@ -88,7 +86,6 @@ func Host(c contract.Command, mode string, s Source, report Report) (*Run, error
 		}
 		elapsed := clock.Now() - start
 		s.Quiet(false)
-		s.Refresh()
 		finish(summary("role", contract.RoleHost, "mode", mode, "count", count, "sent", st.Units, "batch", batch,
 			"rate", rate, "turns", st.Turns, "payloadBytes", payloadBytes, "firstCounter", firstCounter,
 			"elapsedNs", elapsed, "perSecond", perSecond(st.Units, elapsed), "cpuNs", cpuNs()-cpu0))
