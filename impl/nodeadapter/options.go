@@ -1,8 +1,6 @@
 package nodeadapter
 
 import (
-	"strings"
-
 	"github.com/qtro/qtro/impl/wire"
 	"github.com/qtro/qtro/specs/contract"
 )
@@ -34,24 +32,13 @@ type Options struct {
 	Capabilities *Capabilities
 }
 
-// ParseDialect reads qt5/qt6 (also 5/6).
-func ParseDialect(s string) (wire.Dialect, bool) {
-	switch strings.ToLower(s) {
-	case "qt5", "5":
-		return wire.Qt5, true
-	case "qt6", "6":
-		return wire.Qt6, true
-	}
-	return 0, false
-}
-
 // ParseArgs parses the command line (contract.ParseCommandLine plus --dialect and
 // --capabilities); env looks up environment variables (os.Getenv). Errors
 // wrap contract.ErrUsage.
 func ParseArgs(args []string, env func(string) string) (*Options, error) {
 	o := &Options{Dialect: wire.Qt6}
 	if env != nil && env(EnvDialect) != "" {
-		d, ok := ParseDialect(env(EnvDialect))
+		d, ok := wire.ParseDialect(env(EnvDialect))
 		if !ok {
 			return nil, contract.Usagef("%s=%q: want qt5 or qt6", EnvDialect, env(EnvDialect))
 		}
@@ -63,7 +50,7 @@ func ParseArgs(args []string, env func(string) string) (*Options, error) {
 			v, err := value()
 			if err == nil {
 				var ok bool
-				if o.Dialect, ok = ParseDialect(v); !ok {
+				if o.Dialect, ok = wire.ParseDialect(v); !ok {
 					err = contract.Usagef("--dialect must be qt5 or qt6")
 				}
 				o.DialectGiven = true

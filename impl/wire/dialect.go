@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/qtro/qtro/impl/qds"
 )
@@ -17,6 +18,18 @@ const (
 
 // Dialects lists both dialects, Qt 5 first.
 var Dialects = []Dialect{Qt5, Qt6}
+
+// ParseDialect reads a dialect's name: "qt5" or "qt6" (also "5", "6";
+// any case). The command lines and target specs of qtro's tools use these.
+func ParseDialect(s string) (Dialect, bool) {
+	switch strings.ToLower(s) {
+	case "qt5", "5":
+		return Qt5, true
+	case "qt6", "6":
+		return Qt6, true
+	}
+	return 0, false
+}
 
 // Valid reports whether d is Qt5 or Qt6.
 func (d Dialect) Valid() bool { return d == Qt5 || d == Qt6 }

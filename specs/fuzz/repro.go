@@ -127,7 +127,7 @@ func ReadReproducer(rd io.Reader) (*Reproducer, error) {
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		if k == "dialect" {
-			r.Dialect = parseDialect(v)
+			r.Dialect, _ = wire.ParseDialect(v)
 			continue
 		}
 		if !strings.Contains(k, " ") {
@@ -179,14 +179,4 @@ func dialectName(d wire.Dialect) string {
 		return "qt5"
 	}
 	return "qt6"
-}
-
-func parseDialect(s string) wire.Dialect {
-	switch strings.ToLower(s) {
-	case "qt5", "5":
-		return wire.Qt5
-	case "qt6", "6":
-		return wire.Qt6
-	}
-	return 0
 }

@@ -69,10 +69,10 @@ type tickProvider struct{}
 
 func (tickProvider) ForDialect(d wire.Dialect) (*meta.Class, error) { return TickClass(d) }
 
-// Dialect maps "qt5"/"qt6" to the wire dialect.
+// Dialect maps "qt5"/"qt6" to the wire dialect (Qt 6 if s names none).
 func Dialect(s string) wire.Dialect {
-	if s == "qt5" {
-		return wire.Qt5
+	if d, ok := wire.ParseDialect(s); ok {
+		return d
 	}
 	return wire.Qt6
 }

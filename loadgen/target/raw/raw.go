@@ -51,9 +51,10 @@ func (Target) StartRegistry(context.Context, string, target.HostSpec) (target.Re
 	return nil, fmt.Errorf("%w: raw target has no registry", target.ErrUnsupported)
 }
 
+// dialect maps "qt5"/"qt6" to the wire dialect (Qt 6 if s names none).
 func dialect(s string) wire.Dialect {
-	if s == "qt5" {
-		return wire.Qt5
+	if d, ok := wire.ParseDialect(s); ok {
+		return d
 	}
 	return wire.Qt6
 }
