@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,6 +70,15 @@ func TestChildObject(t *testing.T) {
 			wantName := map[wire.Dialect]string{wire.Qt5: "Class::child", wire.Qt6: "Class::TestObject::child"}[d]
 			if child.Name() != wantName {
 				t.Errorf("%v: child name %q, want %q", d, child.Name(), wantName)
+			}
+			if got, name, err := r.Resolve("child.value"); err != nil || got.Name() != wantName || name != "value" {
+				t.Errorf("%v dynamic=%v: Resolve(child.value) = %v, %q, %v", d, dynamic, got, name, err)
+			}
+			if _, _, err := r.Resolve("nope.value"); !errors.Is(err, node.ErrNoSuchMember) {
+				t.Errorf("%v dynamic=%v: Resolve(nope.value) err %v", d, dynamic, err)
+			}
+			if got, name, err := src.Resolve("child.value"); err != nil || got != src.Child("child") || name != "value" || got.ParentProperty() != "child" {
+				t.Errorf("%v: Source.Resolve(child.value) = %v, %q, %v", d, got, name, err)
 			}
 			if v, err := child.Property("value"); err != nil || v.Int() != 7 {
 				t.Errorf("%v dynamic=%v: child value %v %v", d, dynamic, v, err)

@@ -835,6 +835,20 @@ func (r *Replica) Child(prop string) *Replica {
 	return &Replica{impl: ch}
 }
 
+// Resolve finds the replica that has member (a property, signal or
+// method name) and the member's name there: "name" is r's own, "prop.name"
+// that of the child replica of CLASS property prop.
+func (r *Replica) Resolve(member string) (*Replica, string, error) {
+	prop, rest, ok := cutChild(member)
+	if !ok {
+		return r, member, nil
+	}
+	if ch := r.Child(prop); ch != nil && ch.Class() != nil {
+		return ch, rest, nil
+	}
+	return nil, "", fmt.Errorf("%w: no child object %s", ErrNoSuchMember, prop)
+}
+
 // Release drops this handle (Qt: deleting the replica). When the last
 // handle of a source is released the node sends RemoveObject. Releasing a
 // child replica's handle does nothing: children go with their parent.

@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/qtro/qtro/impl/meta"
@@ -117,6 +118,34 @@ func (s *Source) Child(prop string) *Source {
 		return nil
 	}
 	return s.children[i]
+}
+
+// Resolve finds the source that has member (a property, signal or
+// method name) and the member's name there: "name" is s's own, "prop.name"
+// that of the child source of CLASS property prop.
+func (s *Source) Resolve(member string) (*Source, string, error) {
+	prop, rest, ok := cutChild(member)
+	if !ok {
+		return s, member, nil
+	}
+	if ch := s.Child(prop); ch != nil {
+		return ch, rest, nil
+	}
+	return nil, "", fmt.Errorf("%w: no child object %s", ErrNoSuchMember, prop)
+}
+
+// ParentProperty is the CLASS property that holds s in its parent; "" for
+// a root source.
+func (s *Source) ParentProperty() string { return s.prop }
+
+// cutChild splits "prop.member" (a signature's parameter types may hold
+// dots, the property's name does not).
+func cutChild(member string) (prop, rest string, ok bool) {
+	prop, rest, ok = strings.Cut(member, ".")
+	if !ok || strings.Contains(prop, "(") {
+		return "", member, false
+	}
+	return prop, rest, true
 }
 
 func (s *Source) root() *Source {

@@ -3,7 +3,6 @@ package nodeadapter
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -85,19 +84,9 @@ func (s *source) isRemoting() bool {
 	return s.remoting
 }
 
-// childName is the CLASS property that holds obj ("" for the root).
-func (s *source) childName(obj *node.Source) string {
-	for _, p := range s.cls.Properties {
-		if obj != s.root && s.root.Child(p.Name) == obj {
-			return p.Name
-		}
-	}
-	return ""
-}
-
 // path is the contract's property path: "name" or "child.name".
 func (s *source) path(obj *node.Source, i int) string {
-	if child := s.childName(obj); child != "" {
+	if child := obj.ParentProperty(); child != "" {
 		return child + "." + obj.Class().Properties[i].Name
 	}
 	return obj.Class().Properties[i].Name
@@ -105,7 +94,7 @@ func (s *source) path(obj *node.Source, i int) string {
 
 // objectName is the "object" of invoked events: the child is "<name>.child".
 func (s *source) objectName(obj *node.Source) string {
-	if child := s.childName(obj); child != "" {
+	if child := obj.ParentProperty(); child != "" {
 		return s.name + "." + child
 	}
 	return s.name
@@ -135,16 +124,9 @@ func (s *source) values(obj *node.Source) map[string]any {
 
 // resolve finds "name" or "child.name".
 func (s *source) resolve(path string) (*node.Source, int, error) {
-	obj := s.root
-	name := path
-	if head, rest, ok := strings.Cut(path, "."); ok {
-		if s.cls.PropertyIndex(head) < 0 {
-			return nil, 0, fmt.Errorf("unknown property %s", head)
-		}
-		if obj = s.root.Child(head); obj == nil {
-			return nil, 0, fmt.Errorf("property %s holds no object", head)
-		}
-		name = rest
+	obj, name, err := s.root.Resolve(path)
+	if err != nil {
+		return nil, 0, err
 	}
 	i := obj.Class().PropertyIndex(name)
 	if i < 0 {
@@ -373,14 +355,10 @@ func modifierName(p *meta.Property) string {
 
 func (a *adapter) cmdEmit(c contract.Command) {
 	name := c.Str("signal", "")
-	obj := a.src.root
-	sig := name
-	if head, rest, ok := strings.Cut(name, "."); ok && !strings.Contains(head, "(") {
-		if obj = a.src.root.Child(head); obj == nil {
-			a.fail(c, contract.UnknownSignal, "no child object "+head)
-			return
-		}
-		sig = rest
+	obj, sig, err := a.src.root.Resolve(name)
+	if err != nil {
+		a.fail(c, contract.UnknownSignal, err.Error())
+		return
 	}
 	cls := obj.Class()
 	i := contract.FindMethod(cls.Signals, sig, contract.ArgCount(c["args"]))

@@ -405,24 +405,10 @@ func (e *replicaEntry) childClass(cls *meta.Class, i int, d *wire.ChildObject) *
 
 // ---- commands ----
 
-// target resolves "name" or "child.name" for members of a replica; it
-// returns the replica that has the member and the rest of the name.
-func (e *replicaEntry) target(name string) (*node.Replica, string, error) {
-	head, rest, ok := strings.Cut(name, ".")
-	if !ok || strings.Contains(head, "(") {
-		return e.rep, name, nil
-	}
-	ch := e.rep.Child(head)
-	if ch == nil || ch.Class() == nil {
-		return nil, "", fmt.Errorf("no child object %s", head)
-	}
-	return ch, rest, nil
-}
-
 // property resolves the property path of command c: the replica that has
 // it, its name there and its index; else it answers c (unknownProperty).
 func (a *adapter) property(c contract.Command, e *replicaEntry, path string) (*node.Replica, string, int, bool) {
-	rep, name, err := e.target(path)
+	rep, name, err := e.rep.Resolve(path)
 	if err == nil && rep.Class().PropertyIndex(name) < 0 {
 		err = fmt.Errorf("unknown property %s", path)
 	}
@@ -492,7 +478,7 @@ func (a *adapter) cmdCall(c contract.Command) {
 	if e == nil {
 		return
 	}
-	rep, name, err := e.target(c.Str("method", ""))
+	rep, name, err := e.rep.Resolve(c.Str("method", ""))
 	if err != nil {
 		a.fail(c, contract.UnknownMethod, err.Error())
 		return
