@@ -39,25 +39,24 @@ func (e *SlowCallbackError) Error() string {
 func (e *SlowCallbackError) Unwrap() error { return ErrSlowSubscriber }
 
 // inflight is an inline delivery in progress: events evs of replica ri
-// to subscriptions subs, at subscription k, event j. A connection reuses
-// one until a takeOver leaves it to the stuck reader.
+// to subscriptions subs, at subscription k. A connection reuses one until a
+// takeOver leaves it to the stuck reader.
 type inflight struct {
-	ri    *replicaImpl
-	subs  []*deliverer[Event]
-	evs   []Event
-	k, j  int
-	taken bool     // takeOver queued the rest: the reader stops delivering
-	one   [1]Event // evs of a single event, without an allocation
+	ri   *replicaImpl
+	subs []*deliverer[Event]
+	evs  []Event
+	k    int // under the connection's dmu, as ri, subs and evs
+	// pos is j<<1 | taken: the reader is delivering evs[j] to subs[k], and
+	// taken says takeOver has queued what follows it. The reader advances j
+	// and takeOver sets taken by compare-and-swap, so at each event boundary
+	// exactly one of them wins, with no lock per event.
+	pos atomic.Int64
+	one [1]Event // evs of a single event, without an allocation
 }
 
 // deliverOne is deliver of one event.
 func (r *replicaImpl) deliverOne(c *clientConn, ev Event) {
-	c.dmu.Lock()
-	fl := c.flight()
-	c.dmu.Unlock()
-	fl.one[0] = ev
-	r.deliver(c, fl.one[:])
-	fl.one[0] = Event{}
+	r.deliverEvents(c, nil, ev)
 }
 
 // flight returns the connection's inflight record (under c.dmu).
@@ -71,60 +70,69 @@ func (c *clientConn) flight() *inflight {
 // deliver hands evs to every subscription of r, from c's reader: inline
 // to a subscription with nothing queued, queued to the others.
 func (r *replicaImpl) deliver(c *clientConn, evs []Event) {
-	if len(evs) == 0 {
-		return
+	if len(evs) > 0 {
+		r.deliverEvents(c, evs, Event{})
 	}
+}
+
+// deliverEvents is deliver of evs, or, when evs is nil, of the one event
+// one (kept in the connection's inflight record while delivered inline, so
+// that a single event costs no allocation). It takes c.dmu once per
+// subscription delivered inline, never per event: the reader and a
+// takeOver meet on inflight.pos.
+func (r *replicaImpl) deliverEvents(c *clientConn, evs []Event, one Event) {
 	r.mu.Lock()
 	subs := r.subList
 	parent, prop := r.parent, r.parentProp
 	r.mu.Unlock()
+	local := [1]Event{one}
+	queued := evs
+	if queued == nil {
+		queued = local[:] // copied by push and childEvents, never kept
+	}
 	if parent != nil {
 		// Queued before this child's own inline delivery, so that a stall
 		// there cannot reorder them with the parent's later events.
-		parent.dispatch(childEvents(evs, prop)...)
+		parent.dispatch(childEvents(queued, prop)...)
 	}
 	var fl *inflight
 	started := false
 	for k, d := range subs {
 		if !d.beginInline() {
-			if dropped, first := d.push(&r.n.cbs, evs...); dropped > 0 {
+			if dropped, first := d.push(&r.n.cbs, queued...); dropped > 0 {
 				r.n.dropped(dropped, first, "replica", r.name, d.max)
 			}
 			started = d.takeStarted() || started
 			continue
 		}
+		c.dmu.Lock()
+		if fl == nil {
+			fl = c.flight()
+			if evs == nil {
+				fl.one[0] = one
+				evs = fl.one[:]
+			}
+		}
+		fl.ri, fl.subs, fl.evs, fl.k = r, subs, evs, k
+		fl.pos.Store(0)
+		c.cur = fl // stays after the delivery: with cbSince 0 takeOver leaves it alone
+		c.dmu.Unlock()
+		taken := false
 		for j := range evs {
-			c.dmu.Lock()
-			if fl == nil {
-				fl = c.flight()
-				fl.ri, fl.subs, fl.evs = r, subs, evs
-			}
-			if fl.taken {
-				c.dmu.Unlock()
-				break
-			}
-			fl.k, fl.j = k, j
-			c.cur = fl
 			c.cbSince.Store(watchTick.Load()) // a clock read per event would cost more
-			c.dmu.Unlock()
 			if !d.cancelled.Load() {
 				d.fn(evs[j])
 			}
 			c.cbSince.Store(0)
+			if !fl.pos.CompareAndSwap(int64(j)<<1, int64(j+1)<<1) {
+				taken = true // takeOver queued evs[j+1:] and the later subscriptions
+				break
+			}
 		}
-		c.dmu.Lock()
-		taken := fl.taken
-		c.cur = nil
-		c.dmu.Unlock()
 		d.endInline(&r.n.cbs)
 		if taken {
-			return // takeOver queued the rest
+			return
 		}
-	}
-	if fl != nil {
-		c.dmu.Lock()
-		fl.ri, fl.subs, fl.evs = nil, nil, nil
-		c.dmu.Unlock()
 	}
 	if started {
 		runtime.Gosched()
@@ -149,12 +157,19 @@ func childEvents(evs []Event, prop string) []Event {
 func (c *clientConn) takeOver() {
 	c.dmu.Lock()
 	fl := c.cur
-	since := c.cbSince.Load()
-	if fl == nil || fl.taken || since == 0 || watchTick.Load()-since < stallTicks {
+	if fl == nil {
 		c.dmu.Unlock()
-		return // the callback returned meanwhile
+		return
 	}
-	fl.taken = true
+	// pos before cbSince: if pos is still the same at the swap, the reader
+	// was inside event pos>>1 all along, so since is that event's start.
+	pos := fl.pos.Load()
+	since := c.cbSince.Load()
+	if pos&1 != 0 || since == 0 || watchTick.Load()-since < stallTicks || !fl.pos.CompareAndSwap(pos, pos|1) {
+		c.dmu.Unlock()
+		return // taken already, or the callback returned meanwhile
+	}
+	j := int(pos >> 1)
 	c.cur = nil
 	c.fl = nil // the stuck reader keeps this one; the next reader gets its own
 	ri, g := fl.ri, &c.n.cbs
@@ -163,7 +178,7 @@ func (c *clientConn) takeOver() {
 	// The stuck subscription is still running: what is pushed now waits
 	// for its callback to return. Pushed before the new reader starts, so
 	// every subscription keeps wire order.
-	if dropped, first := stuck.push(g, fl.evs[fl.j+1:]...); dropped > 0 {
+	if dropped, first := stuck.push(g, fl.evs[j+1:]...); dropped > 0 {
 		c.n.dropped(dropped, first, "replica", ri.name, stuck.max)
 	}
 	for _, d := range fl.subs[fl.k+1:] {
