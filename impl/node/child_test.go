@@ -63,6 +63,9 @@ func TestChildObject(t *testing.T) {
 			if err := r.WaitForSource(ctx); err != nil {
 				t.Fatalf("%v dynamic=%v: %v", d, dynamic, err)
 			}
+			if r.IsDynamic() != dynamic {
+				t.Errorf("%v: IsDynamic() = %v, want %v", d, r.IsDynamic(), dynamic)
+			}
 			child := r.Child("child")
 			if child == nil {
 				t.Fatalf("%v dynamic=%v: no child replica", d, dynamic)

@@ -835,6 +835,11 @@ func (r *Replica) Child(prop string) *Replica {
 	return &Replica{impl: ch}
 }
 
+// IsDynamic reports whether the replica's class comes from the source
+// (AcquireDynamic). Handles of one source share one implementation, whose
+// kind is that of the handle that created it.
+func (r *Replica) IsDynamic() bool { return r.impl.static == nil }
+
 // Resolve finds the replica that has member (a property, signal or
 // method name) and the member's name there: "name" is r's own, "prop.name"
 // that of the child replica of CLASS property prop.

@@ -91,14 +91,13 @@ type adapter struct {
 	registry  *node.Replica
 	mu        sync.Mutex
 	replicas  map[string]*replicaEntry
-	impls     map[string]*implInfo
 	lastError wire.ErrorCode
 
 	loads adapterload.Runs
 }
 
 func newAdapter(opt *Options, pio IO) *adapter {
-	a := &adapter{opt: opt, ev: contract.NewEventWriter(pio.Stdout), replicas: map[string]*replicaEntry{}, impls: map[string]*implInfo{}}
+	a := &adapter{opt: opt, ev: contract.NewEventWriter(pio.Stdout), replicas: map[string]*replicaEntry{}}
 	h := slog.NewTextHandler(pio.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})
 	a.log = slog.New(h).With("adapter", opt.Role)
 	a.nodeLog = slog.New(slog.NewTextHandler(pio.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", opt.Role)

@@ -16,14 +16,6 @@ import (
 	"github.com/qtro/qtro/specs/contract"
 )
 
-// implInfo counts the replicas of one source name. impl/node shares one
-// implementation per name and node, as Qt does; its kind (static or
-// dynamic) is that of the replica that created it.
-type implInfo struct {
-	count   int
-	dynamic bool
-}
-
 // replicaEntry is one acquired replica and what its events need.
 type replicaEntry struct {
 	a       *adapter
@@ -31,7 +23,6 @@ type replicaEntry struct {
 	object  string
 	typ     string
 	dynamic bool // the mode it was acquired in
-	impl    *implInfo
 	rep     *node.Replica
 
 	mu       sync.Mutex
@@ -164,13 +155,6 @@ func (a *adapter) acquire(object, key, typ string, dynamic bool) (*replicaEntry,
 	if err != nil {
 		return nil, fmt.Errorf("acquire failed: %w", err)
 	}
-	info := a.impls[object]
-	if info == nil || info.count == 0 {
-		info = &implInfo{dynamic: dynamic}
-		a.impls[object] = info
-	}
-	info.count++
-	e.impl = info
 	a.replicas[key] = e
 	return e, nil
 }
@@ -198,7 +182,6 @@ func (e *replicaEntry) flushHeld() {
 func (a *adapter) release(e *replicaEntry) {
 	a.mu.Lock()
 	delete(a.replicas, e.key)
-	e.impl.count--
 	a.mu.Unlock()
 	e.mu.Lock()
 	e.released = true
@@ -380,27 +363,17 @@ func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant, live 
 			return contract.ObjectJSON(ch.Class(), ch.Values())
 		}
 	}
-	return contract.ObjectJSON(e.childClass(cls, i, &d), d.Parameters)
+	return contract.ObjectJSON(e.childClass(cls, i), d.Parameters)
 }
 
-// childClass is the class of a CLASS property's child: its replica's, the
-// static class's, or the definition the descriptor carries.
-func (e *replicaEntry) childClass(cls *meta.Class, i int, d *wire.ChildObject) *meta.Class {
-	if ch := e.rep.Child(cls.Properties[i].Name); ch != nil {
-		if c := ch.Class(); c != nil {
-			return c
-		}
+// childClass is the class of a CLASS property's child: its replica's
+// (impl/node parses the definition a descriptor carries), else the static
+// class's.
+func (e *replicaEntry) childClass(cls *meta.Class, i int) *meta.Class {
+	if ch := e.rep.Child(cls.Properties[i].Name); ch != nil && ch.Class() != nil {
+		return ch.Class()
 	}
-	if c := cls.Properties[i].Child; c != nil {
-		return c
-	}
-	// The nested definition is big-endian in both dialects; try ours first.
-	for _, dl := range []wire.Dialect{e.a.opt.Dialect, 11 - e.a.opt.Dialect} {
-		if def, ok, err := d.ParseDefinition(dl, nil, qds.Limits{}); ok && err == nil {
-			return meta.FromDefinition(&def)
-		}
-	}
-	return nil
+	return cls.Properties[i].Child
 }
 
 // ---- commands ----
@@ -465,7 +438,7 @@ func (a *adapter) describeReplica(c contract.Command) {
 	}
 	cls := e.rep.Class()
 	className := cls.TypeName
-	if !e.impl.dynamic && className != "" {
+	if !e.rep.IsDynamic() && className != "" {
 		className += "Replica"
 	} else if className == "" {
 		className = "QRemoteObjectDynamicReplica"
