@@ -47,14 +47,20 @@ type deliverer[T any] struct {
 	cancelled atomic.Bool // no fn call starts any more
 	slow      atomic.Bool // a callback stalled a connection: never inline again
 
-	mu          sync.Mutex
-	q           []delivery[T] // pending, not yet taken by the goroutine
-	spare       []delivery[T] // the goroutine's last batch, emptied, for reuse
-	taken       int           // values in the batch the goroutine is delivering
-	running     bool          // a goroutine drains q (and may be in fn)
-	started     bool          // a push started the goroutine (takeStarted)
-	overflowing bool          // values were dropped since the queue was last empty
-	g           *drainGroup   // counts the running goroutine
+	mu    sync.Mutex
+	q     []delivery[T] // pending, not yet taken by the goroutine
+	spare []delivery[T] // the goroutine's last batch, emptied, for reuse
+	taken int           // values in the batch the goroutine is delivering
+	// running: a goroutine drains q (and may be in fn), or the reader
+	// delivers inline. Written under mu, except that beginInline and
+	// endInline flip it without the lock (the reader's fast path, once
+	// per event); queued mirrors len(q) for them. Invariant: q is empty
+	// or running is set (or a push holding mu is about to set it).
+	running     atomic.Bool
+	queued      atomic.Int32
+	started     bool        // a push started the goroutine (takeStarted)
+	overflowing bool        // values were dropped since the queue was last empty
+	g           *drainGroup // counts the running goroutine
 }
 
 // lingerYields is how many times a delivery goroutine with nothing to do
@@ -87,6 +93,7 @@ func (d *deliverer[T]) push(g *drainGroup, vs ...T) (dropped int, first bool) {
 		}
 		d.q = append(d.q, delivery[T]{v: v})
 	}
+	d.queued.Store(int32(len(d.q)))
 	if dropped > 0 {
 		first = !d.overflowing
 		d.overflowing = true
@@ -98,10 +105,15 @@ func (d *deliverer[T]) push(g *drainGroup, vs ...T) (dropped int, first bool) {
 
 // startLocked starts the draining goroutine if values are pending and none runs.
 func (d *deliverer[T]) startLocked(g *drainGroup) {
-	if d.running || len(d.q) == 0 {
+	if len(d.q) == 0 || !d.running.CompareAndSwap(false, true) {
 		return
 	}
-	d.running, d.g = true, g
+	d.launchLocked(g)
+}
+
+// launchLocked starts the draining goroutine; running is already set.
+func (d *deliverer[T]) launchLocked(g *drainGroup) {
+	d.g = g
 	g.add()
 	go d.run()
 	d.started = true
@@ -109,25 +121,42 @@ func (d *deliverer[T]) startLocked(g *drainGroup) {
 
 // beginInline claims the subscription for an inline delivery by the
 // caller, if nothing is queued or being delivered and it was never slow.
-// endInline must follow.
-func (d *deliverer[T]) beginInline() bool {
-	if d.slow.Load() || d.cancelled.Load() {
+// endInline must follow. It takes no lock: running is claimed with a
+// compare-and-swap, and a value queued meanwhile (queued > 0) is handed
+// to the goroutine instead, so it is not overtaken.
+func (d *deliverer[T]) beginInline(g *drainGroup) bool {
+	if d.slow.Load() || d.cancelled.Load() || d.queued.Load() > 0 {
 		return false
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.running || len(d.q) > 0 {
+	if !d.running.CompareAndSwap(false, true) {
 		return false
 	}
-	d.running = true
+	if d.queued.Load() > 0 {
+		// A push queued a value before the claim and found running unset
+		// or is about to: it is ours now, so the goroutine delivers it.
+		d.mu.Lock()
+		if len(d.q) > 0 {
+			d.launchLocked(g)
+		} else {
+			d.running.Store(false)
+		}
+		d.mu.Unlock()
+		return false
+	}
 	return true
 }
 
 // endInline ends an inline delivery; what was pushed meanwhile goes to
-// the delivery goroutine.
+// the delivery goroutine. Without a lock when nothing was: a push stores
+// queued before it looks at running, and this clears running before it
+// looks at queued, so one of the two sees the other (sequentially
+// consistent atomics) and the goroutine is started.
 func (d *deliverer[T]) endInline(g *drainGroup) {
+	d.running.Store(false)
+	if d.queued.Load() == 0 {
+		return
+	}
 	d.mu.Lock()
-	d.running = false
 	d.startLocked(g)
 	d.mu.Unlock()
 }
@@ -156,7 +185,7 @@ func anyBusy[T any](ds []*deliverer[T]) bool {
 func (d *deliverer[T]) busy() bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.running || len(d.q) > 0
+	return d.running.Load() || len(d.q) > 0
 }
 
 // barrier arranges for mark to run once every value pushed so far has
@@ -165,10 +194,11 @@ func (d *deliverer[T]) busy() bool {
 func (d *deliverer[T]) barrier(mark func()) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.running || d.cancelled.Load() {
+	if !d.running.Load() || d.cancelled.Load() {
 		return false
 	}
 	d.q = append(d.q, delivery[T]{mark: mark})
+	d.queued.Store(int32(len(d.q)))
 	return true
 }
 
@@ -199,7 +229,8 @@ func (d *deliverer[T]) run() {
 			continue
 		}
 		if len(d.q) == 0 {
-			d.running, d.overflowing = false, false
+			d.overflowing = false
+			d.running.Store(false)
 			d.mu.Unlock()
 			return
 		}
@@ -207,6 +238,7 @@ func (d *deliverer[T]) run() {
 		// Two arrays take turns: the pushers fill one while this
 		// goroutine delivers the other.
 		batch, d.q, d.spare = d.q, d.spare, nil
+		d.queued.Store(0)
 		d.taken = len(batch)
 		d.mu.Unlock()
 		for i := range batch {
@@ -230,6 +262,7 @@ func (d *deliverer[T]) cancel() {
 	d.mu.Lock()
 	pending := d.q
 	d.q = nil
+	d.queued.Store(0)
 	d.mu.Unlock()
 	for _, it := range pending {
 		if it.mark != nil {

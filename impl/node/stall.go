@@ -85,21 +85,27 @@ func (r *replicaImpl) deliverEvents(c *clientConn, evs []Event, one Event) {
 	subs := r.subList
 	parent, prop := r.parent, r.parentProp
 	r.mu.Unlock()
-	local := [1]Event{one}
-	queued := evs
-	if queued == nil {
-		queued = local[:] // copied by push and childEvents, never kept
+	// queued is evs for the paths that copy them (push, childEvents): for
+	// a single event, a local array made only when one of them runs (an
+	// Event is large; the inline path needs no copy of it).
+	var local [1]Event
+	queued := func() []Event {
+		if evs != nil {
+			return evs
+		}
+		local[0] = one
+		return local[:]
 	}
 	if parent != nil {
 		// Queued before this child's own inline delivery, so that a stall
 		// there cannot reorder them with the parent's later events.
-		parent.dispatch(childEvents(queued, prop)...)
+		parent.dispatch(childEvents(queued(), prop)...)
 	}
 	var fl *inflight
 	started := false
 	for k, d := range subs {
-		if !d.beginInline() {
-			if dropped, first := d.push(&r.n.cbs, queued...); dropped > 0 {
+		if !d.beginInline(&r.n.cbs) {
+			if dropped, first := d.push(&r.n.cbs, queued()...); dropped > 0 {
 				r.n.dropped(dropped, first, "replica", r.name, d.max)
 			}
 			started = d.takeStarted() || started
@@ -115,7 +121,9 @@ func (r *replicaImpl) deliverEvents(c *clientConn, evs []Event, one Event) {
 		}
 		fl.ri, fl.subs, fl.evs, fl.k = r, subs, evs, k
 		fl.pos.Store(0)
-		c.cur = fl // stays after the delivery: with cbSince 0 takeOver leaves it alone
+		if c.cur != fl {
+			c.cur = fl // stays after the delivery: with cbSince 0 takeOver leaves it alone
+		}
 		c.dmu.Unlock()
 		taken := false
 		for j := range evs {
