@@ -66,13 +66,16 @@ build_in_root() {
   line="$(bash "$root/ci/build-qtroot.sh" "$suite")" || exit 1
   r="${line##* }"; ver="$(cat "$r/.qtro-qt-version")"
   dir="$out/$suite"; bin="$dir/$binname"; stamp="$dir/.stamp"
-  want="$( { inputs_hash 6 | sed 's/^/host /'; cat "$root/build/qtroots/$suite.stamp"; echo "$ver $r"; } | sha256sum | cut -d' ' -f1)"
+  want="$( { inputs_hash 6 | sed 's/^/host /'; echo "$ver $r"; } | sha256sum | cut -d' ' -f1)"
   if [ -x "$bin.bin" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     echo "$suite $bin"
     return
   fi
   log="$out/$suite-build.log"
   echo "build-qt $kind: building $binname against Qt $ver in the $suite root (log: $log)" >&2
+  # Checkouts share the cached root: one build in it at a time.
+  exec 7>"$r.build.lock"
+  flock -w 1200 7 || { echo "build-qt $kind: timed out waiting for $r.build.lock" >&2; exit 1; }
   # The sources are copied in (the root sees only itself), keeping their relative layout.
   $SUDO rm -rf "$r/qtro-src/$kind" "$r/qtro-build/$kind"
   $SUDO mkdir -p "$r/qtro-src/$kind"
