@@ -58,12 +58,12 @@ func (a *adapter) startNode() int {
 	// A URL the node cannot use fails before ready, as Qt's setRegistryUrl
 	// and connectToNode do (their node error comes first: impl/node delivers
 	// it on its own goroutine, and Close waits for that).
-	if o.Registry != "" && !usableURL(o.Registry) {
+	if o.Registry != "" && !transport.Default().Supports(o.Registry) {
 		_, err := a.node.SetRegistryURL(o.Registry)
 		_ = a.node.Close()
 		return a.fatal("registry", codeName(err), fmt.Sprint(err), contract.ExitFailure)
 	}
-	if o.URL != "" && !usableURL(o.URL) {
+	if o.URL != "" && !transport.Default().Supports(o.URL) {
 		err := a.node.ConnectToNode(o.URL)
 		_ = a.node.Close()
 		return a.fatal("connect", codeName(err), fmt.Sprint(err), contract.ExitFailure)
@@ -102,17 +102,6 @@ func (a *adapter) startNode() int {
 		}
 	}
 	return -1
-}
-
-// usableURL reports whether the node can connect to url (a parsable URL of
-// a known scheme); connecting itself happens in the background.
-func usableURL(url string) bool {
-	u, err := transport.Parse(url)
-	if err != nil {
-		return false
-	}
-	_, ok := transport.Default().Lookup(u.Scheme)
-	return ok
 }
 
 // registryEvent turns the registry's signals into remoteObjectAdded/Removed.

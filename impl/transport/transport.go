@@ -56,6 +56,17 @@ func (s *Schemes) Lookup(scheme string) (Transport, bool) {
 	return t, ok
 }
 
+// Supports reports whether raw is a URL these schemes can listen on or dial
+// (it parses and its scheme is registered); nothing is opened.
+func (s *Schemes) Supports(raw string) bool {
+	u, err := Parse(raw)
+	if err != nil {
+		return false
+	}
+	_, ok := s.Lookup(u.Scheme)
+	return ok
+}
+
 // Listen parses raw and listens on it.
 func (s *Schemes) Listen(ctx context.Context, raw string) (net.Listener, URL, error) {
 	u, err := Parse(raw)

@@ -329,7 +329,15 @@ func TestSchemesRefuse(t *testing.T) {
 		{"tcp://127.0.0.1:99999", transport.ErrInvalidURL},
 		{"local:", transport.ErrInvalidURL},
 	}
+	for _, ok := range []string{"tcp://127.0.0.1:1", "local:x", "localabstract:x"} {
+		if !s.Supports(ok) {
+			t.Errorf("Supports(%q) = false", ok)
+		}
+	}
 	for _, tt := range tests {
+		if s.Supports(tt.raw) {
+			t.Errorf("Supports(%q) = true", tt.raw)
+		}
 		ln, _, err := s.Listen(testCtx(t), tt.raw)
 		if err == nil {
 			ln.Close()
