@@ -49,6 +49,18 @@ func locationOf(v Variant) (SourceLocation, bool) {
 	return l, ok
 }
 
+// RegistryChange decodes an event of the registry replica (the one
+// SetRegistryURL returns): the source location a remoteObjectAdded or
+// remoteObjectRemoved signal carries and whether it was added. ok is false
+// for every other event (and added then means nothing).
+func RegistryChange(ev Event) (l SourceLocation, added, ok bool) {
+	if ev.Kind != SignalEmitted || len(ev.Args) != 1 {
+		return SourceLocation{}, false, false
+	}
+	l, ok = locationOf(ev.Args[0])
+	return l, ev.Index == sigRemoteObjectAdded, ok
+}
+
 func locationVariant(l SourceLocation) Variant {
 	return qds.UserOf(wire.Qt5.SourceLocationType(), l)
 }

@@ -33,12 +33,6 @@ func (a *adapter) newSource() (*source, error) {
 		return nil, err
 	}
 	s := &source{a: a, typ: a.opt.Type, name: a.opt.ObjectName(), cls: cls, root: node.NewSource(cls)}
-	s.watch(s.root)
-	for _, p := range cls.Properties {
-		if ch := s.root.Child(p.Name); ch != nil {
-			s.watch(ch)
-		}
-	}
 	s.install()
 	return s, nil
 }
@@ -163,8 +157,9 @@ func (s *source) handle(obj *node.Source, sig string, report bool, fn func(args 
 	}
 }
 
-// install gives the source the behaviour of §10: its push slots set their
-// property, the others are contract.Slots.
+// install gives the source the behaviour of §10: writes from replicas are
+// reported, its push slots set their property, the others are
+// contract.Slots.
 func (s *source) install() {
 	objs := []*node.Source{s.root}
 	for _, p := range s.cls.Properties {
@@ -175,6 +170,7 @@ func (s *source) install() {
 	// Push slots set their property (and report the call even when the value
 	// does not change).
 	for _, obj := range objs {
+		s.watch(obj)
 		for i, m := range obj.Class().Methods {
 			if m.Property < 0 {
 				continue

@@ -106,18 +106,13 @@ func (a *adapter) startNode() int {
 
 // registryEvent turns the registry's signals into remoteObjectAdded/Removed.
 func (a *adapter) registryEvent(ev node.Event) {
-	if ev.Kind != node.SignalEmitted || len(ev.Args) != 1 {
-		return
+	if l, added, ok := node.RegistryChange(ev); ok {
+		name := "remoteObjectRemoved"
+		if added {
+			name = "remoteObjectAdded"
+		}
+		a.ev.Send(event(name, "name", l.Name, "typeName", l.TypeName, "hostUrl", l.HostURL))
 	}
-	l, ok := ev.Args[0].Value().(wire.SourceLocation)
-	if !ok {
-		return
-	}
-	name := "remoteObjectAdded"
-	if ev.Name == "remoteObjectRemoved" {
-		name = "remoteObjectRemoved"
-	}
-	a.ev.Send(event(name, "name", l.Name, "typeName", l.TypeName, "hostUrl", l.HostURL))
 }
 
 // acquire acquires a replica of object under key (default: object).
