@@ -277,9 +277,9 @@ var handlers = map[string]handler{
 	"emit":            {source: true, run: (*adapter).cmdEmit},
 	"disableRemoting": {source: true, run: func(a *adapter, c contract.Command) { a.cmdRemoting(c, false) }},
 	"enableRemoting":  {source: true, run: func(a *adapter, c contract.Command) { a.cmdRemoting(c, true) }},
-	"call":            {node: true, run: (*adapter).cmdCall},
-	"write":           {node: true, run: func(a *adapter, c contract.Command) { a.cmdWrite(c, false) }},
-	"push":            {node: true, run: func(a *adapter, c contract.Command) { a.cmdWrite(c, true) }},
+	"call":            {node: true, run: onReplica((*adapter).cmdCall)},
+	"write":           {node: true, run: onReplica((*adapter).cmdWrite)},
+	"push":            {node: true, run: onReplica((*adapter).cmdWrite)},
 	"acquire":         {node: true, run: (*adapter).cmdAcquire},
 	"release":         {node: true, run: (*adapter).cmdRelease},
 }
@@ -343,12 +343,12 @@ func (a *adapter) cmdDescribe(c contract.Command) {
 		a.result(c, f, "", "")
 		return
 	}
-	a.describeReplica(c)
+	onReplica((*adapter).describeReplica)(a, c)
 }
 
 func (a *adapter) cmdGet(c contract.Command) {
 	if a.node != nil {
-		a.getReplica(c)
+		onReplica((*adapter).getReplica)(a, c)
 		return
 	}
 	if a.src == nil {

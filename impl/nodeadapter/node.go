@@ -376,27 +376,23 @@ func (a *adapter) property(c contract.Command, e *replicaEntry, path string) (*n
 	return rep, name, rep.Class().PropertyIndex(name), true
 }
 
-// initializedReplica finds the replica a command names and checks that
-// it has its class; else it answers the command (noReplica,
-// notInitialized) and returns nil.
-func (a *adapter) initializedReplica(c contract.Command) *replicaEntry {
-	e, err := a.replicaFor(c)
-	if err != nil {
-		a.fail(c, contract.NoReplica, err.Error())
-		return nil
+// onReplica runs fn with the replica a command names once it has its
+// class; else it answers the command (noReplica, notInitialized).
+func onReplica(fn func(a *adapter, c contract.Command, e *replicaEntry)) func(*adapter, contract.Command) {
+	return func(a *adapter, c contract.Command) {
+		e, err := a.replicaFor(c)
+		switch {
+		case err != nil:
+			a.fail(c, contract.NoReplica, err.Error())
+		case e.rep.Class() == nil:
+			a.fail(c, contract.NotInitialized, fmt.Sprintf("dynamic replica %s has no metaobject yet", e.key))
+		default:
+			fn(a, c, e)
+		}
 	}
-	if e.rep.Class() == nil {
-		a.fail(c, contract.NotInitialized, fmt.Sprintf("dynamic replica %s has no metaobject yet", e.key))
-		return nil
-	}
-	return e
 }
 
-func (a *adapter) getReplica(c contract.Command) {
-	e := a.initializedReplica(c)
-	if e == nil {
-		return
-	}
+func (a *adapter) getReplica(c contract.Command, e *replicaEntry) {
 	path := c.Str("property", "")
 	if path == "" {
 		cls := e.rep.Class()
@@ -415,11 +411,7 @@ func (a *adapter) getReplica(c contract.Command) {
 	a.ok(c, "value", contract.ToJSON(cls, cls.Properties[i].Type, vals[i]))
 }
 
-func (a *adapter) describeReplica(c contract.Command) {
-	e := a.initializedReplica(c)
-	if e == nil {
-		return
-	}
+func (a *adapter) describeReplica(c contract.Command, e *replicaEntry) {
 	cls := e.rep.Class()
 	className := cls.TypeName
 	if !e.rep.IsDynamic() && className != "" {
@@ -430,11 +422,7 @@ func (a *adapter) describeReplica(c contract.Command) {
 	a.ok(c, "metaObject", contract.MetaObject(className, cls))
 }
 
-func (a *adapter) cmdCall(c contract.Command) {
-	e := a.initializedReplica(c)
-	if e == nil {
-		return
-	}
+func (a *adapter) cmdCall(c contract.Command, e *replicaEntry) {
 	rep, name, err := e.rep.Resolve(c.Str("method", ""))
 	if err != nil {
 		a.fail(c, contract.UnknownMethod, err.Error())
@@ -486,11 +474,9 @@ func (a *adapter) cmdCall(c contract.Command) {
 	}()
 }
 
-func (a *adapter) cmdWrite(c contract.Command, push bool) {
-	e := a.initializedReplica(c)
-	if e == nil {
-		return
-	}
+// cmdWrite runs write, or push (the property's push slot).
+func (a *adapter) cmdWrite(c contract.Command, e *replicaEntry) {
+	push := c.Name() == "push"
 	path := c.Str("property", "")
 	if path == "" || !c.Has("value") {
 		a.fail(c, contract.BadArgs, c.Name()+" needs property and value")
