@@ -313,7 +313,7 @@ func (a *adapter) cmdState(c contract.Command) {
 		f = set(f, "lastError", lastError.String(), "url", a.host.URL())
 	}
 	if a.src != nil {
-		f.Set("remoting", map[string]any{a.src.name: a.src.isRemoting()})
+		f.Set("remoting", map[string]any{a.src.name: a.src.remoting.Load()})
 	}
 	if a.node != nil {
 		f = set(f, "replicas", a.replicaStates(), "heartbeatMs", a.opt.HeartbeatMs)

@@ -22,7 +22,7 @@ type source struct {
 
 	// mu orders each property change with its propertyChanged event.
 	mu       sync.Mutex
-	remoting bool
+	remoting atomic.Bool
 	// quiet is set during a host load run: no propertyChanged events.
 	quiet atomic.Bool
 }
@@ -70,12 +70,6 @@ func (s *source) setProp(obj *node.Source, i int, v qds.Variant) error {
 		s.changedLocked(obj, i)
 	}
 	return nil
-}
-
-func (s *source) isRemoting() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.remoting
 }
 
 // path is the contract's property path: "name" or "child.name".
@@ -282,9 +276,7 @@ func (a *adapter) remote() error {
 	s := a.src
 	err := a.host.EnableRemoting(s.root, s.name)
 	if err == nil {
-		s.mu.Lock()
-		s.remoting = true
-		s.mu.Unlock()
+		s.remoting.Store(true)
 	}
 	return err
 }
@@ -292,10 +284,7 @@ func (a *adapter) remote() error {
 // remotingEvent reports the outcome of remote.
 func (a *adapter) remotingEvent(err error) {
 	s := a.src
-	s.mu.Lock()
-	enabled := s.remoting
-	s.mu.Unlock()
-	e := event(contract.EvRemoting, "object", s.name, "enabled", enabled)
+	e := event(contract.EvRemoting, "object", s.name, "enabled", s.remoting.Load())
 	if err != nil {
 		code := node.CodeOf(err)
 		a.mu.Lock()
@@ -380,7 +369,7 @@ func (a *adapter) cmdEmit(c contract.Command) {
 
 func (a *adapter) cmdRemoting(c contract.Command, enable bool) {
 	s := a.src
-	if s.isRemoting() == enable {
+	if s.remoting.Load() == enable {
 		code, state := contract.NotEnabled, "disabled"
 		if enable {
 			code, state = contract.AlreadyEnabled, "enabled"
@@ -400,9 +389,7 @@ func (a *adapter) cmdRemoting(c contract.Command, enable bool) {
 		a.fail(c, codeName(err), "disableRemoting failed: "+err.Error())
 		return
 	}
-	s.mu.Lock()
-	s.remoting = false
-	s.mu.Unlock()
+	s.remoting.Store(false)
 	a.ev.Send(event(contract.EvRemoting, "object", s.name, "enabled", false))
 	a.ok(c)
 }

@@ -246,7 +246,7 @@ func (e *replicaEntry) handle(ev node.Event) {
 		}
 		e.a.ev.Send(e.base(contract.EvStateChanged, "state", ev.New.String(), "oldState", ev.Old.String()))
 	case node.Initialized:
-		e.initialized(ev)
+		e.initialized(ev, quiet)
 	case node.PropertyChanged:
 		cls := e.rep.Class()
 		if quiet || ev.FromInit || cls == nil || ev.Index < 0 || ev.Index >= len(cls.Properties) {
@@ -266,8 +266,9 @@ func (e *replicaEntry) handle(ev node.Event) {
 
 // initialized writes initialized, the stateChanged to Valid that follows
 // it and the property notifications of this Init (the notifying entries of
-// ev.Changed), in one write.
-func (e *replicaEntry) initialized(ev node.Event) {
+// ev.Changed), in one write; quiet (a receive load run) leaves only the
+// stateChanged.
+func (e *replicaEntry) initialized(ev node.Event, quiet bool) {
 	cls := e.rep.Class()
 	vals := ev.Values
 	if cls == nil {
@@ -277,10 +278,6 @@ func (e *replicaEntry) initialized(ev node.Event) {
 	if ev.Old != ev.New {
 		valid = e.base(contract.EvStateChanged, "state", ev.New.String(), "oldState", ev.Old.String())
 	}
-	e.mu.Lock()
-	quiet := e.quiet
-	e.mu.Unlock()
-
 	var batch []contract.Fields
 	if !quiet {
 		batch = append(batch, e.base(contract.EvInitialized, "values", e.valuesJSON(cls, vals, false)))
