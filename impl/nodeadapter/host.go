@@ -264,13 +264,6 @@ func (a *adapter) startHost() int {
 	return -1
 }
 
-// enableSource remotes the object and writes the remoting event.
-func (a *adapter) enableSource() error {
-	err := a.remote()
-	a.remotingEvent(err)
-	return err
-}
-
 // remote enables remoting of the object.
 func (a *adapter) remote() error {
 	s := a.src
@@ -377,19 +370,17 @@ func (a *adapter) cmdRemoting(c contract.Command, enable bool) {
 		a.fail(c, code, fmt.Sprintf("remoting of %s is already %s", s.name, state))
 		return
 	}
+	var err error
 	if enable {
-		if err := a.enableSource(); err != nil {
-			a.fail(c, codeName(err), "enableRemoting failed: "+err.Error())
-			return
-		}
-		a.ok(c)
+		err = a.remote()
+		a.remotingEvent(err)
+	} else if err = a.host.DisableRemoting(s.name); err == nil {
+		s.remoting.Store(false)
+		a.ev.Send(event(contract.EvRemoting, "object", s.name, "enabled", false))
+	}
+	if err != nil {
+		a.fail(c, codeName(err), c.Name()+" failed: "+err.Error())
 		return
 	}
-	if err := a.host.DisableRemoting(s.name); err != nil {
-		a.fail(c, codeName(err), "disableRemoting failed: "+err.Error())
-		return
-	}
-	s.remoting.Store(false)
-	a.ev.Send(event(contract.EvRemoting, "object", s.name, "enabled", false))
 	a.ok(c)
 }

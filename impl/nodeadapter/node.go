@@ -163,16 +163,6 @@ func (e *replicaEntry) flushHeld() {
 	}
 }
 
-func (a *adapter) release(e *replicaEntry) {
-	a.mu.Lock()
-	delete(a.replicas, e.key)
-	a.mu.Unlock()
-	e.mu.Lock()
-	e.released = true
-	e.mu.Unlock()
-	e.rep.Release() // ends the subscription too
-}
-
 // replicaFor finds the replica a command names (§6: default the only one,
 // else the one named by --object).
 func (a *adapter) replicaFor(c contract.Command) (*replicaEntry, error) {
@@ -339,22 +329,16 @@ func (e *replicaEntry) propertyJSON(cls *meta.Class, i int, v qds.Variant, live 
 	if !ok || d.IsNull {
 		return nil
 	}
-	if len(live) > 0 && live[0] {
-		if ch := e.rep.Child(p.Name); ch != nil && ch.Class() != nil {
-			return contract.ObjectJSON(ch.Class(), ch.Values())
-		}
+	// The child's class is its replica's (impl/node parses the definition a
+	// descriptor carries), else the static class's.
+	switch ch := e.rep.Child(p.Name); {
+	case ch == nil || ch.Class() == nil:
+		return contract.ObjectJSON(p.Child, d.Parameters)
+	case len(live) > 0 && live[0]:
+		return contract.ObjectJSON(ch.Class(), ch.Values())
+	default:
+		return contract.ObjectJSON(ch.Class(), d.Parameters)
 	}
-	return contract.ObjectJSON(e.childClass(cls, i), d.Parameters)
-}
-
-// childClass is the class of a CLASS property's child: its replica's
-// (impl/node parses the definition a descriptor carries), else the static
-// class's.
-func (e *replicaEntry) childClass(cls *meta.Class, i int) *meta.Class {
-	if ch := e.rep.Child(cls.Properties[i].Name); ch != nil && ch.Class() != nil {
-		return ch.Class()
-	}
-	return cls.Properties[i].Child
 }
 
 // ---- commands ----
@@ -547,6 +531,12 @@ func (a *adapter) cmdRelease(c contract.Command) {
 		a.fail(c, contract.NoReplica, err.Error())
 		return
 	}
-	a.release(e)
+	a.mu.Lock()
+	delete(a.replicas, e.key)
+	a.mu.Unlock()
+	e.mu.Lock()
+	e.released = true
+	e.mu.Unlock()
+	e.rep.Release() // ends the subscription too
 	a.ok(c)
 }
