@@ -23,7 +23,7 @@ func newConformanceCmd() *cobra.Command {
 	var (
 		targets, labelFilter, out, format string
 		expectFile                        string
-		strict, list, verbose             bool
+		strict, list, verbose, destroy    bool
 		caseTimeout                       time.Duration
 		with, objects, reps               []string
 	)
@@ -63,7 +63,7 @@ stays "NOT conformant", and a listed requirement that passes is reported so the 
 			if out == "" {
 				out = filepath.Join("out", "conformance")
 			}
-			o := runOptions{strict: strict, labels: labelFilter, timeout: caseTimeout, verbose: verbose, objects: objects, reps: reps, expectFile: expectFile}
+			o := runOptions{strict: strict, labels: labelFilter, timeout: caseTimeout, verbose: verbose, objects: objects, reps: reps, expectFile: expectFile, destructive: destroy}
 			if expectFile != "" {
 				if o.expect, err = conformance.ReadExpectations(expectFile); err != nil {
 					return err
@@ -99,12 +99,14 @@ stays "NOT conformant", and a listed requirement that passes is reported so the 
 	f.StringSliceVar(&objects, "object", nil, "check only these sources of a host the suite does not know (comma-separated or repeated)")
 	f.StringArrayVar(&reps, "rep", nil, ".rep file describing the target's sources (repeatable)")
 	f.StringVar(&expectFile, "expect-failures", "", "file of known failures (TARGET-GLOBS REQUIREMENT REASON per line) that do not fail the run")
+	f.BoolVar(&destroy, "destructive", false, "also send an url: host the inputs known to crash real hosts (HI-7..HI-10); without it they are not tested there")
 	return cmd
 }
 
 // runOptions are the flags every target's run shares.
 type runOptions struct {
 	strict, verbose bool
+	destructive     bool // Config.Destructive
 	labels          string
 	timeout         time.Duration
 	objects, reps   []string
@@ -116,7 +118,7 @@ type runOptions struct {
 func runOneTarget(t *conformance.Target, out string, o runOptions) error {
 	ft := &fakeT{}
 	ok := conformance.Run(ft, conformance.Config{Target: t, Strict: o.strict, Out: out, LabelFilter: o.labels,
-		CaseTimeout: o.timeout, Verbose: o.verbose, Objects: o.objects, Reps: o.reps})
+		CaseTimeout: o.timeout, Verbose: o.verbose, Objects: o.objects, Reps: o.reps, Destructive: o.destructive})
 	fmt.Fprintf(os.Stderr, "conformance: %s: reports in %s\n", t.Name, out)
 	runs, err := conformance.ReadResults(filepath.Join(out, "results.json"))
 	if err == nil {
@@ -183,6 +185,9 @@ func runTargets(ts []*conformance.Target, prior []conformance.TargetResults, out
 		}
 		if o.expectFile != "" {
 			args = append(args, "--expect-failures", o.expectFile)
+		}
+		if o.destructive {
+			args = append(args, "--destructive")
 		}
 		c := exec.Command(exe, args...)
 		c.Stdout, c.Stderr = os.Stdout, os.Stderr

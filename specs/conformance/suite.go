@@ -42,6 +42,13 @@ type Config struct {
 	// Reps are .rep files describing the target's sources; INIT-3 and
 	// INIT-8 compare a source whose type name matches a class in them.
 	Reps []string
+	// Destructive runs the requirements whose input is known to crash
+	// real hosts (HI-7..HI-10, the inputs `qtro fuzz` found) against a
+	// host the suite did not start (url: targets). Without it they are
+	// "not tested" there: a crashed host cannot be restarted, and every
+	// later verdict would be about a dead host. Hosts the suite starts
+	// (adapters, images) get a fresh host per case and always run them.
+	Destructive bool
 }
 
 var suite Config
