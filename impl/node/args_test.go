@@ -13,30 +13,14 @@ import (
 func TestConsistentArguments(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	cls := simpleClass(t, node.Qt6)
-	src := node.NewSource(cls)
 	pinged := make(chan struct{}, 1)
-	_ = src.HandleMethod("ping", func(context.Context, []node.Variant) (node.Variant, error) {
-		pinged <- struct{}{}
-		return node.Variant{}, nil
+	rig := remotedSimple(t, ctx, node.Qt6, func(src *node.Source) {
+		_ = src.HandleMethod("ping", func(context.Context, []node.Variant) (node.Variant, error) {
+			pinged <- struct{}{}
+			return node.Variant{}, nil
+		})
 	})
-	if err := h.EnableRemoting(src, "Simple"); err != nil {
-		t.Fatal(err)
-	}
-	n := node.NewNode(node.Config{})
-	defer n.Close()
-	if err := n.ConnectToNode(h.URL()); err != nil {
-		t.Fatal(err)
-	}
-	r, _ := n.AcquireDynamic("Simple")
-	if err := r.WaitForSource(ctx); err != nil {
-		t.Fatal(err)
-	}
+	src, r := rig.src, rig.r
 	got := make(chan node.Event, 16)
 	r.Subscribe(func(ev node.Event) {
 		if ev.Kind == node.SignalEmitted {
@@ -44,7 +28,7 @@ func TestConsistentArguments(t *testing.T) {
 		}
 	})
 
-	fired := cls.SignalIndex("fired")
+	fired := src.Class().SignalIndex("fired")
 	if err := src.EmitIndex(fired, 7, "why"); err != nil { // Go values, as Emit takes
 		t.Fatal(err)
 	}

@@ -14,24 +14,8 @@ import (
 func TestEveryRegistrationCancels(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	src := node.NewSource(simpleClass(t, node.Qt6))
-	if err := h.EnableRemoting(src, "Simple"); err != nil {
-		t.Fatal(err)
-	}
-	n := node.NewNode(node.Config{})
-	defer n.Close()
-	if err := n.ConnectToNode(h.URL()); err != nil {
-		t.Fatal(err)
-	}
-	r, _ := n.AcquireDynamic("Simple")
-	if err := r.WaitForSource(ctx); err != nil {
-		t.Fatal(err)
-	}
+	rig := remotedSimple(t, ctx, node.Qt6, nil)
+	h, n, src, r := rig.h, rig.n, rig.src, rig.r
 
 	var obs, evs, nerrs, herrs atomic.Int32
 	stopObs := src.Observe(func(node.SourceEvent) { obs.Add(1) })

@@ -136,31 +136,16 @@ func TestBlockedCallbackStallsNothing(t *testing.T) {
 func TestReplyAfterEvents(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	src := node.NewSource(simpleClass(t, node.Qt6))
-	_ = src.HandleMethod("add", func(_ context.Context, a []node.Variant) (node.Variant, error) {
-		sum := a[0].Int() + a[1].Int()
-		if err := src.SetProperty("count", sum); err != nil {
-			return node.Variant{}, err
-		}
-		return node.ValueOf(sum)
+	rig := remotedSimple(t, ctx, node.Qt6, func(src *node.Source) {
+		_ = src.HandleMethod("add", func(_ context.Context, a []node.Variant) (node.Variant, error) {
+			sum := a[0].Int() + a[1].Int()
+			if err := src.SetProperty("count", sum); err != nil {
+				return node.Variant{}, err
+			}
+			return node.ValueOf(sum)
+		})
 	})
-	if err := h.EnableRemoting(src, "Simple"); err != nil {
-		t.Fatal(err)
-	}
-	n := node.NewNode(node.Config{})
-	defer n.Close()
-	if err := n.ConnectToNode(h.URL()); err != nil {
-		t.Fatal(err)
-	}
-	r, _ := n.AcquireDynamic("Simple")
-	if err := r.WaitForSource(ctx); err != nil {
-		t.Fatal(err)
-	}
+	r := rig.r
 	var mu sync.Mutex
 	var last int64
 	r.Subscribe(func(ev node.Event) {

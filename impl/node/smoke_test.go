@@ -39,6 +39,47 @@ func simpleClass(t testing.TB, d wire.Dialect) *meta.Class {
 	return c
 }
 
+// simpleRig is a Simple source on a host and a Valid dynamic replica of it
+// on a node.
+type simpleRig struct {
+	h   *node.Host
+	n   *node.Node
+	src *node.Source
+	r   *node.Replica
+}
+
+// remotedSimple hosts a Simple source (set up by setup, which may be nil)
+// in dialect d on a fresh host, with a dynamic replica of it on a fresh
+// node, Valid. Both are closed when the test ends, the node first.
+func remotedSimple(t testing.TB, ctx context.Context, d wire.Dialect, setup func(*node.Source)) simpleRig {
+	t.Helper()
+	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	src := node.NewSource(simpleClass(t, d))
+	if setup != nil {
+		setup(src)
+	}
+	if err := h.EnableRemoting(src, "Simple"); err != nil {
+		t.Fatal(err)
+	}
+	n := node.NewNode(node.Config{})
+	t.Cleanup(func() { n.Close() })
+	if err := n.ConnectToNode(h.URL()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := n.AcquireDynamic("Simple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WaitForSource(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return simpleRig{h, n, src, r}
+}
+
 func TestSmoke(t *testing.T) {
 	for _, d := range wire.Dialects {
 		t.Run(d.String(), func(t *testing.T) {
