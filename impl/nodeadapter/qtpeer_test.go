@@ -282,9 +282,15 @@ func plainAndRegistry(t *testing.T, hostSide, nodeSide side) {
 	regURL := reg.Ready().Str("url")
 	node := startAdapter(t, nodeSide, adapter.Node, tmp, "--registry", regURL, "--type", "plain")
 	host := startAdapter(t, hostSide, adapter.Host, tmp, "--url", "tcp://127.0.0.1:0", "--type", "plain", "--registry", regURL)
-	added := wait(node, 0, adapter.Named("remoteObjectAdded", adapter.Field("name", "Plain")), "remoteObjectAdded")
-	eq(added.Fields["hostUrl"], host.Ready().Str("url"), "registered host URL")
 	ini := wait(node, 0, adapter.Named("initialized"), "initialized")
+	// The node's ready comes before it reaches the registry, so the host may
+	// register first: then Plain is in the registry's first snapshot, which
+	// Qt's node does not announce (QRemoteObjectNodePrivate::onRegistryInitialized
+	// only connects), and neither does ours. When it is announced, it must
+	// name the host.
+	if added := node.EventsSince(0, adapter.Named("remoteObjectAdded", adapter.Field("name", "Plain"))); len(added) > 0 {
+		eq(added[0].Fields["hostUrl"], host.Ready().Str("url"), "registered host URL")
+	}
 	eq(ini.Fields["values"], map[string]any{"number": 3, "text": "plain", "ratio": 0.25, "color": 1}, "plain values")
 	do(node, adapter.Sync())
 	mark := node.Mark()
