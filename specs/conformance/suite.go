@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -60,6 +61,9 @@ func (c Config) caseTimeout() time.Duration {
 	return 60 * time.Second
 }
 
+// ErrNoTarget is reported (and Run fails) when Config.Target is nil.
+var ErrNoTarget = errors.New("conformance: no target (Config.Target is nil)")
+
 // TestingT is what Run needs from *testing.T (Ginkgo's GinkgoTestingT).
 type TestingT interface{ Fail() }
 
@@ -74,14 +78,17 @@ func Run(t TestingT, cfg Config) bool {
 	// so no case's timeout includes a compilation.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
-	if cfg.Target != nil {
-		if err := cfg.Target.resolve(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, "conformance:", err)
-			t.Fail()
-			return false
-		}
-		fmt.Fprintf(os.Stderr, "conformance: %s: %s\n", cfg.Target.Name, cfg.Target.Caps.Describe())
+	if cfg.Target == nil {
+		fmt.Fprintln(os.Stderr, "conformance:", ErrNoTarget)
+		t.Fail()
+		return false
 	}
+	if err := cfg.Target.resolve(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "conformance:", err)
+		t.Fail()
+		return false
+	}
+	fmt.Fprintf(os.Stderr, "conformance: %s: %s\n", cfg.Target.Name, cfg.Target.Caps.Describe())
 	if err := loadReps(cfg.Reps); err != nil {
 		fmt.Fprintln(os.Stderr, "conformance:", err)
 		t.Fail()
