@@ -4,13 +4,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/qtro/qtro/loadgen/compare"
+	"github.com/qtro/qtro/specs/conformance"
 )
 
 // The README's "verified against" table sits between these markers; qtro
@@ -95,22 +99,13 @@ README's table from it. --check only checks that the README's table is the one t
 
 // collectEvidence builds the rows from the reports of one run.
 func collectEvidence(confPath, matrixPath, comparisons string) (verifiedEvidence, error) {
-	var conf []struct {
-		Target   string            `json:"target"`
-		Started  time.Time         `json:"started"`
-		Passed   bool              `json:"passed"`
-		Verdict  string            `json:"verdict"`
-		Versions map[string]string `json:"versions"`
-		Results  []struct {
-			ID       string `json:"id"`
-			Level    string `json:"level"`
-			Outcome  string `json:"outcome"`
-			Expected string `json:"expected"`
-		} `json:"results"`
-	}
-	if err := readJSON(confPath, &conf); err != nil {
+	conf, err := conformance.ReadResults(confPath)
+	if err != nil {
 		return verifiedEvidence{}, err
 	}
+	// The matrix's own types live in interop/matrix, a test-support package
+	// (Docker, testcontainers) the qtro binary does not link: the few fields
+	// needed are read here.
 	var matrix struct {
 		Run struct {
 			Mode   string `json:"mode"`
@@ -146,7 +141,7 @@ func collectEvidence(confPath, matrixPath, comparisons string) (verifiedEvidence
 			Conformance: c.Verdict, Passed: c.Passed, Comparison: dates[c.Target]}
 		for _, r := range c.Results {
 			switch {
-			case r.Outcome != "fail":
+			case r.Outcome != conformance.OutcomeFail:
 			case r.Expected != "":
 				row.Expected = append(row.Expected, r.ID)
 			default:
@@ -167,7 +162,7 @@ func collectEvidence(confPath, matrixPath, comparisons string) (verifiedEvidence
 		} else {
 			row.Matrix = fmt.Sprintf("%d of %d Go ↔ Qt cells pass", counts["pass"], n)
 			var rest []string
-			for _, k := range sortedKeys(counts) {
+			for _, k := range slices.Sorted(maps.Keys(counts)) {
 				if k != "pass" {
 					rest = append(rest, fmt.Sprintf("%d %s", counts[k], k))
 				}
@@ -205,16 +200,15 @@ func comparisonDates(dir string) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	for _, f := range files {
-		var c struct {
-			Started time.Time `json:"started"`
-			Targets []struct {
-				Name string `json:"name"`
-			} `json:"targets"`
-		}
-		if err := readJSON(f, &c); err != nil {
+		c, err := compare.Read(f)
+		if err != nil {
 			return nil, err
 		}
-		d := c.Started.Format(time.DateOnly)
+		started, err := time.Parse(time.RFC3339, c.Started)
+		if err != nil {
+			return nil, fmt.Errorf("%s: started: %w", f, err)
+		}
+		d := started.Format(time.DateOnly)
 		for _, t := range c.Targets {
 			if d > out[t.Name] {
 				out[t.Name] = d
@@ -318,13 +312,4 @@ func readJSON(path string, v any) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]int) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -47,8 +47,8 @@ func TestCollectEvidence(t *testing.T) {
  {"dialect":"qt5","direction":"qt-qt","status":"fail"},
  {"dialect":"qt@trixie","direction":"qt-go","status":"fail"},
  {"dialect":"qt@trixie","direction":"go-qt","status":"pass","negative":true}]}`)
-	write("cmp/comparison-2026-12-01.json", `{"started":"2026-12-01T06:00:00Z","targets":[{"name":"go"},{"name":"qt5"}]}`)
-	write("cmp/comparison-2026-12-05.json", `{"started":"2026-12-05T06:00:00Z","targets":[{"name":"qt5"}]}`)
+	write("cmp/comparison-2026-12-01.json", `{"format":"qtro-loadgen-compare/1","started":"2026-12-01T06:00:00Z","targets":[{"name":"go"},{"name":"qt5"}]}`)
+	write("cmp/comparison-2026-12-05.json", `{"format":"qtro-loadgen-compare/1","started":"2026-12-05T06:00:00Z","targets":[{"name":"qt5"}]}`)
 	ev, err := collectEvidence(conf, matrix, filepath.Join(dir, "cmp"))
 	if err != nil {
 		t.Fatal(err)
