@@ -2,10 +2,12 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/qtro/qtro/impl/wire"
@@ -57,3 +59,58 @@ func StartHost(ctx context.Context, t *Target, dir string, log io.Writer) (*adap
 // DetectDialect learns the dialect of the host at url from its Handshake
 // (Qt 6 when it sends none).
 func DetectDialect(ctx context.Context, url string) wire.Dialect { return detectDialect(ctx, url) }
+
+// StartReplica starts the target as a node that connects to a raw host
+// the caller runs and acquires its test object (TestObject, or Tick when
+// the target's hello declares only that for the node role) at start, as a
+// dynamic or static replica, with dir as the adapter's TMPDIR. listen is
+// called first with a fresh URL on a transport the target connects on (a
+// tcp port 0, a socket path in dir, an abstract name) and returns the URL
+// it listens on, which the node is given: the raw host must be listening
+// before a node that starts connecting at once. It returns the running
+// adapter and the object type (testobject or tick) it acquired. An url:
+// target, or one that declares no node role or not that replica kind,
+// fails with ErrUnsupportedRole.
+func StartReplica(ctx context.Context, t *Target, dir string, dynamic bool, listen func(url string) (string, error), log io.Writer) (*adapter.Adapter, string, error) {
+	if t.URL != "" {
+		return nil, "", fmt.Errorf("%w: %s is a host qtro only connects to", ErrUnsupportedRole, t.Name)
+	}
+	if err := t.resolve(ctx); err != nil {
+		return nil, "", err
+	}
+	e := &Env{Target: t, Ctx: ctx}
+	typ := "testobject"
+	if c := e.caps(); !c.Can(adapter.CapNodeType, "testobject") && c.Can(adapter.CapNodeType, "tick") {
+		typ = "tick"
+	}
+	url := "tcp://127.0.0.1:0"
+	switch e.transportFor() {
+	case "local":
+		url = "local:" + filepath.Join(dir, fmt.Sprintf("fuzz-%d", time.Now().UnixNano()))
+	case "localabstract":
+		url = fmt.Sprintf("localabstract:qtro-fuzz-%d-%d", os.Getpid(), time.Now().UnixNano())
+	}
+	mode := "--static"
+	if dynamic {
+		mode = "--dynamic"
+	}
+	args := Options{URL: url, Type: typ}.args("")
+	args = append(args, mode)
+	if n, missing := t.Caps.Missing(adapter.Needs(adapter.Node, args)); missing {
+		return nil, "", fmt.Errorf("%w: %s declares no %s", ErrUnsupportedRole, t.Name, n)
+	}
+	url, err := listen(url)
+	if err != nil {
+		return nil, "", err
+	}
+	args = append(Options{URL: url, Type: typ}.args(""), mode)
+	a, err := adapter.Start(ctx, adapter.Config{Command: t.Command, Role: adapter.Node, Args: args, Env: t.Env,
+		TempDir: dir, Name: t.Name + " replica", Log: log})
+	if errors.Is(err, adapter.ErrUnsupported) {
+		return nil, "", fmt.Errorf("%w: %s exited 127 for node %s", ErrUnsupportedRole, t.Name, strings.Join(args, " "))
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return a, typ, nil
+}
