@@ -84,8 +84,11 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func small(topo, workload string) scenario.Scenario {
+	// A connect timeout well inside the test's 60 s, so that a replica
+	// that never becomes Valid shows in the summary's notes.
 	return scenario.Scenario{Topology: topo, Workload: workload, Replicas: 4, Hosts: 2, Rate: "200",
-		Duration: scenario.Duration(time.Second), Drain: scenario.Duration(3 * time.Second)}
+		Duration: scenario.Duration(time.Second), Drain: scenario.Duration(3 * time.Second),
+		ConnectTimeout: scenario.Duration(20 * time.Second)}
 }
 
 // TestTopologiesAndWorkloads runs each shape briefly and checks QtRO's
@@ -148,7 +151,7 @@ func TestTopologiesAndWorkloads(t *testing.T) {
 			s := runScenario(t, c.sc)
 			d := s.Delivery
 			if d.Delivered == 0 || s.Sent.Updates == 0 {
-				t.Fatalf("nothing measured: sent %d delivered %d", s.Sent.Updates, d.Delivered)
+				t.Fatalf("nothing measured: sent %d delivered %d; notes %q", s.Sent.Updates, d.Delivered, s.Notes)
 			}
 			if d.Lost != 0 || d.Duplicated != 0 || d.Reordered != 0 || d.Invalid != 0 || s.Errors.Count != 0 {
 				t.Errorf("delivery %+v errors %+v", d, s.Errors)

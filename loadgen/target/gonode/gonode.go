@@ -220,7 +220,6 @@ type clients struct {
 type replicaNode struct {
 	n    *node.Node
 	reps []*node.Replica
-	subs []func()
 }
 
 // StartClients implements target.Target.
@@ -261,20 +260,22 @@ func (c *clients) open(i int) (*replicaNode, error) {
 	}
 	for k, o := range spec.Acquire[i] {
 		name := spec.Objects[o]
+		// Subscribed as part of Acquire: through a registry that already
+		// located the source, Acquire connects at once, and an Init that
+		// beat a later Subscribe would leave the stream never Valid.
+		sub := node.WithSubscriber(handler(spec, name, spec.Streams[i][k]))
 		var r *node.Replica
 		var err error
 		if spec.Dynamic {
-			r, err = n.AcquireDynamic(name)
+			r, err = n.AcquireDynamic(name, sub)
 		} else {
-			r, err = n.Acquire(name, tickProvider{})
+			r, err = n.Acquire(name, tickProvider{}, sub)
 		}
 		if err != nil {
 			n.Close()
 			return nil, err
 		}
-		s := spec.Streams[i][k]
 		rn.reps = append(rn.reps, r)
-		rn.subs = append(rn.subs, r.Subscribe(handler(spec, r, s)))
 	}
 	now := clock.Now()
 	for _, s := range spec.Streams[i] {
@@ -298,7 +299,7 @@ func (c *clients) open(i int) (*replicaNode, error) {
 
 // handler turns one replica's events into its stream's records. It runs on
 // the replica's connection goroutine and must not block.
-func handler(spec *target.ClientSpec, r *node.Replica, s *metrics.Stream) func(node.Event) {
+func handler(spec *target.ClientSpec, name string, s *metrics.Stream) func(node.Event) {
 	kind, payload, run := spec.Kind, spec.Payload, spec.Run
 	return func(ev node.Event) {
 		switch ev.Kind {
@@ -307,14 +308,12 @@ func handler(spec *target.ClientSpec, r *node.Replica, s *metrics.Stream) func(n
 				s.SuspectAt(clock.Of(ev.Received))
 			}
 			if ev.New == node.SignatureMismatch {
-				run.Error(fmt.Errorf("replica %s: signature mismatch", r.Name()))
+				run.Error(fmt.Errorf("replica %s: signature mismatch", name))
 			}
 		case node.Initialized:
 			base := int64(-1)
-			if kind == target.Props {
-				if v, err := r.Property("counter"); err == nil {
-					base = v.Int()
-				}
+			if kind == target.Props && propCounter < len(ev.Values) {
+				base = ev.Values[propCounter].Int()
 			}
 			s.Valid(clock.Of(ev.Received), base)
 		case node.PropertyChanged:
@@ -341,9 +340,6 @@ func (rn *replicaNode) close() {
 
 // release drops the replicas (RemoveObject) and closes the node.
 func (rn *replicaNode) release() {
-	for _, cancel := range rn.subs {
-		cancel()
-	}
 	for _, r := range rn.reps {
 		r.Release()
 	}
