@@ -2,6 +2,7 @@ package meta
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,20 @@ import (
 // Zero returns the value a property of type typ holds before anything is
 // assigned: Qt's default-constructed value (enums 0, PODs with zero fields).
 func Zero(c *Class, typ string) qds.Variant {
+	budget := maxZeroFields
+	return zero(c, typ, nil, &budget)
+}
+
+// maxZeroFields bounds the gadget fields one Zero builds: gadgets of
+// gadgets in a class definition from the wire could otherwise ask for
+// exponentially many.
+const maxZeroFields = 4096
+
+// zero is Zero inside the gadgets open (being built). A gadget that holds
+// itself by value cannot exist in C++; a class definition from the wire
+// can declare one, and its recursive field (like every field past the
+// budget) is then an invalid QVariant.
+func zero(c *Class, typ string, open []string, budget *int) qds.Variant {
 	if id, ok := qds.TypeByName(typ); ok {
 		return qds.Zero(id)
 	}
@@ -20,10 +35,15 @@ func Zero(c *Class, typ string) qds.Variant {
 			return qds.IntOf(0)
 		}
 		if g := c.Gadget(typ); g != nil {
+			if slices.Contains(open, g.Name) || *budget < len(g.Properties) {
+				return qds.Variant{}
+			}
+			*budget -= len(g.Properties)
+			open = append(open, g.Name)
 			fields := make([]qds.Variant, len(g.Properties))
 			names := make([]string, len(g.Properties))
 			for i, p := range g.Properties {
-				fields[i] = Zero(c, p.Type)
+				fields[i] = zero(c, p.Type, open, budget)
 				names[i] = p.Name
 			}
 			return qds.UserOf(g.Name, qds.Gadget{Names: names, Fields: fields})
