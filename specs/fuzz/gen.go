@@ -51,9 +51,12 @@ func (g *Generator) Next() Input {
 	return g.Make(k)
 }
 
-// Make returns one input of the given kind.
+// Make returns one input of the given kind, aimed at the model's role:
+// client frames for a host, host frames for a replica.
 func (g *Generator) Make(kind string) Input {
-	d := g.m.Dialect
+	if g.m.Role == RoleReplica {
+		return g.makeForReplica(kind)
+	}
 	switch kind {
 	case KindUnknownObject:
 		names := []string{"Registry", "", "NoSuchSource", g.junkString(), "Registry"}
@@ -64,7 +67,7 @@ func (g *Generator) Make(kind string) Input {
 		}
 		idx := int32(g.rng.IntN(4))
 		return Input{Kind: kind, Note: fmt.Sprintf("Invoke %q method %d with %d args", name, idx, argc),
-			Chunks: [][]byte{g.invoke(name, g.pick(0, 0, 2), idx, argc, nil, g.rng.Int32N(100))}}
+			Chunks: [][]byte{g.invoke(name, g.pick(0, 0, 2), idx, argc, nil, g.rng.Int32N(100), -1)}}
 	case KindWrongArgs:
 		return g.wrongArgs()
 	case KindDeepNesting:
@@ -77,6 +80,15 @@ func (g *Generator) Make(kind string) Input {
 		return g.deep(obj, idx, depth, asMap)
 	case KindHugeCount:
 		return g.hugeCount()
+	}
+	return g.common(kind)
+}
+
+// common makes the inputs of the kinds that are the same in both roles
+// but for the frames they start from (validFrame).
+func (g *Generator) common(kind string) Input {
+	d := g.m.Dialect
+	switch kind {
 	case KindTruncated:
 		f := g.validFrame()
 		cut := 4 + g.rng.IntN(max(1, len(f)-4))
@@ -173,8 +185,10 @@ func paramTypes(sig string) []string {
 	return append(out, sig[start:j])
 }
 
-// invoke encodes an Invoke frame. args, when nil, are argc random variants.
-func (g *Generator) invoke(name string, call, index int32, argc int, args func(e *qds.Encoder), serial int32) []byte {
+// invoke encodes an Invoke frame (a call from a client, a signal from a
+// host). args, when nil, are argc random variants; prop is the notified
+// property of a host's signal (-1: none).
+func (g *Generator) invoke(name string, call, index int32, argc int, args func(e *qds.Encoder), serial, prop int32) []byte {
 	d := g.m.Dialect
 	e := qds.NewEncoder(nil, d.Stream(), nil)
 	e.QString(name)
@@ -189,7 +203,7 @@ func (g *Generator) invoke(name string, call, index int32, argc int, args func(e
 		}
 	}
 	e.I32(serial)
-	e.I32(-1)
+	e.I32(prop)
 	return frame(d, uint16(wire.InvokePacket), e.Bytes())
 }
 
@@ -319,7 +333,7 @@ func (g *Generator) wrongArgs() Input {
 	if g.rng.IntN(2) == 0 {
 		chunks = append(chunks, g.addObject(o.Name, g.rng.IntN(2) == 0))
 	}
-	chunks = append(chunks, g.invoke(o.Name, call, index, argc, nil, g.rng.Int32N(1000)))
+	chunks = append(chunks, g.invoke(o.Name, call, index, argc, nil, g.rng.Int32N(1000), -1))
 	return Input{Kind: KindWrongArgs, Note: fmt.Sprintf("%s.%s (index %d, call %d) with %d random args", o.Name, sig, index, call, argc), Chunks: chunks}
 }
 
@@ -331,39 +345,48 @@ func (g *Generator) addObject(name string, dynamic bool) []byte {
 // deep calls method index of o with one QVariantList (or QVariantMap)
 // nested depth deep.
 func (g *Generator) deep(o Object, index int32, depth int, asMap bool) Input {
-	build := func(depth int) []byte {
-		return g.invoke(o.Name, 0, index, 0, func(e *qds.Encoder) {
-			e.U32(1)
-			for i := 0; i < depth; i++ {
-				if asMap {
-					e.U32(uint32(qds.QVariantMap))
-					e.U8(0)
-					e.U32(1)
-					e.QString("k")
-				} else {
-					e.U32(uint32(qds.QVariantList))
-					e.U8(0)
-					e.U32(1)
-				}
-			}
-			e.U32(uint32(qds.Int))
+	return scaled(depth, func(depth int) Input {
+		return Input{Kind: KindDeepNesting, Note: fmt.Sprintf("Invoke %s method %d with a %s nested %d deep", o.Name, index, nestKind(asMap), depth),
+			Chunks: [][]byte{g.invoke(o.Name, 0, index, 0, func(e *qds.Encoder) {
+				e.U32(1)
+				nest(e, depth, asMap)
+			}, 1, -1)}}
+	})
+}
+
+// nest writes one QVariant: a QVariantList (or QVariantMap) nested depth
+// deep around an int.
+func nest(e *qds.Encoder, depth int, asMap bool) {
+	for i := 0; i < depth; i++ {
+		if asMap {
+			e.U32(uint32(qds.QVariantMap))
 			e.U8(0)
-			e.I32(7)
-		}, 1)
+			e.U32(1)
+			e.QString("k")
+		} else {
+			e.U32(uint32(qds.QVariantList))
+			e.U8(0)
+			e.U32(1)
+		}
 	}
-	kind := "QVariantList"
+	e.U32(uint32(qds.Int))
+	e.U8(0)
+	e.I32(7)
+}
+
+func nestKind(asMap bool) string {
 	if asMap {
-		kind = "QVariantMap"
+		return "QVariantMap"
 	}
-	var mk func(depth int) Input
-	mk = func(depth int) Input {
-		return Input{Kind: KindDeepNesting, Note: fmt.Sprintf("Invoke %s method %d with a %s nested %d deep", o.Name, index, kind, depth),
-			Chunks: [][]byte{build(depth)},
-			regen: func(s float64) Input {
-				return mk(max(1, int(float64(depth)*s)))
-			}}
-	}
-	return mk(depth)
+	return "QVariantList"
+}
+
+// scaled makes the input mk builds at size n, with the knob the minimiser
+// turns: regen(s) rebuilds it at size n*s.
+func scaled(n int, mk func(n int) Input) Input {
+	in := mk(n)
+	in.regen = func(s float64) Input { return scaled(max(1, int(float64(n)*s)), mk) }
+	return in
 }
 
 // hugeCount announces counts and lengths far beyond the frame.
@@ -411,8 +434,12 @@ func (g *Generator) hugeCount() Input {
 	return Input{Kind: KindHugeCount, Note: note, Chunks: [][]byte{frame(d, uint16(wire.InvokePacket), e.Bytes())}}
 }
 
-// validFrame returns a well-formed client frame for the model.
+// validFrame returns a well-formed frame for the model: a client's to a
+// host, a host's to a replica.
 func (g *Generator) validFrame() []byte {
+	if g.m.Role == RoleReplica {
+		return g.hostFrame()
+	}
 	o := g.object()
 	switch g.rng.IntN(5) {
 	case 0:
@@ -434,7 +461,7 @@ func (g *Generator) validFrame() []byte {
 		for _, t := range types {
 			g.variant(e, t, 1)
 		}
-	}, g.rng.Int32N(1000))
+	}, g.rng.Int32N(1000), -1)
 }
 
 // mutate changes a few bytes of f (never the size field when keepSize).
@@ -547,10 +574,10 @@ func Known(d wire.Dialect, addIndex, echoIndex int32, depth int) []KnownCrash {
 	return []KnownCrash{
 		{Req: "HI-7", Name: "registry-invoke-noargs", Input: Input{Kind: KindUnknownObject,
 			Note:   `Invoke of method 0 on "Registry" (a source the host does not have) with no arguments`,
-			Chunks: [][]byte{g.invoke("Registry", 0, 0, 0, noArgs, 1)}}},
+			Chunks: [][]byte{g.invoke("Registry", 0, 0, 0, noArgs, 1, -1)}}},
 		{Req: "HI-8", Name: "add-noargs", Input: Input{Kind: KindWrongArgs,
 			Note:   "Invoke of TestObject's slot add(int,int) with no arguments",
-			Chunks: [][]byte{g.invoke(TestObjectName, 0, addIndex, 0, noArgs, 1)}}},
+			Chunks: [][]byte{g.invoke(TestObjectName, 0, addIndex, 0, noArgs, 1, -1)}}},
 		{Req: "HI-9", Name: "deep-nesting", Input: Input{Kind: KindDeepNesting, Note: deep.Note, Chunks: deep.Chunks}},
 		{Req: "HI-10", Name: "invoke-name-only", Input: Input{Kind: KindTruncated,
 			Note:   "an Invoke frame that ends after the object name (found by random-frame fuzzing, minimised)",

@@ -55,7 +55,7 @@ func TestAimedInputsDecode(t *testing.T) {
 	for _, d := range wire.Dialects {
 		g := NewGenerator(testModel(d), 3, nil)
 		for i := 0; i < 50; i++ {
-			f := g.invoke("Registry", 0, 0, 0, func(e *qds.Encoder) { e.U32(0) }, 1)
+			f := g.invoke("Registry", 0, 0, 0, func(e *qds.Encoder) { e.U32(0) }, 1, -1)
 			if !decodes(d, f) {
 				t.Fatalf("%v: %x does not decode", d, f)
 			}

@@ -45,7 +45,8 @@ func ddmin[T any](xs []T, keep func([]T) bool, budget *int) []T {
 }
 
 // Minimize shrinks seq while oracle still reports a crash, calling it at
-// most budget times. seq itself is assumed to crash.
+// most budget times. seq itself is assumed to crash. A nil chunk (the
+// replica role's wait for AddObject) is kept or dropped like a frame.
 func Minimize(d wire.Dialect, seq []Input, oracle Oracle, budget int) []Input {
 	b := &budget
 	// 1. Fewer connections.
@@ -86,6 +87,10 @@ func Minimize(d wire.Dialect, seq []Input, oracle Oracle, budget int) []Input {
 		in := seq[i]
 		var frames [][]byte
 		for _, c := range in.Chunks {
+			if c == nil { // a replica-role wait for AddObject: dropped like a frame
+				frames = append(frames, nil)
+				continue
+			}
 			frames = append(frames, splitFrames(d, c)...)
 		}
 		if len(frames) > 1 {
@@ -101,6 +106,9 @@ func Minimize(d wire.Dialect, seq []Input, oracle Oracle, budget int) []Input {
 		for j := range seq[i].Chunks {
 			c := seq[i].Chunks[j]
 			in := seq[i]
+			if c == nil {
+				continue
+			}
 			if wellFormed(d, c) {
 				// A frame that decodes stays decodable, so the reproducer
 				// keeps telling its story ("an Invoke of Registry with no

@@ -80,7 +80,7 @@ func TestMinimizeScale(t *testing.T) {
 func TestMinimizeKeepsDecodable(t *testing.T) {
 	d := wire.Qt6
 	g := NewGenerator(Model{Dialect: d}, 1, nil)
-	f := g.invoke("Registry", 0, 0, 0, nil, 1)
+	f := g.invoke("Registry", 0, 0, 0, nil, 1, -1)
 	calls := 0
 	out := Minimize(d, []Input{{Kind: "t", Chunks: [][]byte{f}}}, func(seq []Input) bool {
 		calls++

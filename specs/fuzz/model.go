@@ -13,18 +13,68 @@ import (
 )
 
 // Object is one source the target remotes, with its class as the host's
-// InitDynamic describes it (empty when the host sent none).
+// InitDynamic describes it (empty when the host sent none); in the replica
+// role, the object the replica asked for, with its class as the fuzzer
+// (its host) knows it.
 type Object struct {
 	Name string        `json:"name"`
 	Type string        `json:"type"`
 	Def  wire.ClassDef `json:"-"`
+	// Signature is the class signature an ObjectList announces (replica
+	// role: a static replica checks it before it asks).
+	Signature string `json:"-"`
+	// Dynamic is the replica role's AddObject flag: the replica asked for
+	// an InitDynamic (else an Init).
+	Dynamic bool `json:"dynamic,omitempty"`
+	// Values are the property values of a well-formed Init (replica role),
+	// in property order.
+	Values []qds.Variant `json:"-"`
 }
 
-// Model is what the fuzzer learned from the target: its dialect and
+// Model is what the fuzzer learned from the target: its dialect, role and
 // sources. The mutators aim at what it declares.
 type Model struct {
 	Dialect wire.Dialect `json:"-"`
-	Objects []Object     `json:"objects"`
+	// Role is the target's role (zero: host): the fuzzer plays the other.
+	Role    Role     `json:"role,omitempty"`
+	Objects []Object `json:"objects"`
+	// Types holds the user types of the objects' values (their PODs, the
+	// QRO_ child descriptor); nil: the dialect's.
+	Types *qds.Types `json:"-"`
+}
+
+// Role is the role the target plays under fuzz.
+type Role string
+
+// Roles.
+const (
+	// RoleHost: the target is a host and the fuzzer its hostile client.
+	RoleHost Role = "host"
+	// RoleReplica: the target is a replica (a node acquiring its test
+	// object) and the fuzzer the hostile host it connects to.
+	RoleReplica Role = "replica"
+)
+
+// ParseRoles reads a --role value: host, replica or both.
+func ParseRoles(s string) ([]Role, error) {
+	switch s {
+	case "host":
+		return []Role{RoleHost}, nil
+	case "replica":
+		return []Role{RoleReplica}, nil
+	case "both":
+		return []Role{RoleHost, RoleReplica}, nil
+	}
+	return nil, fmt.Errorf("fuzz: role %q: want host, replica or both", s)
+}
+
+// roleOf reads a role, the zero value meaning host (what reproducers
+// written before the replica role hold).
+func roleOf(r Role) Role {
+	if r == RoleReplica {
+		return r
+	}
+	return RoleHost
 }
 
 // ErrNoGreeting means the host did not send its Handshake in time.

@@ -32,11 +32,33 @@ import (
 // waits for the host's Handshake, and sends its C->S chunks in order, one
 // write each; S->C chunks are never sent. "# key: value" lines before the
 // first connection are metadata; every other comment is ignored.
+//
+// A reproducer of the replica role ("# role: replica"; without a role
+// line a reproducer is of the host role, as every one written before the
+// replica role was) is the other way round: the fuzzer is the host, and
+// each connection is one the replica opened to it. Its S->C chunks are
+// sent, in order, one write each; a C->S chunk is the replica's AddObject
+// (synthesized from "# object" and "# mode", never sent): replay waits
+// for the replica to send one there, up to a second, as a host answers
+// AddObject. Replay starts a fresh replica of the kind "# mode" names.
+//
+//	# role: replica
+//	# mode: dynamic
+//	# object: TestObject
+//	--- new connection
+//	S->C bad-index: PropertyChange of TestObject property 22 (of 22)
+//	    0a 00 00 00 01 00 ...   (Handshake and ObjectList)
+//	C->S AddObject (the replica's, synthesized: replay waits for it; never sent)
+//	    1e 00 00 00 04 00 ...
+//	S->C bad-index: ...
+//	    ...                     (InitDynamic, then the PropertyChange)
 
 // Reproducer is a crash as a replayable file.
 type Reproducer struct {
 	Dialect wire.Dialect
-	// Meta holds the "# key: value" lines (dialect excluded).
+	// Role is the role the target played (zero: host).
+	Role Role
+	// Meta holds the "# key: value" lines (dialect and role excluded).
 	Meta map[string]string
 	// Conns are the inputs, one connection each.
 	Conns []Input
@@ -47,6 +69,10 @@ func (r *Reproducer) Write(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	fmt.Fprintln(bw, "# qtro fuzz reproducer: replay with `qtro fuzz --replay FILE --target T`, decode with `qtro dump FILE`")
 	fmt.Fprintf(bw, "# dialect: %s\n", dialectName(r.Dialect))
+	replica := roleOf(r.Role) == RoleReplica
+	if replica {
+		fmt.Fprintf(bw, "# role: %s\n", RoleReplica)
+	}
 	keys := make([]string, 0, len(r.Meta))
 	for k := range r.Meta {
 		keys = append(keys, k)
@@ -54,6 +80,9 @@ func (r *Reproducer) Write(w io.Writer) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		fmt.Fprintf(bw, "# %s: %s\n", k, oneLine(r.Meta[k]))
+	}
+	if replica {
+		return r.writeReplica(bw)
 	}
 	hs, err := wire.Marshal(r.Dialect, nil, &wire.HandshakePacket{Version: r.Dialect.ProtocolVersion()})
 	if err != nil {
@@ -65,6 +94,31 @@ func (r *Reproducer) Write(w io.Writer) error {
 		writeHex(bw, hs)
 		for _, c := range in.Chunks {
 			fmt.Fprintf(bw, "C->S %s: %s\n", in.Kind, oneLine(in.Note))
+			writeHex(bw, c)
+		}
+	}
+	return bw.Flush()
+}
+
+// writeReplica writes the connections of a replica-role reproducer.
+func (r *Reproducer) writeReplica(bw *bufio.Writer) error {
+	name := r.Meta["object"]
+	if name == "" {
+		name = TestObjectName
+	}
+	add, err := wire.Marshal(r.Dialect, nil, &wire.AddObjectPacket{Name: name, Dynamic: r.Meta["mode"] == "dynamic"})
+	if err != nil {
+		return err
+	}
+	for _, in := range r.Conns {
+		fmt.Fprintln(bw, "--- new connection")
+		for _, c := range in.Chunks {
+			if c == nil {
+				fmt.Fprintln(bw, "C->S AddObject (the replica's, synthesized: replay waits for it; never sent)")
+				writeHex(bw, add)
+				continue
+			}
+			fmt.Fprintf(bw, "S->C %s: %s\n", in.Kind, oneLine(in.Note))
 			writeHex(bw, c)
 		}
 	}
@@ -130,6 +184,12 @@ func ReadReproducer(rd io.Reader) (*Reproducer, error) {
 			r.Dialect, _ = wire.ParseDialect(v)
 			continue
 		}
+		if k == "role" {
+			if r.Role = Role(v); r.Role != RoleHost && r.Role != RoleReplica {
+				return nil, fmt.Errorf("fuzz: reproducer role %q: want host or replica", v)
+			}
+			continue
+		}
 		if !strings.Contains(k, " ") {
 			r.Meta[k] = v
 		}
@@ -141,23 +201,45 @@ func ReadReproducer(rd io.Reader) (*Reproducer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fuzz: reproducer: %w", err)
 	}
+	// The fuzzer's chunks: what a client sends to a host, or what a host
+	// sends to a replica; the other side's are the replica's AddObjects
+	// to wait for (a nil chunk), or a synthesized Handshake.
+	sent := capture.ClientToHost
+	if r.Role == RoleReplica {
+		sent = capture.HostToClient
+	}
 	conn := -1
 	for _, rec := range recs {
-		if rec.Dir != capture.ClientToHost {
+		if rec.Dir != sent && r.Role != RoleReplica {
 			continue
 		}
 		if rec.Conn != conn {
 			conn = rec.Conn
-			kind, note, _ := strings.Cut(rec.Label, ": ")
-			r.Conns = append(r.Conns, Input{Kind: kind, Note: note})
+			r.Conns = append(r.Conns, Input{})
 		}
 		last := &r.Conns[len(r.Conns)-1]
+		if rec.Dir != sent {
+			last.Chunks = append(last.Chunks, nil)
+			continue
+		}
+		if last.Kind == "" {
+			last.Kind, last.Note, _ = strings.Cut(rec.Label, ": ")
+		}
 		last.Chunks = append(last.Chunks, rec.Data)
 	}
-	if len(r.Conns) == 0 {
-		return nil, fmt.Errorf("fuzz: reproducer sends nothing (no C->S chunks)")
+	if r.Size() == 0 {
+		return nil, fmt.Errorf("fuzz: reproducer sends nothing (no %s chunks)", sent)
 	}
 	return r, nil
+}
+
+// Size is the number of bytes the reproducer sends.
+func (r *Reproducer) Size() int {
+	n := 0
+	for _, in := range r.Conns {
+		n += in.Size()
+	}
+	return n
 }
 
 // ReadReproducerFile reads a reproducer from path.

@@ -20,9 +20,9 @@ func TestReproducerRoundTrip(t *testing.T) {
 				e.U32(uint32(qds.QByteArray))
 				e.U8(0)
 				e.ByteArray(g.randBytes(5000))
-			}, 1)}}
+			}, 1, -1)}}
 		r := &Reproducer{Dialect: d, Meta: map[string]string{"kind": "wrong-args", "note": "two\nlines"}, Conns: []Input{
-			{Kind: KindWrongArgs, Note: "add with no args", Chunks: [][]byte{g.addObject("TestObject", true), g.invoke("TestObject", 0, 0, 0, nil, 1)}},
+			{Kind: KindWrongArgs, Note: "add with no args", Chunks: [][]byte{g.addObject("TestObject", true), g.invoke("TestObject", 0, 0, 0, nil, 1, -1)}},
 			big,
 		}}
 		var buf bytes.Buffer

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +18,13 @@ import (
 
 // Config bounds and aims one fuzz run.
 type Config struct {
+	// Starter starts the target as a host.
 	Starter Starter
+	// Role is the role the target is fuzzed in (zero: host).
+	Role Role
+	// Replica starts the target as a replica, for the replica role (nil:
+	// Starter, when it can).
+	Replica ReplicaStarter
 	// Seed makes the run deterministic (the inputs; timing still varies).
 	Seed uint64
 	// Duration bounds the fuzzing (minimisation comes after, bounded by
@@ -28,8 +35,15 @@ type Config struct {
 	Kinds []string
 	// Settle is how long to wait after an input before probing (default 30 ms).
 	Settle time.Duration
-	// ProbeWait bounds a fresh client's Handshake and Pong (default 3 s).
+	// ProbeWait bounds a fresh client's Handshake and Pong, or a
+	// replica's answer to `state` (default 3 s).
 	ProbeWait time.Duration
+	// AwaitWait bounds the wait for a replica's AddObject (default 1 s):
+	// a replica that mistrusts the greeting never asks.
+	AwaitWait time.Duration
+	// ReconnectWait bounds the wait for a replica's next connection in a
+	// sequence of several (default 2 s; Qt retries every 250 ms).
+	ReconnectWait time.Duration
 	// MinimizeBudget is the number of target starts one crash's
 	// minimisation may use (default 40; 0 with NoMinimize: none).
 	MinimizeBudget int
@@ -44,7 +58,11 @@ type Config struct {
 
 // Crash is one failure kind found, with its minimised reproducer.
 type Crash struct {
-	Kind   string `json:"kind"`
+	Kind string `json:"kind"`
+	// Role is the role the target played; Mode the replica kind
+	// (static, dynamic) in the replica role.
+	Role   Role   `json:"role"`
+	Mode   string `json:"mode,omitempty"`
 	Health Health `json:"health"`
 	Detail string `json:"detail"`
 	// Note describes the (minimised) input.
@@ -63,9 +81,18 @@ type Crash struct {
 	Attempts     int    `json:"minimiseAttempts"`
 }
 
-// Report is the result of one fuzz run (one target).
+// Report is the result of one fuzz run (one target in one role).
 type Report struct {
-	Target   string         `json:"target"`
+	Target string `json:"target"`
+	// Role is the role the target played (the fuzzer played the other).
+	Role Role `json:"role"`
+	// Modes are the replica kinds fuzzed in the replica role, and
+	// Baseline how each went through a well-formed session first (the
+	// positive control).
+	Modes    []string `json:"modes,omitempty"`
+	Baseline []string `json:"baseline,omitempty"`
+	// Replicas counts the replica processes started (one per input).
+	Replicas int            `json:"replicasStarted,omitempty"`
 	Dialect  string         `json:"dialect"`
 	Seed     uint64         `json:"seed"`
 	Started  time.Time      `json:"started"`
@@ -103,6 +130,12 @@ func (c *Config) defaults() {
 	if c.ProbeWait <= 0 {
 		c.ProbeWait = 3 * time.Second
 	}
+	if c.AwaitWait <= 0 {
+		c.AwaitWait = time.Second
+	}
+	if c.ReconnectWait <= 0 {
+		c.ReconnectWait = 2 * time.Second
+	}
 	if c.MinimizeBudget <= 0 && !c.NoMinimize {
 		c.MinimizeBudget = 40
 	}
@@ -116,14 +149,18 @@ func (c *Config) defaults() {
 
 // GoldenFrames returns the real frames of dialect d from fixtures/golden
 // (nil when the checkout is not at hand).
-func GoldenFrames(d wire.Dialect) [][]byte {
+func GoldenFrames(d wire.Dialect) [][]byte { return goldenFrames(d, "") }
+
+// goldenFrames returns the golden frames of d sent in direction dir
+// ("S->C", "C->S"; "": both).
+func goldenFrames(d wire.Dialect, dir string) [][]byte {
 	vs, err := golden.Load()
 	if err != nil {
 		return nil
 	}
 	var out [][]byte
 	for _, v := range golden.Frames(vs) {
-		if v.Dialect == d {
+		if v.Dialect == d && (dir == "" || v.Dir == dir) {
 			out = append(out, v.Bytes)
 		}
 	}
@@ -138,10 +175,13 @@ func dialectOf(ctx context.Context, s Starter, inst Instance) wire.Dialect {
 	return conformance.DetectDialect(ctx, inst.URL())
 }
 
-// Run fuzzes one target.
+// Run fuzzes one target in one role (cfg.Role).
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	cfg.defaults()
-	rep := &Report{Target: cfg.Starter.Name(), Seed: cfg.Seed, Started: time.Now().UTC(), ByKind: map[string]int{}}
+	if roleOf(cfg.Role) == RoleReplica {
+		return runReplica(ctx, cfg)
+	}
+	rep := &Report{Target: cfg.Starter.Name(), Role: RoleHost, Seed: cfg.Seed, Started: time.Now().UTC(), ByKind: map[string]int{}}
 	inst, err := cfg.Starter.Start(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fuzz: starting %s: %w", rep.Target, err)
@@ -157,15 +197,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.RSSStartKiB = inst.RSS()
 	gen := NewGenerator(model, cfg.Seed, GoldenFrames(d))
 	gen.MaxDepth = cfg.MaxDepth
-	kinds := cfg.Kinds
-	if len(kinds) == 0 {
-		kinds = Kinds
-	}
-	byKind := map[string]*Crash{}
-	var found []*Crash
-	var pending []struct {
-		c  *Crash
-		in Input
+	kinds := kindsOf(cfg, RoleHost)
+	f := newFindings(rep)
+	fresh := func(seq []Input) (Health, string, error) {
+		return replayFresh(ctx, cfg.Starter, d, seq, cfg.Settle, cfg.ProbeWait)
 	}
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
@@ -185,17 +220,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			continue
 		}
 		cfg.Logf("fuzz: %s: input %d (%s: %s, %d bytes): %s %s", rep.Target, i, in.Kind, in.Note, in.Size(), h, detail)
-		c := byKind[in.Kind]
-		if c == nil {
-			c = &Crash{Kind: in.Kind, Health: h, Detail: detail, Note: in.Note, First: i, OriginalSize: in.Size(), MinimalSize: in.Size(), Connections: 1}
-			byKind[in.Kind] = c
-			found = append(found, c)
-			pending = append(pending, struct {
-				c  *Crash
-				in Input
-			}{c, in})
-		}
-		c.Count++
+		f.add(in, i, h, detail, "", fresh, cfg.Starter.Restartable(), nil)
 		_ = inst.Close()
 		if !cfg.Starter.Restartable() {
 			rep.Stopped = "the url: host stopped answering; the fuzzer cannot restart it"
@@ -207,25 +232,169 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	_ = inst.Close()
-	for _, p := range pending {
-		minimise(ctx, cfg, d, p.c, p.in, rep)
-	}
-	for _, c := range found {
-		rep.Crashes = append(rep.Crashes, *c)
-	}
+	f.finish(ctx, cfg, d)
 	rep.Elapsed = time.Since(start).Seconds()
 	return rep, nil
 }
 
-// minimise checks that in alone crashes a fresh target, shrinks it, and
-// writes its reproducer.
-func minimise(ctx context.Context, cfg Config, d wire.Dialect, c *Crash, in Input, rep *Report) {
-	seq := []Input{in}
-	if cfg.Starter.Restartable() {
+// kindsOf returns the mutators of a run in role r: cfg.Kinds that belong
+// to the role (all of the role's when none is asked for).
+func kindsOf(cfg Config, r Role) []string {
+	if len(cfg.Kinds) == 0 {
+		return KindsFor(r)
+	}
+	var out []string
+	for _, k := range cfg.Kinds {
+		if slices.Contains(KindsFor(r), k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// runReplica fuzzes the target as a replica: for every replica kind it
+// has (static, dynamic; the budget split between them) it learns what a
+// replica asks for, then plays a hostile host to a fresh replica per
+// input.
+func runReplica(ctx context.Context, cfg Config) (*Report, error) {
+	rs := cfg.Replica
+	if rs == nil {
+		s, ok := cfg.Starter.(ReplicaStarter)
+		if !ok {
+			return nil, ErrNoReplicaRole
+		}
+		rs = s
+	}
+	rep := &Report{Target: rs.Name(), Role: RoleReplica, Seed: cfg.Seed, Started: time.Now().UTC(), ByKind: map[string]int{}}
+	modes, err := rs.ReplicaModes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fuzz: %s: %w", rep.Target, err)
+	}
+	if len(modes) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrNoReplicaRole, rep.Target)
+	}
+	kinds := kindsOf(cfg, RoleReplica)
+	if len(kinds) == 0 {
+		return nil, fmt.Errorf("fuzz: none of the mutators %v works in the replica role (%v)", cfg.Kinds, ReplicaKinds)
+	}
+	var d wire.Dialect
+	if s, ok := rs.(interface{ Dialect() wire.Dialect }); ok {
+		d = s.Dialect()
+	}
+	tm := timing{settle: cfg.Settle, wait: cfg.ProbeWait, await: cfg.AwaitWait, reconnect: cfg.ReconnectWait}
+	f := newFindings(rep)
+	start := time.Now()
+	n := 0
+	for mi, dyn := range modes {
+		mode := modeName(dyn)
+		model, baseline, clean, err := learnReplica(ctx, rs, dyn, d, tm)
+		if err != nil {
+			return nil, fmt.Errorf("fuzz: learning the %s %s replica: %w", rep.Target, mode, err)
+		}
+		d = model.Dialect
+		rep.Dialect = dialectName(d)
+		rep.Modes = append(rep.Modes, mode)
+		rep.Baseline = append(rep.Baseline, mode+": "+baseline)
+		rep.Objects = append(rep.Objects, model.Objects...)
+		v := &replicaVictim{rs: rs, dynamic: dyn, d: d, tm: tm, checkExit: clean}
+		fresh := func(seq []Input) (Health, string, error) { return v.fresh(ctx, seq) }
+		meta := map[string]string{"mode": mode, "object": model.Objects[0].Name}
+		gen := NewGenerator(model, cfg.Seed+uint64(mi), goldenFrames(d, "S->C"))
+		gen.MaxDepth = cfg.MaxDepth
+		// The budget is split between the modes.
+		count := 0
+		if cfg.Count > 0 {
+			count = cfg.Count / len(modes)
+			if mi < cfg.Count%len(modes) {
+				count++
+			}
+		}
+		deadline := time.Now().Add(cfg.Duration / time.Duration(len(modes)))
+		for i := 0; ctx.Err() == nil; i++ {
+			if cfg.Count > 0 && i >= count || cfg.Duration > 0 && time.Now().After(deadline) {
+				break
+			}
+			in := gen.Make(kinds[i%len(kinds)])
+			rep.Inputs++
+			rep.ByKind[in.Kind]++
+			h, detail, err := v.fresh(ctx, []Input{in})
+			if err != nil {
+				if ctx.Err() != nil {
+					break
+				}
+				return rep, fmt.Errorf("fuzz: starting a %s replica of %s: %w", mode, rep.Target, err)
+			}
+			if h == Alive {
+				continue
+			}
+			cfg.Logf("fuzz: %s %s replica: input %d (%s: %s, %d bytes): %s %s", rep.Target, mode, n+i, in.Kind, in.Note, in.Size(), h, detail)
+			f.add(in, n+i, h, detail, mode, fresh, true, meta)
+		}
+		n = rep.Inputs
+		rep.Replicas += v.starts
+	}
+	f.finish(ctx, cfg, d)
+	rep.Elapsed = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// findings groups the failing inputs of a run by mode and kind, keeping
+// the first of each for minimisation.
+type findings struct {
+	rep     *Report
+	byKey   map[string]*Crash
+	found   []*Crash
+	pending []pendingCrash
+}
+
+type pendingCrash struct {
+	c           *Crash
+	in          Input
+	fresh       func(seq []Input) (Health, string, error)
+	restartable bool
+	meta        map[string]string
+}
+
+func newFindings(rep *Report) *findings {
+	return &findings{rep: rep, byKey: map[string]*Crash{}}
+}
+
+// add records failing input number i. fresh replays a sequence on a
+// freshly started target (for the minimiser); meta goes into the
+// reproducer.
+func (f *findings) add(in Input, i int, h Health, detail, mode string, fresh func([]Input) (Health, string, error), restartable bool, meta map[string]string) {
+	key := mode + "/" + in.Kind
+	c := f.byKey[key]
+	if c == nil {
+		c = &Crash{Kind: in.Kind, Role: f.rep.Role, Mode: mode, Health: h, Detail: detail, Note: in.Note, First: i,
+			OriginalSize: in.Size(), MinimalSize: in.Size(), Connections: 1}
+		f.byKey[key] = c
+		f.found = append(f.found, c)
+		f.pending = append(f.pending, pendingCrash{c, in, fresh, restartable, meta})
+	}
+	c.Count++
+}
+
+// finish minimises every finding and puts them in the report.
+func (f *findings) finish(ctx context.Context, cfg Config, d wire.Dialect) {
+	for _, p := range f.pending {
+		minimise(ctx, cfg, d, p, f.rep)
+	}
+	for _, c := range f.found {
+		f.rep.Crashes = append(f.rep.Crashes, *c)
+	}
+}
+
+// minimise checks that the input alone crashes a fresh target, shrinks
+// it, and writes its reproducer.
+func minimise(ctx context.Context, cfg Config, d wire.Dialect, p pendingCrash, rep *Report) {
+	c := p.c
+	seq := []Input{p.in}
+	if p.restartable {
 		attempts := 0
 		oracle := func(seq []Input) bool {
 			attempts++
-			h, _, err := replayFresh(ctx, cfg.Starter, d, seq, cfg.Settle, cfg.ProbeWait)
+			h, _, err := p.fresh(seq)
 			return err == nil && h != Alive
 		}
 		c.Reproduced = oracle(seq)
@@ -233,7 +402,7 @@ func minimise(ctx context.Context, cfg Config, d wire.Dialect, c *Crash, in Inpu
 			seq = Minimize(d, seq, oracle, cfg.MinimizeBudget)
 		}
 		c.Attempts = attempts
-		cfg.Logf("fuzz: %s: %s reproduced=%v, %d -> %d bytes in %d attempts", rep.Target, c.Kind, c.Reproduced, c.OriginalSize, seq[0].Size(), attempts)
+		cfg.Logf("fuzz: %s %s: %s reproduced=%v, %d -> %d bytes in %d attempts", rep.Target, rep.Role, c.Kind, c.Reproduced, c.OriginalSize, seq[0].Size(), attempts)
 	}
 	c.MinimalSize = 0
 	for _, s := range seq {
@@ -248,16 +417,23 @@ func minimise(ctx context.Context, cfg Config, d wire.Dialect, c *Crash, in Inpu
 	if cfg.Out == "" {
 		return
 	}
-	r := &Reproducer{Dialect: d, Conns: seq, Meta: map[string]string{
+	r := &Reproducer{Dialect: d, Role: rep.Role, Conns: seq, Meta: map[string]string{
 		"kind": c.Kind, "note": c.Note, "target": rep.Target, "verdict": string(c.Health) + ": " + c.Detail,
 		"found": fmt.Sprintf("seed %d, input %d; reproduced on a fresh target: %v", rep.Seed, c.First, c.Reproduced),
 	}}
+	for k, v := range p.meta {
+		r.Meta[k] = v
+	}
 	dir := filepath.Join(cfg.Out, "crashes")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		cfg.Logf("fuzz: %v", err)
 		return
 	}
-	path := filepath.Join(dir, fileName(rep.Target)+"-"+c.Kind+".txt")
+	name := fileName(rep.Target) + "-" + c.Kind + ".txt"
+	if rep.Role == RoleReplica {
+		name = fileName(rep.Target) + "-replica-" + c.Mode + "-" + c.Kind + ".txt"
+	}
+	path := filepath.Join(dir, name)
 	if err := r.WriteFile(path); err != nil {
 		cfg.Logf("fuzz: %v", err)
 		return
@@ -322,12 +498,14 @@ func replayFresh(ctx context.Context, s Starter, d wire.Dialect, seq []Input, se
 type ReplayResult struct {
 	File   string `json:"file"`
 	Target string `json:"target"`
+	Role   Role   `json:"role"`
 	Health Health `json:"health"`
 	Detail string `json:"detail,omitempty"`
 }
 
 // Replay re-sends a reproducer to a fresh instance (or, for url:
-// targets, the running host) and says whether the host survived. A
+// targets, the running host) and says whether the host survived; a
+// replica-role reproducer goes to a fresh replica (ReplayReplica). A
 // reproducer of the other dialect is sent as it is: its bytes are the
 // evidence.
 func Replay(ctx context.Context, s Starter, r *Reproducer, settle, wait time.Duration) (ReplayResult, error) {
@@ -337,7 +515,14 @@ func Replay(ctx context.Context, s Starter, r *Reproducer, settle, wait time.Dur
 	if wait <= 0 {
 		wait = 3 * time.Second
 	}
-	res := ReplayResult{Target: s.Name()}
+	res := ReplayResult{Target: s.Name(), Role: roleOf(r.Role)}
+	if res.Role == RoleReplica {
+		rs, ok := s.(ReplicaStarter)
+		if !ok {
+			return res, ErrNoReplicaRole
+		}
+		return ReplayReplica(ctx, rs, r, settle, wait)
+	}
 	d := s.Dialect()
 	if !d.Valid() {
 		d = r.Dialect
@@ -376,4 +561,33 @@ func describeFrame(d wire.Dialect, f []byte) string {
 		return wire.Describe(p)
 	}
 	return fmt.Sprintf("%s frame with a %d-byte body that does not decode", typ, len(f)-6)
+}
+
+// ReplayReplica plays a replica-role reproducer as the host of a freshly
+// started replica of the kind it records (its "mode"), and says whether
+// the replica survived.
+func ReplayReplica(ctx context.Context, rs ReplicaStarter, r *Reproducer, settle, wait time.Duration) (ReplayResult, error) {
+	res := ReplayResult{Target: rs.Name(), Role: RoleReplica}
+	if settle <= 0 {
+		settle = 100 * time.Millisecond
+	}
+	if wait <= 0 {
+		wait = 3 * time.Second
+	}
+	dynamic := r.Meta["mode"] == "dynamic"
+	modes, err := rs.ReplicaModes(ctx)
+	if err != nil {
+		return res, err
+	}
+	if !slices.Contains(modes, dynamic) {
+		return res, fmt.Errorf("%w: %s has no %s replicas", ErrNoReplicaRole, rs.Name(), modeName(dynamic))
+	}
+	v := &replicaVictim{rs: rs, dynamic: dynamic, d: r.Dialect, checkExit: true,
+		tm: timing{settle: settle, wait: wait, await: time.Second, reconnect: 2 * time.Second}}
+	h, detail, err := v.fresh(ctx, r.Conns)
+	if err != nil {
+		return res, err
+	}
+	res.Health, res.Detail = h, detail
+	return res, nil
 }

@@ -46,7 +46,8 @@ type Starter interface {
 }
 
 // TargetStarter starts a conformance target (go, qt6, adapter:..., url:...)
-// as a host of its test object.
+// as a host of its test object (Starter) or as a replica of it
+// (ReplicaStarter).
 type TargetStarter struct {
 	T *conformance.Target
 	// Log receives the adapter's output (nil: discarded; a host under
@@ -68,19 +69,27 @@ func (s *TargetStarter) Dialect() wire.Dialect { return s.T.Dialect }
 // Restartable implements Starter.
 func (s *TargetStarter) Restartable() bool { return s.T.URL == "" }
 
-// Start implements Starter.
-func (s *TargetStarter) Start(ctx context.Context) (Instance, error) {
+// tempDir returns the starter's temporary directory (the adapters'
+// TMPDIR), making it on first use.
+func (s *TargetStarter) tempDir() (string, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.dir == "" {
 		dir, err := os.MkdirTemp("", "qtro-fuzz-")
 		if err != nil {
-			s.mu.Unlock()
-			return nil, err
+			return "", err
 		}
 		s.dir = dir
 	}
-	dir := s.dir
-	s.mu.Unlock()
+	return s.dir, nil
+}
+
+// Start implements Starter.
+func (s *TargetStarter) Start(ctx context.Context) (Instance, error) {
+	dir, err := s.tempDir()
+	if err != nil {
+		return nil, err
+	}
 	a, url, err := conformance.StartHost(ctx, s.T, dir, s.Log)
 	if err != nil {
 		return nil, err
@@ -193,8 +202,8 @@ func probe(ctx context.Context, inst Instance, d wire.Dialect, wait time.Duratio
 	return Crashed, "no Handshake and Pong for a fresh client: " + err.Error()
 }
 
-// exited reports whether a host we started has exited.
-func exited(inst Instance) bool {
+// exited reports whether a process we started has exited.
+func exited(inst interface{ Exited() <-chan struct{} }) bool {
 	ex := inst.Exited()
 	if ex == nil {
 		return false
