@@ -100,6 +100,25 @@ func TestAcceptSurvivesFDExhaustion(t *testing.T) {
 	if greeted(addr) {
 		t.Fatalf("%d connections did not exhaust the host's descriptors", len(flood))
 	}
+	// The flood is silent: once it has been for a second, the host closes
+	// its oldest connections to serve fresh clients while it is still held.
+	deadline := time.Now().Add(10 * time.Second)
+	for !greeted(addr) {
+		if time.Now().After(deadline) {
+			t.Fatal("the host served no fresh client while a silent flood held its descriptors")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	shed := 0
+	for _, c := range flood {
+		_ = c.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if _, err := io.Copy(io.Discard, c); err == nil {
+			shed++ // EOF: the host closed it
+		}
+	}
+	if shed == 0 {
+		t.Fatal("the host served a fresh client without closing any of the silent flood")
+	}
 	for _, c := range flood {
 		c.Close()
 	}
@@ -107,7 +126,7 @@ func TestAcceptSurvivesFDExhaustion(t *testing.T) {
 
 	// Once the flood is gone, a fresh client is greeted within the
 	// longest back-off (1 s) plus slack.
-	deadline := time.Now().Add(10 * time.Second)
+	deadline = time.Now().Add(10 * time.Second)
 	for {
 		if greeted(addr) {
 			break
@@ -222,8 +241,30 @@ func TestMaxConnections(t *testing.T) {
 	if st := h.Stats(); st.Refused != 1 || st.Open != 2 {
 		t.Fatalf("stats %+v, want 1 refused, 2 open", st)
 	}
+
+	// The first speaks; the second stays silent. Once it has been silent
+	// for a second, a new connection takes its place.
+	if _, err := open[0].Write(mustFrame(t, &wire.PingPacket{Name: "p"})); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if !greeted(addr) {
+		t.Fatalf("a new connection was not served in place of a silent one: %+v", h.Stats())
+	}
+	if st := h.Stats(); st.Shed != 1 {
+		t.Fatalf("stats %+v, want 1 shed", st)
+	}
+	_ = open[1].SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, open[1]); err != nil {
+		t.Fatalf("the silent connection was not closed: %v", err)
+	}
+	_ = open[0].SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	if _, err := open[0].Read(make([]byte, 64<<10)); err != nil {
+		t.Fatalf("the connection that spoke was closed: %v", err) // its Pong is there to read
+	}
+
 	open[0].Close()
-	open = open[1:]
+	open = open[:1]
 	deadline := time.Now().Add(5 * time.Second)
 	for !greeted(addr) {
 		if time.Now().After(deadline) {
@@ -422,5 +463,123 @@ func TestSlowConsumerDuringEnableRemoting(t *testing.T) {
 			t.Fatalf("the connection over its bound was not dropped: %+v", h.Stats())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMaxSendQueueTotal: peers that ask for a lot and read nothing, each
+// under its own MaxSendQueue, are cut off together by the host's send
+// budget; a peer asking the same but reading keeps its connection and
+// gets every answer.
+func TestMaxSendQueueTotal(t *testing.T) {
+	h, err := node.NewHost(context.Background(), "tcp://127.0.0.1:0",
+		node.Config{MaxSendQueue: 1 << 30, MaxSendQueueTotal: 8 << 20, WriteTimeout: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	addr := strings.TrimPrefix(h.URL(), "tcp://")
+	ping := mustFrame(t, &wire.PingPacket{Name: strings.Repeat("p", 32<<10)})
+	const pings = 512 // 16 MiB of Pongs asked for by each peer
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	var slow []net.Conn
+	defer func() {
+		for _, c := range slow {
+			c.Close()
+		}
+	}()
+	for range 4 {
+		c := dial()
+		_ = c.(*net.TCPConn).SetReadBuffer(4096)
+		slow = append(slow, c)
+		go func() {
+			for range pings {
+				if _, err := c.Write(ping); err != nil {
+					return
+				}
+			}
+		}()
+	}
+	// The reading peer asks as much, one question at a time, while the
+	// others flood: its queue never holds more than one answer.
+	fast := dial()
+	defer fast.Close()
+	r := wire.NewReader(fast, wire.Qt6, nil, wire.Limits{})
+	_ = fast.SetDeadline(time.Now().Add(20 * time.Second))
+	for i := range pings {
+		if _, err := fast.Write(ping); err != nil {
+			t.Fatalf("the reading peer, ping %d: %v (%+v)", i, err, h.Stats())
+		}
+		for {
+			p, err := r.ReadPacket()
+			if err != nil {
+				t.Fatalf("the reading peer, ping %d: %v (%+v)", i, err, h.Stats())
+			}
+			if _, ok := p.(*wire.PongPacket); ok {
+				break
+			}
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for h.Stats().OverSendBudget < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("peers that read nothing were not cut off by the send budget: %+v", h.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !greeted(addr) {
+		t.Fatal("the host stopped serving")
+	}
+}
+
+// TestHandshakeTimeout: a node whose connection is accepted but never
+// greeted closes it after HandshakeTimeout and connects again; the first
+// connection sees the close.
+func TestHandshakeTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	n := node.NewNode(node.Config{HandshakeTimeout: 200 * time.Millisecond, RetryInterval: 50 * time.Millisecond})
+	defer n.Close()
+	if err := n.ConnectToNode("tcp://" + ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	var first net.Conn
+	select {
+	case first = <-accepted:
+		defer first.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the node did not connect")
+	}
+	start := time.Now()
+	_ = first.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, first); err != nil {
+		t.Fatalf("the ungreeted connection was not closed by the node: %v", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("closed after %v, want about 200 ms", d)
+	}
+	select {
+	case c := <-accepted:
+		c.Close()
+	case <-time.After(5 * time.Second):
+		t.Fatal("the node did not connect again after its handshake timed out")
 	}
 }

@@ -136,6 +136,9 @@ func (c *clientConn) open(conn net.Conn) (*connState, error) {
 	c.c = conn
 	c.mu.Unlock()
 
+	if t := n.cfg.HandshakeTimeout; t > 0 {
+		_ = conn.SetReadDeadline(time.Now().Add(t))
+	}
 	tr := &timedReader{r: conn}
 	br := wire.NewBufReader(tr)
 	head, err := br.Peek(6)
@@ -168,6 +171,9 @@ func (c *clientConn) open(conn net.Conn) (*connState, error) {
 	if hs.Version != d.ProtocolVersion() {
 		return fail(n.setErr(&Error{Code: ProtocolMismatch, Op: "handshake", URL: c.url,
 			Err: fmt.Errorf("%w: got %q, want %q", wire.ErrVersionMismatch, hs.Version, d.ProtocolVersion())}))
+	}
+	if n.cfg.HandshakeTimeout > 0 {
+		_ = conn.SetReadDeadline(time.Time{})
 	}
 	c.mu.Lock()
 	c.d, c.q, c.types = d, q, types

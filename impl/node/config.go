@@ -23,12 +23,25 @@ type Config struct {
 	Types *Types
 	// HeartbeatInterval enables Qt's per-replica heartbeat on a node (0: off).
 	HeartbeatInterval time.Duration
+	// HandshakeTimeout bounds how long a node's new connection waits for
+	// the host's Handshake (default 30 s; negative: no bound): a listener
+	// that accepts and never speaks (a host out of file descriptors whose
+	// kernel queue took the connection, a wrong port) is closed and
+	// retried like a lost connection. Qt waits for ever.
+	HandshakeTimeout time.Duration
 	// RetryInterval is how often a node retries a lost direct connection
 	// (Qt: 250 ms; default 250 ms).
 	RetryInterval time.Duration
 	// MaxSendQueue bounds each connection's unsent bytes (default 64 MiB);
 	// a peer that lets it fill is disconnected as a slow consumer.
 	MaxSendQueue int
+	// MaxSendQueueTotal bounds the unsent bytes of all of a host's
+	// connections together (default 256 MiB; negative: no bound). When
+	// they pass it, a connection whose queue grows while holding more
+	// than an even share of it is disconnected as a slow consumer
+	// (ErrSendBudget; HostStats.OverSendBudget): the peers that do not
+	// read go, the ones that keep up stay, the process keeps its memory.
+	MaxSendQueueTotal int64
 	// MemoryBudget bounds the bytes a host's connections may hold in frame
 	// bodies being received, together (default 256 MiB; negative: no
 	// bound). A connection whose frame would pass it is closed and counted
@@ -45,9 +58,12 @@ type Config struct {
 	// between frames may stay silent as long as it likes: a replica often
 	// only listens.
 	FrameTimeout time.Duration
-	// MaxConnections bounds a host's open connections (0: no bound); one
-	// more is closed as soon as it is accepted, before any byte is sent,
-	// and counted in HostStats.Refused.
+	// MaxConnections bounds a host's open connections (0: no bound). When
+	// that many are open, the oldest one that has sent no complete frame
+	// for a second is closed to make room (HostStats.Shed), as it is when
+	// the process runs out of file descriptors; if none is that silent,
+	// the new one is closed as soon as it is accepted, before any byte is
+	// sent, and counted in HostStats.Refused.
 	MaxConnections int
 	// MaxQueuedEvents bounds the events (or errors) waiting for each
 	// subscription's callback (Replica.Subscribe, Source.Observe, OnError;
@@ -82,6 +98,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = 30 * time.Second
+	}
+	if c.MaxSendQueueTotal == 0 {
+		c.MaxSendQueueTotal = 256 << 20
 	}
 	if c.MemoryBudget == 0 {
 		c.MemoryBudget = 256 << 20

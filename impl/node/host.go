@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/qtro/qtro/impl/qds"
@@ -18,8 +19,9 @@ import (
 // Host is a host node (QRemoteObjectHost): it listens on one or more URLs
 // and remotes sources to every replica that connects.
 type Host struct {
-	cfg   Config
-	types wire.ByDialect[*Types] // program types per dialect
+	cfg        Config
+	types      wire.ByDialect[*Types] // program types per dialect
+	sendBudget *sendBudget            // Config.MaxSendQueueTotal, shared by the connections' queues
 
 	mu        sync.Mutex
 	listeners []*listener
@@ -66,6 +68,9 @@ func NewHost(ctx context.Context, url string, cfg Config) (*Host, error) {
 	h := &Host{cfg: cfg, conns: map[*hostConn]struct{}{}, sources: map[string]*Source{}}
 	if cfg.MemoryBudget > 0 && h.cfg.Limits.Budget == nil {
 		h.cfg.Limits.Budget = wire.NewBudget(cfg.MemoryBudget)
+	}
+	if cfg.MaxSendQueueTotal > 0 {
+		h.sendBudget = newSendBudget(cfg.MaxSendQueueTotal)
 	}
 	for _, d := range wire.Dialects {
 		h.types.Set(d, cfg.programTypes(d))
@@ -194,11 +199,17 @@ func (h *Host) accept(l *listener) {
 			}
 			failures++
 			h.counters.acceptErrors.Add(1)
-			if delay == 0 {
+			shed := outOfDescriptors(err) && h.shedSilent()
+			switch {
+			case delay == 0:
 				delay = acceptDelayMin
 				h.cfg.Logger.Warn("accept failed; retrying with back-off", "url", l.url.String(), "err", err)
-			} else if delay *= 2; delay > acceptDelayMax {
-				delay = acceptDelayMax
+			case shed:
+				delay = acceptDelayMin // a descriptor is free again
+			default:
+				if delay *= 2; delay > acceptDelayMax {
+					delay = acceptDelayMax
+				}
 			}
 			select {
 			case <-time.After(delay):
@@ -214,7 +225,7 @@ func (h *Host) accept(l *listener) {
 		// Go sets TCP_NODELAY on accepted connections, as Qt's backend does.
 		// Greet in parallel: in a connection storm the accept loop must
 		// only accept (one goroutine per connection was ~100 µs of serial work).
-		if max := h.cfg.MaxConnections; max > 0 && h.Stats().Open >= uint64(max) {
+		if max := h.cfg.MaxConnections; max > 0 && h.Stats().Open >= uint64(max) && !h.shedSilent() {
 			h.counters.refused.Add(1)
 			h.cfg.Logger.Warn("refusing connection: MaxConnections open", "url", l.url.String(), "max", max)
 			c.Close()
@@ -224,6 +235,40 @@ func (h *Host) accept(l *listener) {
 		h.wg.Add(1)
 		go func() { defer h.wg.Done(); h.serve(c, l) }()
 	}
+}
+
+// silentShedAge is how long a connection may stay silent (no complete
+// frame) before the host may close it to make room: when it runs out of
+// file descriptors, or holds Config.MaxConnections. A Qt node sends
+// AddObject as soon as the greeting arrives if it wants anything; one
+// that never sends (an idle flood, or a node that acquired nothing) is
+// the cheapest to lose, and a Qt node reconnects when it is lost.
+const silentShedAge = time.Second
+
+// shedSilent closes the oldest connection that has sent no complete frame
+// in silentShedAge, and reports whether there was one.
+func (h *Host) shedSilent() bool {
+	cutoff := mono() - int64(silentShedAge)
+	h.mu.Lock()
+	var oldest *hostConn
+	for c := range h.conns {
+		if !c.spoke.Load() && c.born <= cutoff && (oldest == nil || c.born < oldest.born) {
+			oldest = c
+		}
+	}
+	h.mu.Unlock()
+	if oldest == nil {
+		return false
+	}
+	h.counters.shed.Add(1)
+	oldest.close()
+	return true
+}
+
+// outOfDescriptors reports whether an accept failed for want of a file
+// descriptor (the process's or the system's).
+func outOfDescriptors(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
 
 // serve starts a connection: Handshake and ObjectList go out first, then

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qtro/qtro/impl/qds"
@@ -20,6 +21,9 @@ type hostConn struct {
 	types *Types
 	q     *sendQueue
 
+	born  int64       // mono() at accept
+	spoke atomic.Bool // a complete frame arrived: not a silent connection
+
 	mu          sync.Mutex
 	added       map[string]bool
 	registryURL string          // the host URL this node registered with us (RegistryHost)
@@ -28,12 +32,16 @@ type hostConn struct {
 }
 
 func newHostConn(h *Host, c net.Conn, d Dialect) *hostConn {
-	hc := &hostConn{h: h, c: c, d: d, types: qds.NewTypes(h.types.Get(d)), added: map[string]bool{}}
+	hc := &hostConn{h: h, c: c, d: d, types: qds.NewTypes(h.types.Get(d)), added: map[string]bool{}, born: mono()}
 	hc.q = newSendQueue(c, d, hc.types, h.cfg.MaxSendQueue)
 	hc.q.writeTimeout = h.cfg.WriteTimeout
+	hc.q.attach(h.sendBudget)
 	hc.q.onError = func(err error) {
 		if errors.Is(err, ErrSlowConsumer) {
 			h.counters.slowConsumers.Add(1)
+			if errors.Is(err, ErrSendBudget) {
+				h.counters.overSendBudget.Add(1)
+			}
 			h.reclaimSoon() // its queue (up to MaxSendQueue) is garbage now
 			h.cfg.Logger.Warn("disconnecting slow consumer", "remote", c.RemoteAddr(), "queued", hc.q.max)
 			// Abort, don't linger: the kernel buffers of a peer that does
@@ -152,6 +160,9 @@ func (c *hostConn) readLoop() {
 				c.h.cfg.Logger.Warn("closing connection", "remote", c.c.RemoteAddr(), "err", err)
 			}
 			return
+		}
+		if !c.spoke.Load() {
+			c.spoke.Store(true)
 		}
 		switch p := p.(type) {
 		case *wire.AddObjectPacket:

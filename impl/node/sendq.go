@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -61,6 +62,47 @@ type sendQueue struct {
 	// writeTimeout, when set, fails the writer goroutine's write with
 	// ErrSlowConsumer once the peer has taken no byte for that long.
 	writeTimeout time.Duration
+	// budget, when set, is the host-wide bound on unsent bytes this queue
+	// shares with the host's other connections; acct is this queue's part
+	// of it (queued, being written, or left unwritten).
+	budget *sendBudget
+	acct   int64
+}
+
+// sendBudget bounds the unsent bytes of all of a host's send queues
+// together (Config.MaxSendQueueTotal), so many slow consumers that each
+// stay under MaxSendQueue cannot exhaust memory together. When the total
+// passes it, the queue that grows is cut off as a slow consumer only if
+// it holds more than an even share: the peers that do not read go, the
+// ones that keep up stay.
+type sendBudget struct {
+	max    int64
+	used   atomic.Int64
+	queues atomic.Int64
+}
+
+func newSendBudget(max int64) *sendBudget { return &sendBudget{max: max} }
+
+// ErrSendBudget means a peer was cut off as a slow consumer because the
+// host's send queues together passed Config.MaxSendQueueTotal while its
+// own held more than an even share. errors.Is(err, ErrSlowConsumer) holds.
+var ErrSendBudget = fmt.Errorf("%w: the host's send budget (MaxSendQueueTotal) is exhausted", ErrSlowConsumer)
+
+// attach makes q share the budget b.
+func (q *sendQueue) attach(b *sendBudget) {
+	if b != nil {
+		q.budget = b
+		b.queues.Add(1)
+	}
+}
+
+// accountLocked adds n (negative: bytes written or dropped) to the
+// queue's part of the budget.
+func (q *sendQueue) accountLocked(n int64) {
+	if q.budget != nil && n != 0 {
+		q.acct += n
+		q.budget.used.Add(n)
+	}
 }
 
 func newSendQueue(conn net.Conn, d Dialect, types *Types, max int) *sendQueue {
@@ -102,6 +144,7 @@ func (q *sendQueue) enqueue(ps ...wire.Packet) error {
 		q.mu.Unlock()
 		return &wire.ProtocolError{Code: ProtocolMismatch, Packet: ps[0].Type(), Err: err}
 	}
+	q.accountLocked(int64(q.enc.Len() - at))
 	err := q.checkLimitLocked()
 	q.mu.Unlock()
 	return err
@@ -126,18 +169,21 @@ func (q *sendQueue) enqueueRaw(frames []byte) error {
 		return ErrClosed
 	}
 	q.enc.Raw(frames)
+	q.accountLocked(int64(len(frames)))
 	err := q.checkLimitLocked()
 	q.mu.Unlock()
 	return err
 }
 
 func (q *sendQueue) checkLimitLocked() error {
-	if q.enc.Len() > q.max {
-		q.closed = true
-		q.err = ErrSlowConsumer
-		return ErrSlowConsumer
+	switch {
+	case q.enc.Len() > q.max:
+		q.closed, q.err = true, ErrSlowConsumer
+	case q.budget != nil && q.budget.used.Load() > q.budget.max &&
+		q.acct > q.budget.max/max(q.budget.queues.Load(), 1):
+		q.closed, q.err = true, ErrSendBudget
 	}
-	return nil
+	return q.err
 }
 
 // kick gets pending bytes moving: written inline if allowed and the
@@ -176,6 +222,7 @@ func (q *sendQueue) kick(inline bool) {
 // endInlineLocked gives the socket back after an inline write of b that
 // wrote n bytes or failed with err.
 func (q *sendQueue) endInlineLocked(b []byte, n int, err error) {
+	q.accountLocked(-int64(max(n, 0)))
 	q.writing = false
 	q.lastEnd = mono()
 	switch {
@@ -246,6 +293,10 @@ func (q *sendQueue) signalLocked() {
 func (q *sendQueue) finishLocked() {
 	if q.closed && !q.writing && !q.started && !q.ended {
 		q.ended = true
+		if q.budget != nil {
+			q.accountLocked(-q.acct) // what was never written
+			q.budget.queues.Add(-1)
+		}
 		close(q.done)
 	}
 }
@@ -273,30 +324,30 @@ func (q *sendQueue) close() {
 
 // writeAll writes b, blocking for room as long as the peer makes progress:
 // with a writeTimeout, a peer that takes no byte for that long is a slow
-// consumer.
-func (q *sendQueue) writeAll(b []byte) error {
+// consumer. It returns how many bytes were written.
+func (q *sendQueue) writeAll(b []byte) (int, error) {
 	if q.writeTimeout <= 0 {
-		_, err := q.conn.Write(b)
-		return err
+		return q.conn.Write(b)
 	}
 	// Inline writes (tryWrite) go through the same descriptor, whose
 	// RawConn.Write fails at once under an expired deadline: clear it.
 	defer func() { _ = q.conn.SetWriteDeadline(time.Time{}) }()
-	for len(b) > 0 {
+	written := 0
+	for written < len(b) {
 		_ = q.conn.SetWriteDeadline(time.Now().Add(q.writeTimeout))
-		n, err := q.conn.Write(b)
-		b = b[n:]
+		n, err := q.conn.Write(b[written:])
+		written += n
 		switch {
 		case err == nil:
 		case errors.Is(err, os.ErrDeadlineExceeded) && n > 0:
 			// Progress: a new deadline for the rest.
 		case errors.Is(err, os.ErrDeadlineExceeded):
-			return fmt.Errorf("%w: the peer took no byte for %s", ErrSlowConsumer, q.writeTimeout)
+			return written, fmt.Errorf("%w: the peer took no byte for %s", ErrSlowConsumer, q.writeTimeout)
 		default:
-			return err
+			return written, err
 		}
 	}
-	return nil
+	return written, nil
 }
 
 // run is the writer goroutine: it writes whatever is pending, blocking for
@@ -313,8 +364,9 @@ func (q *sendQueue) run() {
 			if len(b) > 0 {
 				q.writing = true
 				q.mu.Unlock()
-				err := q.writeAll(b)
+				n, err := q.writeAll(b)
 				q.mu.Lock()
+				q.accountLocked(-int64(n))
 				q.writing = false
 				q.lastEnd = mono()
 				if err != nil {

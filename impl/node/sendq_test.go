@@ -333,3 +333,73 @@ func TestListenerSet(t *testing.T) {
 		t.Errorf("take: %d taken, %d left", len(got), s.len())
 	}
 }
+
+// TestSendBudgetAccounting: the bytes a queue holds count against the
+// shared budget until they are written; a queue that ends gives back what
+// it never wrote; a queue over an even share of a full budget is cut off
+// with ErrSendBudget while one under it is not.
+func TestSendBudgetAccounting(t *testing.T) {
+	b := newSendBudget(4 << 10)
+	reader, a := unixPair(t)
+	_, c := unixPair(t)
+	fast := newSendQueue(a, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 1<<30)
+	slow := newSendQueue(c, wire.Qt6, qds.NewTypes(wire.Qt6.Types()), 1<<30)
+	fast.attach(b)
+	slow.attach(b)
+	var slowErr atomic.Value
+	slow.onError = func(err error) { slowErr.Store(err) }
+	slow.mu.Lock()
+	slow.writing = true // nothing leaves the slow queue
+	slow.mu.Unlock()
+
+	// The fast queue writes: its bytes leave the budget once written.
+	if err := fast.send(ping(1)); err != nil {
+		t.Fatal(err)
+	}
+	readPings(t, reader, 1)
+	waitFor(t, func() bool { return b.used.Load() == 0 }, "the fast queue's bytes to leave the budget")
+
+	// The slow queue fills the budget; it holds more than half: cut off.
+	var err error
+	for i := 0; err == nil && i < 1000; i++ {
+		err = slow.enqueue(&wire.PingPacket{Name: strings.Repeat("s", 256)})
+	}
+	if !errors.Is(err, ErrSendBudget) || !errors.Is(err, ErrSlowConsumer) {
+		t.Fatalf("slow queue: %v, want ErrSendBudget (a slow consumer)", err)
+	}
+	if used := b.used.Load(); used <= b.max || used > b.max+512 {
+		t.Errorf("budget used %d, want just over %d", used, b.max)
+	}
+	// The fast queue, under an even share, may still send while the
+	// budget is over.
+	if err := fast.send(ping(2)); err != nil {
+		t.Fatalf("a queue under its share was cut off: %v", err)
+	}
+	readPings(t, reader, 1)
+	slow.kick(true)
+	if err, _ := slowErr.Load().(error); !errors.Is(err, ErrSendBudget) {
+		t.Errorf("onError got %v", err)
+	}
+	// The slow queue ends: what it never wrote leaves the budget.
+	slow.mu.Lock()
+	slow.writing = false
+	slow.finishLocked()
+	slow.mu.Unlock()
+	waitDone(t, slow)
+	fast.close()
+	waitDone(t, fast)
+	if used, qs := b.used.Load(), b.queues.Load(); used != 0 || qs != 0 {
+		t.Errorf("after both queues ended: used %d bytes, %d queues; want 0, 0", used, qs)
+	}
+}
+
+func waitFor(t *testing.T, ok func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

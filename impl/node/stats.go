@@ -9,13 +9,20 @@ type HostStats struct {
 	// Accepted connections, and those still open.
 	Accepted, Open uint64
 	// Refused connections were closed on accept: Config.MaxConnections
-	// were open.
+	// were open and none of them was silent.
 	Refused uint64
+	// Shed connections were closed to make room for a new one, when the
+	// host ran out of file descriptors or held Config.MaxConnections: the
+	// oldest that had sent no complete frame for a second.
+	Shed uint64
 	// AcceptErrors are failed accepts (e.g. out of file descriptors), each
 	// retried after a back-off.
 	AcceptErrors uint64
-	// SlowConsumers were disconnected for letting their send queue fill.
-	SlowConsumers uint64
+	// SlowConsumers were disconnected for letting their send queue fill
+	// (Config.MaxSendQueue), for taking no byte within Config.WriteTimeout,
+	// or, counted in OverSendBudget too, for holding more than an even
+	// share of Config.MaxSendQueueTotal when the host's queues passed it.
+	SlowConsumers, OverSendBudget uint64
 	// BadFrames closed their connection: a frame that does not parse or
 	// breaks a limit (Config.Limits).
 	BadFrames uint64
@@ -37,7 +44,7 @@ type HostStats struct {
 
 // hostCounters are HostStats as the connections update them.
 type hostCounters struct {
-	accepted, closed, refused, acceptErrors, slowConsumers, badFrames, frameTimeouts, overBudget, unknownPackets, ignored, droppedEvents atomic.Uint64
+	accepted, closed, refused, shed, acceptErrors, slowConsumers, overSendBudget, badFrames, frameTimeouts, overBudget, unknownPackets, ignored, droppedEvents atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -48,7 +55,7 @@ func (h *Host) Stats() HostStats {
 	if acc > closed {
 		open = acc - closed
 	}
-	return HostStats{Accepted: acc, Open: open, Refused: c.refused.Load(), AcceptErrors: c.acceptErrors.Load(), SlowConsumers: c.slowConsumers.Load(),
+	return HostStats{Accepted: acc, Open: open, Refused: c.refused.Load(), Shed: c.shed.Load(), AcceptErrors: c.acceptErrors.Load(), SlowConsumers: c.slowConsumers.Load(), OverSendBudget: c.overSendBudget.Load(),
 		BadFrames: c.badFrames.Load(), FrameTimeouts: c.frameTimeouts.Load(), OverBudget: c.overBudget.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load(),
 		DroppedEvents: c.droppedEvents.Load()}
 }
