@@ -249,7 +249,11 @@ func (Target) StartClients(ctx context.Context, spec target.ClientSpec) (target.
 // streams and starts connecting.
 func (c *clients) open(i int) (*replicaNode, error) {
 	spec := &c.spec
-	n := node.NewNode(node.Config{Dialect: Dialect(spec.Dialect), HeartbeatInterval: spec.Heartbeat, MaxSendQueue: spec.MaxSendQueue})
+	// No handshake timeout: a storm's connections wait in a slow host's
+	// accept queue as long as Qt's nodes would, instead of reconnecting
+	// to the back of it (the host under test would then accept dead ones).
+	n := node.NewNode(node.Config{Dialect: Dialect(spec.Dialect), HeartbeatInterval: spec.Heartbeat, MaxSendQueue: spec.MaxSendQueue,
+		HandshakeTimeout: -1})
 	n.OnError(spec.Run.Error)
 	rn := &replicaNode{n: n}
 	if spec.Registry != "" {
