@@ -59,7 +59,7 @@ func BenchmarkPropertyChange(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 1; i <= b.N; i++ {
-				if err := src.SetPropertyIndex(0, qds.IntOf(int32(i))); err != nil {
+				if err := src.SetPropertyValue(0, qds.IntOf(int32(i))); err != nil {
 					b.Fatal(err)
 				}
 			}

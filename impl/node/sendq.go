@@ -67,6 +67,13 @@ type sendQueue struct {
 	// of it (queued, being written, or left unwritten).
 	budget *sendBudget
 	acct   int64
+	// The inline write in progress (tryWrite), owned by whoever holds the
+	// socket (writing): what to write, how much went, how it failed, and
+	// the function RawConn.Write calls, made once.
+	wb      []byte
+	wn      int
+	werr    error
+	writeFd func(fd uintptr) bool
 }
 
 // sendBudget bounds the unsent bytes of all of a host's send queues

@@ -53,6 +53,7 @@ type Source struct {
 	pc   wire.PropertyChangePacket
 	inv  wire.Invoke
 	args [1]Variant
+	la   []Variant // a signal's arguments in a dialect's spelling, reused
 }
 
 // SourceEvent tells local observers what happened to a source: a property
@@ -239,18 +240,42 @@ func (s *Source) setIndex(i int, x any) (changed bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("property %s: %w", p.Name, err)
 	}
+	return s.store(i, p, v), nil
+}
+
+// SetPropertyValue is SetPropertyIndex for a value already held in a
+// Variant: of the property's own type it is stored as it is, with no
+// conversion and no allocation (a program that sends millions of changes
+// a second, such as loadgen's hosts); of another type it is converted as
+// SetPropertyIndex converts it.
+func (s *Source) SetPropertyValue(i int, v Variant) error {
+	if i < 0 || i >= len(s.class.Properties) {
+		return fmt.Errorf("%w: property index %d", ErrNoSuchMember, i)
+	}
+	p := &s.class.Properties[i]
+	// A built-in type the Variant already has is what Coerce would return.
+	if id, ok := qds.TypeByName(p.Type); !ok || id != v.Type() || id == qds.QVariant || p.Kind == meta.ChildProp {
+		return s.SetPropertyIndex(i, v)
+	}
+	s.store(i, p, v)
+	return nil
+}
+
+// store sets property i to v, already of its type, and tells the replicas;
+// it reports whether the value changed.
+func (s *Source) store(i int, p *meta.Property, v Variant) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.values[i].SameValue(v) {
-		return false, nil
+		return false
 	}
 	s.values[i] = v
 	s.root().valGen++
 	if p.Notify < 0 {
-		return true, nil // no notify signal: replicas only see it on their next Init
+		return true // no notify signal: replicas only see it on their next Init
 	}
 	s.broadcastLocked(bcastChange, i, nil)
-	return true, nil
+	return true
 }
 
 // Emit emits a signal with arguments converted to its parameter types
@@ -284,6 +309,31 @@ func (s *Source) EmitIndex(i int, args ...any) error {
 	return nil
 }
 
+// EmitValues is EmitIndex for arguments already held in Variants: those
+// of their parameter's own built-in type are sent as they are, with no
+// conversion and, when the caller passes a slice it keeps (args...), no
+// allocation; any other argument is converted as EmitIndex converts it.
+func (s *Source) EmitValues(i int, args ...Variant) error {
+	if i < 0 || i >= len(s.class.Signals) {
+		return fmt.Errorf("%w: signal index %d", ErrNoSuchMember, i)
+	}
+	sig := &s.class.Signals[i]
+	if len(args) != len(sig.Params) {
+		return fmt.Errorf("%w: signal %s takes %d arguments, got %d", qds.ErrBadValue, sig.Signature, len(sig.Params), len(args))
+	}
+	for k, a := range args {
+		if id, ok := qds.TypeByName(sig.Params[k].Type); !ok || id != a.Type() || id == qds.QVariant {
+			anys := make([]any, len(args))
+			for j, v := range args {
+				anys[j] = v
+			}
+			return s.EmitIndex(i, anys...)
+		}
+	}
+	s.emit(i, args)
+	return nil
+}
+
 // emit sends signal i with arguments already of its types (the
 // registry's, whose user types Coerce does not know).
 func (s *Source) emit(i int, args []Variant) {
@@ -314,15 +364,16 @@ func (s *Source) encodeLocked(e *qds.Encoder, d Dialect, kind, i int, args []Var
 	case bcastSignal:
 		s.inv.Args = args
 		if d == wire.Qt6 {
-			la := make([]Variant, len(args))
-			for k, a := range args {
-				la[k] = localize(d, a)
+			s.la = s.la[:0]
+			for _, a := range args {
+				s.la = append(s.la, localize(d, a))
 			}
-			s.inv.Args = la
+			s.inv.Args = s.la
 		}
 	}
 	wire.AppendPacket(e, &s.inv)
 	s.inv.Args, s.args[0], s.pc.Value = nil, Variant{}, Variant{}
+	clear(s.la) // hold no values between broadcasts
 }
 
 // HandleMethod installs the handler of a slot (by name or signature).
@@ -588,6 +639,9 @@ func localize(d Dialect, v Variant) Variant {
 		return qds.UserOf(wire.Qt6.SourceLocationType(), v.Value())
 	case wire.Qt5.SourceLocationsType():
 		return qds.UserOf(wire.Qt6.SourceLocationsType(), v.Value())
+	}
+	if r, ok := qt6Name(v); ok { // types declared with RegisterQt6TypeName
+		return r
 	}
 	return v
 }

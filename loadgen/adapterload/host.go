@@ -61,17 +61,20 @@ func Host(c contract.Command, mode string, s Source, report Report) (*Run, error
 			loop.At = pace.Rate(start, rate)
 		}
 		lastProgress := start
+		args := make([]qds.Variant, 3) // reused: EmitValues sends without copying or converting
 		st := loop.Run(ctx, func(t pace.Turn) bool {
 			for sent := t.First; sent < t.First+t.N; sent++ {
 				seq := sent + 1
 				if props {
-					_ = root.SetPropertyIndex(counterIdx, qds.IntOf(int32(firstCounter+sent)))
+					_ = root.SetPropertyValue(counterIdx, qds.IntOf(int32(firstCounter+sent)))
 				}
 				if ticks {
-					_ = root.EmitIndex(tickIdx, qds.LongLongOf(seq), qds.LongLongOf(clock.Now()))
+					args[0], args[1] = qds.LongLongOf(seq), qds.LongLongOf(clock.Now())
+					_ = root.EmitValues(tickIdx, args[:2]...)
 				}
 				if mode == contract.LoadPayload {
-					_ = root.EmitIndex(payloadIdx, qds.LongLongOf(seq), qds.LongLongOf(clock.Now()), payload)
+					args[0], args[1], args[2] = qds.LongLongOf(seq), qds.LongLongOf(clock.Now()), payload
+					_ = root.EmitValues(payloadIdx, args...)
 				}
 			}
 			if after, sent := clock.Now(), t.First+t.N; sent < count && after-lastProgress >= progressNs {

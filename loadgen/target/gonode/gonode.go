@@ -182,13 +182,13 @@ func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 					if !tl.Open() {
 						tl.Stamp(p.Objects[o], seq, sent)
 					}
-					err = src.SetPropertyIndex(propCounter, qds.IntOf(int32(seq)))
+					err = src.SetPropertyValue(propCounter, qds.IntOf(int32(seq)))
 				case target.Signals:
 					args[0], args[1] = qds.LongLongOf(seq), qds.LongLongOf(sent)
-					err = src.EmitIndex(sigTick, args[0], args[1])
+					err = src.EmitValues(sigTick, args[:2]...)
 				case target.Payload:
 					args[0], args[1], args[2] = qds.LongLongOf(seq), qds.LongLongOf(sent), payload
-					err = src.EmitIndex(sigPayload, args[0], args[1], args[2])
+					err = src.EmitValues(sigPayload, args...)
 				}
 				if err != nil {
 					st.Errors++
