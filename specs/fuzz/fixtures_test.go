@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/qtro/qtro/impl/wire"
@@ -59,6 +60,50 @@ func TestCrashFixtures(t *testing.T) {
 			if back.Dialect != d || len(back.Conns) != 1 || !bytes.Equal(back.Conns[0].Chunks[0], k.Input.Chunks[0]) || back.Meta["requirement"] != k.Req {
 				t.Errorf("%s does not read back as written", path)
 			}
+		}
+		for _, dyn := range []bool{false, true} {
+			for _, k := range KnownReplica(replicaModel(d, "testobject", dyn), knownDepth) {
+				r := &Reproducer{Dialect: d, Role: RoleReplica, Conns: []Input{k.Input}, Meta: map[string]string{
+					"kind": k.Input.Kind, "note": k.Input.Note, "mode": k.Mode, "object": TestObjectName,
+					"verdict": "Qt 5.15.8 and 6.4.2 " + k.Mode + " replicas crash (found by qtro fuzz --role replica, written out by hand); a conforming replica survives and answers its adapter",
+				}}
+				checkFixture(t, r, filepath.Join(crashDir(), dialectName(d)+"-"+k.Name+".txt"))
+			}
+		}
+	}
+}
+
+// checkFixture writes r to path with -update, else checks path holds r
+// and reads back as it.
+func checkFixture(t *testing.T, r *Reproducer, path string) {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := r.Write(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./specs/fuzz -run TestCrashFixtures -update)", err)
+	}
+	if !bytes.Equal(got, buf.Bytes()) {
+		t.Errorf("%s is out of date (run go test ./specs/fuzz -run TestCrashFixtures -update)", path)
+	}
+	back, err := ReadReproducerFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Dialect != r.Dialect || back.Role != r.Role || back.Meta["mode"] != r.Meta["mode"] || len(back.Conns) != len(r.Conns) {
+		t.Fatalf("%s does not read back as written", path)
+	}
+	for i := range r.Conns {
+		if !slices.EqualFunc(back.Conns[i].Chunks, r.Conns[i].Chunks, bytes.Equal) {
+			t.Errorf("%s: connection %d does not read back as written", path, i)
 		}
 	}
 }

@@ -46,7 +46,8 @@ func NewGenerator(m Model, seed uint64, golden [][]byte) *Generator {
 // Next returns the next input: the mutators take turns, so every kind
 // runs early in a short budget.
 func (g *Generator) Next() Input {
-	k := Kinds[g.n%len(Kinds)]
+	kinds := KindsFor(g.m.Role)
+	k := kinds[g.n%len(kinds)]
 	g.n++
 	return g.Make(k)
 }
@@ -553,9 +554,13 @@ func (g *Generator) randomFrames() Input {
 // KnownCrash is a hostile input that crashed real Qt, kept as a fixed
 // reproducer behind an HI requirement.
 type KnownCrash struct {
-	// Req is the HI requirement it backs; Name its file's stem.
+	// Req is the HI requirement it backs ("" for a finding not yet a
+	// requirement); Name its file's stem.
 	Req, Name string
-	Input     Input
+	// Mode is the replica kind a replica-role reproducer is for (static,
+	// dynamic); "" in the host role.
+	Mode  string
+	Input Input
 }
 
 // TestObjectName is the source the conformance suite's test object is

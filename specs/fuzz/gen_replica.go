@@ -747,3 +747,50 @@ func (g *Generator) hugeHostCount() Input {
 	}
 	return Input{Kind: KindHugeCount, Note: note, Chunks: append(pre, f)}
 }
+
+// KnownReplica returns the fixed replica-role reproducers of
+// fixtures/crashes: hostile host frames that crashed (or hung) real Qt
+// replicas, each after a well-formed session (Handshake and ObjectList,
+// the replica's AddObject, Init) unless the session is what it attacks.
+// m is the replica's model (replicaModel of the test object); depth is
+// the nesting depth of the deep-nesting one.
+func KnownReplica(m Model, depth int) []KnownCrash {
+	g := NewGenerator(m, 0, nil)
+	o := m.Objects[0]
+	mode := modeName(o.Dynamic)
+	np := len(o.Def.Properties)
+	vl := nestable(o)
+	session := g.session()
+	after := func(f []byte) [][]byte { return append(append([][]byte(nil), session...), f) }
+	int1 := func(e *qds.Encoder) { e.U32(uint32(qds.Int)); e.U8(0); e.I32(1) }
+	multi := int32(-1)
+	for i, s := range o.Def.Signals {
+		if strings.HasPrefix(s.Signature, "multi(") {
+			multi = int32(i)
+		}
+	}
+	var out []KnownCrash
+	add := func(name, kind, note string, chunks [][]byte) {
+		out = append(out, KnownCrash{Name: "replica-" + mode + "-" + name, Mode: mode, Input: Input{Kind: kind, Note: note, Chunks: chunks}})
+	}
+	// Each is kept for the replica kinds both Qt 5.15.8 and 6.4.2 crash
+	// on: a static Qt 6 replica survives the property index, dynamic ones
+	// the signal; deep nesting crashes both kinds alike (one is enough).
+	if o.Dynamic {
+		add("property-index", KindBadIndex, fmt.Sprintf("after a well-formed session, a PropertyChange of %s property %d (it has %d)", o.Name, np, np),
+			after(g.propertyChange(o.Name, int32(np), int1)))
+	}
+	if multi >= 0 && !o.Dynamic {
+		add("signal-noargs", KindWrongArgs, fmt.Sprintf("after a well-formed session, an Invoke of %s's signal %s (index %d) with no arguments", o.Name, o.Def.Signals[multi].Signature, multi),
+			after(g.invoke(o.Name, 0, multi, 0, func(e *qds.Encoder) { e.U32(0) }, -1, -1)))
+	}
+	add("init-short", KindBadInit, fmt.Sprintf("an Init of %s with %d values for its %d properties", o.Name, np-1, np),
+		[][]byte{g.greeting(), nil, g.initFrame(o, o.Dynamic, nil, g.values(o, np-1, false))})
+	if o.Dynamic {
+		return out
+	}
+	deep := nestKind(false)
+	add("deep-nesting", KindDeepNesting, fmt.Sprintf("after a well-formed session, a PropertyChange of %s property %d with a %s nested %d deep", o.Name, vl, deep, depth),
+		after(g.propertyChange(o.Name, int32(vl), func(e *qds.Encoder) { nest(e, depth, false) })))
+	return out
+}

@@ -10,9 +10,11 @@ import (
 	"github.com/qtro/qtro/specs/conformance"
 )
 
-// TestCommittedReproducers replays fixtures/crashes: the Go node must
-// survive every one; a real Qt 6 host (where build/peers/qt6 is built)
-// must crash on every one, which is the evidence behind HI-7..HI-10.
+// TestCommittedReproducers replays fixtures/crashes, host-role and
+// replica-role ones alike (Replay starts the target in the role the file
+// records): the Go node must survive every one; a real Qt 6 host or
+// replica (where build/peers/qt6 is built) must crash on every one, which
+// is the evidence behind HI-7..HI-10 and the replica-role findings.
 func TestCommittedReproducers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts hosts")
