@@ -1,0 +1,283 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+
+	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// MaxItemsPerRequest bounds the items one row or cache request of a
+// replica is answered with, so that a replica asking for a huge range
+// cannot make the host build a huge reply (Qt answers any range in
+// full). A Qt replica asks for at most its cache size (1000 rows by
+// default) at a time.
+const MaxItemsPerRequest = 1 << 16
+
+// Remoted is an item model remoted by a Host (Remote).
+type Remoted struct {
+	h      *node.Host
+	m      ItemModel
+	name   string
+	src    *node.Source
+	cancel func()
+
+	mu    sync.Mutex
+	roles []int
+}
+
+// Remote remotes m under name on h as Qt's
+// QRemoteObjectHostBase::enableRemoting(model, name, roles) does, so that
+// Qt's QAbstractItemModelReplica (acquireModel) and Acquire can read it.
+// roles are the roles replicas get when they ask for none and that
+// dataChanged is filtered by (Qt's availableRoles); nil means every role
+// m names, in ascending order (Qt would remote no roles).
+func Remote(h *node.Host, m ItemModel, name string, roles []int) (*Remoted, error) {
+	if h == nil || m == nil {
+		return nil, errors.New("qtro model: Remote needs a host and a model")
+	}
+	if roles == nil {
+		for r := range m.RoleNames() {
+			roles = append(roles, r)
+		}
+		slices.Sort(roles)
+	}
+	rm := &Remoted{h: h, m: m, name: name, roles: slices.Clone(roles)}
+	src := node.NewSource(adapterClass())
+	rm.src = src
+	if err := src.SetProperty("availableRoles", intList(roles)); err != nil {
+		return nil, err
+	}
+	if err := src.SetProperty("roleNames", roleNamesVariant(m.RoleNames())); err != nil {
+		return nil, err
+	}
+	handlers := map[string]node.MethodHandler{
+		"replicaSizeRequest":     rm.sizeRequest,
+		"replicaRowRequest":      rm.rowRequest,
+		"replicaHeaderRequest":   rm.headerRequest,
+		"replicaSetCurrentIndex": func(context.Context, []node.Variant) (node.Variant, error) { return node.Variant{}, nil },
+		"replicaSetData":         rm.setData,
+		"replicaCacheRequest":    rm.cacheRequest,
+	}
+	for n, fn := range handlers {
+		if err := src.HandleMethod(n, fn); err != nil {
+			return nil, err
+		}
+	}
+	rm.cancel = m.Observe(rm.changed)
+	if err := h.EnableRemoting(src, name); err != nil {
+		rm.cancel()
+		return nil, err
+	}
+	return rm, nil
+}
+
+// Source is the adapter source that carries the model.
+func (rm *Remoted) Source() *node.Source { return rm.src }
+
+// Close stops remoting the model (disableRemoting): replicas get
+// RemoveObject and changes of the model are no longer sent.
+func (rm *Remoted) Close() error {
+	rm.cancel()
+	return rm.h.DisableRemoting(rm.name)
+}
+
+func (rm *Remoted) availableRoles() []int {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return rm.roles
+}
+
+// changed sends a change of the model as Qt's adapter does.
+func (rm *Remoted) changed(c Change) {
+	var err error
+	switch c.Kind {
+	case DataChanged:
+		// Qt's filterRoles: the changed roles that are available (all
+		// available roles when the model names none); nothing is sent
+		// when none is left.
+		roles := rm.availableRoles()
+		if len(c.Roles) > 0 {
+			var keep []int
+			for _, r := range c.Roles {
+				if slices.Contains(roles, r) {
+					keep = append(keep, r)
+				}
+			}
+			roles = keep
+		}
+		if len(roles) == 0 {
+			return
+		}
+		err = rm.src.EmitIndex(sigDataChanged, indexList(c.TopLeft), indexList(c.BottomRight), intList(roles))
+	case RowsInserted:
+		err = rm.src.EmitIndex(sigRowsInserted, indexList(c.Parent), c.First, c.Last)
+	case RowsRemoved:
+		err = rm.src.EmitIndex(sigRowsRemoved, indexList(c.Parent), c.First, c.Last)
+	case RowsMoved:
+		// Qt connects QAbstractItemModel::rowsMoved(parent, start, end, ...)
+		// to a slot whose third parameter is named count: what travels is
+		// the last row moved, and Qt's replica reads it as such.
+		err = rm.src.EmitIndex(sigRowsMoved, indexList(c.Parent), c.First, c.Last, indexList(c.Dest), c.DestRow)
+	case ColumnsInserted:
+		err = rm.src.EmitIndex(sigColumnsInserted, indexList(c.Parent), c.First, c.Last)
+	case ModelReset:
+		err = rm.src.EmitIndex(sigModelReset)
+	case HeaderDataChanged:
+		err = rm.src.EmitIndex(sigHeaderDataChanged, qds.UserOf(typeOrientation, int64(c.Orientation)), c.First, c.Last)
+	case LayoutChanged:
+		var l []wire.ModelIndex
+		for _, p := range c.Parents {
+			l = append(l, p.toWire()...) // as Qt: the parents' lists concatenated
+		}
+		err = rm.src.EmitIndex(sigLayoutChanged, qds.UserOf(typeIndexList, l), qds.UserOf(typeLayoutHint, int64(0)))
+	case CurrentChanged:
+		err = rm.src.EmitIndex(sigCurrentChanged, indexList(c.Current), indexList(c.Previous))
+	}
+	_ = err // only a programming error here (the arguments are built to the signal's types)
+}
+
+// valid reports whether every step of p names an item of m.
+func valid(m ItemModel, p Path) bool {
+	for i := range p {
+		parent := p[:i]
+		if p[i].Row < 0 || p[i].Column < 0 || p[i].Row >= m.RowCount(parent) || p[i].Column >= m.ColumnCount(parent) {
+			return false
+		}
+	}
+	return true
+}
+
+func (rm *Remoted) sizeRequest(_ context.Context, args []node.Variant) (node.Variant, error) {
+	if len(args) < 1 {
+		return qds.SizeOf(qds.Size{}), nil
+	}
+	parent, ok := pathArg(args[0])
+	if !ok || !valid(rm.m, parent) {
+		// Qt's adapter stops the host process (qFatal) on a path to no item.
+		return qds.SizeOf(qds.Size{}), nil
+	}
+	return qds.SizeOf(qds.Size{W: int32(rm.m.ColumnCount(parent)), H: int32(rm.m.RowCount(parent))}), nil
+}
+
+func (rm *Remoted) item(p Path, roles []int) wire.IndexValuePair {
+	data := make([]node.Variant, len(roles))
+	for i, r := range roles {
+		data[i] = rm.m.Data(p, r)
+	}
+	return wire.IndexValuePair{Index: p.toWire(), Data: data, HasChildren: rm.m.HasChildren(p),
+		Flags: int32(rm.m.Flags(p)), Size: qds.Size{W: -1, H: -1}}
+}
+
+func (rm *Remoted) rowRequest(_ context.Context, args []node.Variant) (node.Variant, error) {
+	var entries wire.DataEntries
+	reply := func() (node.Variant, error) { return qds.UserOf(typeDataEntries, entries), nil }
+	if len(args) < 3 {
+		return reply()
+	}
+	start, ok1 := pathArg(args[0])
+	end, ok2 := pathArg(args[1])
+	if !ok1 || !ok2 || len(start) == 0 || len(start) != len(end) {
+		return reply()
+	}
+	roles := ints(args[2])
+	if len(roles) == 0 {
+		roles = rm.availableRoles()
+	}
+	parent := start[:len(start)-1]
+	if !valid(rm.m, parent) {
+		return reply()
+	}
+	rows, cols := rm.m.RowCount(parent), rm.m.ColumnCount(parent)
+	first, last := start[len(start)-1], end[len(end)-1]
+	endRow, endCol := min(last.Row, rows-1), min(last.Column, cols-1)
+	firstRow, firstCol := max(first.Row, 0), max(first.Column, 0)
+	n := 0
+	for row := firstRow; row <= endRow; row++ {
+		for col := firstCol; col <= endCol; col++ {
+			if n >= MaxItemsPerRequest {
+				return reply()
+			}
+			n++
+			p := append(slices.Clip(parent), Index{row, col})
+			entries.Data = append(entries.Data, rm.item(p, roles))
+		}
+	}
+	return reply()
+}
+
+func (rm *Remoted) headerRequest(_ context.Context, args []node.Variant) (node.Variant, error) {
+	if len(args) < 3 {
+		return qds.ListOf(nil), nil
+	}
+	orients := ints(args[0])
+	sections, roles := ints(args[1]), ints(args[2])
+	n := min(len(orients), len(sections), len(roles), MaxItemsPerRequest)
+	out := make([]node.Variant, n)
+	for i := range n {
+		out[i] = rm.m.HeaderData(sections[i], Orientation(orients[i]), roles[i])
+	}
+	return qds.ListOf(out), nil
+}
+
+func (rm *Remoted) setData(_ context.Context, args []node.Variant) (node.Variant, error) {
+	if len(args) < 3 {
+		return node.Variant{}, nil
+	}
+	p, ok := pathArg(args[0])
+	e, editable := rm.m.(Editable)
+	if !ok || !editable || len(p) == 0 || !valid(rm.m, p) {
+		return node.Variant{}, nil
+	}
+	e.SetData(p, args[1], int(args[2].Int()))
+	return node.Variant{}, nil
+}
+
+// cacheRequest answers replicaCacheRequest(size, roles): the first size
+// items of the tree, depth first, with their children's sizes (Qt's
+// fetchTree), the roles they carry and the size of the root.
+func (rm *Remoted) cacheRequest(_ context.Context, args []node.Variant) (node.Variant, error) {
+	var res wire.MetaAndDataEntries
+	if len(args) >= 2 {
+		size := min(args[0].Uint(), MaxItemsPerRequest)
+		if args[0].Type() == qds.Int || args[0].Type() == qds.LongLong {
+			size = uint64(max(args[0].Int(), 0))
+		}
+		size = min(size, MaxItemsPerRequest)
+		roles := ints(args[1])
+		if len(roles) == 0 {
+			roles = rm.availableRoles()
+		}
+		for _, r := range roles {
+			res.Roles = append(res.Roles, int32(r))
+		}
+		res.Data = rm.fetchTree(Path{}, &size, roles, 0)
+	}
+	res.Size = qds.Size{W: int32(rm.m.ColumnCount(nil)), H: int32(rm.m.RowCount(nil))}
+	return qds.UserOf(typeMetaAndData, res), nil
+}
+
+// maxDepth bounds the recursion of fetchTree (a model is not trusted to be finite).
+const maxDepth = 64
+
+func (rm *Remoted) fetchTree(parent Path, size *uint64, roles []int, depth int) []wire.IndexValuePair {
+	rows, cols := rm.m.RowCount(parent), rm.m.ColumnCount(parent)
+	var out []wire.IndexValuePair
+	for row := 0; row < rows && *size > 0; row++ {
+		for col := 0; col < cols && *size > 0; col++ {
+			p := append(slices.Clip(parent), Index{row, col})
+			it := rm.item(p, roles)
+			it.Size = qds.Size{W: int32(rm.m.ColumnCount(p)), H: int32(rm.m.RowCount(p))}
+			*size--
+			if it.HasChildren && depth < maxDepth {
+				it.Children = rm.fetchTree(p, size, roles, depth+1)
+			}
+			out = append(out, it)
+		}
+	}
+	return out
+}
