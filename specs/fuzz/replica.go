@@ -410,7 +410,8 @@ func probeReplica(ctx context.Context, r Replica, wait time.Duration) (Health, s
 		return Crashed, r.ExitInfo()
 	case <-time.After(500 * time.Millisecond):
 	}
-	return Hung, "the process runs but did not answer `state`: " + err.Error()
+	msg, _, _ := strings.Cut(err.Error(), "; last events") // the adapter's log is no verdict
+	return Hung, "the process runs but did not answer `state`: " + msg
 }
 
 // crashedOnExit reports whether a process that was alive died of a

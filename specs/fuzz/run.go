@@ -399,7 +399,13 @@ func minimise(ctx context.Context, cfg Config, d wire.Dialect, p pendingCrash, r
 		}
 		c.Reproduced = oracle(seq)
 		if c.Reproduced && !cfg.NoMinimize {
-			seq = Minimize(d, seq, oracle, cfg.MinimizeBudget)
+			budget := cfg.MinimizeBudget
+			if c.Health == Hung {
+				// Every attempt that still hangs waits out the probe (3 s,
+				// then 6 s): a few attempts say enough.
+				budget = min(budget, 12)
+			}
+			seq = Minimize(d, seq, oracle, budget)
 		}
 		c.Attempts = attempts
 		cfg.Logf("fuzz: %s %s: %s reproduced=%v, %d -> %d bytes in %d attempts", rep.Target, rep.Role, c.Kind, c.Reproduced, c.OriginalSize, seq[0].Size(), attempts)
@@ -558,7 +564,13 @@ func describeFrame(d wire.Dialect, f []byte) string {
 	typ := wire.PacketType(byteOrder(d).Uint16(f[4:]))
 	if decodes(d, f) {
 		p, _ := wire.Decode(d, qds.NewTypes(d.Types()), qds.Limits{}, wire.Frame{Type: typ, Body: f[6:]})
-		return wire.Describe(p)
+		// The first line (an InitDynamic's class follows on more), cut
+		// short: a note is one line of a report.
+		desc, _, _ := strings.Cut(wire.Describe(p), "\n")
+		if r := []rune(desc); len(r) > 160 {
+			desc = string(r[:160]) + "…"
+		}
+		return desc
 	}
 	return fmt.Sprintf("%s frame with a %d-byte body that does not decode", typ, len(f)-6)
 }
