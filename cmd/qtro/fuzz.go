@@ -200,8 +200,12 @@ func fuzzRoles(role string, t *conformance.Target) ([]fuzz.Role, error) {
 // printRun prints one run's summary and findings.
 func printRun(rep *fuzz.Report) {
 	name := rep.Target + " " + string(rep.Role)
-	fmt.Printf("%-14s %d inputs in %.0f s: %d failure kinds, %d failing inputs, %d restarts\n",
-		name, rep.Inputs, rep.Elapsed, len(rep.Crashes), rep.Failures(), rep.Restarts)
+	starts := fmt.Sprintf("%d restarts", rep.Restarts)
+	if rep.Role == fuzz.RoleReplica {
+		starts = fmt.Sprintf("%d replicas started", rep.Replicas)
+	}
+	fmt.Printf("%-14s %d inputs in %.0f s: %d failure kinds, %d failing inputs, %s\n",
+		name, rep.Inputs, rep.Elapsed, len(rep.Crashes), rep.Failures(), starts)
 	for _, b := range rep.Baseline {
 		fmt.Printf("%-14s   baseline %s\n", "", b)
 	}
