@@ -1,0 +1,647 @@
+// Package model_test checks item-model remoting (impl/model) against real
+// Qt 5.15 and Qt 6.4, as native processes: a Go model host read by Qt's
+// QAbstractItemModelReplica (qtro-qtapp --model-replica), a Qt model host
+// (qtro-qtapp --model-host, a QAbstractTableModel remoted with
+// enableRemoting) read by a Go replica, and, as the control that the
+// script itself is right, the Qt host read by the Qt replica. Each sees
+// the initial rows and then every change of one script: a data change,
+// inserts in the middle, a remove at the top, a reset and a header change.
+//
+// The Qt programs are built by ci/build-qtapps.sh; a test is skipped, with
+// the reason, only when that build fails or gives no program for its Qt.
+package model_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qtro/qtro/impl/model"
+	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/internal/checkout"
+)
+
+const timeout = 10 * time.Second
+
+var (
+	qtAppsOnce sync.Once
+	qtApps     map[string]string
+	qtAppsErr  error
+)
+
+// qtApp returns the qtro-qtapp binary of a Qt major version, building it
+// with ci/build-qtapps.sh (which does nothing when it is up to date), or
+// skips the test saying why there is none.
+func qtApp(t *testing.T, major int) string {
+	t.Helper()
+	qtAppsOnce.Do(func() {
+		root, err := checkout.Root()
+		if err != nil {
+			qtAppsErr = err
+			return
+		}
+		cmd := exec.Command(filepath.Join(root, "ci", "build-qtapps.sh"), "5", "6")
+		cmd.Dir = root
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			qtAppsErr = fmt.Errorf("ci/build-qtapps.sh: %w\n%s", err, stderr.String())
+			return
+		}
+		qtApps = map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if k, v, ok := strings.Cut(line, " "); ok {
+				qtApps[k] = v
+			}
+		}
+	})
+	if qtAppsErr != nil {
+		t.Skipf("SKIPPED, NOT PASSED: the Qt %d program qtro-qtapp is not built: %v", major, qtAppsErr)
+	}
+	bin := qtApps[fmt.Sprintf("qt%d", major)]
+	if bin == "" {
+		t.Skipf("SKIPPED, NOT PASSED: ci/build-qtapps.sh built no Qt %d qtro-qtapp", major)
+	}
+	return bin
+}
+
+func dialect(major int) node.Dialect {
+	if major == 5 {
+		return node.Qt5
+	}
+	return node.Qt6
+}
+
+// row is what the script expects of one row: column 0's display and user
+// values and column 1's display value.
+type row struct {
+	d0   string
+	user int
+	d1   string
+}
+
+func initialRows() []row {
+	var rs []row
+	for i := range 5 {
+		rs = append(rs, row{fmt.Sprintf("r%d", i), i, fmt.Sprintf("r%d c1", i)})
+	}
+	return rs
+}
+
+// host changes a model; Qt's and Go's hosts do the same things.
+type host interface {
+	url() string
+	set(t *testing.T, r, c, role int, text string)
+	insert(t *testing.T, at int, texts ...string)
+	remove(t *testing.T, first, count int)
+	reset(t *testing.T, n int)
+	header(t *testing.T, section int, text string)
+}
+
+// replica is a reader of the model, Qt's or Go's.
+type replica interface {
+	// waitInit waits for the initial size and role names.
+	waitInit(t *testing.T, rows, cols int)
+	// waitChange waits for a change after the previous one waited for.
+	waitChange(t *testing.T, kind string, first, last int)
+	// waitRows waits until every row is known and as wanted.
+	waitRows(t *testing.T, want []row)
+}
+
+// script runs the changes on h and checks that r sees each of them.
+func script(t *testing.T, h host, r replica) {
+	want := initialRows()
+	r.waitInit(t, 5, 2)
+	r.waitRows(t, want)
+
+	h.set(t, 1, 0, model.DisplayRole, "hello")
+	r.waitChange(t, "dataChanged", 1, 1)
+	want[1].d0 = "hello"
+	r.waitRows(t, want)
+
+	h.insert(t, 2, "new1", "new2")
+	r.waitChange(t, "rowsInserted", 2, 3)
+	want = slices.Insert(want, 2, row{"new1", 2, "new1 c1"}, row{"new2", 3, "new2 c1"})
+	r.waitRows(t, want)
+
+	h.remove(t, 0, 1)
+	r.waitChange(t, "rowsRemoved", 0, 0)
+	want = want[1:]
+	r.waitRows(t, want)
+
+	h.set(t, 4, 0, model.UserRole, "77")
+	r.waitChange(t, "dataChanged", 4, 4)
+	want[4].user = 77
+	r.waitRows(t, want)
+
+	h.reset(t, 3)
+	r.waitChange(t, "modelReset", -1, -1)
+	want = nil
+	for i := range 3 {
+		want = append(want, row{fmt.Sprintf("z%d", i), i, fmt.Sprintf("z%d c1", i)})
+	}
+	r.waitRows(t, want)
+
+	h.header(t, 1, "H1")
+	r.waitChange(t, "headerDataChanged", 1, 1)
+}
+
+// ---- the Go host ----
+
+type goHost struct {
+	h *node.Host
+	m *model.TableModel
+}
+
+func cells(text string, user int) []model.Cell {
+	return []model.Cell{{model.DisplayRole: text, model.UserRole: user}, {model.DisplayRole: text + " c1"}}
+}
+
+func newGoHost(t *testing.T, d node.Dialect) *goHost {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	m := model.NewTableModel(2, map[int]string{model.DisplayRole: "display", model.DecorationRole: "decoration",
+		model.EditRole: "edit", model.ToolTipRole: "toolTip", model.StatusTipRole: "statusTip",
+		model.WhatsThisRole: "whatsThis", model.UserRole: "value"})
+	for i := range 5 {
+		if err := m.AppendRows(cells(fmt.Sprintf("r%d", i), i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := model.Remote(h, m, "Model", []int{model.DisplayRole, model.UserRole}); err != nil {
+		t.Fatal(err)
+	}
+	return &goHost{h, m}
+}
+
+func (g *goHost) url() string { return g.h.URL() }
+
+func (g *goHost) set(t *testing.T, r, c, role int, text string) {
+	var x any = text
+	if n, err := strconv.Atoi(text); err == nil {
+		x = n
+	}
+	if err := g.m.Set(r, c, role, x); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (g *goHost) insert(t *testing.T, at int, texts ...string) {
+	var rows [][]model.Cell
+	for k, s := range texts {
+		rows = append(rows, cells(s, at+k))
+	}
+	if err := g.m.InsertRows(at, rows...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (g *goHost) remove(t *testing.T, first, count int) {
+	if err := g.m.RemoveRows(first, count); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (g *goHost) reset(t *testing.T, n int) {
+	var rows [][]model.Cell
+	for i := range n {
+		rows = append(rows, cells(fmt.Sprintf("z%d", i), i))
+	}
+	if err := g.m.Reset(rows...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (g *goHost) header(t *testing.T, section int, text string) {
+	if err := g.m.SetHeaderData(section, model.Horizontal, model.DisplayRole, text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ---- a Qt process speaking JSON lines ----
+
+// qtProc is a running qtro-qtapp: its stdout lines, in order.
+type qtProc struct {
+	stdin io.WriteCloser
+	mu    sync.Mutex
+	lines []string
+	more  chan struct{} // closed and replaced on every line
+	eof   bool
+}
+
+func startQt(t *testing.T, bin string, args ...string) *qtProc {
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe() // EOF ends the program
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &qtProc{stdin: stdin, more: make(chan struct{})}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.lines = append(p.lines, sc.Text())
+			close(p.more)
+			p.more = make(chan struct{})
+			p.mu.Unlock()
+		}
+		p.mu.Lock()
+		p.eof = true
+		close(p.more)
+		p.more = make(chan struct{})
+		p.mu.Unlock()
+	}()
+	t.Cleanup(func() {
+		_ = stdin.Close()
+		timer := time.AfterFunc(5*time.Second, cancel)
+		<-done
+		_ = cmd.Wait()
+		timer.Stop()
+		cancel()
+		// Shown with -v or when the test failed.
+		p.mu.Lock()
+		t.Logf("%s %v stdout:\n%s\nstderr:\n%s", filepath.Base(bin), args, strings.Join(p.lines, "\n"), stderr.String())
+		p.mu.Unlock()
+	})
+	return p
+}
+
+// waitLine waits for a line from index from on that match accepts, and
+// returns its index.
+func (p *qtProc) waitLine(t *testing.T, from int, what string, match func(string) bool) int {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		p.mu.Lock()
+		for i := from; i < len(p.lines); i++ {
+			if match(p.lines[i]) {
+				p.mu.Unlock()
+				return i
+			}
+		}
+		ch, eof := p.more, p.eof
+		p.mu.Unlock()
+		if eof {
+			t.Fatalf("qtro-qtapp ended before %s", what)
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// ---- the Qt host ----
+
+type qtHost struct {
+	p    *qtProc
+	addr string
+	seen int
+}
+
+func newQtHost(t *testing.T, bin string) *qtHost {
+	p := startQt(t, bin, "--model-host", "tcp://127.0.0.1:0", "Model")
+	i := p.waitLine(t, 0, "the listening line", func(s string) bool { return strings.HasPrefix(s, "listening ") })
+	p.mu.Lock()
+	addr := strings.TrimPrefix(p.lines[i], "listening ")
+	p.mu.Unlock()
+	return &qtHost{p: p, addr: addr, seen: i + 1}
+}
+
+func (q *qtHost) url() string { return q.addr }
+
+// command sends one command and waits for its answer.
+func (q *qtHost) command(t *testing.T, cmd string) {
+	t.Helper()
+	if _, err := io.WriteString(q.p.stdin, cmd+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	ok, _ := json.Marshal(map[string]string{"ok": cmd})
+	bad, _ := json.Marshal(map[string]string{"error": cmd})
+	i := q.p.waitLine(t, q.seen, "the answer to "+cmd, func(s string) bool { return s == string(ok) || s == string(bad) })
+	q.p.mu.Lock()
+	line := q.p.lines[i]
+	q.p.mu.Unlock()
+	if line != string(ok) {
+		t.Fatalf("qtro-qtapp: %s", line)
+	}
+	q.seen = i + 1
+}
+
+func (q *qtHost) set(t *testing.T, r, c, role int, text string) {
+	q.command(t, fmt.Sprintf("set %d %d %d %s", r, c, role, text))
+}
+func (q *qtHost) insert(t *testing.T, at int, texts ...string) {
+	q.command(t, fmt.Sprintf("insert %d %s", at, strings.Join(texts, " ")))
+}
+func (q *qtHost) remove(t *testing.T, first, count int) {
+	q.command(t, fmt.Sprintf("remove %d %d", first, count))
+}
+func (q *qtHost) reset(t *testing.T, n int) { q.command(t, fmt.Sprintf("reset %d", n)) }
+func (q *qtHost) header(t *testing.T, section int, text string) {
+	q.command(t, fmt.Sprintf("header %d %s", section, text))
+}
+
+// ---- the Qt replica ----
+
+// qtEvent is one line of qtro-qtapp --model-replica.
+type qtEvent struct {
+	Event          string                       `json:"event"`
+	Rows           int                          `json:"rows"`
+	Columns        int                          `json:"columns"`
+	First          int                          `json:"first"`
+	Last           int                          `json:"last"`
+	Row            int                          `json:"row"`
+	Cells          []map[string]json.RawMessage `json:"cells"`
+	RoleNames      map[string]string            `json:"roleNames"`
+	AvailableRoles []int                        `json:"availableRoles"`
+}
+
+type qtReplica struct {
+	p    *qtProc
+	seen int // lines consumed by waitChange
+}
+
+func newQtReplica(t *testing.T, bin, url string) *qtReplica {
+	return &qtReplica{p: startQt(t, bin, "--model-replica", url, "Model")}
+}
+
+func parse(t *testing.T, s string) qtEvent {
+	var ev qtEvent
+	if err := json.Unmarshal([]byte(s), &ev); err != nil {
+		t.Fatalf("qtro-qtapp printed %q: %v", s, err)
+	}
+	return ev
+}
+
+func (q *qtReplica) waitInit(t *testing.T, rows, cols int) {
+	i := q.p.waitLine(t, 0, "init", func(s string) bool { return strings.Contains(s, `"event":"init"`) })
+	q.p.mu.Lock()
+	ev := parse(t, q.p.lines[i])
+	q.p.mu.Unlock()
+	if ev.Rows != rows || ev.Columns != cols {
+		t.Fatalf("Qt replica: initial size %dx%d, want %dx%d", ev.Rows, ev.Columns, rows, cols)
+	}
+	if !slices.Equal(ev.AvailableRoles, []int{model.DisplayRole, model.UserRole}) || ev.RoleNames["256"] != "value" || ev.RoleNames["0"] != "display" {
+		t.Fatalf("Qt replica: roles %v, names %v", ev.AvailableRoles, ev.RoleNames)
+	}
+	q.p.waitLine(t, i, "the initial rows", func(s string) bool { return strings.Contains(s, `"event":"ready"`) })
+}
+
+func (q *qtReplica) waitChange(t *testing.T, kind string, first, last int) {
+	t.Helper()
+	i := q.p.waitLine(t, q.seen, kind, func(s string) bool {
+		ev := parse(t, s)
+		return ev.Event == kind && (kind == "modelReset" || (ev.First == first && ev.Last == last))
+	})
+	q.seen = i + 1
+}
+
+// mirror replays the replica's lines: row counts and the last values seen of each row.
+func (q *qtReplica) mirror(t *testing.T) (int, map[int]qtEvent) {
+	q.p.mu.Lock()
+	lines := slices.Clone(q.p.lines)
+	q.p.mu.Unlock()
+	n, rows := 0, map[int]qtEvent{}
+	shift := func(from, by int) {
+		next := map[int]qtEvent{}
+		for r, ev := range rows {
+			if r < from {
+				next[r] = ev
+			} else {
+				next[r+by] = ev
+			}
+		}
+		rows = next
+	}
+	for _, s := range lines {
+		ev := parse(t, s)
+		switch ev.Event {
+		case "init":
+			n = ev.Rows
+		case "row":
+			rows[ev.Row] = ev
+		case "rowsInserted":
+			shift(ev.First, ev.Last-ev.First+1)
+			n = ev.Rows
+		case "rowsRemoved":
+			for r := ev.First; r <= ev.Last; r++ {
+				delete(rows, r)
+			}
+			shift(ev.Last+1, -(ev.Last - ev.First + 1))
+			n = ev.Rows
+		case "modelReset":
+			rows = map[int]qtEvent{}
+			n = ev.Rows
+		}
+	}
+	return n, rows
+}
+
+func cellString(c map[string]json.RawMessage, role int) string {
+	var s string
+	_ = json.Unmarshal(c[strconv.Itoa(role)], &s)
+	return s
+}
+
+func cellInt(c map[string]json.RawMessage, role int) int {
+	var n int
+	_ = json.Unmarshal(c[strconv.Itoa(role)], &n)
+	return n
+}
+
+func (q *qtReplica) waitRows(t *testing.T, want []row) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		n, rows := q.mirror(t)
+		got := make([]row, 0, n)
+		for r := range n {
+			ev, ok := rows[r]
+			if !ok || len(ev.Cells) != 2 {
+				break
+			}
+			got = append(got, row{cellString(ev.Cells[0], model.DisplayRole), cellInt(ev.Cells[0], model.UserRole), cellString(ev.Cells[1], model.DisplayRole)})
+		}
+		if slices.Equal(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Qt replica: rows %v, want %v", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ---- the Go replica ----
+
+type goReplica struct {
+	r    *model.Replica
+	mu   sync.Mutex
+	log  []model.Change
+	seen int
+}
+
+func newGoReplica(t *testing.T, url string) *goReplica {
+	n := node.NewNode(node.Config{RetryInterval: 50 * time.Millisecond})
+	t.Cleanup(func() { n.Close() })
+	r, err := model.Acquire(n, "Model", model.WithRolesHint(model.DisplayRole, model.UserRole))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Release)
+	g := &goReplica{r: r}
+	r.Observe(func(c model.Change) {
+		g.mu.Lock()
+		g.log = append(g.log, c)
+		g.mu.Unlock()
+	})
+	if err := n.ConnectToNode(url); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func (g *goReplica) waitInit(t *testing.T, rows, cols int) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := g.r.WaitForInit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if g.r.RowCount() != rows || g.r.ColumnCount() != cols {
+		t.Fatalf("Go replica: initial size %dx%d, want %dx%d", g.r.RowCount(), g.r.ColumnCount(), rows, cols)
+	}
+	names := g.r.RoleNames()
+	if !slices.Equal(g.r.AvailableRoles(), []int{model.DisplayRole, model.UserRole}) || names[model.UserRole] != "value" || names[model.DisplayRole] != "display" {
+		t.Fatalf("Go replica: roles %v, names %v", g.r.AvailableRoles(), names)
+	}
+}
+
+var kinds = map[string]model.ChangeKind{"dataChanged": model.DataChanged, "rowsInserted": model.RowsInserted,
+	"rowsRemoved": model.RowsRemoved, "modelReset": model.ModelReset, "headerDataChanged": model.HeaderDataChanged}
+
+func (g *goReplica) waitChange(t *testing.T, kind string, first, last int) {
+	t.Helper()
+	k := kinds[kind]
+	deadline := time.Now().Add(timeout)
+	for {
+		g.mu.Lock()
+		for i := g.seen; i < len(g.log); i++ {
+			c := g.log[i]
+			if c.Kind != k {
+				continue
+			}
+			ok := kind == "modelReset" || (c.First == first && c.Last == last)
+			if k == model.DataChanged {
+				ok = len(c.TopLeft) == 1 && c.TopLeft[0].Row <= first && c.BottomRight[0].Row >= last
+			}
+			if ok {
+				g.seen = i + 1
+				g.mu.Unlock()
+				return
+			}
+		}
+		g.mu.Unlock()
+		if time.Now().After(deadline) {
+			g.mu.Lock()
+			t.Fatalf("Go replica: no %s %d..%d in %+v", kind, first, last, g.log[g.seen:])
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (g *goReplica) waitRows(t *testing.T, want []row) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		var got []row
+		if n := g.r.RowCount(); n > 0 {
+			if err := g.r.Fetch(ctx, 0, n-1); err != nil {
+				t.Fatalf("Go replica: fetch: %v", err)
+			}
+		}
+		for r := range g.r.RowCount() {
+			d0, _ := g.r.Data(r, 0, model.DisplayRole)
+			u, _ := g.r.Data(r, 0, model.UserRole)
+			d1, _ := g.r.Data(r, 1, model.DisplayRole)
+			got = append(got, row{d0.Str(), int(u.Int()), d1.Str()})
+		}
+		if slices.Equal(got, want) {
+			return
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("Go replica: rows %v, want %v", got, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ---- the tests ----
+
+func TestQtReplicaOfGoHost(t *testing.T) {
+	for _, major := range []int{5, 6} {
+		t.Run(fmt.Sprintf("qt%d", major), func(t *testing.T) {
+			bin := qtApp(t, major)
+			h := newGoHost(t, dialect(major))
+			script(t, h, newQtReplica(t, bin, h.url()))
+		})
+	}
+}
+
+func TestGoReplicaOfQtHost(t *testing.T) {
+	for _, major := range []int{5, 6} {
+		t.Run(fmt.Sprintf("qt%d", major), func(t *testing.T) {
+			h := newQtHost(t, qtApp(t, major))
+			r := newGoReplica(t, h.url())
+			script(t, h, r)
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			v, err := r.r.HeaderData(ctx, 1, model.Horizontal, model.DisplayRole)
+			if err != nil || v.Str() != "H1" {
+				t.Fatalf("Go replica: header 1 = %v, %v; want H1", v, err)
+			}
+		})
+	}
+}
+
+// The control: Qt's own host and replica go through the same script.
+func TestQtReplicaOfQtHost(t *testing.T) {
+	for _, major := range []int{5, 6} {
+		t.Run(fmt.Sprintf("qt%d", major), func(t *testing.T) {
+			bin := qtApp(t, major)
+			h := newQtHost(t, bin)
+			script(t, h, newQtReplica(t, bin, h.url()))
+		})
+	}
+}
