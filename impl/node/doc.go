@@ -25,8 +25,11 @@
 // call, so bursts cost one system call. The buffer is bounded
 // (Config.MaxSendQueue): a peer that does not read is a slow consumer and is
 // disconnected, instead of letting memory grow as Qt's unbounded write
-// buffers do. A slow peer never delays packets to others: inline writes
-// never block, and each connection has its own buffer and writer. Where
+// buffers do; so is one that takes no byte for Config.WriteTimeout, and,
+// when a host's queues together pass Config.MaxSendQueueTotal, one that
+// holds more than an even share of them. A slow peer never delays packets
+// to others: inline writes never block, and each connection has its own
+// buffer and writer. Where
 // no non-blocking write(2) is at hand (Windows), every write goes through
 // the writer goroutine.
 //
