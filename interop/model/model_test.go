@@ -105,6 +105,7 @@ type host interface {
 	set(t *testing.T, r, c, role int, text string)
 	insert(t *testing.T, at int, texts ...string)
 	remove(t *testing.T, first, count int)
+	move(t *testing.T, first, count, dest int)
 	reset(t *testing.T, n int)
 	header(t *testing.T, section int, text string)
 }
@@ -117,6 +118,9 @@ type replica interface {
 	waitChange(t *testing.T, kind string, first, last int)
 	// waitRows waits until every row is known and as wanted.
 	waitRows(t *testing.T, want []row)
+	// waitHeader waits until the replica reads text as the display-role
+	// header of a column.
+	waitHeader(t *testing.T, section int, text string)
 }
 
 // script runs the changes on h and checks that r sees each of them.
@@ -145,6 +149,11 @@ func script(t *testing.T, h host, r replica) {
 	want[4].user = 77
 	r.waitRows(t, want)
 
+	h.move(t, 0, 1, 3)
+	r.waitChange(t, "rowsMoved", 0, 0)
+	want = append(want[1:3:3], want[0], want[3], want[4], want[5])
+	r.waitRows(t, want)
+
 	h.reset(t, 3)
 	r.waitChange(t, "modelReset", -1, -1)
 	want = nil
@@ -155,6 +164,7 @@ func script(t *testing.T, h host, r replica) {
 
 	h.header(t, 1, "H1")
 	r.waitChange(t, "headerDataChanged", 1, 1)
+	r.waitHeader(t, 1, "H1")
 }
 
 // ---- the Go host ----
@@ -214,6 +224,12 @@ func (g *goHost) insert(t *testing.T, at int, texts ...string) {
 
 func (g *goHost) remove(t *testing.T, first, count int) {
 	if err := g.m.RemoveRows(first, count); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (g *goHost) move(t *testing.T, first, count, dest int) {
+	if err := g.m.MoveRows(first, count, dest); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -367,6 +383,9 @@ func (q *qtHost) insert(t *testing.T, at int, texts ...string) {
 func (q *qtHost) remove(t *testing.T, first, count int) {
 	q.command(t, fmt.Sprintf("remove %d %d", first, count))
 }
+func (q *qtHost) move(t *testing.T, first, count, dest int) {
+	q.command(t, fmt.Sprintf("move %d %d %d", first, count, dest))
+}
 func (q *qtHost) reset(t *testing.T, n int) { q.command(t, fmt.Sprintf("reset %d", n)) }
 func (q *qtHost) header(t *testing.T, section int, text string) {
 	q.command(t, fmt.Sprintf("header %d %s", section, text))
@@ -382,6 +401,8 @@ type qtEvent struct {
 	First          int                          `json:"first"`
 	Last           int                          `json:"last"`
 	Row            int                          `json:"row"`
+	Dest           int                          `json:"dest"`
+	Text           json.RawMessage              `json:"text"`
 	Cells          []map[string]json.RawMessage `json:"cells"`
 	RoleNames      map[string]string            `json:"roleNames"`
 	AvailableRoles []int                        `json:"availableRoles"`
@@ -392,8 +413,12 @@ type qtReplica struct {
 	seen int // lines consumed by waitChange
 }
 
-func newQtReplica(t *testing.T, bin, url string) *qtReplica {
-	return &qtReplica{p: startQt(t, bin, "--model-replica", url, "Model")}
+func newQtReplica(t *testing.T, bin, url string, prefetch bool) *qtReplica {
+	args := []string{"--model-replica", url, "Model"}
+	if prefetch {
+		args = append(args, "--prefetch")
+	}
+	return &qtReplica{p: startQt(t, bin, args...)}
 }
 
 func parse(t *testing.T, s string) qtEvent {
@@ -425,6 +450,15 @@ func (q *qtReplica) waitChange(t *testing.T, kind string, first, last int) {
 		return ev.Event == kind && (kind == "modelReset" || (ev.First == first && ev.Last == last))
 	})
 	q.seen = i + 1
+}
+
+func (q *qtReplica) waitHeader(t *testing.T, section int, text string) {
+	t.Helper()
+	want, _ := json.Marshal(text)
+	q.p.waitLine(t, 0, "header "+text, func(s string) bool {
+		ev := parse(t, s)
+		return ev.Event == "headerDataChanged" && ev.First == section && string(ev.Text) == string(want)
+	})
 }
 
 // mirror replays the replica's lines: row counts and the last values seen of each row.
@@ -460,6 +494,31 @@ func (q *qtReplica) mirror(t *testing.T) (int, map[int]qtEvent) {
 			}
 			shift(ev.Last+1, -(ev.Last - ev.First + 1))
 			n = ev.Rows
+		case "rowsMoved":
+			// Rows first..last go before dest (numbered before the move).
+			count := ev.Last - ev.First + 1
+			order := make([]int, 0, n) // new position -> old row
+			for r := range n {
+				if r < ev.First || r > ev.Last {
+					order = append(order, r)
+				}
+			}
+			at := ev.Dest
+			if ev.Dest > ev.First {
+				at -= count
+			}
+			moved := make([]int, 0, count)
+			for r := ev.First; r <= ev.Last; r++ {
+				moved = append(moved, r)
+			}
+			order = slices.Insert(order, min(at, len(order)), moved...)
+			next := map[int]qtEvent{}
+			for to, from := range order {
+				if ev, ok := rows[from]; ok {
+					next[to] = ev
+				}
+			}
+			rows = next
 		case "modelReset":
 			rows = map[int]qtEvent{}
 			n = ev.Rows
@@ -512,10 +571,10 @@ type goReplica struct {
 	seen int
 }
 
-func newGoReplica(t *testing.T, url string) *goReplica {
+func newGoReplica(t *testing.T, url string, action model.InitialAction) *goReplica {
 	n := node.NewNode(node.Config{RetryInterval: 50 * time.Millisecond})
 	t.Cleanup(func() { n.Close() })
-	r, err := model.Acquire(n, "Model", model.WithRolesHint(model.DisplayRole, model.UserRole))
+	r, err := model.Acquire(n, "Model", model.WithRolesHint(model.DisplayRole, model.UserRole), model.WithInitialAction(action))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +607,7 @@ func (g *goReplica) waitInit(t *testing.T, rows, cols int) {
 }
 
 var kinds = map[string]model.ChangeKind{"dataChanged": model.DataChanged, "rowsInserted": model.RowsInserted,
-	"rowsRemoved": model.RowsRemoved, "modelReset": model.ModelReset, "headerDataChanged": model.HeaderDataChanged}
+	"rowsRemoved": model.RowsRemoved, "rowsMoved": model.RowsMoved, "modelReset": model.ModelReset, "headerDataChanged": model.HeaderDataChanged}
 
 func (g *goReplica) waitChange(t *testing.T, kind string, first, last int) {
 	t.Helper()
@@ -577,6 +636,16 @@ func (g *goReplica) waitChange(t *testing.T, kind string, first, last int) {
 			t.Fatalf("Go replica: no %s %d..%d in %+v", kind, first, last, g.log[g.seen:])
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (g *goReplica) waitHeader(t *testing.T, section int, text string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	v, err := g.r.HeaderData(ctx, section, model.Horizontal, model.DisplayRole)
+	if err != nil || v.Str() != text {
+		t.Fatalf("Go replica: header %d = %v, %v; want %s", section, v, err, text)
 	}
 }
 
@@ -609,39 +678,48 @@ func (g *goReplica) waitRows(t *testing.T, want []row) {
 
 // ---- the tests ----
 
+// actions are the replicas' initial actions: FetchRootSize (Qt's default:
+// replicaSizeRequest, rows read later) and PrefetchData
+// (replicaCacheRequest with the cache size as a size_t).
+var actions = []struct {
+	name     string
+	prefetch bool
+	action   model.InitialAction
+}{{"FetchRootSize", false, model.FetchRootSize}, {"PrefetchData", true, model.PrefetchData}}
+
 func TestQtReplicaOfGoHost(t *testing.T) {
 	for _, major := range []int{5, 6} {
-		t.Run(fmt.Sprintf("qt%d", major), func(t *testing.T) {
-			bin := qtApp(t, major)
-			h := newGoHost(t, dialect(major))
-			script(t, h, newQtReplica(t, bin, h.url()))
-		})
+		for _, a := range actions {
+			t.Run(fmt.Sprintf("qt%d/%s", major, a.name), func(t *testing.T) {
+				bin := qtApp(t, major)
+				h := newGoHost(t, dialect(major))
+				script(t, h, newQtReplica(t, bin, h.url(), a.prefetch))
+			})
+		}
 	}
 }
 
 func TestGoReplicaOfQtHost(t *testing.T) {
 	for _, major := range []int{5, 6} {
-		t.Run(fmt.Sprintf("qt%d", major), func(t *testing.T) {
-			h := newQtHost(t, qtApp(t, major))
-			r := newGoReplica(t, h.url())
-			script(t, h, r)
-			ctx, cancel := context.WithTimeout(context.Background(), timeout)
-			defer cancel()
-			v, err := r.r.HeaderData(ctx, 1, model.Horizontal, model.DisplayRole)
-			if err != nil || v.Str() != "H1" {
-				t.Fatalf("Go replica: header 1 = %v, %v; want H1", v, err)
-			}
-		})
+		for _, a := range actions {
+			t.Run(fmt.Sprintf("qt%d/%s", major, a.name), func(t *testing.T) {
+				h := newQtHost(t, qtApp(t, major))
+				r := newGoReplica(t, h.url(), a.action)
+				script(t, h, r)
+			})
+		}
 	}
 }
 
 // The control: Qt's own host and replica go through the same script.
 func TestQtReplicaOfQtHost(t *testing.T) {
 	for _, major := range []int{5, 6} {
-		t.Run(fmt.Sprintf("qt%d", major), func(t *testing.T) {
-			bin := qtApp(t, major)
-			h := newQtHost(t, bin)
-			script(t, h, newQtReplica(t, bin, h.url()))
-		})
+		for _, a := range actions {
+			t.Run(fmt.Sprintf("qt%d/%s", major, a.name), func(t *testing.T) {
+				bin := qtApp(t, major)
+				h := newQtHost(t, bin)
+				script(t, h, newQtReplica(t, bin, h.url(), a.prefetch))
+			})
+		}
 	}
 }
