@@ -116,6 +116,8 @@ func adapterClass() *meta.Class {
 // adapterProvider gives node.Acquire the adapter's class in every dialect.
 type adapterProvider struct{ c *meta.Class }
 
+// ForDialect implements node.ClassProvider: one class serves both
+// dialects, since node renames the types on Qt 6 connections.
 func (p adapterProvider) ForDialect(node.Dialect) (*node.Class, error) { return p.c, nil }
 
 func indexList(p Path) node.Variant { return qds.UserOf(typeIndexList, p.toWire()) }

@@ -126,6 +126,7 @@ const (
 var kindNames = [...]string{"DataChanged", "RowsInserted", "RowsRemoved", "RowsMoved", "ColumnsInserted",
 	"ModelReset", "HeaderDataChanged", "LayoutChanged", "CurrentChanged"}
 
+// String returns the kind's name, as QAbstractItemModel's signal.
 func (k ChangeKind) String() string {
 	if k >= 0 && int(k) < len(kindNames) {
 		return kindNames[k]

@@ -1,0 +1,230 @@
+package model
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
+)
+
+// rawReplica acquires the adapter of a Go host as a plain static replica,
+// to send it requests no well-behaved replica sends.
+func rawReplica(t *testing.T, d node.Dialect, rows int) (*TableModel, *node.Replica) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	m := NewTableModel(2, nil)
+	for i := range rows {
+		if err := m.AppendRows([]Cell{{DisplayRole: fmt.Sprintf("r%d", i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Remote(h, m, "Model", []int{DisplayRole}); err != nil {
+		t.Fatal(err)
+	}
+	n := node.NewNode(node.Config{})
+	t.Cleanup(func() { n.Close() })
+	r, err := n.Acquire("Model", adapterProvider{adapterClass()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.ConnectToNode(h.URL()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WaitForSource(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return m, r
+}
+
+func call(t *testing.T, r *node.Replica, method int, args ...node.Variant) node.Variant {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	pc, err := r.InvokeIndex(method, args, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := pc.Wait(ctx)
+	if err != nil {
+		t.Fatalf("method %d: %v", method, err)
+	}
+	return v
+}
+
+func entries(t *testing.T, v node.Variant) []wire.IndexValuePair {
+	t.Helper()
+	de, ok := v.Value().(wire.DataEntries)
+	if !ok {
+		t.Fatalf("reply %v is not DataEntries", v)
+	}
+	return de.Data
+}
+
+// Requests Qt's adapter would crash on (qFatal on a path to no item,
+// Q_ASSERT on mismatched lists) or answer without bound get a bounded,
+// empty or clamped answer from the Go host, and the host goes on serving.
+func TestHostileRequests(t *testing.T) {
+	for _, d := range []node.Dialect{node.Qt5, node.Qt6} {
+		t.Run(d.String(), func(t *testing.T) {
+			m, r := rawReplica(t, d, 10)
+			roles := intList([]int{DisplayRole})
+			cases := []struct {
+				name       string
+				start, end node.Variant
+				want       int
+			}{
+				{"rows past the end are clamped", indexList(Item(8, 0)), indexList(Item(1_000_000, 1)), 4},
+				{"negative rows are clamped", indexList(Item(-5, 0)), indexList(Item(1, 0)), 2},
+				{"a start after the end", indexList(Item(5, 0)), indexList(Item(2, 1)), 0},
+				{"a start past the end", indexList(Item(50, 0)), indexList(Item(60, 1)), 0},
+				{"a parent that does not exist", indexList(Path{{99, 0}, {0, 0}}), indexList(Path{{99, 0}, {3, 0}}), 0},
+				{"lists of different lengths", indexList(Item(0, 0)), indexList(Path{{0, 0}, {1, 0}}), 0},
+				{"empty lists", indexList(nil), indexList(nil), 0},
+				{"not index lists", qds.IntOf(3), qds.StringOf("x"), 0},
+			}
+			for _, c := range cases {
+				got := entries(t, call(t, r, methRowRequest, c.start, c.end, roles))
+				if len(got) != c.want {
+					t.Errorf("%s: %d items, want %d", c.name, len(got), c.want)
+				}
+			}
+			// A huge range is answered with at most MaxItemsPerRequest items.
+			if err := m.AppendRows(make([][]Cell, MaxItemsPerRequest)...); err != nil {
+				t.Fatal(err)
+			}
+			got := entries(t, call(t, r, methRowRequest, indexList(Item(0, 0)), indexList(Item(1<<30, 1<<30)), roles))
+			if len(got) != MaxItemsPerRequest {
+				t.Errorf("huge range: %d items, want %d", len(got), MaxItemsPerRequest)
+			}
+			size := call(t, r, methSizeRequest, indexList(Path{{-1, -1}}))
+			if s, _ := size.Value().(qds.Size); s != (qds.Size{}) {
+				t.Errorf("size of a parent that does not exist: %v", s)
+			}
+			md, _ := call(t, r, methCacheRequest, qds.IntegerOf(qds.ULong, 1<<62), roles).Value().(wire.MetaAndDataEntries)
+			if len(md.Data) != MaxItemsPerRequest || md.Size.H != int32(m.RowCount(nil)) {
+				t.Errorf("huge cache request: %d items, size %v", len(md.Data), md.Size)
+			}
+			hd, _ := call(t, r, methHeaderRequest, qds.UserOf(typeOrientList, []node.Variant{qds.UserOf(typeOrientation, int64(Horizontal))}),
+				intList([]int{0, 1, 2}), intList([]int{DisplayRole})).Value().([]node.Variant)
+			if len(hd) != 1 {
+				t.Errorf("header request with lists of different lengths: %d values", len(hd))
+			}
+			// replicaSetData on an item that does not exist changes nothing.
+			if _, err := r.InvokeIndex(methSetData, []node.Variant{indexList(Item(-1, 7)), qds.StringOf("x"), qds.IntOf(0)}, false); err != nil {
+				t.Fatal(err)
+			}
+			// The host still answers.
+			s, _ := call(t, r, methSizeRequest, indexList(nil)).Value().(qds.Size)
+			if s.H != int32(10+MaxItemsPerRequest) || s.W != 2 {
+				t.Errorf("size after the hostile requests: %v", s)
+			}
+		})
+	}
+}
+
+// A replica re-initialises when its source comes back, as Qt's does:
+// a new host at the same address with other rows.
+func TestReplicaReinitAfterHostRestart(t *testing.T) {
+	for _, d := range []node.Dialect{node.Qt5, node.Qt6} {
+		t.Run(d.String(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			h1, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			url := h1.URL()
+			m1 := NewTableModel(1, nil)
+			_ = m1.AppendRows(rows(3, 0)...)
+			if _, err := Remote(h1, m1, "Model", []int{DisplayRole}); err != nil {
+				t.Fatal(err)
+			}
+			n := node.NewNode(node.Config{RetryInterval: 20 * time.Millisecond})
+			defer n.Close()
+			rep, err := Acquire(n, "Model")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rep.Release()
+			log := &changeLog{}
+			rep.Observe(log.add)
+			if err := n.ConnectToNode(url); err != nil {
+				t.Fatal(err)
+			}
+			if err := rep.Fetch(ctx, 0, 2); err != nil {
+				t.Fatal(err)
+			}
+			h1.Close()
+			h2, err := node.NewHost(ctx, url, node.Config{Dialect: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h2.Close()
+			m2 := NewTableModel(1, nil)
+			_ = m2.AppendRows(rows(7, 40)...)
+			if _, err := Remote(h2, m2, "Model", []int{DisplayRole}); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "7 rows from the new host", func() bool { return rep.RowCount() == 7 })
+			if err := rep.Fetch(ctx, 0, 6); err != nil {
+				t.Fatal(err)
+			}
+			if got := data(t, rep, 6, 0, DisplayRole); got != "r46" {
+				t.Fatalf("row 6 after the restart = %v", got)
+			}
+			log.mu.Lock()
+			resets := 0
+			for _, c := range log.l {
+				if c.Kind == ModelReset {
+					resets++
+				}
+			}
+			log.mu.Unlock()
+			if resets != 2 {
+				t.Fatalf("%d ModelReset changes, want 2 (first init, re-init)", resets)
+			}
+		})
+	}
+}
+
+// Moves reach a Go replica, which reads the rows again.
+func TestGoReplicaMove(t *testing.T) {
+	for _, d := range []node.Dialect{node.Qt5, node.Qt6} {
+		t.Run(d.String(), func(t *testing.T) {
+			m, rep, log := setup(t, d)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := rep.Fetch(ctx, 0, 4); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.MoveRows(0, 2, 5); err != nil { // r0 r1 to the end
+				t.Fatal(err)
+			}
+			if err := m.MoveRows(4, 1, 0); err != nil { // r1 to the top
+				t.Fatal(err)
+			}
+			eventually(t, "RowsMoved", func() bool { return log.has(RowsMoved, 4, 4) && log.has(RowsMoved, 0, 1) })
+			if err := rep.Fetch(ctx, 0, 4); err != nil {
+				t.Fatal(err)
+			}
+			for i, w := range []string{"r1", "r2", "r3", "r4", "r0"} {
+				if got := data(t, rep, i, 0, DisplayRole); got != w {
+					t.Fatalf("row %d = %v, want %s", i, got, w)
+				}
+			}
+			if err := m.MoveRows(1, 2, 2); err == nil {
+				t.Fatal("a move into itself succeeded")
+			}
+		})
+	}
+}
