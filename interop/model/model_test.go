@@ -5,7 +5,9 @@
 // enableRemoting) read by a Go replica, and, as the control that the
 // script itself is right, the Qt host read by the Qt replica. Each sees
 // the initial rows and then every change of one script: a data change,
-// inserts in the middle, a remove at the top, a reset and a header change.
+// inserts in the middle, a remove at the top, a move, a reset and a header
+// change, with both of Qt's initial actions. TestQtHostAbortsOnPathToNoItem
+// records that a real Qt model host aborts on a request naming no item.
 //
 // The Qt programs are built by ci/build-qtapps.sh; a test is skipped, with
 // the reason, only when that build fails or gives no program for its Qt.
@@ -28,6 +30,8 @@ import (
 
 	"github.com/qtro/qtro/impl/model"
 	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/wire"
 	"github.com/qtro/qtro/internal/checkout"
 )
 
@@ -719,6 +723,92 @@ func TestQtReplicaOfQtHost(t *testing.T) {
 				bin := qtApp(t, major)
 				h := newQtHost(t, bin)
 				script(t, h, newQtReplica(t, bin, h.url(), a.prefetch))
+			})
+		}
+	}
+}
+
+func mustValue(t *testing.T, x any) node.Variant {
+	v, err := node.ValueOf(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// What real Qt does with a request naming an item it does not have: the
+// Qt 5.15 and 6.4 adapters resolve the path with toQModelIndex, which
+// calls qFatal, so one replicaSizeRequest or replicaSetData from any
+// client aborts the host process (SIGABRT). A Go host answers an empty
+// size instead and goes on (impl/model TestHostileRequests). This test
+// records Qt's behaviour; it fails if Qt stops aborting.
+func TestQtHostAbortsOnPathToNoItem(t *testing.T) {
+	for _, major := range []int{5, 6} {
+		for _, slot := range []string{"replicaSizeRequest", "replicaSetData"} {
+			t.Run(fmt.Sprintf("qt%d/%s", major, slot), func(t *testing.T) {
+				bin := qtApp(t, major)
+				cmd := exec.Command(bin, "--model-host", "tcp://127.0.0.1:0", "Model")
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				stdin, err := cmd.StdinPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer stdin.Close()
+				stdout, err := cmd.StdoutPipe()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				exited := make(chan error, 1)
+				line, _ := bufio.NewReader(stdout).ReadString('\n')
+				go func() { exited <- cmd.Wait() }()
+				defer func() { _ = cmd.Process.Kill() }()
+				url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening ")
+				if !ok {
+					t.Fatalf("qtro-qtapp printed %q", line)
+				}
+				n := node.NewNode(node.Config{})
+				defer n.Close()
+				r, err := n.AcquireDynamic("Model")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := n.ConnectToNode(url); err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				defer cancel()
+				if err := r.WaitForSource(ctx); err != nil {
+					t.Fatal(err)
+				}
+				// A dynamic replica's class comes from Qt's definition, so
+				// the arguments are converted to Qt's own parameter types.
+				// "IndexList" goes out as Qt 6's "QList<ModelIndex>" on a Qt 6
+				// connection (impl/model registers the name with node).
+				path := qds.UserOf("IndexList", []wire.ModelIndex{{Row: 99, Column: 0}})
+				switch slot {
+				case "replicaSizeRequest":
+					_, err = r.InvokeIndex(0, []node.Variant{path}, true)
+				case "replicaSetData":
+					_, err = r.InvokeIndex(4, []node.Variant{path, mustValue(t, "x"), mustValue(t, int32(0))}, false)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case err := <-exited:
+					if err == nil || !strings.Contains(err.Error(), "aborted") {
+						t.Fatalf("Qt %d host ended with %v, want SIGABRT; stderr: %s", major, err, stderr.String())
+					}
+					if !strings.Contains(stderr.String(), "Internal error: invalid index=ModelIndex[row=99, column=0]") {
+						t.Fatalf("Qt %d host stderr: %s", major, stderr.String())
+					}
+				case <-time.After(timeout):
+					t.Fatalf("Qt %d host still runs after %s with a path to no item", major, slot)
+				}
 			})
 		}
 	}
