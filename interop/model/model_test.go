@@ -697,7 +697,21 @@ func TestQtReplicaOfGoHost(t *testing.T) {
 			t.Run(fmt.Sprintf("qt%d/%s", major, a.name), func(t *testing.T) {
 				bin := qtApp(t, major)
 				h := newGoHost(t, dialect(major))
-				script(t, h, newQtReplica(t, bin, h.url(), a.prefetch))
+				r := newQtReplica(t, bin, h.url(), a.prefetch)
+				script(t, h, r)
+
+				// The Qt replica's setData reaches the Go model (replicaSetData) and comes back.
+				qh := &qtHost{p: r.p}
+				qh.command(t, "set 2 1 0 from qt")
+				deadline := time.Now().Add(timeout)
+				for h.m.Data(model.Item(2, 1), model.DisplayRole).Str() != "from qt" {
+					if time.Now().After(deadline) {
+						t.Fatalf("the Go model did not get the Qt replica's setData: %v", h.m.Data(model.Item(2, 1), model.DisplayRole))
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+				r.waitChange(t, "dataChanged", 2, 2)
+				r.waitRows(t, []row{{"z0", 0, "z0 c1"}, {"z1", 1, "z1 c1"}, {"z2", 2, "from qt"}})
 			})
 		}
 	}
@@ -811,5 +825,47 @@ func TestQtHostAbortsOnPathToNoItem(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// A Go replica of a large Qt model reads rows far from the top without
+// fetching the rows before them, and keeps at most its cache size.
+func TestGoReplicaOfLargeQtModel(t *testing.T) {
+	for _, major := range []int{5, 6} {
+		t.Run(fmt.Sprintf("qt%d", major), func(t *testing.T) {
+			h := newQtHost(t, qtApp(t, major))
+			h.command(t, "reset 20000")
+			n := node.NewNode(node.Config{RetryInterval: 50 * time.Millisecond})
+			t.Cleanup(func() { n.Close() })
+			r, err := model.Acquire(n, "Model", model.WithCacheSize(300))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(r.Release)
+			if err := n.ConnectToNode(h.url()); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			if err := r.WaitForInit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if r.RowCount() != 20000 {
+				t.Fatalf("%d rows, want 20000", r.RowCount())
+			}
+			for _, first := range []int{15000, 19900, 0, 7777} {
+				if err := r.Fetch(ctx, first, first+99); err != nil {
+					t.Fatal(err)
+				}
+				for row := first; row < first+100 && row < 20000; row++ {
+					if v, ok := r.Data(row, 1, model.DisplayRole); !ok || v.Str() != fmt.Sprintf("z%d c1", row) {
+						t.Fatalf("row %d = %v, %v", row, v, ok)
+					}
+				}
+			}
+			if _, ok := r.Data(15000, 0, model.DisplayRole); ok {
+				t.Fatal("row 15000 still cached after 400 more rows were read with a cache of 300")
+			}
+		})
 	}
 }
