@@ -73,6 +73,8 @@ type Replica struct {
 	queue    chan any
 	done     chan struct{}
 	stopOnce sync.Once
+	ctx      context.Context // ends with the replica: calls still waited for are given up
+	cancel   context.CancelFunc
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every change of state
@@ -131,6 +133,7 @@ func Acquire(n *node.Node, name string, opts ...Option) (*Replica, error) {
 	for _, o := range opts {
 		o(r)
 	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
 	go r.run()
 	rep, err := n.Acquire(name, adapterProvider{adapterClass()}, node.WithSubscriber(func(ev node.Event) { r.post(ev) }))
 	if err != nil {
@@ -149,7 +152,12 @@ func (r *Replica) post(x any) {
 	}
 }
 
-func (r *Replica) stop() { r.stopOnce.Do(func() { close(r.done) }) }
+func (r *Replica) stop() {
+	r.stopOnce.Do(func() {
+		close(r.done)
+		r.cancel()
+	})
+}
 
 // Release releases the replica.
 func (r *Replica) Release() {
@@ -423,7 +431,7 @@ func (r *Replica) reset() {
 		return // not Valid: the next Init resets again
 	}
 	go func() {
-		v, err := pc.Wait(context.Background())
+		v, err := pc.Wait(r.ctx)
 		r.post(sizeResult{gen: gen, v: v, err: err, meta: meta})
 	}()
 }
@@ -550,7 +558,7 @@ func (r *Replica) requestLocked(first, last int) {
 		return
 	}
 	go func() {
-		v, err := pc.Wait(context.Background())
+		v, err := pc.Wait(r.ctx)
 		r.post(rowsResult{gen: gen, seq: seq, first: first, last: last, roles: roles, v: v, err: err})
 	}()
 }
