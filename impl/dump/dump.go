@@ -95,7 +95,13 @@ type Item struct {
 	Packet wire.Packet       // the decoded packet; nil when Err is set
 	Err    error             // nil, a *wire.ProtocolError, or one of this package's sentinels
 	Hint   string            // with Err, a suggestion to make the frame decode, or ""
-	order  int
+	// Model is the item model operation the packet carries, when it is
+	// traffic of a model adapter (see ModelOp); nil otherwise.
+	Model *ModelOp
+	// ModelNote says, for a packet of a model adapter left as a generic
+	// packet, why it is not the model operation its index names; or "".
+	ModelNote string
+	order     int
 }
 
 // Summary counts what Write rendered.
@@ -217,6 +223,7 @@ func decodeStream(s capture.Stream, opts Options) Conn {
 		}
 		it.Packet = p
 	}
+	notes = append(notes, annotateModels(items)...)
 	conn.Items, conn.Notes = items, notes
 	return conn
 }

@@ -21,7 +21,7 @@ import (
 //
 //	capture     format, start, timed, connections, notes, tail
 //	connection  conn, host, client, hostBy, dialect, protocol (null without payload), dialectBy, notes
-//	packet      conn, time, dir, offset, size, type, name [, object], fields, text [, hex]
+//	packet      conn, time, dir, offset, size, type, name [, object], fields, text [, model | modelNote] [, hex]
 //	error       conn, time, dir, offset [, size, type, name], error [, unknownType, hint], hex
 //	end         conn, closed, packets, errors
 //	summary     connections, packets, errors, unknownTypes
@@ -31,6 +31,14 @@ import (
 // fields holds the decoded packet: QVariants are tagged values
 // {"type": name, "value": ...} in the canonical JSON of the adapter contract
 // (specs/ADAPTER.md §7), the same as `qtro adapter` writes.
+//
+// A packet of an item model adapter (see ModelOp) also has "model": the
+// operation as {"object", "op", "text", ...its arguments}: index paths as
+// lists of {"row", "column"} from the root, roles as lists of ints, cells
+// of a data reply as {"index", "data": [{"role", "value"}], "flags",
+// "hasChildren" [, "rows", "columns", "children"]} ("values" by position
+// when the roles asked for are unknown), unclipped. A packet of a model
+// adapter that is not the operation its index names has "modelNote" instead.
 
 func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) error {
 	bw := bufio.NewWriter(w)
@@ -85,6 +93,16 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 			}
 			o["fields"] = packetFields(it.Packet)
 			o["text"] = wire.Describe(it.Packet)
+			if m := it.Model; m != nil {
+				mo := map[string]any{"object": m.Object, "op": m.Op, "text": m.Text}
+				for k, v := range m.Fields {
+					mo[k] = v
+				}
+				o["model"] = mo
+			}
+			if it.ModelNote != "" {
+				o["modelNote"] = it.ModelNote
+			}
 			if opts.Hex {
 				o["hex"] = hex.EncodeToString(it.Frame)
 			}

@@ -74,8 +74,14 @@ func writeConn(bw *bufio.Writer, c *capture.Capture, conn *Conn, opts Options) {
 		if it.Err == nil {
 			packets++
 			desc := wire.Describe(it.Packet)
+			if it.Model != nil {
+				desc = modelText(it, desc)
+			}
 			desc = strings.ReplaceAll(desc, "\n", "\n"+strings.Repeat(" ", descColumn))
 			fmt.Fprintf(bw, lineFormat, ts, it.Dir, it.Offset, size, desc)
+			if it.ModelNote != "" {
+				fmt.Fprintf(bw, "%*snote: %s\n", descColumn, "", it.ModelNote)
+			}
 			if opts.Hex {
 				writeHex(bw, it.Frame, -1)
 			}
@@ -104,6 +110,18 @@ func writeConn(bw *bufio.Writer, c *capture.Capture, conn *Conn, opts Options) {
 		fmt.Fprintf(bw, "%s %s, %s %s; ", capture.HostToClient, closed(capture.HostToClient), capture.ClientToHost, closed(capture.ClientToHost))
 	}
 	fmt.Fprintf(bw, "%s, %s\n", plural(packets, "packet"), plural(errs, "error"))
+}
+
+// modelText is the line of a model operation; a class definition that
+// came with it (InitDynamic) stays under it, as for other packets.
+func modelText(it *Item, desc string) string {
+	line := fmt.Sprintf("model %q: %s", it.Model.Object, it.Model.Text)
+	if _, ok := it.Packet.(*wire.InitDynamic); ok {
+		if i := strings.IndexByte(desc, '\n'); i >= 0 {
+			line += desc[i:]
+		}
+	}
+	return line
 }
 
 // faultText describes an item whose frame could not be decoded: the line
