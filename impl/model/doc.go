@@ -22,6 +22,10 @@
 // src/remoteobjects/qremoteobjectabstractitemmodeladapter*,
 // qremoteobjectabstractitemmodelreplica*), versions 5.15 and 6.4.
 //
-// What is here: list and table models (rows under the root); trees,
-// selection models and the current index are not remoted yet.
+// What is here: list and table models (rows under the root) and the
+// current index (Remoted.SetCurrentIndex, Replica.SetCurrentIndex). A
+// host answers requests about trees (paths below the root), but
+// TableModel has none and Replica reads rows under the root only;
+// selections other than the current index are not remoted (nor are they
+// by Qt).
 package model

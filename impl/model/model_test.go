@@ -3,6 +3,7 @@ package model
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -217,6 +218,65 @@ func TestGoHostGoReplica(t *testing.T) {
 				})
 			})
 		}
+	}
+}
+
+// The current index goes both ways between a Go host and a Go replica.
+func TestCurrentIndex(t *testing.T) {
+	for _, d := range []node.Dialect{node.Qt5, node.Qt6} {
+		t.Run(d.String(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			m := NewTableModel(2, nil)
+			_ = m.AppendRows(rows(5, 0)...)
+			rm, err := Remote(h, m, "Model", []int{DisplayRole})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := node.NewNode(node.Config{})
+			defer n.Close()
+			rep, err := Acquire(n, "Model")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rep.Release()
+			log := &changeLog{}
+			rep.Observe(log.add)
+			if err := n.ConnectToNode(h.URL()); err != nil {
+				t.Fatal(err)
+			}
+			if err := rep.WaitForInit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			rm.SetCurrentIndex(Item(1, 1))
+			eventually(t, "current 1,1 at the replica", func() bool { return slices.Equal(rep.CurrentIndex(), Item(1, 1)) })
+			if err := rep.SetCurrentIndex(3, 0); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "current 3,0 at the host", func() bool { return slices.Equal(rm.CurrentIndex(), Item(3, 0)) })
+			eventually(t, "current 3,0 back at the replica", func() bool { return slices.Equal(rep.CurrentIndex(), Item(3, 0)) })
+			if err := rep.SetCurrentIndex(99, 0); err != nil { // no such item: ignored
+				t.Fatal(err)
+			}
+			rm.SetCurrentIndex(Item(4, 1))
+			eventually(t, "current 4,1", func() bool { return slices.Equal(rep.CurrentIndex(), Item(4, 1)) })
+			log.mu.Lock()
+			var got []Change
+			for _, c := range log.l {
+				if c.Kind == CurrentChanged {
+					got = append(got, c)
+				}
+			}
+			log.mu.Unlock()
+			if len(got) != 3 || !slices.Equal(got[2].Previous, Item(3, 0)) {
+				t.Fatalf("CurrentChanged changes %+v", got)
+			}
+		})
 	}
 }
 

@@ -26,8 +26,9 @@ type Remoted struct {
 	src    *node.Source
 	cancel func()
 
-	mu    sync.Mutex
-	roles []int
+	mu      sync.Mutex
+	roles   []int
+	current Path // the current index (Qt: of the selection model remoted with the model)
 }
 
 // Remote remotes m under name on h as Qt's
@@ -59,7 +60,7 @@ func Remote(h *node.Host, m ItemModel, name string, roles []int) (*Remoted, erro
 		"replicaSizeRequest":     rm.sizeRequest,
 		"replicaRowRequest":      rm.rowRequest,
 		"replicaHeaderRequest":   rm.headerRequest,
-		"replicaSetCurrentIndex": func(context.Context, []node.Variant) (node.Variant, error) { return node.Variant{}, nil },
+		"replicaSetCurrentIndex": rm.setCurrentIndex,
 		"replicaSetData":         rm.setData,
 		"replicaCacheRequest":    rm.cacheRequest,
 	}
@@ -74,6 +75,50 @@ func Remote(h *node.Host, m ItemModel, name string, roles []int) (*Remoted, erro
 		return nil, err
 	}
 	return rm, nil
+}
+
+// CurrentIndex is the model's current index (an empty Path: none).
+//
+// A Remoted keeps a current index as Qt's adapter does when the model is
+// remoted with a QItemSelectionModel: replicas set it
+// (replicaSetCurrentIndex, Replica.SetCurrentIndex) and get its changes
+// (currentChanged). Selections other than the current index are not
+// remoted, as in Qt.
+func (rm *Remoted) CurrentIndex() Path {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	return slices.Clone(rm.current)
+}
+
+// SetCurrentIndex makes p the current index and, when that changes it,
+// sends currentChanged(current, previous) to every replica, as Qt's
+// QItemSelectionModel::setCurrentIndex does.
+func (rm *Remoted) SetCurrentIndex(p Path) {
+	rm.mu.Lock()
+	prev := rm.current
+	if slices.Equal(prev, p) {
+		rm.mu.Unlock()
+		return
+	}
+	rm.current = slices.Clone(p)
+	// Emitted under mu, so that replicas get the changes in the order
+	// they were made.
+	_ = rm.src.EmitIndex(sigCurrentChanged, indexList(p), indexList(prev))
+	rm.mu.Unlock()
+}
+
+func (rm *Remoted) setCurrentIndex(_ context.Context, args []node.Variant) (node.Variant, error) {
+	if len(args) < 1 {
+		return node.Variant{}, nil
+	}
+	p, ok := pathArg(args[0])
+	if !ok || !valid(rm.m, p) {
+		// Qt's adapter would stop the host process (qFatal); an empty list
+		// (no current index) is fine.
+		return node.Variant{}, nil
+	}
+	rm.SetCurrentIndex(p)
+	return node.Variant{}, nil
 }
 
 // Source is the adapter source that carries the model.

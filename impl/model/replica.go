@@ -92,6 +92,7 @@ type Replica struct {
 	inflight  map[int]bool
 	obs       observers
 	lastError error
+	current   Path
 }
 
 type cachedRow struct {
@@ -357,6 +358,28 @@ func (r *Replica) SetData(row, column int, x any, role int) error {
 		return err
 	}
 	_, err = r.rep.InvokeIndex(methSetData, []node.Variant{indexList(Item(row, column)), v, qds.IntOf(int32(role))}, false)
+	return err
+}
+
+// CurrentIndex is the source's current index as the replica last heard
+// of it (currentChanged); an empty Path when none or not heard of yet.
+func (r *Replica) CurrentIndex() Path {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.current)
+}
+
+// selectCurrent is QItemSelectionModel::Clear|Select|Current, the command
+// Qt's replica sends with replicaSetCurrentIndex.
+const selectCurrent = 0x0001 | 0x0002 | 0x0010
+
+// SetCurrentIndex asks the source to make an item its current index
+// (replicaSetCurrentIndex, as Qt's replica does when its selection
+// model's current index changes); the change comes back as a
+// CurrentChanged. Qt's source ignores it unless the model was remoted
+// with a selection model.
+func (r *Replica) SetCurrentIndex(row, column int) error {
+	_, err := r.rep.InvokeIndex(methSetCurrentIndex, []node.Variant{indexList(Item(row, column)), qds.UserOf(typeSelectFlags, int64(selectCurrent))}, false)
 	return err
 }
 
@@ -707,6 +730,10 @@ func (r *Replica) signal(i int, args []node.Variant) {
 		r.notify(Change{Kind: HeaderDataChanged, Orientation: Orientation(argInt(0)), First: argInt(1), Last: argInt(2)})
 	case sigCurrentChanged:
 		prev, _ := pathArg(arg(1))
+		r.mu.Lock()
+		r.current = parent
+		r.wakeLocked()
+		r.mu.Unlock()
 		r.notify(Change{Kind: CurrentChanged, Current: parent, Previous: prev})
 	}
 }

@@ -174,8 +174,9 @@ func script(t *testing.T, h host, r replica) {
 // ---- the Go host ----
 
 type goHost struct {
-	h *node.Host
-	m *model.TableModel
+	h       *node.Host
+	m       *model.TableModel
+	remoted *model.Remoted
 }
 
 func cells(text string, user int) []model.Cell {
@@ -198,10 +199,11 @@ func newGoHost(t *testing.T, d node.Dialect) *goHost {
 			t.Fatal(err)
 		}
 	}
-	if _, err := model.Remote(h, m, "Model", []int{model.DisplayRole, model.UserRole}); err != nil {
+	rm, err := model.Remote(h, m, "Model", []int{model.DisplayRole, model.UserRole})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return &goHost{h, m}
+	return &goHost{h, m, rm}
 }
 
 func (g *goHost) url() string { return g.h.URL() }
@@ -611,7 +613,7 @@ func (g *goReplica) waitInit(t *testing.T, rows, cols int) {
 }
 
 var kinds = map[string]model.ChangeKind{"dataChanged": model.DataChanged, "rowsInserted": model.RowsInserted,
-	"rowsRemoved": model.RowsRemoved, "rowsMoved": model.RowsMoved, "modelReset": model.ModelReset, "headerDataChanged": model.HeaderDataChanged}
+	"rowsRemoved": model.RowsRemoved, "rowsMoved": model.RowsMoved, "currentChanged": model.CurrentChanged, "modelReset": model.ModelReset, "headerDataChanged": model.HeaderDataChanged}
 
 func (g *goReplica) waitChange(t *testing.T, kind string, first, last int) {
 	t.Helper()
@@ -865,6 +867,65 @@ func TestGoReplicaOfLargeQtModel(t *testing.T) {
 			}
 			if _, ok := r.Data(15000, 0, model.DisplayRole); ok {
 				t.Fatal("row 15000 still cached after 400 more rows were read with a cache of 300")
+			}
+		})
+	}
+}
+
+// waitCurrent waits for a line of event ev (currentChanged or
+// hostCurrentChanged) naming row, column.
+func (p *qtProc) waitCurrent(t *testing.T, ev string, row, column int) {
+	t.Helper()
+	want, _ := json.Marshal(map[string]any{"column": column, "event": ev, "row": row})
+	p.waitLine(t, 0, string(want), func(s string) bool { return s == string(want) })
+}
+
+// The current index goes both ways: a Go host's current index reaches a
+// Qt replica's selection model and the Qt replica's choice reaches the Go
+// host; a Qt host's selection model reaches a Go replica and the Go
+// replica's choice reaches the Qt host's selection model.
+func TestCurrentIndex(t *testing.T) {
+	for _, major := range []int{5, 6} {
+		t.Run(fmt.Sprintf("qt%d/GoHostQtReplica", major), func(t *testing.T) {
+			bin := qtApp(t, major)
+			h := newGoHost(t, dialect(major))
+			rm := h.remoted
+			r := newQtReplica(t, bin, h.url(), false)
+			r.waitInit(t, 5, 2)
+			rm.SetCurrentIndex(model.Item(1, 1))
+			r.p.waitCurrent(t, "currentChanged", 1, 1)
+			(&qtHost{p: r.p}).command(t, "current 3 0")
+			deadline := time.Now().Add(timeout)
+			for !slices.Equal(rm.CurrentIndex(), model.Item(3, 0)) {
+				if time.Now().After(deadline) {
+					t.Fatalf("Go host: current index %v, want 3,0", rm.CurrentIndex())
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+		t.Run(fmt.Sprintf("qt%d/QtHostGoReplica", major), func(t *testing.T) {
+			h := newQtHost(t, qtApp(t, major))
+			r := newGoReplica(t, h.url(), model.FetchRootSize)
+			r.waitInit(t, 5, 2)
+			h.command(t, "current 1 1")
+			h.p.waitCurrent(t, "hostCurrentChanged", 1, 1)
+			deadline := time.Now().Add(timeout)
+			for !slices.Equal(r.r.CurrentIndex(), model.Item(1, 1)) {
+				if time.Now().After(deadline) {
+					t.Fatalf("Go replica: current index %v, want 1,1", r.r.CurrentIndex())
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			if err := r.r.SetCurrentIndex(4, 1); err != nil {
+				t.Fatal(err)
+			}
+			h.p.waitCurrent(t, "hostCurrentChanged", 4, 1)
+			r.waitChange(t, "currentChanged", 0, 0)
+			for !slices.Equal(r.r.CurrentIndex(), model.Item(4, 1)) {
+				if time.Now().After(deadline) {
+					t.Fatalf("Go replica: current index %v, want 4,1", r.r.CurrentIndex())
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
 		})
 	}
