@@ -87,6 +87,7 @@ type Adapter struct {
 	stdoutEOF  bool
 	exited     bool
 	exitCode   int
+	exitSignal syscall.Signal // the signal that ended the process, if one did
 	wake       chan struct{}
 	nextID     int
 	closed     bool
@@ -250,12 +251,15 @@ func (a *Adapter) readStderr(r *os.File) {
 func (a *Adapter) waitProcess(outR, errR *os.File, readersDone <-chan struct{}) {
 	err := a.cmd.Wait()
 	code := 0
+	var sig syscall.Signal
 	if err != nil {
 		code = -1
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Exited() {
 				code = ws.ExitStatus()
+			} else if ok && ws.Signaled() {
+				sig = ws.Signal()
 			}
 		}
 	}
@@ -269,7 +273,7 @@ func (a *Adapter) waitProcess(outR, errR *os.File, readersDone <-chan struct{}) 
 	a.logf("exited with code %d", code)
 	a.mu.Lock()
 	a.exited = true
-	a.exitCode = code
+	a.exitCode, a.exitSignal = code, sig
 	a.broadcastLocked()
 	a.mu.Unlock()
 	close(a.exitCh)
@@ -345,6 +349,45 @@ func (a *Adapter) ExitCode() (int, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.exitCode, a.exited
+}
+
+// ExitDescription says how the process ended, once Exited is closed: "was killed
+// by SIGSEGV" for a death by signal (also when a wrapper shell reports it as
+// 128+N, as the peers of newer Qt versions run through their root's loader
+// do), else "exited with code N"; empty while it runs.
+func (a *Adapter) ExitDescription() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case !a.exited:
+		return ""
+	case a.exitSignal != 0:
+		return "was killed by " + signalName(a.exitSignal)
+	case a.exitCode > 128 && a.exitCode < 128+65:
+		return fmt.Sprintf("was killed by %s (exit code %d from a wrapper)", signalName(syscall.Signal(a.exitCode-128)), a.exitCode)
+	}
+	return fmt.Sprintf("exited with code %d", a.exitCode)
+}
+
+// signalName is SIGSEGV for a segmentation fault, and so on.
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGSEGV:
+		return "SIGSEGV"
+	case syscall.SIGABRT:
+		return "SIGABRT"
+	case syscall.SIGBUS:
+		return "SIGBUS"
+	case syscall.SIGFPE:
+		return "SIGFPE"
+	case syscall.SIGILL:
+		return "SIGILL"
+	case syscall.SIGKILL:
+		return "SIGKILL"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return fmt.Sprintf("signal %d (%s)", int(s), s)
 }
 
 // Wait waits for the process to end and returns its exit code.

@@ -212,8 +212,36 @@ func TestCloseEscalatesToKill(t *testing.T) {
 	if code, _ := a.ExitCode(); code != -1 {
 		t.Errorf("exit code = %d, want -1 (killed)", code)
 	}
+	if d := a.ExitDescription(); d != "was killed by SIGKILL" {
+		t.Errorf("ExitDescription = %q, want was killed by SIGKILL", d)
+	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Close took %v", d)
+	}
+}
+
+// TestExitDescription: how an adapter ended reads as a user needs it, for
+// a plain exit code and for a wrapper shell that reports a signal as 128+N.
+func TestExitDescription(t *testing.T) {
+	for _, c := range []struct {
+		code float64
+		want string
+	}{{3, "exited with code 3"}, {139, "was killed by SIGSEGV (exit code 139 from a wrapper)"}} {
+		a, err := Start(testCtx(t), fakeConfig(t, "ok"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := a.ExitDescription(); d != "" {
+			t.Errorf("while running: %q", d)
+		}
+		_, _ = a.Do(testCtx(t), Command{"cmd": "exit", "code": c.code})
+		if _, err := a.Wait(testCtx(t)); err != nil {
+			t.Fatal(err)
+		}
+		if d := a.ExitDescription(); d != c.want {
+			t.Errorf("exit %v: %q, want %q", c.code, d, c.want)
+		}
+		_ = a.Close()
 	}
 }
 

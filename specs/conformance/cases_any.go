@@ -889,8 +889,7 @@ func anyHostile(e *Env, build func(d wire.Dialect, name string, method int32) []
 	if h.A != nil {
 		select {
 		case <-h.A.Exited():
-			code, _ := h.A.ExitCode()
-			e.Failf("the host exited (code %d) after hostile input", code)
+			e.Failf("the host %s after hostile input", h.A.ExitDescription())
 		default:
 		}
 	}

@@ -176,8 +176,7 @@ func (h *anyHost) stillServing() {
 	if h.A != nil {
 		select {
 		case <-h.A.Exited():
-			code, _ := h.A.ExitCode()
-			e.Failf("the host exited (code %d) after hostile input", code)
+			e.Failf("the host %s after hostile input", h.A.ExitDescription())
 		default:
 		}
 	}

@@ -20,8 +20,7 @@ func (e *Env) stillServing(a *adapter.Adapter, url string) {
 	if a != nil {
 		select {
 		case <-a.Exited():
-			code, _ := a.ExitCode()
-			e.Failf("the host exited (code %d) after hostile input", code)
+			e.Failf("the host %s after hostile input", a.ExitDescription())
 		default:
 		}
 	}

@@ -305,8 +305,7 @@ func (e *Env) packetsOf(c *wirepeer.Conn) []peerPacket {
 func (e *Env) alive(a *adapter.Adapter, what string) {
 	select {
 	case <-a.Exited():
-		code, _ := a.ExitCode()
-		e.Failf("the node exited (code %d) %s", code, what)
+		e.Failf("the node %s %s", a.ExitDescription(), what)
 	default:
 	}
 	_, err := a.Do(e.within(5*time.Second), adapter.Sync())
