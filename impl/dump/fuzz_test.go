@@ -25,11 +25,12 @@ var (
 )
 
 // FuzzDumpPcap feeds arbitrary bytes to the pcap/pcapng reader and the
-// dumper; seeds are the committed pcaps and pcaps made from every golden
-// recording. Run: go test ./impl/dump -run '^$' -fuzz FuzzDumpPcap
+// dumper; seeds are the committed pcaps, the recorded Qt model sessions
+// (testdata/model) and pcaps made from every golden recording. Run: go test ./impl/dump -run '^$' -fuzz FuzzDumpPcap
 func FuzzDumpPcap(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(pcapDir(), "*.pcap*"))
-	for _, p := range files {
+	models, _ := filepath.Glob(filepath.Join("testdata", "model", "*.pcap"))
+	for _, p := range append(files, models...) {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}

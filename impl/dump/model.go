@@ -193,14 +193,18 @@ func inferMember(dir capture.Direction, p *wire.Invoke) (string, bool) {
 	}
 	name := names[p.Index]
 	kinds := modelArgs[name]
-	if !argsMatch(kinds, p.Args) || !slices.Contains(kinds, argIndexList) {
+	if !argsMatch(kinds, p.Args, dir == capture.HostToClient) || !slices.Contains(kinds, argIndexList) {
 		return "", false
 	}
 	return opName(name), true
 }
 
-func argsMatch(kinds []argKind, args []qds.Variant) bool {
-	if len(kinds) != len(args) {
+// argsMatch says whether args fit kinds. A signal (extra) may carry more
+// arguments than it declares: Qt's source reuses its argument list and
+// shrinks it by only half the surplus (docs/PROTOCOL-ERRATA.md, "Signals
+// carry stale trailing arguments"), and Qt's replica reads the declared ones.
+func argsMatch(kinds []argKind, args []qds.Variant, extra bool) bool {
+	if len(args) < len(kinds) || (!extra && len(args) > len(kinds)) {
 		return false
 	}
 	for i, k := range kinds {
@@ -319,10 +323,15 @@ func (o *modelObj) read(dir capture.Direction, p wire.Packet) (*ModelOp, string)
 		if !known {
 			return nil, fmt.Sprintf("not a model operation: the adapter has no %s %d", what, p.Index)
 		}
-		if !argsMatch(kinds, p.Args) {
+		signal := dir == capture.HostToClient
+		if !argsMatch(kinds, p.Args, signal) {
 			return nil, fmt.Sprintf("not a model operation: the adapter's %s %d is %s(%s), which these arguments do not fit", what, p.Index, name, kindNames(kinds))
 		}
-		op := invokeOp(name, p.Args, o.roles)
+		op := invokeOp(name, p.Args[:len(kinds)], o.roles)
+		if stale := len(p.Args) - len(kinds); stale > 0 {
+			op.Text += fmt.Sprintf(" (+%s)", plural(stale, "stale trailing argument"))
+			op.Fields["staleArguments"] = variants(p.Args[len(kinds):])
+		}
 		if dir == capture.ClientToHost && p.Serial >= 0 {
 			if o.pending == nil {
 				o.pending = map[int32]call{}

@@ -148,7 +148,12 @@ var modelConversation = []step{
 		return &wire.PropertyChangePacket{Name: "Sheet", Index: 0, Value: s.ints(0)}
 	}, "availableRoles [0]", ""},
 	{s2c, func(s spelling) wire.Packet { return invoke(0, -1) }, "availableRolesChanged", ""},
+	// Qt's source sends stale trailing arguments after a longer signal
+	// (docs/PROTOCOL-ERRATA.md); a replica reads the declared ones.
+	{s2c, func(s spelling) wire.Packet { return invoke(6, -1, s.path(1, 1)) }, "resetModel (+1 stale trailing argument)", ""},
 	// Malformed or unknown: generic, with a note.
+	{c2s, func(s spelling) wire.Packet { return invoke(3, -1, s.path(3, 0), qds.IntOf(3), qds.IntOf(0)) }, "",
+		"not a model operation: the adapter's slot 3 is replicaSetCurrentIndex(IndexList, enum), which these arguments do not fit"},
 	{s2c, func(s spelling) wire.Packet { return invoke(1, -1, qds.IntOf(1)) }, "",
 		"not a model operation: the adapter's signal 1 is dataChanged(IndexList, IndexList, QList<int>), which these arguments do not fit"},
 	{s2c, func(s spelling) wire.Packet { return invoke(10, -1) }, "", "not a model operation: the adapter has no signal 10"},
