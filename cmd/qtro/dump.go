@@ -32,6 +32,15 @@ comes from the host's Handshake; the host is the side that sent it (else the
 side that accepted the connection, else a guess from the ports, said so in
 the output).
 
+Traffic of a remoted item model (an object of class QAbstractItemModelAdapter,
+which Qt's enableRemoting(QAbstractItemModel*) creates) is shown as the model
+operations it carries, with index paths as [row,column] from the root:
+  model "Sheet": rowRequest rows [0,0]..[9,1] roles [0,256] (serial 2)
+  model "Sheet": reply to rowRequest (serial 2): DataEntries 20 cells: [0,0] 0="a" 256=7, ...
+  model "Sheet": rowsInserted parent=root first=3 last=4
+With --json those packets also get a "model" object with the operation's
+arguments, unclipped.
+
 User types the recorded programs had compiled in are unknown to a generic
 dumper; declare them so the rest decodes:
   --gadget 'MyPOD=x,s'              one QVariant per field (repc PODs)

@@ -26,7 +26,8 @@ var (
 
 // FuzzDumpPcap feeds arbitrary bytes to the pcap/pcapng reader and the
 // dumper; seeds are the committed pcaps, the recorded Qt model sessions
-// (testdata/model) and pcaps made from every golden recording. Run: go test ./impl/dump -run '^$' -fuzz FuzzDumpPcap
+// (testdata/model) and pcaps made from every golden recording.
+// Run: go test ./impl/dump -run '^$' -fuzz FuzzDumpPcap
 func FuzzDumpPcap(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join(pcapDir(), "*.pcap*"))
 	models, _ := filepath.Glob(filepath.Join("testdata", "model", "*.pcap"))
