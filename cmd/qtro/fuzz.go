@@ -125,6 +125,10 @@ with --expect crashed, crashed it.`,
 					s := &fuzz.TargetStarter{T: t, Log: logw}
 					crashes := 0
 					for _, r := range roles {
+						if len(ks) > 0 && !slices.ContainsFunc(ks, func(k string) bool { return slices.Contains(fuzz.KindsFor(r), k) }) {
+							fmt.Printf("%-14s none of --kinds is a %s-role mutator: not fuzzed in that role\n", t.Name, r)
+							continue
+						}
 						rep, err := fuzz.Run(ctx, fuzz.Config{Starter: s, Role: r, Seed: seed, Duration: duration, Count: count, Kinds: ks,
 							Settle: settle, ProbeWait: wait, MinimizeBudget: budget, NoMinimize: noMin, MaxDepth: depth,
 							Out: out, Logf: logf})

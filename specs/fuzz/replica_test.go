@@ -3,6 +3,7 @@ package fuzz
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -337,6 +338,17 @@ func TestRunReplicaFindsAndMinimises(t *testing.T) {
 		html, err := os.ReadFile(filepath.Join(out, "report.html"))
 		if err != nil || !strings.Contains(string(html), "replica (static)") {
 			t.Errorf("%v: report.html does not name the role of a finding: %v", d, err)
+		}
+	}
+}
+
+func TestRunNoKindOfTheRole(t *testing.T) {
+	for _, cfg := range []Config{
+		{Role: RoleReplica, Replica: &fakeReplicaStarter{d: wire.Qt6, modes: []bool{true}}, Kinds: []string{KindMissing}},
+		{Role: RoleHost, Starter: &fakeStarter{d: wire.Qt6}, Kinds: []string{KindBadHandshake}},
+	} {
+		if _, err := Run(context.Background(), cfg); !errors.Is(err, ErrNoKinds) {
+			t.Errorf("%s role with kinds %v: %v, want ErrNoKinds", cfg.Role, cfg.Kinds, err)
 		}
 	}
 }

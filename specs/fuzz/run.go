@@ -182,6 +182,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return runReplica(ctx, cfg)
 	}
 	rep := &Report{Target: cfg.Starter.Name(), Role: RoleHost, Seed: cfg.Seed, Started: time.Now().UTC(), ByKind: map[string]int{}}
+	kinds := kindsOf(cfg, RoleHost)
+	if len(kinds) == 0 {
+		return nil, fmt.Errorf("%w: %v (host: %v)", ErrNoKinds, cfg.Kinds, Kinds)
+	}
 	inst, err := cfg.Starter.Start(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("fuzz: starting %s: %w", rep.Target, err)
@@ -197,7 +201,6 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep.RSSStartKiB = inst.RSS()
 	gen := NewGenerator(model, cfg.Seed, GoldenFrames(d))
 	gen.MaxDepth = cfg.MaxDepth
-	kinds := kindsOf(cfg, RoleHost)
 	f := newFindings(rep)
 	fresh := func(seq []Input) (Health, string, error) {
 		return replayFresh(ctx, cfg.Starter, d, seq, cfg.Settle, cfg.ProbeWait)
@@ -237,6 +240,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	return rep, nil
 }
 
+// ErrNoKinds means none of the mutators asked for belongs to the role.
+var ErrNoKinds = errors.New("fuzz: no mutator of the role")
+
 // kindsOf returns the mutators of a run in role r: cfg.Kinds that belong
 // to the role (all of the role's when none is asked for).
 func kindsOf(cfg Config, r Role) []string {
@@ -275,7 +281,7 @@ func runReplica(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	kinds := kindsOf(cfg, RoleReplica)
 	if len(kinds) == 0 {
-		return nil, fmt.Errorf("fuzz: none of the mutators %v works in the replica role (%v)", cfg.Kinds, ReplicaKinds)
+		return nil, fmt.Errorf("%w: %v (replica: %v)", ErrNoKinds, cfg.Kinds, ReplicaKinds)
 	}
 	var d wire.Dialect
 	if s, ok := rs.(interface{ Dialect() wire.Dialect }); ok {
