@@ -73,3 +73,57 @@ func BenchmarkPropertyChange(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSignal measures signals/s from a Go host to one Go replica over
+// loopback TCP, sent with EmitValues: each op is one tick(seq, sentNs),
+// received with its arguments.
+func BenchmarkSignal(b *testing.B) {
+	for _, d := range wire.Dialects {
+		b.Run(d.String(), func(b *testing.B) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cls, err := meta.ParseRep("tick.rep", []byte(tickRep), "Tick", d)
+			if err != nil {
+				b.Fatal(err)
+			}
+			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer h.Close()
+			src := node.NewSource(cls)
+			_ = h.EnableRemoting(src, "Tick")
+			n := node.NewNode(node.Config{})
+			defer n.Close()
+			_ = n.ConnectToNode(h.URL())
+			r, _ := n.Acquire("Tick", node.StaticClass{Class: cls})
+			if err := r.WaitForSource(ctx); err != nil {
+				b.Fatal(err)
+			}
+			done := make(chan struct{})
+			target := int64(b.N)
+			var once atomic.Bool
+			r.Subscribe(func(ev node.Event) {
+				if ev.Kind == node.SignalEmitted && len(ev.Args) == 2 && ev.Args[0].Int() >= target && once.CompareAndSwap(false, true) {
+					close(done)
+				}
+			})
+			tick := cls.SignalIndex("tick")
+			args := make([]qds.Variant, 2)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 1; i <= b.N; i++ {
+				args[0], args[1] = qds.LongLongOf(int64(i)), qds.LongLongOf(0)
+				if err := src.EmitValues(tick, args...); err != nil {
+					b.Fatal(err)
+				}
+			}
+			select {
+			case <-done:
+			case <-ctx.Done():
+				b.Fatal("signals not all received")
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signals/s")
+		})
+	}
+}

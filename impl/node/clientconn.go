@@ -39,6 +39,32 @@ type clientConn struct {
 	dmu     sync.Mutex
 	cur     *inflight
 	fl      *inflight // reused by deliver (under dmu)
+
+	// args is where signal events' arguments are copied to (argsCopy):
+	// owned by the goroutine reading the connection.
+	args []Variant
+}
+
+// argsChunk is how many arguments argsCopy allocates at a time.
+const argsChunk = 256
+
+// argsCopy copies a signal's arguments, which the packet decoder reuses,
+// for an event that may outlive the packet (a subscription's queue).
+// Copies are cut from chunks: one allocation per argsChunk arguments
+// instead of one per signal. An event kept by a subscriber keeps its
+// chunk (18 KiB) alive, never more. Only the reading goroutine calls it.
+func (c *clientConn) argsCopy(args []Variant) []Variant {
+	n := len(args)
+	if n == 0 {
+		return nil
+	}
+	if len(c.args) < n {
+		c.args = make([]Variant, max(argsChunk, n))
+	}
+	out := c.args[:n:n]
+	c.args = c.args[n:]
+	copy(out, args)
+	return out
 }
 
 func (c *clientConn) run() { c.runFrom(nil) }

@@ -525,7 +525,7 @@ func (r *replicaImpl) invoke(c *clientConn, p *wire.Invoke, at time.Time) {
 			args = args[:n]
 		}
 		ev = Event{Kind: SignalEmitted, Index: int(p.Index), Name: r.class.Signals[p.Index].Name,
-			Args: append([]Variant(nil), args...), Received: at}
+			Args: c.argsCopy(args), Received: at}
 	}
 	r.mu.Unlock()
 	r.deliverOne(c, ev)
