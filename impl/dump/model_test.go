@@ -14,10 +14,11 @@ import (
 // modelCaptures are the real Qt model captures: a QStandardItemModel
 // remoted with enableRemoting and read by a QAbstractItemModelReplica, in
 // Qt 5.15.8, 6.4.2, 6.8.2 and 6.11.2 (fixtures/captures/README.md), the
-// committed pcap made from the Qt 5 one, and two sessions recorded with
-// tcpdump by testdata/model/record_qt_model.py (Qt 5.15.8 and 6.4.2: a Qt
-// host changed in every way fixtures/qtapps offers, read by two Qt
-// replicas, one prefetching). Each lists lines its dump must have.
+// committed pcap made from the Qt 5 one, and sessions recorded with
+// tcpdump by testdata/model/record_qt_model.py (Qt 5.15.8, 6.4.2, 6.8.2 and
+// 6.11.2: a Qt host changed in every way fixtures/qtapps offers, read by
+// two Qt replicas of its version, one prefetching). Each lists lines its
+// dump must have.
 var modelCaptures = []struct {
 	path  string // under fixtures, or in testdata/model
 	lines []string
@@ -29,6 +30,8 @@ var modelCaptures = []struct {
 	{"pcap/qt5_model_null.pcapng", proxyLines},
 	{"qt5_model_session.pcap", sessionLines},
 	{"qt6_model_session.pcap", sessionLines},
+	{"qt68_model_session.pcap", sessionLines},
+	{"qt611_model_session.pcap", sessionLines},
 }
 
 var proxyLines = []string{"rowRequest rows [1,0]..[1,0] roles [0] (serial 2)", "rowsInserted parent=root first=3 last=3",

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Records a real Qt model session on loopback with tcpdump, for model_test.go.
 
-Usage (as root, from the checkout root, after ci/build-qtapps.sh 5 6):
+Usage (as root, from the checkout root, after ci/build-qtapps.sh 5 6 trixie sid):
   impl/dump/testdata/model/record_qt_model.py QT PORT OUT.pcap
+QT is 5 or 6 (the machine's Qt 5.15 and 6.4), or a suite of ci/qt-versions.tsv (trixie: Qt 6.8,
+sid: the newest).
 
-A Qt host (build/qtapps/qtQT/qtro-qtapp --model-host: a 5x2 QAbstractTableModel remoted with
+A Qt host (build/qtapps/*/qtro-qtapp --model-host: a 5x2 QAbstractTableModel remoted with
 enableRemoting(model, "Model", {DisplayRole, UserRole}, selectionModel)) is read by two Qt
 QAbstractItemModelReplicas (--model-replica: FetchRootSize, and --prefetch: PrefetchData, which
 starts with replicaCacheRequest). The host then changes data, inserts, removes and moves rows,
@@ -19,7 +21,7 @@ import threading
 import time
 
 qt, port, out = sys.argv[1], sys.argv[2], sys.argv[3]
-binary = f"build/qtapps/qt{qt}/qtro-qtapp"
+binary = f"build/qtapps/{'qt' + qt if qt in ('5', '6') else qt}/qtro-qtapp"
 
 
 class Proc:
