@@ -18,7 +18,7 @@ import (
 // tcpdump by testdata/model/record_qt_model.py (Qt 5.15.8, 6.4.2, 6.8.2 and
 // 6.11.2: a Qt host changed in every way fixtures/qtapps offers, read by
 // two Qt replicas of its version, one prefetching). Each lists lines its
-// dump must have.
+// dump must have. And a dynamic replica's session, below.
 var modelCaptures = []struct {
 	path  string // under fixtures, or in testdata/model
 	lines []string
@@ -32,6 +32,14 @@ var modelCaptures = []struct {
 	{"qt6_model_session.pcap", sessionLines},
 	{"qt68_model_session.pcap", sessionLines},
 	{"qt611_model_session.pcap", sessionLines},
+	// A dynamic replica (testdata/model/dynamic_replica.py): Qt 6.4.2 sends
+	// the adapter's class definition, the member order the dump assumes.
+	{"qt6_model_dynamic.pcap", []string{
+		"init availableRoles [0,256] roleNames {0=display 1=decoration 2=edit 3=toolTip 4=statusTip 5=whatsThis 256=value}",
+		`class type="QAbstractItemModelAdapter"`,
+		"signal 6 resetModel() []",
+		"method 5 QtPrivate::MetaAndDataEntries replicaCacheRequest(size_t,QList<int>)",
+	}},
 }
 
 var proxyLines = []string{"rowRequest rows [1,0]..[1,0] roles [0] (serial 2)", "rowsInserted parent=root first=3 last=3",
