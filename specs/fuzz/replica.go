@@ -364,14 +364,20 @@ func execReplica(ctx context.Context, r Replica, d wire.Dialect, seq []Input, tm
 			break // it did not come back (a Handshake mismatch ends a replica's connection for good)
 		}
 		cur = serveConn(c, d)
-		asked := 0
+		asked, listed := 0, false
 		for _, ch := range in.Chunks {
 			if ch == nil {
+				// A replica asks only for what an ObjectList offered: without
+				// one (the minimiser cut it) there is nothing to wait for.
+				if !listed {
+					continue
+				}
 				if _, ok := cur.awaitAdd(ctx, asked, tm.await); ok {
 					asked++
 				}
 				continue
 			}
+			listed = listed || holds(d, ch, wire.ObjectList)
 			if err := cur.send(ch); err != nil {
 				break // the replica may close a connection on bad input
 			}
@@ -383,6 +389,16 @@ func execReplica(ctx context.Context, r Replica, d wire.Dialect, seq []Input, tm
 	}
 	h, detail := probeReplica(ctx, r, tm.wait)
 	return h, detail, nil
+}
+
+// holds reports whether chunk holds a frame of type typ.
+func holds(d wire.Dialect, chunk []byte, typ wire.PacketType) bool {
+	for _, f := range splitFrames(d, chunk) {
+		if len(f) >= 6 && wire.PacketType(byteOrder(d).Uint16(f[4:])) == typ {
+			return true
+		}
+	}
+	return false
 }
 
 // probeReplica checks the replica: its process still runs and answers

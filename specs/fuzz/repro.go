@@ -40,7 +40,7 @@ import (
 // sent, in order, one write each; a C->S chunk is the replica's AddObject
 // (synthesized from "# object" and "# mode", never sent): replay waits
 // for the replica to send one there, up to a second, as a host answers
-// AddObject. Replay starts a fresh replica of the kind "# mode" names.
+// AddObject (when an ObjectList went before it: else it cannot come). Replay starts a fresh replica of the kind "# mode" names.
 //
 //	# role: replica
 //	# mode: dynamic
