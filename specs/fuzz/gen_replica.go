@@ -659,6 +659,7 @@ func (g *Generator) deepValue() Input {
 	asMap := g.rng.IntN(4) == 0
 	pi := nestable(o)
 	where := g.rng.IntN(3)
+	sig := int32(g.rng.IntN(max(1, len(o.Def.Signals)))) // picked once: regen must rebuild the same input
 	return scaled(depth, func(depth int) Input {
 		value := func(e *qds.Encoder) { nest(e, depth, asMap) }
 		in := Input{Kind: KindDeepNesting}
@@ -679,7 +680,6 @@ func (g *Generator) deepValue() Input {
 				}
 			})}
 		default:
-			sig := int32(g.rng.IntN(max(1, len(o.Def.Signals))))
 			in.Note = fmt.Sprintf("signal %d of %s with one argument a %s nested %d deep", sig, o.Name, nestKind(asMap), depth)
 			in.Chunks = append(g.session(), g.invoke(o.Name, 0, sig, 0, func(e *qds.Encoder) {
 				e.U32(1)
