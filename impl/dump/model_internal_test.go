@@ -1,6 +1,7 @@
 package dump
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -272,4 +273,62 @@ func TestModelInferred(t *testing.T) {
 	if len(notes) != 1 || !strings.Contains(notes[0], `object "Sheet" is an item model (inferred from its traffic: rowsInserted`) {
 		t.Errorf("notes %q", notes)
 	}
+}
+
+// FuzzModelTraffic decodes arbitrary frames as packets of a connection
+// whose object "Sheet" is a model adapter (directions from a bit mask) and
+// renders them as the dump does: no panic, and valid JSON. Seeds are the
+// conversation of TestModelOperations in each version's spelling.
+// Run: go test ./impl/dump -run '^$' -fuzz FuzzModelTraffic
+func FuzzModelTraffic(f *testing.F) {
+	for _, s := range spellings {
+		var frames []byte
+		var dirs uint64
+		for i, st := range modelConversation {
+			b, err := wire.Marshal(s.dialect, s.dialect.Types(), st.p(s))
+			if err != nil {
+				f.Fatal(err)
+			}
+			frames = append(frames, b...)
+			if st.dir == c2s {
+				dirs |= 1 << (i % 64)
+			}
+		}
+		f.Add(s.dialect == wire.Qt6, dirs, frames)
+	}
+	f.Fuzz(func(t *testing.T, qt6 bool, dirs uint64, data []byte) {
+		d := wire.Qt5
+		if qt6 {
+			d = wire.Qt6
+		}
+		items := []Item{{Dir: s2c, Packet: &wire.ObjectListPacket{Objects: []wire.ObjectInfo{{Name: "Sheet", TypeName: qds.NullString{Text: ModelAdapterType, Valid: true}}}}}}
+		r := wire.NewReader(bytes.NewReader(data), d, nil, wire.Limits{MaxFrameSize: 1 << 20, Values: qds.Limits{MaxDepth: 32, MaxElements: 1 << 12, MaxBytes: 1 << 20}})
+		for i := 0; i < 256; i++ {
+			p, err := r.ReadPacket()
+			if err != nil {
+				break
+			}
+			dir := s2c
+			if dirs&(1<<(i%64)) != 0 {
+				dir = c2s
+			}
+			items = append(items, Item{Dir: dir, Packet: p, Frame: make([]byte, 6), Size: 2})
+		}
+		conn := Conn{Dialect: d, DialectBy: "fuzz"}
+		conn.Items = items
+		conn.Notes = annotateModels(items)
+		c := &capture.Capture{Format: "fuzz"}
+		var text, js bytes.Buffer
+		if err := writeText(&text, c, []Conn{conn}, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeJSON(&js, c, []Conn{conn}, Options{JSON: true}); err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(js.Bytes()), []byte("\n")) {
+			if !json.Valid(line) {
+				t.Fatalf("invalid JSON line: %s", line)
+			}
+		}
+	})
 }
