@@ -11,6 +11,11 @@
 // search for the next plausible header, and a frame cut by the end of the
 // capture is reported as such.
 //
+// The packets of a remoted item model (Qt's QAbstractItemModelAdapter,
+// recognised per connection from ObjectList, a class definition or its
+// traffic) are also read as the model operations they carry (Item.Model,
+// ModelOp) and shown as such; anything else renders as it always did.
+//
 // Decode gives the packets as values (for tests and tools); Write and File
 // render them, Render renders what Decode gave.
 package dump

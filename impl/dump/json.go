@@ -37,8 +37,10 @@ import (
 // lists of {"row", "column"} from the root, roles as lists of ints, cells
 // of a data reply as {"index", "data": [{"role", "value"}], "flags",
 // "hasChildren" [, "rows", "columns", "children"]} ("values" by position
-// when the roles asked for are unknown), unclipped. A packet of a model
-// adapter that is not the operation its index names has "modelNote" instead.
+// when the roles asked for are unknown), unclipped; a signal's stale
+// trailing arguments (docs/PROTOCOL-ERRATA.md) are in "staleArguments". A
+// packet of a model adapter that is not the operation its index names has
+// "modelNote" instead.
 
 func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) error {
 	bw := bufio.NewWriter(w)
