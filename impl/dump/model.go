@@ -151,7 +151,8 @@ func annotateModels(items []Item) (notes []string) {
 // classModel recognises an adapter by its class definition: its type name,
 // or Qt's slot names. The member names come from the definition.
 func classModel(c *wire.ClassDef) (*modelObj, string) {
-	o := &modelObj{}
+	// Non-nil lists: the class's members, even none, replace Qt's order.
+	o := &modelObj{signals: []string{}, methods: []string{}, props: []string{}}
 	for _, s := range c.Signals {
 		o.signals = append(o.signals, memberName(s.Signature))
 	}
