@@ -95,8 +95,11 @@ type ItemModel interface {
 	// RoleNames names the roles (QAbstractItemModel::roleNames).
 	RoleNames() map[int]string
 	// Observe calls fn after each change, in order, until cancel is
-	// called. fn runs before the model applies its next change and must
-	// not change the model.
+	// called. fn runs before the model applies its next change, and
+	// should run before any reader can see the change (TableModel calls
+	// it with the model locked): a remoted model's signal must not go out
+	// after a reply that already reflects the change, or the replica
+	// applies the change twice. fn must not change the model.
 	Observe(fn func(Change)) (cancel func())
 }
 

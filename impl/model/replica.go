@@ -668,14 +668,19 @@ func (r *Replica) signal(i int, args []node.Variant) {
 		}
 		n := last - first + 1
 		r.mu.Lock()
-		if i == sigRowsRemoved {
-			if last >= r.rows {
-				r.mu.Unlock()
-				return
-			}
-			n = -n
-		} else if first > r.rows {
+		if !r.inited {
+			// The size asked for may or may not count this change: ask again.
+			r.gen++
 			r.mu.Unlock()
+			return
+		}
+		if i == sigRowsRemoved {
+			n = -n
+		}
+		if (i == sigRowsRemoved && last >= r.rows) || (i == sigRowsInserted && first > r.rows) {
+			// Rows this replica does not have: it lost track; start over.
+			r.mu.Unlock()
+			r.reset()
 			return
 		}
 		r.gen++
@@ -704,6 +709,10 @@ func (r *Replica) signal(i int, args []node.Variant) {
 		dest, _ := pathArg(arg(3))
 		r.mu.Lock()
 		r.gen++
+		if !r.inited {
+			r.mu.Unlock()
+			return
+		}
 		r.cache = map[int]*cachedRow{} // Qt's replica clears the rows involved; this one all
 		r.inflight = map[int]bool{}
 		r.minSeq = map[int]uint64{}
@@ -717,6 +726,10 @@ func (r *Replica) signal(i int, args []node.Variant) {
 		}
 		r.mu.Lock()
 		r.gen++
+		if !r.inited {
+			r.mu.Unlock()
+			return
+		}
 		r.cols += last - first + 1
 		r.cache = map[int]*cachedRow{}
 		r.inflight = map[int]bool{}

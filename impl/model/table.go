@@ -17,9 +17,13 @@ type Cell map[int]any
 // changes are told to observers as QAbstractItemModel signals them. All
 // methods are safe for concurrent use; changes are applied and observed
 // one at a time.
+//
+// Observers are called with the model locked, before any reader can see
+// the change, so that a remoted model's signal is queued before any
+// reply that reflects the change (a reader that saw the new state and
+// answered before the signal went out would make a replica count a row
+// twice). An observer must therefore not call the model.
 type TableModel struct {
-	wmu sync.Mutex // held by a change while it is applied and observed
-
 	mu      sync.RWMutex
 	columns int
 	rows    [][]cellData
@@ -68,11 +72,9 @@ func convertRow(row []Cell, columns int) ([]cellData, error) {
 	return out, nil
 }
 
-func (m *TableModel) notify(ch Change) {
-	m.mu.RLock()
-	list := m.obs.list
-	m.mu.RUnlock()
-	for _, fn := range list {
+// notifyLocked calls the observers; m.mu is held for writing.
+func (m *TableModel) notifyLocked(ch Change) {
+	for _, fn := range m.obs.list {
 		fn(ch)
 	}
 }
@@ -92,12 +94,17 @@ func (m *TableModel) Observe(fn func(Change)) (cancel func()) {
 // InsertRows inserts rows before row at (0 <= at <= RowCount), each a
 // Cell per column (missing columns are empty), and signals RowsInserted.
 func (m *TableModel) InsertRows(at int, rows ...[]Cell) error {
+	return m.insertRows(at, false, rows)
+}
+
+func (m *TableModel) insertRows(at int, atEnd bool, rows [][]Cell) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
 	m.mu.Lock()
+	if atEnd {
+		at = len(m.rows)
+	}
 	if at < 0 || at > len(m.rows) {
 		n := len(m.rows)
 		m.mu.Unlock()
@@ -113,14 +120,14 @@ func (m *TableModel) InsertRows(at int, rows ...[]Cell) error {
 		conv[i] = c
 	}
 	m.rows = append(m.rows[:at:at], append(conv, m.rows[at:]...)...)
+	m.notifyLocked(Change{Kind: RowsInserted, Parent: Path{}, First: at, Last: at + len(rows) - 1})
 	m.mu.Unlock()
-	m.notify(Change{Kind: RowsInserted, Parent: Path{}, First: at, Last: at + len(rows) - 1})
 	return nil
 }
 
 // AppendRows inserts rows at the end.
 func (m *TableModel) AppendRows(rows ...[]Cell) error {
-	return m.InsertRows(m.RowCount(nil), rows...)
+	return m.insertRows(0, true, rows)
 }
 
 // RemoveRows removes count rows from row first and signals RowsRemoved.
@@ -128,8 +135,6 @@ func (m *TableModel) RemoveRows(first, count int) error {
 	if count <= 0 {
 		return nil
 	}
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
 	m.mu.Lock()
 	if first < 0 || first+count > len(m.rows) {
 		n := len(m.rows)
@@ -137,8 +142,8 @@ func (m *TableModel) RemoveRows(first, count int) error {
 		return fmt.Errorf("qtro model: remove rows %d..%d of %d", first, first+count-1, n)
 	}
 	m.rows = append(m.rows[:first:first], m.rows[first+count:]...)
+	m.notifyLocked(Change{Kind: RowsRemoved, Parent: Path{}, First: first, Last: first + count - 1})
 	m.mu.Unlock()
-	m.notify(Change{Kind: RowsRemoved, Parent: Path{}, First: first, Last: first + count - 1})
 	return nil
 }
 
@@ -149,8 +154,6 @@ func (m *TableModel) MoveRows(first, count, dest int) error {
 	if count <= 0 {
 		return nil
 	}
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
 	m.mu.Lock()
 	n := len(m.rows)
 	if first < 0 || first+count > n || dest < 0 || dest > n || (dest >= first && dest <= first+count) {
@@ -164,8 +167,8 @@ func (m *TableModel) MoveRows(first, count, dest int) error {
 		at = dest - count
 	}
 	m.rows = append(rest[:at:at], append(moved, rest[at:]...)...)
+	m.notifyLocked(Change{Kind: RowsMoved, Parent: Path{}, First: first, Last: first + count - 1, Dest: Path{}, DestRow: dest})
 	m.mu.Unlock()
-	m.notify(Change{Kind: RowsMoved, Parent: Path{}, First: first, Last: first + count - 1, Dest: Path{}, DestRow: dest})
 	return nil
 }
 
@@ -186,8 +189,6 @@ func (m *TableModel) Set(row, column, role int, x any) error {
 // false if the item does not exist. Qt's QStandardItemModel changes the
 // display and edit roles together; this model keeps roles apart.
 func (m *TableModel) SetData(index Path, value node.Variant, role int) bool {
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
 	m.mu.Lock()
 	c := m.cellLocked(index)
 	if c == nil {
@@ -199,15 +200,13 @@ func (m *TableModel) SetData(index Path, value node.Variant, role int) bool {
 	} else {
 		delete(c, role)
 	}
+	m.notifyLocked(Change{Kind: DataChanged, TopLeft: index, BottomRight: index, Roles: []int{role}})
 	m.mu.Unlock()
-	m.notify(Change{Kind: DataChanged, TopLeft: index, BottomRight: index, Roles: []int{role}})
 	return true
 }
 
 // Reset replaces every row and signals ModelReset.
 func (m *TableModel) Reset(rows ...[]Cell) error {
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
 	m.mu.Lock()
 	conv := make([][]cellData, len(rows))
 	for i, r := range rows {
@@ -219,8 +218,8 @@ func (m *TableModel) Reset(rows ...[]Cell) error {
 		conv[i] = c
 	}
 	m.rows = conv
+	m.notifyLocked(Change{Kind: ModelReset})
 	m.mu.Unlock()
-	m.notify(Change{Kind: ModelReset})
 	return nil
 }
 
@@ -230,8 +229,6 @@ func (m *TableModel) SetHeaderData(section int, o Orientation, role int, x any) 
 	if err != nil {
 		return err
 	}
-	m.wmu.Lock()
-	defer m.wmu.Unlock()
 	m.mu.Lock()
 	if m.headers[o] == nil {
 		m.headers[o] = map[int]map[int]node.Variant{}
@@ -240,8 +237,8 @@ func (m *TableModel) SetHeaderData(section int, o Orientation, role int, x any) 
 		m.headers[o][section] = map[int]node.Variant{}
 	}
 	m.headers[o][section][role] = v
+	m.notifyLocked(Change{Kind: HeaderDataChanged, Orientation: o, First: section, Last: section})
 	m.mu.Unlock()
-	m.notify(Change{Kind: HeaderDataChanged, Orientation: o, First: section, Last: section})
 	return nil
 }
 
