@@ -228,3 +228,97 @@ func TestGoReplicaMove(t *testing.T) {
 		})
 	}
 }
+
+// A Go replica of a lying host neither panics nor spins: a huge size,
+// replies of the wrong type or naming rows it did not ask for, signals
+// naming rows it does not have.
+func TestReplicaOfHostileHost(t *testing.T) {
+	for _, d := range []node.Dialect{node.Qt5, node.Qt6} {
+		t.Run(d.String(), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer h.Close()
+			src := node.NewSource(adapterClass())
+			const huge = 1<<31 - 1
+			_ = src.HandleMethod("replicaSizeRequest", func(context.Context, []node.Variant) (node.Variant, error) {
+				return qds.SizeOf(qds.Size{W: 3, H: huge}), nil
+			})
+			_ = src.HandleMethod("replicaRowRequest", func(_ context.Context, args []node.Variant) (node.Variant, error) {
+				return qds.UserOf(typeDataEntries, wire.DataEntries{Data: []wire.IndexValuePair{
+					{Index: []wire.ModelIndex{{Row: -1, Column: 0}}, Data: []node.Variant{qds.StringOf("x")}},
+					{Index: []wire.ModelIndex{{Row: 5, Column: 99}}, Data: []node.Variant{qds.StringOf("x")}},
+					{Index: []wire.ModelIndex{{Row: 5, Column: 1}, {Row: 0, Column: 0}}},
+					{Index: nil},
+					{Index: []wire.ModelIndex{{Row: 5, Column: 0}}, Data: make([]node.Variant, 50)},
+				}}), nil
+			})
+			_ = src.HandleMethod("replicaHeaderRequest", func(context.Context, []node.Variant) (node.Variant, error) {
+				return qds.StringOf("not a list"), nil
+			})
+			if err := h.EnableRemoting(src, "Model"); err != nil {
+				t.Fatal(err)
+			}
+			n := node.NewNode(node.Config{})
+			defer n.Close()
+			rep, err := Acquire(n, "Model", WithCacheSize(10))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rep.Release()
+			log := &changeLog{}
+			rep.Observe(log.add)
+			if err := n.ConnectToNode(h.URL()); err != nil {
+				t.Fatal(err)
+			}
+			if err := rep.WaitForInit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if rep.RowCount() != huge {
+				t.Fatalf("%d rows", rep.RowCount())
+			}
+			for row := range 5 {
+				rep.Data(row*1000, 0, DisplayRole)
+			}
+			rep.Data(5, 0, DisplayRole)
+			eventually(t, "row 5", func() bool { _, ok := rep.Flags(5, 0); return ok })
+			signals := [][]any{
+				{sigDataChanged, indexList(Item(0, 0)), indexList(Item(huge, 2)), intList(nil)},
+				{sigDataChanged, indexList(Item(-3, 0)), indexList(Path{{-1, 0}, {2, 2}}), intList(nil)},
+				{sigRowsRemoved, indexList(nil), 0, huge},
+				{sigRowsInserted, indexList(nil), -5, 3},
+				{sigRowsInserted, indexList(Path{{7, 7}}), 0, 3},
+				{sigRowsMoved, indexList(nil), huge, 3, indexList(nil), -1},
+				{sigColumnsInserted, indexList(nil), 0, 1 << 20},
+				{sigCurrentChanged, indexList(Item(huge, huge)), indexList(nil)},
+				{sigHeaderDataChanged, qds.UserOf(typeOrientation, int64(77)), -1, huge},
+				{sigLayoutChanged, indexList(nil), qds.UserOf(typeLayoutHint, int64(9))},
+			}
+			for _, sg := range signals {
+				if err := src.EmitIndex(sg[0].(int), sg[1:]...); err != nil {
+					t.Fatalf("emit %v: %v", sg[0], err)
+				}
+			}
+			if _, err := rep.HeaderData(ctx, 0, Horizontal, DisplayRole); err == nil {
+				t.Fatal("a header reply that is not a list was taken")
+			}
+			// Still answering: the replica started over (rows it does not
+			// have, then a layout change; the first restart's size reply is
+			// overtaken by the second) and got the size again, columns too.
+			eventually(t, "the replica after the signals", func() bool {
+				log.mu.Lock()
+				defer log.mu.Unlock()
+				resets := 0
+				for _, c := range log.l {
+					if c.Kind == ModelReset {
+						resets++
+					}
+				}
+				return resets >= 2 && rep.RowCount() == huge && rep.ColumnCount() == 3
+			})
+		})
+	}
+}

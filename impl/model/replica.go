@@ -507,10 +507,11 @@ func (r *Replica) fillLocked(it wire.IndexValuePair, roles []int, seq uint64) {
 	cr := r.cache[row]
 	if cr == nil {
 		r.evictLocked()
-		cr = &cachedRow{cells: make([]cachedCell, r.cols)}
+		cr = &cachedRow{}
 		r.cache[row] = cr
 	}
-	for len(cr.cells) < r.cols {
+	// Cells up to the last one filled: a host may claim any number of columns.
+	for len(cr.cells) <= col {
 		cr.cells = append(cr.cells, cachedCell{})
 	}
 	r.tick++
@@ -644,12 +645,29 @@ func (r *Replica) signal(i int, args []node.Variant) {
 		// Drop the cached rows in range and fetch again those that were
 		// cached or asked for; replies to earlier requests no longer fill them.
 		var refetch []int
-		for row := max(tl[0].Row, 0); row <= br[0].Row && row < r.rows; row++ {
-			if r.cache[row] != nil || r.inflight[row] {
-				delete(r.cache, row)
+		lo, hi := max(tl[0].Row, 0), min(br[0].Row, r.rows-1)
+		if hi-lo+1 > len(r.cache)+len(r.inflight) {
+			// A range wider than what is kept (a hostile host may name
+			// 2^31 rows): look at the kept rows instead of the range.
+			for row := range r.cache {
 				refetch = append(refetch, row)
-				r.minSeq[row] = r.seq + 1
 			}
+			for row := range r.inflight {
+				refetch = append(refetch, row)
+			}
+			slices.Sort(refetch)
+			refetch = slices.Compact(refetch)
+			refetch = slices.DeleteFunc(refetch, func(row int) bool { return row < lo || row > hi })
+		} else {
+			for row := lo; row <= hi; row++ {
+				if r.cache[row] != nil || r.inflight[row] {
+					refetch = append(refetch, row)
+				}
+			}
+		}
+		for _, row := range refetch {
+			delete(r.cache, row)
+			r.minSeq[row] = r.seq + 1
 		}
 		r.wakeLocked()
 		for k := 0; k < len(refetch); {
