@@ -8,6 +8,7 @@ import (
 
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
+	"github.com/qtro/qtro/specs/adapter"
 )
 
 // Hostile host frames found by `qtro fuzz --role replica`: each crashed
@@ -21,6 +22,20 @@ func eachMode(e *Env, f func(dynamic bool)) {
 	for _, dyn := range e.replicaModes() {
 		f(dyn)
 	}
+}
+
+// hostileTarget starts a node of kind dynamic and plays its host up to a
+// Valid replica, answering the kind the node asks for: unlike
+// validReplica it does not judge that kind, which other requirements do,
+// so these verdicts are about surviving the input alone.
+func (e *Env) hostileTarget(dynamic bool) (*rawHost, bool) {
+	h := e.serveNode(Options{Object: TestObjectName, Static: !dynamic, ExactMode: true})
+	h.greet()
+	add := h.expectAdd(TestObjectName)
+	h.sendInit(add.Dynamic, nil)
+	e.waitEvent(h.A, 0, adapter.StateChanged(TestObjectName, "Valid"), 10*time.Second, "the replica to become Valid")
+	e.do(h.A, adapter.Sync())
+	return h, add.Dynamic
 }
 
 // survives checks the node after hostile input in a replica of kind dynamic.
@@ -74,7 +89,7 @@ func (e *Env) signalWithParams() (int32, string, bool) {
 var _ = ginkgo.Describe("Hostile input (replica)", func() {
 	Case("HI-11", func(e *Env) {
 		eachMode(e, func(dyn bool) {
-			h := e.validReplica(dyn, nil)
+			h, dyn := e.hostileTarget(dyn)
 			n := int32(len(e.class().Properties))
 			e.NoErr(h.C.Send(&wire.PropertyChangePacket{Name: TestObjectName, Index: n, Value: qds.IntOf(1)}),
 				"sending a PropertyChange of a property index past the class")
@@ -87,7 +102,7 @@ var _ = ginkgo.Describe("Hostile input (replica)", func() {
 			e.NotApplicable("the test object has no signal with parameters")
 		}
 		eachMode(e, func(dyn bool) {
-			h := e.validReplica(dyn, nil)
+			h, dyn := e.hostileTarget(dyn)
 			e.NoErr(h.C.Send(&wire.Invoke{Name: TestObjectName, Call: wire.CallInvokeMethod, Index: sig, Serial: -1, PropertyIndex: -1}),
 				"sending an Invoke of "+signature+" with no arguments")
 			e.survives(h, "an Invoke of "+signature+" with no arguments", dyn)
@@ -110,7 +125,7 @@ var _ = ginkgo.Describe("Hostile input (replica)", func() {
 	})
 	Case("HI-14", func(e *Env) {
 		eachMode(e, func(dyn bool) {
-			h := e.validReplica(dyn, nil)
+			h, dyn := e.hostileTarget(dyn)
 			e.NoErr(h.C.SendRaw(deepVariantFrame(e.D, TestObjectName, e.listProperty(), crashDepth)),
 				"sending a PropertyChange nested 40,000 deep")
 			e.survives(h, "a PropertyChange holding a QVariantList nested 40,000 deep", dyn)
