@@ -180,13 +180,7 @@ func (r *adapterReplica) Exited() <-chan struct{} { return r.a.Exited() }
 func (r *adapterReplica) Dialect() wire.Dialect   { return r.d }
 func (r *adapterReplica) Type() string            { return r.typ }
 
-func (r *adapterReplica) ExitInfo() string {
-	code, ok := r.a.ExitCode()
-	if !ok {
-		return ""
-	}
-	return exitText(code)
-}
+func (r *adapterReplica) ExitInfo() string { return r.a.ExitDescription() }
 
 func (r *adapterReplica) Close() error {
 	err := r.a.Close()

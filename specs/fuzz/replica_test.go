@@ -23,15 +23,16 @@ import (
 // PropertyChange of an out-of-range index once it is Valid, like Qt 5.15
 // does.
 type fakeReplica struct {
-	d      wire.Dialect
-	m      Model
-	ln     net.Listener
-	exited chan struct{}
-	once   sync.Once
-	mu     sync.Mutex
-	state  string
-	conn   net.Conn
-	wg     sync.WaitGroup
+	d       wire.Dialect
+	m       Model
+	ln      net.Listener
+	exited  chan struct{}
+	once    sync.Once
+	mu      sync.Mutex
+	state   string
+	crashed bool
+	conn    net.Conn
+	wg      sync.WaitGroup
 }
 
 type fakeReplicaStarter struct {
@@ -79,9 +80,16 @@ func (r *fakeReplica) State(context.Context) (string, error) {
 }
 
 func (r *fakeReplica) Exited() <-chan struct{} { return r.exited }
-func (r *fakeReplica) ExitInfo() string        { return "exit 139 (SIGSEGV)" }
-func (r *fakeReplica) Dialect() wire.Dialect   { return r.d }
-func (r *fakeReplica) Type() string            { return "testobject" }
+func (r *fakeReplica) ExitInfo() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.crashed {
+		return "was killed by SIGSEGV"
+	}
+	return "exited with code 0"
+}
+func (r *fakeReplica) Dialect() wire.Dialect { return r.d }
+func (r *fakeReplica) Type() string          { return "testobject" }
 
 func (r *fakeReplica) Close() error {
 	r.die()
@@ -150,6 +158,9 @@ func (r *fakeReplica) run(dynamic bool) {
 			valid := r.state == "Valid"
 			r.mu.Unlock()
 			if valid && (p.Index < 0 || int(p.Index) >= len(r.m.Objects[0].Def.Properties)) {
+				r.mu.Lock()
+				r.crashed = true
+				r.mu.Unlock()
 				r.die()
 				return
 			}
@@ -307,7 +318,7 @@ func TestRunReplicaFindsAndMinimises(t *testing.T) {
 		}
 		modes := map[string]bool{}
 		for _, c := range rep.Crashes {
-			if c.Kind != KindBadIndex || c.Role != RoleReplica || !c.Reproduced || c.Health != Crashed || c.Reproducer == "" {
+			if c.Kind != KindBadIndex || c.Role != RoleReplica || !c.Reproduced || c.Health != Crashed || c.Detail != "was killed by SIGSEGV" || c.Reproducer == "" {
 				t.Fatalf("%v: crash %+v", d, c)
 			}
 			modes[c.Mode] = true
@@ -355,3 +366,14 @@ func TestRunNoKindOfTheRole(t *testing.T) {
 
 // KindMissing is a mutator no role has: Run skips it.
 const KindMissing = "no-such-kind"
+
+// A replica that dies of a crash signal while told to exit crashed; one
+// killed because it exited too slowly did not.
+func TestCrashedOnExit(t *testing.T) {
+	for info, want := range map[string]bool{"was killed by SIGSEGV": true, "was killed by SIGABRT (exit code 134 from a wrapper)": true,
+		"was killed by SIGKILL": false, "was killed by SIGTERM": false, "exited with code 0": false, "": false} {
+		if crashedOnExit(info) != want {
+			t.Errorf("crashedOnExit(%q) = %v", info, !want)
+		}
+	}
+}

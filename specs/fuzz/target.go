@@ -119,28 +119,10 @@ func (i *adapterInstance) URL() string             { return i.url }
 func (i *adapterInstance) Exited() <-chan struct{} { return i.a.Exited() }
 func (i *adapterInstance) Close() error            { return i.a.Close() }
 func (i *adapterInstance) RSS() int64              { return rssKiB(i.a.Pid()) }
-func (i *adapterInstance) ExitInfo() string {
-	code, ok := i.a.ExitCode()
-	if !ok {
-		return ""
-	}
-	return exitText(code)
-}
 
-// exitText renders an exit code; the adapter reports a death by signal N
-// as 128+N, as shells do.
-func exitText(code int) string {
-	names := map[int]string{6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 7: "SIGBUS", 8: "SIGFPE", 4: "SIGILL"}
-	if code > 128 {
-		if n, ok := names[code-128]; ok {
-			return fmt.Sprintf("exit %d (%s)", code, n)
-		}
-	}
-	if code < 0 {
-		return "killed by a signal"
-	}
-	return fmt.Sprintf("exit %d", code)
-}
+// ExitInfo says how the host ended, with the signal that killed it
+// ("was killed by SIGSEGV").
+func (i *adapterInstance) ExitInfo() string { return i.a.ExitDescription() }
 
 type urlInstance string
 
