@@ -26,26 +26,7 @@ class Tick
 func BenchmarkPropertyChange(b *testing.B) {
 	for _, d := range wire.Dialects {
 		b.Run(d.String(), func(b *testing.B) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			cls, err := meta.ParseRep("tick.rep", []byte(tickRep), "Tick", d)
-			if err != nil {
-				b.Fatal(err)
-			}
-			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer h.Close()
-			src := node.NewSource(cls)
-			_ = h.EnableRemoting(src, "Tick")
-			n := node.NewNode(node.Config{})
-			defer n.Close()
-			_ = n.ConnectToNode(h.URL())
-			r, _ := n.Acquire("Tick", node.StaticClass{Class: cls})
-			if err := r.WaitForSource(ctx); err != nil {
-				b.Fatal(err)
-			}
+			ctx, _, src, n, r := benchPair(b, d)
 			var got atomic.Int64
 			done := make(chan struct{})
 			target := int64(b.N)
@@ -80,26 +61,7 @@ func BenchmarkPropertyChange(b *testing.B) {
 func BenchmarkSignal(b *testing.B) {
 	for _, d := range wire.Dialects {
 		b.Run(d.String(), func(b *testing.B) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			cls, err := meta.ParseRep("tick.rep", []byte(tickRep), "Tick", d)
-			if err != nil {
-				b.Fatal(err)
-			}
-			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer h.Close()
-			src := node.NewSource(cls)
-			_ = h.EnableRemoting(src, "Tick")
-			n := node.NewNode(node.Config{})
-			defer n.Close()
-			_ = n.ConnectToNode(h.URL())
-			r, _ := n.Acquire("Tick", node.StaticClass{Class: cls})
-			if err := r.WaitForSource(ctx); err != nil {
-				b.Fatal(err)
-			}
+			ctx, cls, src, _, r := benchPair(b, d)
 			done := make(chan struct{})
 			target := int64(b.N)
 			var once atomic.Bool
@@ -126,4 +88,31 @@ func BenchmarkSignal(b *testing.B) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "signals/s")
 		})
 	}
+}
+
+// benchPair starts a Go host remoting a Tick source in dialect d and a Go
+// node with a Valid static replica of it, all closed when b ends.
+func benchPair(b *testing.B, d wire.Dialect) (context.Context, *meta.Class, *node.Source, *node.Node, *node.Replica) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	b.Cleanup(cancel)
+	cls, err := meta.ParseRep("tick.rep", []byte(tickRep), "Tick", d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	src := node.NewSource(cls)
+	_ = h.EnableRemoting(src, "Tick")
+	n := node.NewNode(node.Config{})
+	b.Cleanup(func() { n.Close() })
+	_ = n.ConnectToNode(h.URL())
+	r, _ := n.Acquire("Tick", node.StaticClass{Class: cls})
+	if err := r.WaitForSource(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return ctx, cls, src, n, r
 }

@@ -290,12 +290,9 @@ func (s *Source) Emit(signal string, args ...any) error {
 
 // EmitIndex is Emit by signal index.
 func (s *Source) EmitIndex(i int, args ...any) error {
-	if i < 0 || i >= len(s.class.Signals) {
-		return fmt.Errorf("%w: signal index %d", ErrNoSuchMember, i)
-	}
-	sig := &s.class.Signals[i]
-	if len(args) != len(sig.Params) {
-		return fmt.Errorf("%w: signal %s takes %d arguments, got %d", qds.ErrBadValue, sig.Signature, len(sig.Params), len(args))
+	sig, err := s.signal(i, len(args))
+	if err != nil {
+		return err
 	}
 	vs := make([]Variant, len(args))
 	for k, a := range args {
@@ -314,12 +311,9 @@ func (s *Source) EmitIndex(i int, args ...any) error {
 // conversion and, when the caller passes a slice it keeps (args...), no
 // allocation; any other argument is converted as EmitIndex converts it.
 func (s *Source) EmitValues(i int, args ...Variant) error {
-	if i < 0 || i >= len(s.class.Signals) {
-		return fmt.Errorf("%w: signal index %d", ErrNoSuchMember, i)
-	}
-	sig := &s.class.Signals[i]
-	if len(args) != len(sig.Params) {
-		return fmt.Errorf("%w: signal %s takes %d arguments, got %d", qds.ErrBadValue, sig.Signature, len(sig.Params), len(args))
+	sig, err := s.signal(i, len(args))
+	if err != nil {
+		return err
 	}
 	for k, a := range args {
 		if id, ok := qds.TypeByName(sig.Params[k].Type); !ok || id != a.Type() || id == qds.QVariant {
@@ -332,6 +326,18 @@ func (s *Source) EmitValues(i int, args ...Variant) error {
 	}
 	s.emit(i, args)
 	return nil
+}
+
+// signal returns signal i if it exists and takes n arguments.
+func (s *Source) signal(i, n int) (*meta.Method, error) {
+	if i < 0 || i >= len(s.class.Signals) {
+		return nil, fmt.Errorf("%w: signal index %d", ErrNoSuchMember, i)
+	}
+	sig := &s.class.Signals[i]
+	if n != len(sig.Params) {
+		return nil, fmt.Errorf("%w: signal %s takes %d arguments, got %d", qds.ErrBadValue, sig.Signature, len(sig.Params), n)
+	}
+	return sig, nil
 }
 
 // emit sends signal i with arguments already of its types (the

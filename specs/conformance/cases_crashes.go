@@ -89,7 +89,16 @@ func deepInvoke(d wire.Dialect, name string, method int32, depth int) []byte {
 	enc.I32(wire.CallInvokeMethod)
 	enc.I32(method)
 	enc.U32(1)
-	for i := 0; i < depth; i++ {
+	appendNested(enc, depth)
+	enc.I32(1)
+	enc.I32(-1)
+	return mustRawFrame(d, wire.InvokePacket, enc.Bytes())
+}
+
+// appendNested appends a QVariant that is a QVariantList nested depth deep
+// around the int 7 (Qt recurses once per level when it reads one).
+func appendNested(enc *qds.Encoder, depth int) {
+	for range depth {
 		enc.U32(uint32(qds.QVariantList))
 		enc.U8(0)
 		enc.U32(1)
@@ -97,9 +106,6 @@ func deepInvoke(d wire.Dialect, name string, method int32, depth int) []byte {
 	enc.U32(uint32(qds.Int))
 	enc.U8(0)
 	enc.I32(7)
-	enc.I32(1)
-	enc.I32(-1)
-	return mustRawFrame(d, wire.InvokePacket, enc.Bytes())
 }
 
 // nameOnlyInvoke is an Invoke whose body ends after the object name.

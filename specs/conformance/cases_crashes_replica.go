@@ -51,14 +51,7 @@ func deepVariantFrame(d wire.Dialect, name string, i int32, depth int) []byte {
 	enc := qds.NewEncoder(nil, d.Stream(), nil)
 	enc.QString(name)
 	enc.I32(i)
-	for range depth {
-		enc.U32(uint32(qds.QVariantList))
-		enc.U8(0)
-		enc.U32(1)
-	}
-	enc.U32(uint32(qds.Int))
-	enc.U8(0)
-	enc.I32(7)
+	appendNested(enc, depth)
 	return mustRawFrame(d, wire.PropertyChange, enc.Bytes())
 }
 
