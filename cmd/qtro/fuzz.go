@@ -64,8 +64,10 @@ as a replica of the kind it records).
 --role defaults to both for targets fuzz starts and to host for url: targets (a host it only
 connects to cannot be started as a replica). --duration and --count bound each role.
 Reports (fuzz.json, report.html, crashes/*.txt) go to --out; each finding names its role.
-Deterministic inputs for a --seed. The exit code is non-zero iff a target crashed or hung,
-unless --allow-crashes; with --expect crashed it is non-zero iff a target crashed in none of
+A host fuzz started and that never crashed is also judged on memory: if its RSS a second after
+the last input is more than twice its RSS after learning its sources plus 64 MiB, the run
+reports memory growth, a failure like a crash. Deterministic inputs for a --seed. The exit code
+is non-zero iff a target crashed, hung or grew, unless --allow-crashes; with --expect crashed it is non-zero iff a target crashed in none of
 the roles fuzzed (CI fuzzes Qt, whose host crashes are known, as a positive control of the
 fuzzer). With --replay the exit code says whether every reproducer left the target alive, or
 with --expect crashed, crashed it.`,
@@ -139,7 +141,7 @@ with --expect crashed, crashed it.`,
 						res.Runs = append(res.Runs, rep)
 						printRun(rep)
 						crashes += len(rep.Crashes)
-						if len(rep.Crashes) > 0 && !allowCrash && expect != string(fuzz.Crashed) {
+						if (len(rep.Crashes) > 0 || rep.MemoryGrowth != "") && !allowCrash && expect != string(fuzz.Crashed) {
 							failed = true
 						}
 					}
@@ -214,7 +216,14 @@ func printRun(rep *fuzz.Report) {
 		fmt.Printf("%-14s   baseline %s\n", "", b)
 	}
 	if rep.RSSStartKiB > 0 {
-		fmt.Printf("%-14s   host RSS %d KiB at start, peak %d KiB, last %d KiB\n", "", rep.RSSStartKiB, rep.RSSPeakKiB, rep.RSSEndKiB)
+		idle := ""
+		if rep.RSSIdleKiB > 0 {
+			idle = fmt.Sprintf(", idle after %d KiB", rep.RSSIdleKiB)
+		}
+		fmt.Printf("%-14s   host RSS %d KiB at start, peak %d KiB, last %d KiB%s\n", "", rep.RSSStartKiB, rep.RSSPeakKiB, rep.RSSEndKiB, idle)
+	}
+	if rep.MemoryGrowth != "" {
+		fmt.Printf("%-14s   MEMORY GROWTH: %s\n", "", rep.MemoryGrowth)
 	}
 	if rep.Stopped != "" {
 		fmt.Printf("%-14s   stopped early: %s\n", "", rep.Stopped)

@@ -48,7 +48,8 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}
 {{range .Baseline}}<br>{{.}}{{end}}</p>{{end}}
 <p>seed {{.Seed}} · {{.Inputs}} inputs in {{printf "%.1f" .Elapsed}} s · {{.Restarts}} restarts ·
 {{len .Crashes}} failure kinds, {{.Failures}} failing inputs{{if .Stopped}} · stopped: {{.Stopped}}{{end}}
-{{if .RSSStartKiB}} · host RSS {{.RSSStartKiB}} KiB at start, peak {{.RSSPeakKiB}}, last {{.RSSEndKiB}}{{end}}</p>
+{{if .RSSStartKiB}} · host RSS {{.RSSStartKiB}} KiB at start, peak {{.RSSPeakKiB}}, last {{.RSSEndKiB}}{{if .RSSIdleKiB}}, idle after {{.RSSIdleKiB}}{{end}}{{end}}</p>
+{{if .MemoryGrowth}}<p class="crashed">memory growth: {{.MemoryGrowth}}</p>{{end}}
 <table><tr><th>mutator</th><th>inputs</th></tr>
 {{range $k, $n := .ByKind}}<tr><td>{{$k}}</td><td>{{$n}}</td></tr>{{end}}</table>
 {{if .Crashes}}<table><tr><th>role</th><th>kind</th><th>verdict</th><th>count</th><th>first input</th><th>minimised input</th><th>bytes</th><th>reproducer</th></tr>

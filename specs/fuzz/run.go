@@ -112,6 +112,30 @@ type Report struct {
 	RSSStartKiB int64 `json:"rssStartKiB,omitempty"`
 	RSSPeakKiB  int64 `json:"rssPeakKiB,omitempty"`
 	RSSEndKiB   int64 `json:"rssEndKiB,omitempty"`
+	// RSSIdleKiB is the host's RSS a second after the last input, and
+	// MemoryGrowth, when set, says it kept what the inputs made it grow
+	// by (judgeMemory): a finding like a crash. Judged only when the host
+	// that learnt the model lived through the whole run.
+	RSSIdleKiB   int64  `json:"rssIdleKiB,omitempty"`
+	MemoryGrowth string `json:"memoryGrowth,omitempty"`
+}
+
+// Memory growth: a host whose RSS, idle after the run, is more than
+// twice its RSS after learning the model plus growthSlackKiB kept memory
+// the hostile inputs made it take (buffers of frames it will never get,
+// leaks). Generous on purpose: a garbage-collected host's heap breathes.
+const growthSlackKiB = 64 << 10
+
+// judgeMemory records the idle RSS and whether it counts as growth.
+func (r *Report) judgeMemory(idleKiB int64) {
+	r.RSSIdleKiB = idleKiB
+	if r.RSSStartKiB <= 0 || idleKiB <= 0 {
+		return
+	}
+	if limit := 2*r.RSSStartKiB + growthSlackKiB; idleKiB > limit {
+		r.MemoryGrowth = fmt.Sprintf("RSS %d KiB a second after the last input, %d KiB after learning the model (limit: twice that plus %d MiB)",
+			idleKiB, r.RSSStartKiB, growthSlackKiB>>10)
+	}
 }
 
 // Failures counts the inputs that crashed or hung the target.
@@ -233,6 +257,15 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if inst, err = cfg.Starter.Start(ctx); err != nil {
 			return rep, fmt.Errorf("fuzz: restarting %s: %w", rep.Target, err)
 		}
+	}
+	if rep.Restarts == 0 && rep.RSSStartKiB > 0 && ctx.Err() == nil {
+		// The host that learnt the model lived through the run: what it
+		// holds once idle is what the inputs left behind.
+		select {
+		case <-time.After(time.Second):
+		case <-ctx.Done():
+		}
+		rep.judgeMemory(inst.RSS())
 	}
 	_ = inst.Close()
 	f.finish(ctx, cfg, d)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,11 +25,18 @@ type fakeHost struct {
 	mu     sync.Mutex
 	conns  []net.Conn
 	wg     sync.WaitGroup
+	// accepted counts connections; with leakKiB they make RSS grow.
+	accepted        atomic.Int64
+	rssKiB, leakKiB int64
 }
 
 type fakeStarter struct {
 	d      wire.Dialect
 	starts int
+	// rssKiB, when set, is the fake host's RSS (0: unknown, as for a host
+	// fuzz did not start), and leakKiB what each connection adds to it for
+	// good (a host that keeps what clients made it take).
+	rssKiB, leakKiB int64
 }
 
 func (s *fakeStarter) Name() string          { return "fake" }
@@ -40,7 +48,7 @@ func (s *fakeStarter) Start(context.Context) (Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &fakeHost{d: s.d, ln: ln, exited: make(chan struct{})}
+	h := &fakeHost{d: s.d, ln: ln, exited: make(chan struct{}), rssKiB: s.rssKiB, leakKiB: s.leakKiB}
 	h.wg.Add(1)
 	go h.accept()
 	return h, nil
@@ -49,7 +57,12 @@ func (s *fakeStarter) Start(context.Context) (Instance, error) {
 func (h *fakeHost) URL() string             { return "tcp://" + h.ln.Addr().String() }
 func (h *fakeHost) Exited() <-chan struct{} { return h.exited }
 func (h *fakeHost) ExitInfo() string        { return "fake crash" }
-func (h *fakeHost) RSS() int64              { return 0 }
+func (h *fakeHost) RSS() int64 {
+	if h.rssKiB == 0 {
+		return 0
+	}
+	return h.rssKiB + h.accepted.Load()*h.leakKiB
+}
 func (h *fakeHost) Close() error {
 	h.die()
 	h.wg.Wait()
@@ -75,6 +88,7 @@ func (h *fakeHost) accept() {
 		if err != nil {
 			return
 		}
+		h.accepted.Add(1)
 		h.mu.Lock()
 		h.conns = append(h.conns, c)
 		h.mu.Unlock()
@@ -181,6 +195,52 @@ func TestRunSameSeedSameInputs(t *testing.T) {
 	for i := range a.Crashes {
 		if a.Crashes[i].Kind != b.Crashes[i].Kind || a.Crashes[i].First != b.Crashes[i].First || a.Crashes[i].Count != b.Crashes[i].Count {
 			t.Errorf("crash %d differs: %+v vs %+v", i, a.Crashes[i], b.Crashes[i])
+		}
+	}
+}
+
+// TestJudgeMemory: idle RSS over twice the start plus the slack is growth;
+// at or under it, or unknown, it is not.
+func TestJudgeMemory(t *testing.T) {
+	for _, c := range []struct {
+		start, idle int64
+		grew        bool
+	}{
+		{30 << 10, 41 << 10, false},                    // the Go host after 10 s: 30 -> 41 MiB
+		{30 << 10, 2*(30<<10) + growthSlackKiB, false}, // at the limit
+		{30 << 10, 2*(30<<10) + growthSlackKiB + 1, true},
+		{13 << 10, 160 << 10, true}, // Qt buffering garbage frames
+		{0, 500 << 10, false},       // no start sample: not judged
+		{30 << 10, 0, false},        // no idle sample
+	} {
+		r := &Report{RSSStartKiB: c.start}
+		r.judgeMemory(c.idle)
+		if grew := r.MemoryGrowth != ""; grew != c.grew {
+			t.Errorf("start %d KiB, idle %d KiB: growth %q, want %v", c.start, c.idle, r.MemoryGrowth, c.grew)
+		}
+		if r.RSSIdleKiB != c.idle {
+			t.Errorf("idle recorded as %d, want %d", r.RSSIdleKiB, c.idle)
+		}
+	}
+}
+
+// TestRunReportsMemoryGrowth: a host that never crashes but keeps 4 MiB
+// per connection is reported as grown; one that keeps nothing is not.
+func TestRunReportsMemoryGrowth(t *testing.T) {
+	for _, leak := range []int64{0, 4 << 10} {
+		rep, err := Run(context.Background(), Config{Starter: &fakeStarter{d: wire.Qt6, rssKiB: 10 << 10, leakKiB: leak}, Seed: 3, Count: 40,
+			Kinds: []string{KindUnknownObject}, Settle: time.Millisecond, ProbeWait: time.Second, NoMinimize: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Crashes) != 0 {
+			t.Fatalf("leak %d: the fake crashed: %+v", leak, rep.Crashes)
+		}
+		if rep.RSSIdleKiB == 0 {
+			t.Fatalf("leak %d: no idle RSS was taken", leak)
+		}
+		if grew := rep.MemoryGrowth != ""; grew != (leak > 0) {
+			t.Errorf("leak %d KiB a connection: memory growth %q (RSS %d -> %d KiB idle)", leak, rep.MemoryGrowth, rep.RSSStartKiB, rep.RSSIdleKiB)
 		}
 	}
 }
