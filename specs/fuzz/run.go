@@ -246,7 +246,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			}
 			continue
 		}
-		cfg.Logf("fuzz: %s: input %d (%s: %s, %d bytes): %s %s", rep.Target, i, in.Kind, in.Note, in.Size(), h, detail)
+		cfg.Logf("fuzz: %s: input %d (%s: %s, %d bytes): %s (%s)", rep.Target, i, in.Kind, in.Note, in.Size(), h, detail)
 		f.add(in, i, h, detail, "", fresh, cfg.Starter.Restartable(), nil)
 		_ = inst.Close()
 		if !cfg.Starter.Restartable() {
@@ -366,7 +366,7 @@ func runReplica(ctx context.Context, cfg Config) (*Report, error) {
 			if h == Alive {
 				continue
 			}
-			cfg.Logf("fuzz: %s %s replica: input %d (%s: %s, %d bytes): %s %s", rep.Target, mode, n+i, in.Kind, in.Note, in.Size(), h, detail)
+			cfg.Logf("fuzz: %s %s replica: input %d (%s: %s, %d bytes): %s (%s)", rep.Target, mode, n+i, in.Kind, in.Note, in.Size(), h, detail)
 			f.add(in, n+i, h, detail, mode, fresh, true, meta)
 		}
 		n = rep.Inputs
