@@ -54,6 +54,19 @@ func NewTableModel(columns int, roleNames map[int]string) *TableModel {
 		headers: map[Orientation]map[int]map[int]node.Variant{}}
 }
 
+// convertRows converts rows of cells for a model of columns columns.
+func convertRows(rows [][]Cell, columns int) ([][]cellData, error) {
+	conv := make([][]cellData, len(rows))
+	for i, r := range rows {
+		c, err := convertRow(r, columns)
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", i, err)
+		}
+		conv[i] = c
+	}
+	return conv, nil
+}
+
 func convertRow(row []Cell, columns int) ([]cellData, error) {
 	out := make([]cellData, columns)
 	for c := range out {
@@ -110,14 +123,10 @@ func (m *TableModel) insertRows(at int, atEnd bool, rows [][]Cell) error {
 		m.mu.Unlock()
 		return fmt.Errorf("qtro model: insert at row %d of %d", at, n)
 	}
-	conv := make([][]cellData, len(rows))
-	for i, r := range rows {
-		c, err := convertRow(r, m.columns)
-		if err != nil {
-			m.mu.Unlock()
-			return fmt.Errorf("row %d: %w", i, err)
-		}
-		conv[i] = c
+	conv, err := convertRows(rows, m.columns)
+	if err != nil {
+		m.mu.Unlock()
+		return err
 	}
 	m.rows = append(m.rows[:at:at], append(conv, m.rows[at:]...)...)
 	m.notifyLocked(Change{Kind: RowsInserted, Parent: Path{}, First: at, Last: at + len(rows) - 1})
@@ -208,14 +217,10 @@ func (m *TableModel) SetData(index Path, value node.Variant, role int) bool {
 // Reset replaces every row and signals ModelReset.
 func (m *TableModel) Reset(rows ...[]Cell) error {
 	m.mu.Lock()
-	conv := make([][]cellData, len(rows))
-	for i, r := range rows {
-		c, err := convertRow(r, m.columns)
-		if err != nil {
-			m.mu.Unlock()
-			return fmt.Errorf("row %d: %w", i, err)
-		}
-		conv[i] = c
+	conv, err := convertRows(rows, m.columns)
+	if err != nil {
+		m.mu.Unlock()
+		return err
 	}
 	m.rows = conv
 	m.notifyLocked(Change{Kind: ModelReset})
