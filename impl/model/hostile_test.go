@@ -15,13 +15,7 @@ import (
 // to send it requests no well-behaved replica sends.
 func rawReplica(t *testing.T, d node.Dialect, rows int) (*TableModel, *node.Replica) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	ctx, h := startHost(t, d, 10*time.Second)
 	m := NewTableModel(2, nil)
 	for i := range rows {
 		if err := m.AppendRows([]Cell{{DisplayRole: fmt.Sprintf("r%d", i)}}); err != nil {
@@ -235,13 +229,7 @@ func TestGoReplicaMove(t *testing.T) {
 func TestReplicaOfHostileHost(t *testing.T) {
 	for _, d := range []node.Dialect{node.Qt5, node.Qt6} {
 		t.Run(d.String(), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer h.Close()
+			ctx, h := startHost(t, d, 10*time.Second)
 			src := node.NewSource(adapterClass())
 			const huge = 1<<31 - 1
 			_ = src.HandleMethod("replicaSizeRequest", func(context.Context, []node.Variant) (node.Variant, error) {

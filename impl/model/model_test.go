@@ -44,15 +44,23 @@ func rows(n, from int) [][]Cell {
 	return out
 }
 
-func setup(t *testing.T, d node.Dialect, opts ...Option) (*TableModel, *Replica, *changeLog) {
+// startHost starts a Go host in dialect d on a free port, closed (and
+// the returned context, bounded by timeout, cancelled) when the test ends.
+func startHost(t *testing.T, d node.Dialect, timeout time.Duration) (context.Context, *node.Host) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
+	return ctx, h
+}
+
+func setup(t *testing.T, d node.Dialect, opts ...Option) (*TableModel, *Replica, *changeLog) {
+	t.Helper()
+	ctx, h := startHost(t, d, 10*time.Second)
 	m := NewTableModel(2, map[int]string{DisplayRole: "display", UserRole: "value"})
 	if err := m.AppendRows(rows(5, 0)...); err != nil {
 		t.Fatal(err)
@@ -225,13 +233,7 @@ func TestGoHostGoReplica(t *testing.T) {
 func TestCurrentIndex(t *testing.T) {
 	for _, d := range []node.Dialect{node.Qt5, node.Qt6} {
 		t.Run(d.String(), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer h.Close()
+			ctx, h := startHost(t, d, 10*time.Second)
 			m := NewTableModel(2, nil)
 			_ = m.AppendRows(rows(5, 0)...)
 			rm, err := Remote(h, m, "Model", []int{DisplayRole})

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -17,13 +16,7 @@ import (
 func TestReplicasConvergeUnderChanges(t *testing.T) {
 	for _, d := range []node.Dialect{node.Qt5, node.Qt6} {
 		t.Run(d.String(), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer h.Close()
+			ctx, h := startHost(t, d, 30*time.Second)
 			m := NewTableModel(2, nil)
 			_ = m.AppendRows(rows(50, 0)...)
 			if _, err := Remote(h, m, "Model", []int{DisplayRole, UserRole}); err != nil {
