@@ -36,13 +36,7 @@ func StartHost(ctx context.Context, t *Target, dir string, log io.Writer) (*adap
 	}
 	e := &Env{Target: t, Ctx: ctx}
 	typ := e.hostType()
-	url := "tcp://127.0.0.1:0"
-	switch e.transportFor() {
-	case "local":
-		url = "local:" + filepath.Join(dir, fmt.Sprintf("fuzz-%d", time.Now().UnixNano()))
-	case "localabstract":
-		url = fmt.Sprintf("localabstract:qtro-fuzz-%d-%d", os.Getpid(), time.Now().UnixNano())
-	}
+	url := fuzzURL(e, dir)
 	args := Options{URL: url, Type: typ}.args("")
 	cfg := adapter.Config{Command: t.Command, Role: adapter.Host, Args: append(args, t.HostArgs...), Env: t.Env,
 		TempDir: dir, Name: t.Name + " host", Log: log}
@@ -54,6 +48,18 @@ func StartHost(ctx context.Context, t *Target, dir string, log io.Writer) (*adap
 	_, _ = a.WaitFor(wctx, 0, adapter.Named("remoting"))
 	cancel()
 	return a, a.Ready().Str("url"), nil
+}
+
+// fuzzURL is a fresh URL on the target's transport for a process started
+// outside a case: a tcp port 0, a socket path in dir, an abstract name.
+func fuzzURL(e *Env, dir string) string {
+	switch e.transportFor() {
+	case "local":
+		return "local:" + filepath.Join(dir, fmt.Sprintf("fuzz-%d", time.Now().UnixNano()))
+	case "localabstract":
+		return fmt.Sprintf("localabstract:qtro-fuzz-%d-%d", os.Getpid(), time.Now().UnixNano())
+	}
+	return "tcp://127.0.0.1:0"
 }
 
 // DetectDialect learns the dialect of the host at url from its Handshake
@@ -83,13 +89,7 @@ func StartReplica(ctx context.Context, t *Target, dir string, dynamic bool, list
 	if c := e.caps(); !c.Can(adapter.CapNodeType, "testobject") && c.Can(adapter.CapNodeType, "tick") {
 		typ = "tick"
 	}
-	url := "tcp://127.0.0.1:0"
-	switch e.transportFor() {
-	case "local":
-		url = "local:" + filepath.Join(dir, fmt.Sprintf("fuzz-%d", time.Now().UnixNano()))
-	case "localabstract":
-		url = fmt.Sprintf("localabstract:qtro-fuzz-%d-%d", os.Getpid(), time.Now().UnixNano())
-	}
+	url := fuzzURL(e, dir)
 	mode := "--static"
 	if dynamic {
 		mode = "--dynamic"
