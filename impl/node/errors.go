@@ -86,6 +86,10 @@ var (
 	ErrDisconnected = errors.New("qtro node: disconnected")
 	// ErrSlowConsumer means a peer did not read fast enough and was cut off.
 	ErrSlowConsumer = errors.New("qtro node: slow consumer")
+	// ErrSendBudget means a peer was cut off as a slow consumer because the
+	// host's send queues together passed Config.MaxSendQueueTotal while its
+	// own held more than an even share. errors.Is(err, ErrSlowConsumer) holds.
+	ErrSendBudget = fmt.Errorf("%w: the host's send budget (MaxSendQueueTotal) is exhausted", ErrSlowConsumer)
 	// ErrHeartbeat means a Ping went unanswered for a whole interval.
 	ErrHeartbeat = errors.New("qtro node: heartbeat timeout")
 	// ErrSignatureMismatch means a static replica's signature differs from the source's.

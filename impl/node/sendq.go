@@ -90,11 +90,6 @@ type sendBudget struct {
 
 func newSendBudget(max int64) *sendBudget { return &sendBudget{max: max} }
 
-// ErrSendBudget means a peer was cut off as a slow consumer because the
-// host's send queues together passed Config.MaxSendQueueTotal while its
-// own held more than an even share. errors.Is(err, ErrSlowConsumer) holds.
-var ErrSendBudget = fmt.Errorf("%w: the host's send budget (MaxSendQueueTotal) is exhausted", ErrSlowConsumer)
-
 // attach makes q share the budget b.
 func (q *sendQueue) attach(b *sendBudget) {
 	if b != nil {
