@@ -143,6 +143,8 @@ func faultText(it *Item) (line string, more []string) {
 	return line, more
 }
 
+const hexDigits = "0123456789abcdef"
+
 // writeHex prints b as hex, 32 bytes a line, under the packet column; limit
 // < 0 prints everything.
 func writeHex(bw *bufio.Writer, b []byte, limit int) {
@@ -154,6 +156,7 @@ func writeHex(bw *bufio.Writer, b []byte, limit int) {
 		shown = b[:limit]
 	}
 	pad := strings.Repeat(" ", descColumn)
+	var line [32 * 3]byte
 	for i := 0; i < len(shown); i += 32 {
 		bw.WriteString(pad)
 		if i == 0 {
@@ -161,13 +164,15 @@ func writeHex(bw *bufio.Writer, b []byte, limit int) {
 		} else {
 			bw.WriteString("     ")
 		}
-		for j := i; j < min(i+32, len(shown)); j++ {
-			if j > i {
-				bw.WriteByte(' ')
-			}
-			fmt.Fprintf(bw, "%02x", shown[j])
+		// "xx xx ... xx\n": each byte as two lower-case hex digits and a
+		// space, the last space replaced by the newline.
+		n := 0
+		for _, c := range shown[i:min(i+32, len(shown))] {
+			line[n], line[n+1], line[n+2] = hexDigits[c>>4], hexDigits[c&0xf], ' '
+			n += 3
 		}
-		bw.WriteByte('\n')
+		line[n-1] = '\n'
+		bw.Write(line[:n])
 	}
 	if len(shown) < len(b) {
 		fmt.Fprintf(bw, "%s     ... %d more bytes (all of them with --hex)\n", pad, len(b)-len(shown))
