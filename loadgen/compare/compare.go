@@ -50,6 +50,13 @@ type Target struct {
 	Args    []string `json:"args,omitempty"`
 	Env     []string `json:"-"`
 	Dialect string   `json:"dialect"`
+	// Model is the argv prefix of the implementation's model load
+	// program (loadgen/modelload: `qtro loadgen model-peer`,
+	// `qtro-qtapp`), ModelArgs what follows the mode, URL and name, and
+	// ModelEnv its environment; nil Model: model rows are unsupported.
+	Model     []string `json:"model,omitempty"`
+	ModelArgs []string `json:"model_args,omitempty"`
+	ModelEnv  []string `json:"-"`
 }
 
 // Kinds of workloads.
@@ -85,6 +92,10 @@ type Workload struct {
 	Rate     float64 `json:"rate,omitempty"`     // latency: updates/s
 	Count    int64   `json:"count,omitempty"`    // replicas: nodes; others: calibration count
 	Inflight int64   `json:"inflight,omitempty"` // calls
+	// Model rows: the rows of the model (first, changes) or inserted
+	// (insert), and the replicas (fresh ones in turn for first).
+	Rows     int64 `json:"rows,omitempty"`
+	Replicas int64 `json:"replicas,omitempty"`
 }
 
 // DefaultWorkloads are the issue's: property changes at 1 and 100 per
@@ -248,7 +259,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			}
 		}
 	}()
+	// The adapter pairs, for the workloads that use them (model rows
+	// start model processes of their own).
 	for i, t := range opts.Targets {
+		if !slices.ContainsFunc(opts.Workloads, func(w Workload) bool { return !isModel(w.Kind) }) {
+			pairs[i] = &pair{t: t}
+			continue
+		}
 		p, err := start(ctx, t, opts.Log)
 		if err != nil {
 			return nil, err
@@ -257,8 +274,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	for _, w := range opts.Workloads {
 		row := Row{Workload: w, Unit: "/s", Better: "higher", Ratios: map[string]float64{}}
-		if w.Kind == KindLatency || isStorm(w.Kind) {
+		if w.Kind == KindLatency || isStorm(w.Kind) || w.Kind == KindModelFirst || w.Kind == KindModelInsert {
 			row.Unit, row.Better = "ns", "lower"
+		}
+		if w.Kind == KindModelHostile {
+			row.Unit, row.Better = "", ""
 		}
 		for _, p := range pairs {
 			var c *Cell
@@ -274,6 +294,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 				c, err = replicas(ctx, p, w)
 			case KindEpollStorm:
 				c, err = epollStorm(ctx, p, w)
+			case KindModelFirst, KindModelInsert, KindModelChanges, KindModelHostile:
+				c, err = modelRow(ctx, p.t, w, opts.Duration, opts.Log)
 			case KindLoadgen, KindLoadgenStorm:
 				if opts.Loadgen == nil {
 					continue
@@ -322,7 +344,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 // ratios fills the row's ratios: the first target against each other, and
 // every target against the raw reference.
 func (r *Row) ratios() {
-	if len(r.Cells) == 0 {
+	if len(r.Cells) == 0 || r.Better == "" {
 		return
 	}
 	first := r.Cells[0]
@@ -339,8 +361,8 @@ func (r *Row) ratios() {
 		if c.Error != "" || first.Error != "" {
 			continue
 		}
-		if isStorm(r.Workload.Kind) && (c.Outcome != "complete" || first.Outcome != "complete") {
-			continue // an incomplete storm has no comparable time
+		if (isStorm(r.Workload.Kind) || isModel(r.Workload.Kind)) && (c.Outcome != "complete" || first.Outcome != "complete") {
+			continue // an incomplete storm or model row has no comparable value
 		}
 		r.Ratios[first.Target+"/"+c.Target] = better(first.Value, c.Value)
 		if first.CPUPerOp > 0 && c.CPUPerOp > 0 {

@@ -140,3 +140,45 @@ func TestGoals(t *testing.T) {
 		t.Errorf("an incomplete storm met the init goal: %v", got)
 	}
 }
+
+// The model rows, tiny, on the Go node only (processes of this test
+// binary): every row completes with its content checked. Performance is
+// not asserted.
+func TestModelRows(t *testing.T) {
+	cmd, env := testadapter.ModelCommand()
+	tg := compare.Target{Name: "go", Model: cmd, ModelEnv: env, ModelArgs: []string{"--dialect", "qt6"}}
+	tg5 := tg
+	tg5.Name, tg5.ModelArgs = "go5", []string{"--dialect", "qt5"}
+	ws := []compare.Workload{
+		{Name: "model-first100", Title: "first rows", Kind: compare.KindModelFirst, Rows: 3000, Count: 100, Replicas: 3},
+		{Name: "model-insert", Title: "insert", Kind: compare.KindModelInsert, Rows: 1500, Replicas: 4},
+		{Name: "model-changes", Title: "changes", Kind: compare.KindModelChanges, Rows: 100, Replicas: 3, Rate: 1000},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := compare.Run(ctx, compare.Options{Targets: []compare.Target{tg, tg5}, Workloads: ws, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range r.Rows {
+		for _, c := range row.Cells {
+			if c.Error != "" || c.Outcome != "complete" {
+				t.Errorf("%s/%s: outcome %q, error %q, note %q", row.Workload.Name, c.Target, c.Outcome, c.Error, c.Note)
+			}
+			if row.Workload.Kind != compare.KindModelHostile && (c.Value <= 0 || c.Missing != 0 || c.Dup != 0 || c.Errors != 0) {
+				t.Errorf("%s/%s: value %v, missing %d, dup %d, errors %d", row.Workload.Name, c.Target, c.Value, c.Missing, c.Dup, c.Errors)
+			}
+		}
+		if _, ok := row.Ratios["go/go5"]; !ok && row.Workload.Kind != compare.KindModelHostile {
+			t.Errorf("%s: no go/go5 ratio: %v", row.Workload.Name, row.Ratios)
+		}
+	}
+	for _, row := range r.Rows {
+		for _, c := range row.Cells {
+			t.Logf("%s/%s: %v p50 %d p99 %d max %d; %s", row.Workload.Name, c.Target, c.Value, c.P50, c.P99, c.Max, c.Note)
+		}
+	}
+	if c := r.Rows[1].Cells[0]; c.Received != 4 {
+		t.Errorf("insert: %d of 4 replicas complete", c.Received)
+	}
+}

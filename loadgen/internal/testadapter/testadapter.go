@@ -4,21 +4,31 @@
 package testadapter
 
 import (
+	"context"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/qtro/qtro/impl/nodeadapter"
 	"github.com/qtro/qtro/internal/proc"
+	"github.com/qtro/qtro/loadgen/modelload"
 )
 
-// envVar marks a test binary started as an adapter.
-const envVar = "QTRO_LOADGEN_TEST_ADAPTER"
+// envVar marks a test binary started as an adapter; modelVar as a model
+// load program (loadgen/modelload).
+const (
+	envVar   = "QTRO_LOADGEN_TEST_ADAPTER"
+	modelVar = "QTRO_LOADGEN_TEST_MODELPEER"
+)
 
 // Main runs the adapter and exits when this test binary was started as
 // one (by Command); otherwise it returns at once. Call it first in
 // TestMain.
 func Main() {
+	if os.Getenv(modelVar) == "1" {
+		_ = proc.DieWithParent(syscall.SIGTERM)
+		os.Exit(modelload.Main(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	if os.Getenv(envVar) != "1" {
 		return
 	}
@@ -33,4 +43,10 @@ func Main() {
 // environment entries that make it one.
 func Command() (command, env []string) {
 	return []string{os.Args[0]}, []string{envVar + "=1"}
+}
+
+// ModelCommand returns the model load program (this test binary) and the
+// environment entries that make it one.
+func ModelCommand() (command, env []string) {
+	return []string{os.Args[0]}, []string{modelVar + "=1"}
 }
