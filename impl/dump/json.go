@@ -2,12 +2,15 @@ package dump
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"reflect"
+	"slices"
+	"strconv"
 	"unicode"
 	"unicode/utf8"
 
@@ -46,7 +49,16 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
+	je := newJSONEncoder()
+	var line []byte
 	put := func(v map[string]any) {
+		var err error
+		if line, err = je.appendValue(line[:0], v); err == nil {
+			line = append(line, '\n')
+			bw.Write(line)
+			return
+		}
+		// encoding/json says what is wrong, as it did before the fast path.
 		if err := enc.Encode(v); err != nil {
 			// Every value is built from JSON-safe parts; say so if not.
 			_ = enc.Encode(map[string]any{"kind": "error", "error": "json: " + err.Error()})
@@ -308,4 +320,201 @@ func floatJSON(f float64) any {
 		return fmt.Sprint(f)
 	}
 	return f
+}
+
+// jsonEncoder appends the JSON of the values writeJSON builds, byte for byte
+// what encoding/json's Encoder (SetEscapeHTML(false)) writes for them,
+// without its reflection and per-map key sorting by reflect.Value: maps of
+// strings and slices of values, strings, bools, ints and floats are written
+// here; any other type (json.RawMessage, typed slices and maps, named types
+// that may have their own MarshalJSON) goes to encoding/json.
+// TestJSONEncoderMatchesEncodingJSON holds it to that.
+type jsonEncoder struct {
+	scratch bytes.Buffer
+	enc     *json.Encoder
+}
+
+func newJSONEncoder() *jsonEncoder {
+	je := &jsonEncoder{}
+	je.enc = json.NewEncoder(&je.scratch)
+	je.enc.SetEscapeHTML(false)
+	return je
+}
+
+// appendValue appends v's JSON to b; on an error (a value encoding/json
+// cannot encode either, such as NaN) what it appended is to be discarded.
+func (je *jsonEncoder) appendValue(b []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...), nil
+	case string:
+		return appendJSONString(b, v), nil
+	case bool:
+		return strconv.AppendBool(b, v), nil
+	case int:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(b, v, 10), nil
+	case int32:
+		return strconv.AppendInt(b, int64(v), 10), nil
+	case uint64:
+		return strconv.AppendUint(b, v, 10), nil
+	case uint32:
+		return strconv.AppendUint(b, uint64(v), 10), nil
+	case uint16:
+		return strconv.AppendUint(b, uint64(v), 10), nil
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			break
+		}
+		return appendJSONFloat64(b, v), nil
+	case []any:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = je.appendValue(b, x); err != nil {
+				return b, err
+			}
+		}
+		return append(b, ']'), nil
+	case []string:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, x)
+		}
+		return append(b, ']'), nil
+	case map[string]any:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		b = append(b, '{')
+		for i, k := range je.sortedKeys(v) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, k), ':')
+			var err error
+			if b, err = je.appendValue(b, v[k]); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
+	case map[string]string:
+		if v == nil {
+			return append(b, "null"...), nil
+		}
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, k), ':')
+			b = appendJSONString(b, v[k])
+		}
+		return append(b, '}'), nil
+	}
+	je.scratch.Reset()
+	if err := je.enc.Encode(v); err != nil {
+		return b, err
+	}
+	return append(b, bytes.TrimSuffix(je.scratch.Bytes(), []byte("\n"))...), nil
+}
+
+// sortedKeys returns m's keys in encoding/json's order (strings.Compare).
+func (je *jsonEncoder) sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendJSONString appends s quoted as encoding/json does without HTML
+// escaping: ", \\ and control bytes escaped (\b \f \n \r \t by name),
+// invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendJSONFloat64 appends a finite f as encoding/json does (ES6 number
+// formatting: exponent form below 1e-6 and from 1e21, "e-9" not "e-09").
+func appendJSONFloat64(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }
