@@ -10,10 +10,14 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
+	"github.com/qtro/qtro/internal/checkout"
+	"github.com/qtro/qtro/internal/proc"
 	"github.com/qtro/qtro/loadgen"
 	"github.com/qtro/qtro/loadgen/compare"
+	"github.com/qtro/qtro/loadgen/modelload"
 	"github.com/qtro/qtro/loadgen/progress"
 	"github.com/qtro/qtro/loadgen/report"
 	"github.com/qtro/qtro/loadgen/result"
@@ -52,7 +56,7 @@ Exit status: 0 when every threshold passes, 99 when one fails, 1 on errors.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return exitOn(runDemo(cmd, demo)) },
 	}
 	demo.register(cmd.Flags())
-	cmd.AddCommand(newLoadgenDemoCmd(), newLoadgenRunCmd(), newLoadgenMergeCmd(), newLoadgenTableCmd(), newLoadgenCompareCmd())
+	cmd.AddCommand(newLoadgenDemoCmd(), newLoadgenRunCmd(), newLoadgenMergeCmd(), newLoadgenTableCmd(), newLoadgenCompareCmd(), newLoadgenModelPeerCmd())
 	return cmd
 }
 
@@ -674,6 +678,15 @@ replicas against each host: wall time and per-replica init times), replicas-10k-
 capacity with the client costing what the kernel costs). The raw framed-socket
 reference (the physical limit, and loadgen's own capacity) runs next to each row.
 
+Item-model rows (loadgen/modelload; a model host process and a model replica
+process of each implementation: qtro loadgen model-peer, or fixtures/qtapps'
+qtro-qtapp from ci/build-qtapps.sh): model-first100 (a fresh replica of a
+100,000-row model has its first 100 rows after), model-insert-10k (10,000 rows
+inserted at once reach 100 replicas, every replica's content checked),
+model-changes (dataChanged/s on a 1,000-row model with 10 replicas, sustained at
+p99 ≤ 10 ms from the intended time), model-hostile (bad and hostile model
+requests at the host).
+
 Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCompare(cmd, &f) },
@@ -704,19 +717,61 @@ func compareTarget(ctx context.Context, name string, adapters map[string][]strin
 		if name == "go5" {
 			d = "qt5"
 		}
-		return compare.Target{Name: name, Command: []string{exe, "adapter"}, Args: []string{"--dialect", d}, Dialect: d}, nil
+		return compare.Target{Name: name, Command: []string{exe, "adapter"}, Args: []string{"--dialect", d}, Dialect: d,
+			Model: []string{exe, "loadgen", "model-peer"}, ModelArgs: []string{"--dialect", d}}, nil
 	}
 	if d := scenario.QtDialect(name); d != "" {
 		t, err := peer.Named(ctx, name, d, exe, nil)
 		if err != nil {
 			return compare.Target{}, err
 		}
-		return compare.Target{Name: name, Command: t.Command, Dialect: d}, nil
+		return compare.Target{Name: name, Command: t.Command, Dialect: d, Model: qtApp(name)}, nil
 	}
 	if c, ok := adapters[name]; ok {
 		return compare.Target{Name: name, Command: c}, nil
 	}
 	return compare.Target{}, fmt.Errorf("compare: unknown target %q (go, go5, qt5, qt6, qt@QT, or --adapter %s=COMMAND)", name, name)
+}
+
+// qtApp is the Qt model load program of a target (fixtures/qtapps'
+// qtro-qtapp: $QTRO_QT5_QTAPP / $QTRO_QT6_QTAPP, else build/qtapps/qt5|qt6
+// from ci/build-qtapps.sh); nil when there is none (model rows unsupported).
+func qtApp(name string) []string {
+	if name != "qt5" && name != "qt6" {
+		return nil
+	}
+	if p := os.Getenv("QTRO_" + strings.ToUpper(name) + "_QTAPP"); p != "" {
+		return []string{p}
+	}
+	root, err := checkout.Root()
+	if err != nil {
+		return nil
+	}
+	p := filepath.Join(root, "build", "qtapps", name, "qtro-qtapp")
+	if _, err := os.Stat(p); err != nil {
+		return nil
+	}
+	return []string{p}
+}
+
+// newLoadgenModelPeerCmd is the Go side of the model rows of compare: a
+// model host or replica process of loadgen/modelload's protocol.
+func newLoadgenModelPeerCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:                "model-peer --model-load-host|--model-load-replica URL NAME [--dialect D] [--cache ROWS]",
+		Short:              "The Go node's model load program for compare's model rows (loadgen/modelload)",
+		Hidden:             true,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_ = proc.DieWithParent(syscall.SIGTERM)
+			ctx, cancel := signalContext()
+			defer cancel()
+			if rc := modelload.Main(ctx, args, os.Stdin, cmd.OutOrStdout(), cmd.ErrOrStderr()); rc != 0 {
+				os.Exit(rc)
+			}
+			return nil
+		},
+	}
 }
 
 func runCompare(cmd *cobra.Command, f *compareFlags) error {
@@ -750,7 +805,7 @@ func runCompare(cmd *cobra.Command, f *compareFlags) error {
 		}
 		opts.Targets = append(opts.Targets, t)
 	}
-	all := compare.DefaultWorkloads()
+	all := append(compare.DefaultWorkloads(), compare.ModelWorkloads()...)
 	if len(f.workloads) == 0 {
 		opts.Workloads = all
 	}

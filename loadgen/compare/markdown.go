@@ -31,12 +31,28 @@ func cellText(r Row, c *Cell) string {
 		return s
 	case KindCalls:
 		return fmt.Sprintf("%s/s, RTT p50 %s, p99 %s", si(c.Value), dur(c.P50), dur(c.P99))
+	case KindModelFirst:
+		return fmt.Sprintf("p50 %s, p99 %s (%d/%d replicas%s)", dur(c.P50), dur(c.P99), c.Received, c.Count, badText(c))
+	case KindModelInsert:
+		return fmt.Sprintf("%s (%d/%d replicas complete, each p50 %s%s)", dur(c.Elapsed), c.Received, c.Count, dur(c.P50), badText(c))
+	case KindModelChanges:
+		return fmt.Sprintf("%s/s (there p50 %s, p99 %s%s)", si(c.Value), dur(c.P50), dur(c.P99), badText(c))
+	case KindModelHostile:
+		return c.Outcome
 	}
 	s := si(c.Value) + "/s"
 	if c.Missing > 0 || c.Dup > 0 || c.Reorder > 0 {
 		s += fmt.Sprintf(" (lost %d, dup %d, reord %d)", c.Missing, c.Dup, c.Reorder)
 	}
 	return s
+}
+
+// badText lists what a model row's content checks found (empty: nothing).
+func badText(c *Cell) string {
+	if c.Missing == 0 && c.Dup == 0 && c.Errors == 0 && (c.Outcome == "" || c.Outcome == "complete") {
+		return ""
+	}
+	return fmt.Sprintf("; lost %d, dup %d, wrong %d, %s", c.Missing, c.Dup, c.Errors, c.Outcome)
 }
 
 func firstLine(s string, n int) string {
@@ -81,7 +97,9 @@ func Markdown(w io.Writer, r *Report) {
 		r.Started, e.CPUModel, e.CPUs, e.GOMAXPROCS, e.Kernel, e.GoVersion, e.Git, r.LoadBefore, r.LoadAfter, r.OthersMax)
 	fmt.Fprintf(w, "Every implementation runs as a host process and a node process of its own behind the adapter contract "+
 		"(specs/ADAPTER.md §9 load modes) over loopback TCP; each measured run lasts about %s after a calibration run. "+
-		"`raw` is loadgen's framed-socket reference (same frames, no QtRO): the physical limit.\n\n", r.Duration)
+		"`raw` is loadgen's framed-socket reference (same frames, no QtRO): the physical limit. "+
+		"Item-model rows (model-…) run on a model host process and a model replica process of each implementation "+
+		"(loadgen/modelload: `qtro loadgen model-peer`, fixtures/qtapps' `qtro-qtapp`), started for the row.\n\n", r.Duration)
 	// The table.
 	var ratioKeys []string
 	seen := map[string]bool{}
