@@ -94,6 +94,8 @@ type adapter struct {
 	lastError wire.ErrorCode
 
 	loads adapterload.Runs
+
+	modelSt *modelState // item models (contract 3), made on first use
 }
 
 func newAdapter(opt *Options, pio IO) *adapter {

@@ -20,5 +20,6 @@ func FullCapabilities() Capabilities {
 		Load:         []string{"props", "signals", "payload", "both", "receive", "replicas", "calls"},
 		Registry:     contract.Yes(true),
 		Heartbeat:    contract.Yes(true),
+		Models:       []string{contract.RoleHost, contract.RoleNode},
 	}
 }

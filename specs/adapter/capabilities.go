@@ -53,6 +53,10 @@ type Capabilities struct {
 	// and registry roles and for the node role: a dynamic replica may
 	// acquire any class while its host remotes only one.
 	HostTypes, NodeTypes []string
+
+	// Models (contract 3) lists the roles, "host" and "node", whose
+	// item-model commands (§6.5) the adapter carries out.
+	Models []string
 }
 
 // Capability kinds, as Can takes them.
@@ -67,6 +71,9 @@ const (
 	CapLoad        = "load"
 	CapRegistry    = "registry"
 	CapHeartbeat   = "heartbeat"
+	// CapModel is the item-model commands (contract 3) in a role: value
+	// "host" or "node". An adapter of contract 1 or 2 has none.
+	CapModel = "model"
 )
 
 // Can reports whether the adapter may do value of kind: declared, or not
@@ -90,6 +97,11 @@ func (c Capabilities) Can(kind, value string) bool {
 		return c.Registry == nil || *c.Registry
 	case CapHeartbeat:
 		return c.Heartbeat == nil || *c.Heartbeat
+	case CapModel:
+		if c.Declared && c.Contract < 3 {
+			return false // the model commands are contract 3's
+		}
+		list = c.Models
 	default:
 		return true
 	}
@@ -119,6 +131,8 @@ func (c Capabilities) DeclaresYes(kind, value string) bool {
 		return c.Registry != nil && *c.Registry
 	case CapHeartbeat:
 		return c.Heartbeat != nil && *c.Heartbeat
+	case CapModel:
+		return c.Contract >= 3 && slices.Contains(c.Models, value)
 	}
 	return false
 }
@@ -233,9 +247,13 @@ func (c Capabilities) Describe() string {
 	if c.HostTypes != nil || c.NodeTypes != nil {
 		types = "hostTypes=" + list(c.typesFor(CapHostType)) + " nodeTypes=" + list(c.typesFor(CapNodeType))
 	}
-	return fmt.Sprintf("roles=%s transports=%s %s sourceApis=%s replicaModes=%s registry=%s heartbeat=%s load=%s",
+	models := list(c.Models)
+	if c.Contract < 3 {
+		models = "none (contract " + fmt.Sprint(c.Contract) + ")"
+	}
+	return fmt.Sprintf("roles=%s transports=%s %s sourceApis=%s replicaModes=%s registry=%s heartbeat=%s load=%s models=%s",
 		list(c.Roles), list(c.Transports), types, list(c.SourceAPIs), list(c.ReplicaModes),
-		flag(c.Registry), flag(c.Heartbeat), list(c.Load))
+		flag(c.Registry), flag(c.Heartbeat), list(c.Load), models)
 }
 
 // helloEvent is the one line `ADAPTER hello` writes.
@@ -292,6 +310,7 @@ func Hello(ctx context.Context, cfg Config) (Capabilities, error) {
 		c.Roles, c.Transports, c.Types, c.SourceAPIs, c.ReplicaModes, c.Load = k.Roles, k.Transports, k.Types, k.SourceAPIs, k.ReplicaModes, k.Load
 		c.HostTypes, c.NodeTypes = k.HostTypes, k.NodeTypes
 		c.Registry, c.Heartbeat = k.Registry, k.Heartbeat
+		c.Models = k.Models
 	}
 	for _, r := range c.Roles {
 		switch Role(r) {

@@ -55,6 +55,7 @@ var Areas = []Area{
 	{"HB", "Heartbeat"},
 	{"RC", "Disconnect, reconnect and re-initialisation"},
 	{"HI", "Hostile input"},
+	{"MODEL", "Item models (QAbstractItemModel remoting)"},
 }
 
 const (
@@ -63,6 +64,9 @@ const (
 	srcNode    = "Qt source: qremoteobjectnode.cpp (onClientRead)"
 	srcReplica = "Qt source: qremoteobjectreplica.cpp"
 	srcReg     = "Qt source: qremoteobjectregistrysource.cpp, qremoteobjectregistry.cpp"
+	srcMA      = "Qt source: qremoteobjectabstractitemmodeladapter.cpp"
+	srcMR      = "Qt source: qremoteobjectabstractitemmodelreplica.cpp"
+	srcMV      = "tst_modelview"
 )
 
 // Catalogue is every requirement the suite checks.
@@ -187,6 +191,33 @@ var Catalogue = []Requirement{
 	{"HI-12", Must, replica, "A replica node survives an Invoke of a signal with parameters that carries no arguments, in every replica kind it runs. (Qt 5.15 and 6.4 static replicas segfault.)", "qtro fuzz --role replica; fixtures/crashes/*-replica-static-signal-noargs.txt; docs/PROTOCOL-ERRATA.md"},
 	{"HI-13", Must, replica, "A replica node survives an Init (or InitDynamic) that carries one value fewer than the class has properties, in every replica kind it runs. (Qt 5.15 and 6.4 replicas segfault.)", "qtro fuzz --role replica; fixtures/crashes/*-replica-*-init-short.txt; docs/PROTOCOL-ERRATA.md"},
 	{"HI-14", Must, replica, "A replica node survives a PropertyChange whose value is a QVariantList nested 40,000 deep, in every replica kind it runs. (Qt 5.15 and 6.4 replicas recurse once per level and overflow the stack.)", "qtro fuzz --role replica; fixtures/crashes/*-replica-static-deep-nesting.txt; docs/PROTOCOL-ERRATA.md"},
+
+	// Item models (contract 3 adapters; specs/ADAPTER.md §6.5)
+	{"MODEL-1", Must, host, "A model remoted with enableRemoting(model, name, roles) is listed in ObjectList under its name with type name \"QAbstractItemModelAdapter\", and AddObject(name, false) is answered with an Init whose values are availableRoles (the roles given, in order) and roleNames (naming the model's roles).", srcMA + " (QAbstractItemAdapterSourceAPI); qremoteobjectabstractitemmodeltypes_p.h; fixtures/golden/qt*_model_proxy"},
+	{"MODEL-2", Must, host, "replicaSizeRequest with the root (an empty index list) is answered with QSize(columns, rows) of the model.", srcMA + " (replicaSizeRequest); " + srcMV + " testEmptyModel, testInitialData"},
+	{"MODEL-3", Must, host, "replicaRowRequest(start, end, roles) is answered with one entry per item from start to end, row by row, each with its index path, the values of the roles asked for in that order, and its flags; an empty role list means the available roles.", srcMA + " (replicaRowRequest); " + srcMV + " testInitialData, testFlags"},
+	{"MODEL-4", Must, host, "A host sends item data only when a replica asks for it: after the Init of a 1,000-row model nothing arrives unasked, and the rows asked for later (the last ones) come with their data.", srcMA + " (no slot sends data unasked); " + srcMR + " (fetchPendingData)"},
+	{"MODEL-5", Must, host, "dataChanged carries only the changed roles that are among the available roles; a change of a role that is not available sends no dataChanged.", srcMA + " (sourceDataChanged, filterRoles)"},
+	{"MODEL-6", Must, host, "The model's changes reach a replica as adapter signals in the order the model made them (dataChanged, rowsInserted, dataChanged, rowsRemoved), each with the model's index paths and ranges.", srcMA + " (source* slots emit at once); " + srcMV + " testDataChanged, testDataInsertion, testDataRemoval"},
+	{"MODEL-7", Must, host, "Rows inserted at the top, in the middle and at the end are signalled as rowsInserted(parent, first, last), and later size and row requests see them at those positions.", srcMA + " (sourceRowsInserted); " + srcMV + " testDataInsertion"},
+	{"MODEL-8", Must, host, "Rows removed at the top, in the middle and at the end are signalled as rowsRemoved(parent, first, last), and later size and row requests no longer see them.", srcMA + " (sourceRowsRemoved); " + srcMV + " testDataRemoval"},
+	{"MODEL-9", Must, host, "Rows moved (to the end, to the top, past the last row) are signalled as rowsMoved(parent, first, last, destination parent, destination row), the third argument being the last row moved, and later row requests see the new order.", srcMA + " (sourceRowsMoved); docs/PROTOCOL-ERRATA.md (Item models)"},
+	{"MODEL-10", Must, host, "Nested rows: an item with children is sent with hasChildren set; a size request for it gives its children's rows and columns, and a row request under it gives the children with two-step index paths.", srcMA + " (replicaSizeRequest, replicaRowRequest with a parent); " + srcMV + " testInitialDataTree"},
+	{"MODEL-11", Must, host, "A header change is signalled as headerDataChanged(orientation, first, last), and replicaHeaderRequest(orientations, sections, roles) is answered with the header values, one per section asked for.", srcMA + " (replicaHeaderRequest); " + srcMV + " testHeaderData, testHeaderDataChange"},
+	{"MODEL-12", Must, host, "A model remoted with a selection model signals currentChanged(current, previous) to every replica when its current index changes, whether the host's application or a replica (replicaSetCurrentIndex) changed it.", srcMA + " (sourceCurrentChanged, replicaSetCurrentIndex); " + srcMV + " testSelectionFromReplica, testSelectionFromSource"},
+	{"MODEL-13", Must, host, "A model reset is signalled as resetModel, after which size and row requests see the new rows.", srcMA + " (modelReset connected to resetModel)"},
+	{"MODEL-14", Must, host, "replicaCacheRequest(size, roles), the PrefetchData request, is answered with the first size items row by row, with the roles given, and the root's size.", srcMA + " (replicaCacheRequest, fetchTree); " + srcMV + " testCacheData"},
+	{"MODEL-15", Must, host, "A row request whose range ends far past the last row (row 2^31-1) is answered with the existing rows only, one that starts past the last row with no items, and the host keeps serving.", srcMA + " (replicaRowRequest clamps the end row)"},
+	{"MODEL-16", Must, host, "A request naming an item the model does not have (replicaSizeRequest of row 99 of a 5-row model) does not stop the host: it keeps answering fresh clients. (Qt 5.15 and 6.x model hosts abort: qFatal in toQModelIndex.)", srcMA + " (toQModelIndex); docs/PROTOCOL-ERRATA.md (Item models); interop/model TestQtHostAbortsOnPathToNoItem"},
+	{"MODEL-17", Must, replica, "A replica acquired with acquireModel (FetchRootSize) reports the host's row and column counts, available roles and role names once initialised, and rows read through it carry the host's values for every available role.", srcMR + " (init, data); " + srcMV + " testInitialData, testRoleNames"},
+	{"MODEL-18", Must, replica, "With FetchRootSize a replica asks for no item data until rows are read, and then only for rows near those read, not the whole model.", srcMR + " (initialize: replicaSizeRequest only; multiData, fetchPendingData)"},
+	{"MODEL-19", Must, replica, "With PrefetchData and a roles hint a replica asks for the first items with the hinted roles when it initialises (replicaCacheRequest), so reading those rows and roles needs no further request.", srcMR + " (init with PrefetchData); " + srcMV + " testCacheData"},
+	{"MODEL-20", Must, replica, "Rows inserted, removed and moved at the host (top, middle, end) are reported by the replica in the order they were made, with the host's ranges, and its row count and the rows read afterwards match the host.", srcMR + " (onRowsInserted, onRowsRemoved, onRowsMoved); " + srcMV + " testDataInsertion, testDataRemoval"},
+	{"MODEL-21", Must, replica, "A value changed at the host reaches a replica that holds the row: it reports dataChanged for the row and reading it gives the new value.", srcMR + " (onDataChanged refetches); " + srcMV + " testDataChanged"},
+	{"MODEL-22", Must, replica, "A replica reads header values from the host (replicaHeaderRequest) and reports headerDataChanged when the host changes one.", srcMR + " (headerData, onHeaderDataChanged); " + srcMV + " testHeaderDataChange"},
+	{"MODEL-23", Must, replica, "A replica reports the host's current index (currentChanged) and sends its own current index to the host (replicaSetCurrentIndex), which then has it.", srcMR + " (onCurrentChanged, setCurrentIndex); " + srcMV + " testSelectionFromSource, testSelectionFromReplica"},
+	{"MODEL-24", Must, replica, "After a model reset at the host a replica reports modelReset and then the host's new row count and rows.", srcMR + " (onModelReset)"},
+	{"MODEL-25", Must, replica, "A replica whose host restarts on the same URL with other rows re-initialises: its row count and the rows read match the new host.", srcMR + " (initialize on every Init); " + srcProto + " §7.5"},
 }
 
 var (

@@ -27,6 +27,10 @@ type Capabilities struct {
 	Load         []string `json:"load"`         // load modes (§9)
 	Registry     *bool    `json:"registry"`     // --registry on host and node
 	Heartbeat    *bool    `json:"heartbeat"`    // --heartbeat on node
+	// Models (contract 3) lists the roles whose item-model commands
+	// (§6.5) work: "host" (remoteModel and the changes), "node"
+	// (acquireModel and the reads). Nil: not declared.
+	Models []string `json:"models,omitempty"`
 }
 
 // Yes is a declared flag of Capabilities.
@@ -47,9 +51,9 @@ func (c Capabilities) Narrow(value, adapter string) (*Capabilities, error) {
 		return nil, Usagef("--capabilities: %v", err)
 	}
 	lists := map[string]*[]string{"roles": &n.Roles, "transports": &n.Transports, "types": &n.Types,
-		"sourceApis": &n.SourceAPIs, "replicaModes": &n.ReplicaModes, "load": &n.Load}
+		"sourceApis": &n.SourceAPIs, "replicaModes": &n.ReplicaModes, "load": &n.Load, "models": &n.Models}
 	fulls := map[string][]string{"roles": full.Roles, "transports": full.Transports, "types": full.Types,
-		"sourceApis": full.SourceAPIs, "replicaModes": full.ReplicaModes, "load": full.Load}
+		"sourceApis": full.SourceAPIs, "replicaModes": full.ReplicaModes, "load": full.Load, "models": full.Models}
 	for k, v := range raw {
 		switch k {
 		case "registry", "heartbeat":

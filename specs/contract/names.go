@@ -1,8 +1,9 @@
 package contract
 
 // ContractVersion is the adapter contract version of specs/ADAPTER.md: 2
-// adds `hello` and the capabilities of ready.
-const ContractVersion = 2
+// adds `hello` and the capabilities of ready; 3 adds item models (§6.5,
+// §8.1, the "models" capability).
+const ContractVersion = 3
 
 // Exit codes (§3).
 const (
@@ -58,6 +59,21 @@ const (
 	CmdPush            = "push"
 	CmdAcquire         = "acquire"
 	CmdRelease         = "release"
+
+	// Item models (contract 3, §6.5).
+	CmdRemoteModel          = "remoteModel"
+	CmdModelInsertRows      = "modelInsertRows"
+	CmdModelRemoveRows      = "modelRemoveRows"
+	CmdModelMoveRows        = "modelMoveRows"
+	CmdModelSetData         = "modelSetData"
+	CmdModelSetHeader       = "modelSetHeader"
+	CmdModelReset           = "modelReset"
+	CmdModelSetCurrentIndex = "modelSetCurrentIndex"
+	CmdAcquireModel         = "acquireModel"
+	CmdModelState           = "modelState"
+	CmdModelRows            = "modelRows"
+	CmdModelHeader          = "modelHeader"
+	CmdReleaseModel         = "releaseModel"
 )
 
 // Event names (§8).
@@ -80,6 +96,8 @@ const (
 	EvUnsupported         = "unsupported"
 	EvFatal               = "fatal"
 	EvExiting             = "exiting"
+	// EvModelChanged is a model replica's change (contract 3, §8.1).
+	EvModelChanged = "modelChanged"
 )
 
 // Roles (§2).
