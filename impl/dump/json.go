@@ -332,6 +332,7 @@ func floatJSON(f float64) any {
 type jsonEncoder struct {
 	scratch bytes.Buffer
 	enc     *json.Encoder
+	keys    []string // the keys of the maps being written, outermost first
 }
 
 func newJSONEncoder() *jsonEncoder {
@@ -399,17 +400,30 @@ func (je *jsonEncoder) appendValue(b []byte, v any) ([]byte, error) {
 		if v == nil {
 			return append(b, "null"...), nil
 		}
+		// The keys, sorted as encoding/json sorts them (strings.Compare),
+		// go on the stack je.keys: a nested map's keys go above them and
+		// are gone when it is written.
+		start := len(je.keys)
+		for k := range v {
+			je.keys = append(je.keys, k)
+		}
+		end := len(je.keys)
+		slices.Sort(je.keys[start:end])
 		b = append(b, '{')
-		for i, k := range je.sortedKeys(v) {
-			if i > 0 {
+		for i := start; i < end; i++ {
+			if i > start {
 				b = append(b, ',')
 			}
+			k := je.keys[i]
 			b = append(appendJSONString(b, k), ':')
 			var err error
 			if b, err = je.appendValue(b, v[k]); err != nil {
+				je.keys = je.keys[:start]
 				return b, err
 			}
 		}
+		clear(je.keys[start:end])
+		je.keys = je.keys[:start]
 		return append(b, '}'), nil
 	case map[string]string:
 		if v == nil {
@@ -435,16 +449,6 @@ func (je *jsonEncoder) appendValue(b []byte, v any) ([]byte, error) {
 		return b, err
 	}
 	return append(b, bytes.TrimSuffix(je.scratch.Bytes(), []byte("\n"))...), nil
-}
-
-// sortedKeys returns m's keys in encoding/json's order (strings.Compare).
-func (je *jsonEncoder) sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // appendJSONString appends s quoted as encoding/json does without HTML
