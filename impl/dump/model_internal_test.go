@@ -318,17 +318,28 @@ func FuzzModelTraffic(f *testing.F) {
 		conn.Items = items
 		conn.Notes = annotateModels(items)
 		c := &capture.Capture{Format: "fuzz"}
-		var text, js bytes.Buffer
-		if err := writeText(&text, c, []Conn{conn}, Options{}); err != nil {
+		// The buffers are kept from one input to the next (a fuzz worker
+		// runs its inputs one at a time).
+		text, js := &modelFuzzBufs[0], &modelFuzzBufs[1]
+		text.Reset()
+		js.Reset()
+		if err := writeText(text, c, []Conn{conn}, Options{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeJSON(&js, c, []Conn{conn}, Options{JSON: true}); err != nil {
+		if err := writeJSON(js, c, []Conn{conn}, Options{JSON: true}); err != nil {
 			t.Fatal(err)
 		}
-		for _, line := range bytes.Split(bytes.TrimSpace(js.Bytes()), []byte("\n")) {
+		for rest := bytes.TrimSpace(js.Bytes()); ; {
+			line, more, found := bytes.Cut(rest, []byte("\n"))
 			if !json.Valid(line) {
 				t.Fatalf("invalid JSON line: %s", line)
 			}
+			if !found {
+				break
+			}
+			rest = more
 		}
 	})
 }
+
+var modelFuzzBufs [2]bytes.Buffer
