@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/HdrHistogram/hdrhistogram-go v1.4.0
+	github.com/coder/websocket v1.8.15
 	github.com/google/gopacket v1.1.19
 	github.com/moby/moby/api v1.56.1
 	github.com/moby/moby/client v0.6.2

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/qtro/qtro/impl/qds"
+	"github.com/qtro/qtro/impl/transport"
 	"github.com/qtro/qtro/impl/wire"
 )
 
@@ -22,6 +23,13 @@ type clientConn struct {
 	// (initConnection adds registry-found URLs to requestedUrls too, despite
 	// the comment in onShouldReconnect), so every connection here is.
 	direct bool
+	// pre is the connection to use instead of dialling, once
+	// (AddClientSideConnection).
+	pre net.Conn
+	// failed is the last dial error reported to OnError, so a host that
+	// keeps rejecting the node's certificate is reported once per episode,
+	// not every RetryInterval.
+	failed string
 
 	mu    sync.Mutex
 	c     net.Conn
@@ -87,14 +95,17 @@ func (c *clientConn) runFrom(st *connState) {
 			if n.ctx.Err() != nil {
 				return
 			}
-			var conn net.Conn
-			if conn, err = n.cfg.Schemes.Dial(n.ctx, c.url); err != nil {
-				n.cfg.Logger.Debug("connect failed", "url", c.url, "err", err)
+			conn := c.pre
+			if conn != nil {
+				c.pre = nil
+			} else if conn, err = n.cfg.Schemes.Dial(n.ctx, c.url); err != nil {
+				c.dialFailed(err)
 				if !c.retrying() || !n.sleep(n.cfg.RetryInterval) {
 					return
 				}
 				continue
 			}
+			c.failed = ""
 			st, err = c.open(conn)
 		}
 		if st != nil {
@@ -124,6 +135,25 @@ func (c *clientConn) runFrom(st *connState) {
 		if !c.retrying() || !n.sleep(n.cfg.RetryInterval) {
 			return
 		}
+	}
+}
+
+// dialFailed logs a failed dial; one that failed its transport handshake
+// (a certificate rejected either way, a host that is not TLS or not a
+// WebSocket server) is also reported to OnError, once until a dial
+// succeeds or fails otherwise: unlike a host that is down, it will not
+// mend itself.
+func (c *clientConn) dialFailed(err error) {
+	n := c.n
+	n.cfg.Logger.Debug("connect failed", "url", c.url, "err", err)
+	if !errors.Is(err, transport.ErrHandshake) {
+		c.failed = ""
+		return
+	}
+	if msg := err.Error(); msg != c.failed {
+		c.failed = msg
+		n.cfg.Logger.Warn("transport handshake failed", "url", c.url, "err", err)
+		n.errs.report(&Error{Code: NoError, Op: "connect", URL: c.url, Err: err})
 	}
 }
 

@@ -27,7 +27,9 @@ type Config struct {
 	// the host's Handshake (default 30 s; negative: no bound): a listener
 	// that accepts and never speaks (a host out of file descriptors whose
 	// kernel queue took the connection, a wrong port) is closed and
-	// retried like a lost connection. Qt waits for ever.
+	// retried like a lost connection. Qt waits for ever. On a host it
+	// bounds a new connection's transport handshake (TLS), finished on the
+	// connection's own goroutine before the greeting.
 	HandshakeTimeout time.Duration
 	// RetryInterval is how often a node retries a lost direct connection
 	// (Qt: 250 ms; default 250 ms).

@@ -197,6 +197,12 @@ func (h *Host) accept(l *listener) {
 			if errors.Is(err, net.ErrClosed) || h.ctx.Err() != nil {
 				return
 			}
+			if errors.Is(err, transport.ErrHandshake) {
+				// One client's failed upgrade (a WebSocket listener's),
+				// not the listener's: count it and accept on.
+				h.handshakeFailed(err)
+				continue
+			}
 			failures++
 			h.counters.acceptErrors.Add(1)
 			shed := outOfDescriptors(err) && h.shedSilent()
@@ -271,9 +277,58 @@ func outOfDescriptors(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
 }
 
-// serve starts a connection: Handshake and ObjectList go out first, then
-// the connection's goroutines take over.
+// handshakeFailed counts and logs (rate-limited) a connection lost to its
+// transport handshake.
+func (h *Host) handshakeFailed(err error) {
+	h.counters.handshakeFailures.Add(1)
+	h.cfg.Logger.Warn("transport handshake failed", "err", err)
+}
+
+// AddHostSideConnection serves c, a connection established outside the
+// host (Qt: addHostSideConnection(QIODevice *)), in dialect d (zero: the
+// host's): a TLS connection from a server of the program's own, a
+// WebSocket, a pipe. It returns at once; the connection is served like an
+// accepted one and counted in Stats. A connection with a handshake of its
+// own (transport.Handshaker, such as *tls.Conn) finishes it first. A
+// closed host closes c and returns ErrClosed.
+func (h *Host) AddHostSideConnection(c net.Conn, d Dialect) error {
+	if !d.Valid() {
+		d = h.cfg.hostDialect()
+	}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		c.Close()
+		return ErrClosed
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	h.counters.accepted.Add(1)
+	go func() {
+		defer h.wg.Done()
+		h.serve(c, &listener{url: transport.URL{Scheme: "external", Opaque: c.RemoteAddr().String()}, dialect: d})
+	}()
+	return nil
+}
+
+// serve starts a connection: its transport handshake (TLS) is finished,
+// then Handshake and ObjectList go out first, then the connection's
+// goroutines take over.
 func (h *Host) serve(c net.Conn, l *listener) {
+	if _, ok := c.(transport.Handshaker); ok {
+		ctx, cancel := h.ctx, context.CancelFunc(func() {})
+		if t := h.cfg.HandshakeTimeout; t > 0 {
+			ctx, cancel = context.WithTimeout(ctx, t)
+		}
+		err := transport.Handshake(ctx, c)
+		cancel()
+		if err != nil {
+			c.Close()
+			h.counters.closed.Add(1)
+			h.handshakeFailed(fmt.Errorf("%w (from %s)", err, c.RemoteAddr()))
+			return
+		}
+	}
 	hc := newHostConn(h, c, l.dialect)
 	h.mu.Lock()
 	if h.closed {

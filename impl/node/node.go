@@ -3,6 +3,8 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +25,7 @@ type Node struct {
 	mu            sync.Mutex
 	closed        bool
 	conns         map[string]*clientConn    // by URL
+	external      int                       // AddClientSideConnection calls, to name them
 	sources       map[string]sourceInfo     // connectedSources: first connection offering a name wins
 	impls         map[string]*replicaImpl   // replicas by source name
 	registryURL   string                    // set by SetRegistryURL
@@ -93,6 +96,31 @@ func (n *Node) connect(url string, direct bool) {
 	n.conns[url] = c
 	n.wg.Add(1)
 	go c.run()
+}
+
+// AddClientSideConnection uses c, a connection to a host established
+// outside the node (Qt: addClientSideConnection(QIODevice *)), as the
+// node's connection to that host: a TLS or WebSocket connection of the
+// program's own, a pipe. It returns at once; the host's Handshake and
+// ObjectList are read in the background and replicas acquired by name
+// bind to its sources like those of ConnectToNode's hosts. Unlike those,
+// a lost external connection is not redialled (the node cannot): the
+// program hands a new one over, as in Qt. A closed node closes c and
+// returns ErrClosed.
+func (n *Node) AddClientSideConnection(c net.Conn) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		c.Close()
+		return ErrClosed
+	}
+	n.external++
+	url := fmt.Sprintf("external:%d/%s", n.external, c.RemoteAddr())
+	cc := &clientConn{n: n, url: url, pre: c}
+	n.conns[url] = cc
+	n.wg.Add(1)
+	go cc.run()
+	return nil
 }
 
 // setErr records err as the node's last error and tells subscribers.

@@ -18,6 +18,11 @@ type HostStats struct {
 	// AcceptErrors are failed accepts (e.g. out of file descriptors), each
 	// retried after a back-off.
 	AcceptErrors uint64
+	// HandshakeFailures are connections lost before QtRO began: a TLS
+	// handshake that failed or timed out (a rejected certificate, a
+	// plain-TCP client on a TLS port), an HTTP request on a WebSocket
+	// listener that was not an upgrade (transport.ErrHandshake).
+	HandshakeFailures uint64
 	// SlowConsumers were disconnected for letting their send queue fill
 	// (Config.MaxSendQueue), for taking no byte within Config.WriteTimeout,
 	// or, counted in OverSendBudget too, for holding more than an even
@@ -44,7 +49,7 @@ type HostStats struct {
 
 // hostCounters are HostStats as the connections update them.
 type hostCounters struct {
-	accepted, closed, refused, shed, acceptErrors, slowConsumers, overSendBudget, badFrames, frameTimeouts, overBudget, unknownPackets, ignored, droppedEvents atomic.Uint64
+	accepted, closed, refused, shed, acceptErrors, handshakeFailures, slowConsumers, overSendBudget, badFrames, frameTimeouts, overBudget, unknownPackets, ignored, droppedEvents atomic.Uint64
 }
 
 // Stats returns the host's counters.
@@ -55,7 +60,7 @@ func (h *Host) Stats() HostStats {
 	if acc > closed {
 		open = acc - closed
 	}
-	return HostStats{Accepted: acc, Open: open, Refused: c.refused.Load(), Shed: c.shed.Load(), AcceptErrors: c.acceptErrors.Load(), SlowConsumers: c.slowConsumers.Load(), OverSendBudget: c.overSendBudget.Load(),
+	return HostStats{Accepted: acc, Open: open, Refused: c.refused.Load(), Shed: c.shed.Load(), AcceptErrors: c.acceptErrors.Load(), HandshakeFailures: c.handshakeFailures.Load(), SlowConsumers: c.slowConsumers.Load(), OverSendBudget: c.overSendBudget.Load(),
 		BadFrames: c.badFrames.Load(), FrameTimeouts: c.frameTimeouts.Load(), OverBudget: c.overBudget.Load(), UnknownPackets: c.unknownPackets.Load(), Ignored: c.ignored.Load(),
 		DroppedEvents: c.droppedEvents.Load()}
 }

@@ -51,6 +51,9 @@ func roundTripSkipping(t *testing.T, s *transport.Schemes, ln net.Listener, raw 
 	go func() {
 		for range skip + 1 {
 			c, err := ln.Accept()
+			if err == nil {
+				err = transport.Handshake(ctx, c) // as a Host does before reading (TLS)
+			}
 			acc <- accepted{c, err}
 			if err != nil {
 				return
