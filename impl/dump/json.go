@@ -80,9 +80,13 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 		}
 		put(co)
 		packets, errs := 0, 0
+		// One map for every packet's object: each is written before the
+		// next is built.
+		o := make(map[string]any, 16)
 		for i := range conn.Items {
 			it := &conn.Items[i]
-			o := map[string]any{"kind": "packet", "conn": conn.ID, "time": nil, "dir": it.Dir.String(), "offset": it.Offset}
+			clear(o)
+			o["kind"], o["conn"], o["time"], o["dir"], o["offset"] = "packet", conn.ID, nil, it.Dir.String(), it.Offset
 			if c.Timed {
 				o["time"] = it.Time.Seconds()
 			}
@@ -91,7 +95,7 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 			}
 			if it.Err != nil {
 				errs++
-				o["kind"], o["error"], o["hex"] = "error", it.Err.Error(), hex.EncodeToString(it.Frame)
+				o["kind"], o["error"], o["hex"] = "error", it.Err.Error(), hexString(it.Frame)
 				if name, ok := UnknownUserType(it.Err); ok && name != "" {
 					o["unknownType"] = name
 				}
@@ -118,7 +122,7 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 				o["modelNote"] = it.ModelNote
 			}
 			if opts.Hex {
-				o["hex"] = hex.EncodeToString(it.Frame)
+				o["hex"] = hexString(it.Frame)
 			}
 			put(o)
 		}
@@ -322,6 +326,16 @@ func floatJSON(f float64) any {
 	return f
 }
 
+// hexString is a frame written as a JSON string of lower-case hex digits,
+// straight from its bytes.
+type hexString []byte
+
+// MarshalJSON is for encoding/json, which writes a line the fast path
+// could not.
+func (h hexString) MarshalJSON() ([]byte, error) {
+	return append(hex.AppendEncode(append(make([]byte, 0, 2*len(h)+2), '"'), h), '"'), nil
+}
+
 // jsonEncoder appends the JSON of the values writeJSON builds, byte for byte
 // what encoding/json's Encoder (SetEscapeHTML(false)) writes for them,
 // without its reflection and per-map key sorting by reflect.Value: maps of
@@ -369,6 +383,9 @@ func (je *jsonEncoder) appendValue(b []byte, v any) ([]byte, error) {
 			break
 		}
 		return appendJSONFloat64(b, v), nil
+	case hexString:
+		b = append(hex.AppendEncode(append(b, '"'), v), '"')
+		return b, nil
 	case []any:
 		if v == nil {
 			return append(b, "null"...), nil

@@ -2,6 +2,7 @@ package dump
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"math"
 	"testing"
@@ -69,6 +70,15 @@ func TestJSONEncoderMatchesEncodingJSON(t *testing.T) {
 		got, err := je.appendValue(nil, v)
 		if err != nil || string(got)+"\n" != want.String() {
 			t.Errorf("%#v:\n got %s, %v\nwant %s", v, got, err, want.Bytes())
+		}
+	}
+	// A frame's hex is the string hex.EncodeToString makes, either way.
+	for _, frame := range [][]byte{nil, {}, {0xab, 0x01, 0xff}, every} {
+		want, _ := json.Marshal(hex.EncodeToString(frame))
+		got, err := je.appendValue(nil, map[string]any{"hex": hexString(frame)})
+		slow, _ := json.Marshal(map[string]any{"hex": hexString(frame)})
+		if err != nil || string(got) != `{"hex":`+string(want)+`}` || string(slow) != string(got) {
+			t.Errorf("hex of % x: %s, %v; encoding/json %s; want %s", frame, got, err, slow, want)
 		}
 	}
 	// What encoding/json cannot encode is an error here too.
