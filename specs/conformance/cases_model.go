@@ -321,15 +321,32 @@ var _ = ginkgo.Describe("Item models (replica)", func() {
 		e.NoErr(s.M.InsertRows(3, cell("b0")), "insert in the middle")
 		e.NoErr(s.M.InsertRows(8, cell("c0")), "insert at the end")
 		e.NoErr(s.M.RemoveRows(0, 1), "remove at the top")
-		e.NoErr(s.M.RemoveRows(2, 1), "remove in the middle")
+		e.NoErr(s.M.RemoveRows(3, 1), "remove in the middle")
 		e.NoErr(s.M.RemoveRows(6, 1), "remove at the end")
-		e.NoErr(s.M.MoveRows(0, 1, 6), "move the first row to the end")
-		wantEv := []string{"rowsInserted 0-0", "rowsInserted 3-3", "rowsInserted 8-8", "rowsRemoved 0-0", "rowsRemoved 2-2", "rowsRemoved 6-6", "rowsMoved 0-0->6"}
+		wantEv := []string{"rowsInserted 0-0", "rowsInserted 3-3", "rowsInserted 8-8", "rowsRemoved 0-0", "rowsRemoved 3-3", "rowsRemoved 6-6"}
 		e.Eventually(func() []string {
 			return modelEvents(a, seq, "rowsInserted", "rowsRemoved", "rowsMoved")
 		}, 10*time.Second, 50*time.Millisecond).Should(equal(wantEv), "the replica's row changes, in order")
 		e.waitModelRows(a, 6, 5*time.Second)
-		e.Expect(e.readRows(a, 0, 5, []int{roleDisplay})).To(equal(want([]string{"r1", "r2", "r3", "r4", "r5", "r0"}, 1, []int{roleDisplay})), "rows read after the changes")
+		e.Expect(e.readRows(a, 0, 5, []int{roleDisplay})).To(equal(want([]string{"r0", "r1", "b0", "r3", "r4", "r5"}, 1, []int{roleDisplay})), "rows read after the inserts and removals")
+		seq = lastSeq(a)
+		e.NoErr(s.M.MoveRows(0, 1, 6), "move the first row to the end")
+		e.NoErr(s.M.MoveRows(4, 2, 0), "move the last two rows to the top")
+		e.Eventually(func() []string { return modelEvents(a, seq, "rowsInserted", "rowsRemoved", "rowsMoved") }, 10*time.Second, 50*time.Millisecond).
+			Should(equal([]string{"rowsMoved 0-0->6", "rowsMoved 4-5->0"}), "the replica's moves, in order")
+		e.waitModelRows(a, 6, 5*time.Second)
+	})
+
+	Case("MODEL-26", func(e *Env) {
+		s := e.serveModel("", 6, 1, []int{roleDisplay}, nil, "r")
+		a := e.modelNode(s, "fetchRootSize", nil)
+		e.waitModelRows(a, 6, 15*time.Second)
+		e.readRows(a, 0, 5, []int{roleDisplay})
+		seq := lastSeq(a)
+		e.NoErr(s.M.MoveRows(0, 1, 6), "move the first row to the end")
+		e.Eventually(func() []string { return modelEvents(a, seq, "rowsMoved") }, 10*time.Second, 50*time.Millisecond).
+			Should(equal([]string{"rowsMoved 0-0->6"}), "the replica's rowsMoved")
+		e.Expect(e.readRows(a, 0, 5, []int{roleDisplay})).To(equal(want([]string{"r1", "r2", "r3", "r4", "r5", "r0"}, 1, []int{roleDisplay})), "rows read after moving row 0 to the end")
 	})
 
 	Case("MODEL-21", func(e *Env) {
