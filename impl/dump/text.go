@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/qtro/qtro/impl/capture"
 	"github.com/qtro/qtro/impl/wire"
@@ -61,15 +63,16 @@ func writeConn(bw *bufio.Writer, c *capture.Capture, conn *Conn, opts Options) {
 	}
 	fmt.Fprintf(bw, headerFormat, "time", "dir", "offset", "len", "packet")
 	packets, errs := 0, 0
+	var num [32]byte
 	for i := range conn.Items {
 		it := &conn.Items[i]
 		ts := "-"
 		if c.Timed {
-			ts = fmt.Sprintf("%.6f", it.Time.Seconds())
+			ts = string(strconv.AppendFloat(num[:0], it.Time.Seconds(), 'f', 6, 64))
 		}
 		size := "-"
 		if it.Size > 0 || len(it.Frame) >= 4 {
-			size = fmt.Sprint(it.Size)
+			size = strconv.FormatUint(uint64(it.Size), 10)
 		}
 		if it.Err == nil {
 			packets++
@@ -77,8 +80,8 @@ func writeConn(bw *bufio.Writer, c *capture.Capture, conn *Conn, opts Options) {
 			if it.Model != nil {
 				desc = modelText(it, desc)
 			}
-			desc = strings.ReplaceAll(desc, "\n", "\n"+strings.Repeat(" ", descColumn))
-			fmt.Fprintf(bw, lineFormat, ts, it.Dir, it.Offset, size, desc)
+			desc = strings.ReplaceAll(desc, "\n", descIndent)
+			writeLine(bw, ts, it.Dir, it.Offset, size, desc)
 			if it.ModelNote != "" {
 				fmt.Fprintf(bw, "%*snote: %s\n", descColumn, "", it.ModelNote)
 			}
@@ -89,7 +92,7 @@ func writeConn(bw *bufio.Writer, c *capture.Capture, conn *Conn, opts Options) {
 		}
 		errs++
 		line, more := faultText(it)
-		fmt.Fprintf(bw, lineFormat, ts, it.Dir, it.Offset, size, line)
+		writeLine(bw, ts, it.Dir, it.Offset, size, line)
 		for _, m := range more {
 			fmt.Fprintf(bw, "%*s%s\n", descColumn, "", m)
 		}
@@ -110,6 +113,41 @@ func writeConn(bw *bufio.Writer, c *capture.Capture, conn *Conn, opts Options) {
 		fmt.Fprintf(bw, "%s %s, %s %s; ", capture.HostToClient, closed(capture.HostToClient), capture.ClientToHost, closed(capture.ClientToHost))
 	}
 	fmt.Fprintf(bw, "%s, %s\n", plural(packets, "packet"), plural(errs, "error"))
+}
+
+// descIndent is what a packet's multi-line description has after each of
+// its newlines: the indentation of the packet column.
+var descIndent = "\n" + strings.Repeat(" ", descColumn)
+
+// writeLine writes a packet line as fmt.Fprintf(bw, lineFormat, ...) does,
+// without fmt's per-call work.
+func writeLine(bw *bufio.Writer, ts string, dir capture.Direction, offset int64, size, desc string) {
+	var num [20]byte
+	bw.WriteString("  ")
+	padLeft(bw, ts, 10)
+	bw.WriteString("  ")
+	d := dir.String()
+	bw.WriteString(d)
+	writeSpaces(bw, 4-utf8.RuneCountInString(d))
+	bw.WriteString("  ")
+	padLeft(bw, string(strconv.AppendInt(num[:0], offset, 10)), 8)
+	bw.WriteString("  ")
+	padLeft(bw, size, 6)
+	bw.WriteString("  ")
+	bw.WriteString(desc)
+	bw.WriteByte('\n')
+}
+
+// padLeft writes s right-aligned in width runes, as fmt's %<width>s does.
+func padLeft(bw *bufio.Writer, s string, width int) {
+	writeSpaces(bw, width-utf8.RuneCountInString(s))
+	bw.WriteString(s)
+}
+
+func writeSpaces(bw *bufio.Writer, n int) {
+	for ; n > 0; n-- {
+		bw.WriteByte(' ')
+	}
 }
 
 // modelText is the line of a model operation; a class definition that
