@@ -684,7 +684,7 @@ qtro-qtapp from ci/build-qtapps.sh): model-first100 (a fresh replica of a
 100,000-row model has its first 100 rows after), model-insert-10k (10,000 rows
 inserted at once reach 100 replicas, every replica's content checked),
 model-changes (dataChanged/s on a 1,000-row model with 10 replicas, sustained at
-p99 ≤ 10 ms from the intended time), model-hostile (bad and hostile model
+p99 ≤ 100 ms from the intended time), model-hostile (bad and hostile model
 requests at the host).
 
 Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,

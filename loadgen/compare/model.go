@@ -49,7 +49,9 @@ func ModelWorkloads() []Workload {
 			Rows: 100_000, Count: 100, Replicas: 20},
 		{Name: "model-insert-10k", Title: "10,000 rows inserted at once, 100 replicas: all have every row after", Kind: KindModelInsert,
 			Rows: 10_000, Replicas: 100},
-		{Name: "model-changes", Title: "dataChanged/s sustained on a 1,000-row model, 10 replicas (p99 from intended time ≤ 10 ms)", Kind: KindModelChanges,
+		{Name: "model-changes", Title: "dataChanged/s sustained on a 1,000-row model, 10 replicas (p99 from intended time ≤ 100 ms)", Kind: KindModelChanges,
+			Rows: 1000, Replicas: 10},
+		{Name: "model-hostile", Title: "hostile model requests at the host while 10 replicas take changes", Kind: KindModelHostile,
 			Rows: 1000, Replicas: 10},
 	}
 }
@@ -58,13 +60,13 @@ func ModelWorkloads() []Workload {
 // (from each change's intended time, as every rate loadgen reports);
 // ModelChangesLimit ends the rising rates.
 const (
-	ModelChangesP99   = 10 * time.Millisecond
-	ModelChangesLimit = 100 * time.Millisecond
+	ModelChangesP99   = 100 * time.Millisecond
+	ModelChangesLimit = time.Second
 )
 
 // ModelChangesRates are the rates (changes/s) the model-changes row
 // climbs, a step each.
-var ModelChangesRates = []int64{500, 1000, 2000, 3000, 5000, 7000, 10_000, 15_000, 20_000, 30_000, 50_000, 70_000, 100_000}
+var ModelChangesRates = []int64{100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 5000, 7000, 10_000, 15_000, 20_000, 30_000, 50_000, 70_000, 100_000}
 
 // modelPair is a target's model host and replica processes.
 type modelPair struct {
@@ -242,7 +244,7 @@ func modelChanges(ctx context.Context, m *modelPair, w Workload, d time.Duration
 	}
 	c := &Cell{Count: w.Replicas, States: map[string]any{}, Outcome: "complete"}
 	first := int64(1_000_000)
-	var best, best100 int64
+	var best, best10, bestLimit int64
 	var steps []string
 	var ops int64
 	a := m.snap()
@@ -267,6 +269,9 @@ func modelChanges(ctx context.Context, m *modelPair, w Workload, d time.Duration
 		c.States[fmt.Sprint(rate)] = map[string]any{"p50_ns": p50, "p99_ns": p99, "max_ns": mx, "seen": seen, "expected": expected,
 			"complete": complete, "host_lag_max_ns": lag}
 		steps = append(steps, fmt.Sprintf("%s/s: p50 %s p99 %s, seen %.1f %%", si(float64(rate)), dur(p50), dur(p99), 100*float64(seen)/float64(max(expected, 1))))
+		if ok && p99 <= int64(10*time.Millisecond) {
+			best10 = rate
+		}
 		if ok && p99 <= int64(ModelChangesP99) {
 			best = rate
 			c.P50, c.P99, c.P999, c.Max = p50, p99, fnum(ev["latency"].(map[string]any), "p999Ns"), mx
@@ -275,7 +280,7 @@ func modelChanges(ctx context.Context, m *modelPair, w Workload, d time.Duration
 		if !ok || p99 > int64(ModelChangesLimit) {
 			break
 		}
-		best100 = rate
+		bestLimit = rate
 	}
 	b := m.snap()
 	account(c, a, b, ops)
@@ -284,7 +289,7 @@ func modelChanges(ctx context.Context, m *modelPair, w Workload, d time.Duration
 	if best == 0 {
 		c.Outcome = "incomplete"
 	}
-	c.Note = fmt.Sprintf("sustained at p99 ≤ %s: %s/s; at p99 ≤ %s: %s/s. Steps of %s: %s. \"seen\": changes a replica saw (the rest were overwritten before its refetch came back); CPU/op: per change",
-		ModelChangesP99, si(float64(best)), ModelChangesLimit, si(float64(best100)), d, strings.Join(steps, "; "))
+	c.Note = fmt.Sprintf("sustained at p99 ≤ %s: %s/s; at p99 ≤ 10ms: %s/s; at p99 ≤ %s: %s/s. Steps of %s: %s. \"seen\": changes a replica saw (the rest were overwritten before its refetch came back); CPU/op: per change",
+		ModelChangesP99, si(float64(best)), si(float64(best10)), ModelChangesLimit, si(float64(bestLimit)), d, strings.Join(steps, "; "))
 	return c, nil
 }

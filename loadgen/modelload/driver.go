@@ -27,6 +27,7 @@ type Proc struct {
 
 	mu      sync.Mutex
 	waitErr error
+	other   []map[string]any // events no Wait asked for (the first 1,000)
 }
 
 // ErrExited is returned when the process ended while a reply was awaited.
@@ -117,6 +118,11 @@ func (p *Proc) Wait(ctx context.Context, d time.Duration, want string) (map[stri
 			if m["event"] == want {
 				return m, nil
 			}
+			p.mu.Lock()
+			if len(p.other) < 1000 {
+				p.other = append(p.other, m)
+			}
+			p.mu.Unlock()
 		case <-t.C:
 			return nil, fmt.Errorf("%s: no %q within %s", p.name, want, d)
 		case <-ctx.Done():
@@ -131,6 +137,20 @@ func (p *Proc) Do(ctx context.Context, d time.Duration, cmd, want string) (map[s
 		return nil, fmt.Errorf("%s: %s: %w", p.name, cmd, err)
 	}
 	return p.Wait(ctx, d, want)
+}
+
+// Others returns the events named name that arrived while Wait waited for
+// another (the first 1,000 events of all names are kept).
+func (p *Proc) Others(name string) []map[string]any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []map[string]any
+	for _, m := range p.other {
+		if m["event"] == name {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // Exited reports whether the process has ended.

@@ -4,10 +4,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strconv"
+	"strings"
 
 	"github.com/qtro/qtro/impl/node"
 )
+
+// ProfileEnv names the environment variable that makes a Go model load
+// process write a CPU profile (pprof) to $QTRO_MODELLOAD_CPUPROFILE +
+// "host|replica.PID.pprof" until it ends.
+const ProfileEnv = "QTRO_MODELLOAD_CPUPROFILE"
 
 // Main runs a model host or replica process of the protocol from its
 // command line (--model-load-host URL NAME [--dialect qt5|qt6] or
@@ -45,6 +53,15 @@ func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 			cache = n
 		default:
 			return usage("unknown flag " + args[i])
+		}
+	}
+	if prefix := os.Getenv(ProfileEnv); prefix != "" {
+		f, err := os.Create(fmt.Sprintf("%s%s.%d.pprof", prefix, strings.TrimPrefix(mode, "--model-load-"), os.Getpid()))
+		if err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() {
+				pprof.StopCPUProfile()
+				_ = f.Close()
+			}()
 		}
 	}
 	var err error

@@ -122,8 +122,14 @@ func (rs *replicaSet) acquire() (*node.Node, *model.Replica, error) {
 	return n, r, nil
 }
 
-// idAt reads row's ID (UserRole) and checks its DisplayRole matches.
+// idAt reads row's ID (UserRole) and checks its DisplayRole matches; ok
+// is false when the replica does not have the row. It never fetches
+// (Replica.Data would ask for a row it does not have, and from an
+// observer that may block the replica's goroutine on its own queue).
 func idAt(r *model.Replica, row int) (int64, bool) {
+	if _, cached := r.Flags(row, 0); !cached {
+		return 0, false
+	}
 	v, ok := r.Data(row, 0, RoleValue)
 	if !ok {
 		return 0, false
@@ -398,6 +404,9 @@ func (rs *replicaSet) changes(ctx context.Context, first, count, rate, t0 int64,
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for row := c.TopLeft[0].Row; row <= c.BottomRight[0].Row; row++ {
+			if _, cached := r.Flags(row, 0); !cached {
+				continue // dropped by a dataChanged since: refetched
+			}
 			v, ok := r.Data(row, 0, RoleValue)
 			if !ok {
 				continue
