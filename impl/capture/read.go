@@ -86,6 +86,13 @@ func isPcap(data []byte) bool {
 // readAll reads r to the end, failing with ErrLimit past max bytes.
 func readAll(r io.Reader, max int64, what string) ([]byte, error) {
 	var buf bytes.Buffer
+	if lr, ok := r.(interface{ Len() int }); ok {
+		// An in-memory reader (bytes.Reader, strings.Reader, bytes.Buffer)
+		// says how much is left: one buffer of that size (ReadFrom wants
+		// MinRead bytes free before each read, the last one included)
+		// instead of doubling from 512 bytes.
+		buf.Grow(int(min(int64(lr.Len()), max+1)) + bytes.MinRead)
+	}
 	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, err

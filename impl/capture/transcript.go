@@ -70,7 +70,7 @@ func ParseTranscript(r io.Reader) ([]Record, error) {
 		line int
 	)
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
+	sc.Buffer(nil, 64<<20) // from 4 KiB, doubling as long lines need
 	for sc.Scan() {
 		line++
 		raw := sc.Text()
