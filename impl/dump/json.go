@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -46,19 +47,20 @@ import (
 // "modelNote" instead.
 
 func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) error {
-	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	je := newJSONEncoder()
-	var line []byte
+	bw := getWriter(w)
+	defer putWriter(bw)
+	je := jsonEncoders.Get().(*jsonEncoder)
+	defer je.release()
 	put := func(v map[string]any) {
 		var err error
-		if line, err = je.appendValue(line[:0], v); err == nil {
-			line = append(line, '\n')
-			bw.Write(line)
+		if je.line, err = je.appendValue(je.line[:0], v); err == nil {
+			je.line = append(je.line, '\n')
+			bw.Write(je.line)
 			return
 		}
 		// encoding/json says what is wrong, as it did before the fast path.
+		enc := json.NewEncoder(bw)
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(v); err != nil {
 			// Every value is built from JSON-safe parts; say so if not.
 			_ = enc.Encode(map[string]any{"kind": "error", "error": "json: " + err.Error()})
@@ -347,6 +349,7 @@ type jsonEncoder struct {
 	scratch bytes.Buffer
 	enc     *json.Encoder
 	keys    []string // the keys of the maps being written, outermost first
+	line    []byte   // writeJSON's line being built
 }
 
 func newJSONEncoder() *jsonEncoder {
@@ -354,6 +357,37 @@ func newJSONEncoder() *jsonEncoder {
 	je.enc = json.NewEncoder(&je.scratch)
 	je.enc.SetEscapeHTML(false)
 	return je
+}
+
+// jsonEncoders keeps writeJSON's encoders, and the lines they grew, from
+// one dump to the next.
+var jsonEncoders = sync.Pool{New: func() any { return newJSONEncoder() }}
+
+// release returns je to jsonEncoders, unless it grew too big to keep.
+func (je *jsonEncoder) release() {
+	if cap(je.line) > maxPooled || je.scratch.Cap() > maxPooled {
+		return
+	}
+	clear(je.keys)
+	je.keys = je.keys[:0]
+	jsonEncoders.Put(je)
+}
+
+// maxPooled is the largest buffer kept for the next dump.
+const maxPooled = 1 << 20
+
+// writers keeps the dumps' bufio.Writers from one dump to the next.
+var writers = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
+
+func getWriter(w io.Writer) *bufio.Writer {
+	bw := writers.Get().(*bufio.Writer)
+	bw.Reset(w)
+	return bw
+}
+
+func putWriter(bw *bufio.Writer) {
+	bw.Reset(nil)
+	writers.Put(bw)
 }
 
 // appendValue appends v's JSON to b; on an error (a value encoding/json

@@ -24,7 +24,8 @@ const (
 )
 
 func writeText(w io.Writer, c *capture.Capture, conns []Conn, opts Options) error {
-	bw := bufio.NewWriter(w)
+	bw := getWriter(w)
+	defer putWriter(bw)
 	fmt.Fprintf(bw, "capture: %s, %s", c.Format, plural(len(c.Streams), "connection"))
 	if !c.Start.IsZero() {
 		fmt.Fprintf(bw, ", first packet at %s", c.Start.UTC().Format("2006-01-02T15:04:05.000000Z"))
