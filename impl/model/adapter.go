@@ -14,24 +14,49 @@ const AdapterTypeName = "QAbstractItemModelAdapter"
 // replicas of this package keep; node renames them on Qt 6 connections
 // (see init).
 const (
-	typeIndexList    = "IndexList"
-	typeIntList      = "QVector<int>"
-	typeIntHash      = "QIntHash"
-	typeOrientList   = "QVector<Qt::Orientation>"
-	typeDataEntries  = "DataEntries"
-	typeMetaAndData  = "MetaAndDataEntries"
-	typeOrientation  = "Qt::Orientation"
-	typeSelectFlags  = "QItemSelectionModel::SelectionFlags"
-	typeLayoutHint   = "QAbstractItemModel::LayoutChangeHint"
-	qt6TypeIndexList = "QList<ModelIndex>"
+	typeIndexList   = "IndexList"
+	typeIntList     = "QVector<int>"
+	typeIntHash     = "QIntHash"
+	typeOrientList  = "QVector<Qt::Orientation>"
+	typeDataEntries = "DataEntries"
+	typeMetaAndData = "MetaAndDataEntries"
+	typeOrientation = "Qt::Orientation"
+	typeSelectFlags = "QItemSelectionModel::SelectionFlags"
+	typeLayoutHint  = "QAbstractItemModel::LayoutChangeHint"
+)
+
+// Qt 6 names of the adapter's types. Qt names them at compile time from
+// __PRETTY_FUNCTION__ of QtPrivate's typenameHelper; GCC leaves out the
+// namespace of a template argument from the function's own namespace, so
+// a GCC-built Qt 6.4 names QtPrivate::ModelIndex "ModelIndex". Qt 6.8's
+// qtbase moved typenameHelper into QtPrivate::TypeNameHelper, and the
+// names gained their QtPrivate:: (docs/PROTOCOL-ERRATA.md, Item models).
+var (
+	// Qt 6.4 built with GCC (fixtures/golden/qt6_model_proxy).
+	qt64Names = map[string]string{
+		typeIndexList:   "QList<ModelIndex>",
+		typeDataEntries: typeDataEntries,
+		typeMetaAndData: typeMetaAndData,
+		typeIntList:     "QList<int>",
+		typeIntHash:     "QHash<int,QByteArray>",
+		typeOrientList:  "QList<Qt::Orientation>",
+	}
+	// Qt 6.8 and later (fixtures/golden/qt68_model_proxy, qt611_model_proxy).
+	qt68Names = map[string]string{
+		typeIndexList:   "QList<QtPrivate::ModelIndex>",
+		typeDataEntries: "QtPrivate::DataEntries",
+		typeMetaAndData: "QtPrivate::MetaAndDataEntries",
+		typeIntList:     "QList<int>",
+		typeIntHash:     "QHash<int,QByteArray>",
+		typeOrientList:  "QList<Qt::Orientation>",
+	}
 )
 
 func init() {
-	// Qt 6.4's names of the same values (fixtures/golden/qt6_model_proxy).
-	node.RegisterQt6TypeName(typeIndexList, qt6TypeIndexList)
-	node.RegisterQt6TypeName(typeIntList, "QList<int>")
-	node.RegisterQt6TypeName(typeIntHash, "QHash<int,QByteArray>")
-	node.RegisterQt6TypeName(typeOrientList, "QList<Qt::Orientation>")
+	// A Qt 6 connection starts in Qt 6.4's spelling (or WithQt6Spelling's)
+	// and takes the one its peer is seen to use (node.RegisterQt6Spellings),
+	// in the order of Qt6Spelling.
+	node.RegisterQt6Spellings(qt64Names, qt68Names)
 }
 
 // Signal indices of the adapter (Qt's QAbstractItemAdapterSourceAPI).

@@ -232,8 +232,8 @@ func TestReplicaOfHostileHost(t *testing.T) {
 			ctx, h := startHost(t, d, 10*time.Second)
 			src := node.NewSource(adapterClass())
 			const huge = 1<<31 - 1
-			_ = src.HandleMethod("replicaSizeRequest", func(context.Context, []node.Variant) (node.Variant, error) {
-				return qds.SizeOf(qds.Size{W: 3, H: huge}), nil
+			_ = src.HandleMethod("replicaCacheRequest", func(context.Context, []node.Variant) (node.Variant, error) {
+				return qds.UserOf(typeMetaAndData, wire.MetaAndDataEntries{Size: qds.Size{W: 3, H: huge}}), nil
 			})
 			_ = src.HandleMethod("replicaRowRequest", func(_ context.Context, args []node.Variant) (node.Variant, error) {
 				return qds.UserOf(typeDataEntries, wire.DataEntries{Data: []wire.IndexValuePair{

@@ -31,13 +31,45 @@ type Remoted struct {
 	current Path // the current index (Qt: of the selection model remoted with the model)
 }
 
+// Qt6Spelling is one of the names Qt 6 gives the adapter's types.
+type Qt6Spelling int
+
+// The spellings, as a GCC-built Qt sends them (Qt 5.15 has one spelling).
+const (
+	// Qt64Spelling: "QList<ModelIndex>", "DataEntries",
+	// "MetaAndDataEntries" (Qt 6.4).
+	Qt64Spelling Qt6Spelling = iota
+	// Qt68Spelling: "QList<QtPrivate::ModelIndex>",
+	// "QtPrivate::DataEntries", "QtPrivate::MetaAndDataEntries" (Qt 6.8
+	// and later).
+	Qt68Spelling
+)
+
+// RemoteOption configures Remote.
+type RemoteOption func(*node.Source)
+
+// WithQt6Spelling sets the spelling the host uses towards a Qt 6 replica
+// that has not shown its own yet (default Qt64Spelling). A replica shows
+// it with its first request naming an index (every request but
+// replicaCacheRequest and replicaHeaderRequest), and is answered in it
+// from then on; a Qt replica with PrefetchData asks replicaCacheRequest
+// first and needs the reply in its spelling, which the host cannot know:
+// it gets this one.
+func WithQt6Spelling(s Qt6Spelling) RemoteOption {
+	return func(src *node.Source) { src.SetQt6Spelling(int(s)) }
+}
+
 // Remote remotes m under name on h as Qt's
 // QRemoteObjectHostBase::enableRemoting(model, name, roles) does, so that
 // Qt's QAbstractItemModelReplica (acquireModel) and Acquire can read it.
 // roles are the roles replicas get when they ask for none and that
 // dataChanged is filtered by (Qt's availableRoles); nil means every role
 // m names, in ascending order (Qt would remote no roles).
-func Remote(h *node.Host, m ItemModel, name string, roles []int) (*Remoted, error) {
+//
+// On Qt 6 connections the host answers each replica in the spelling of
+// the adapter's types that replica uses (Qt 6.4's or Qt 6.8's, see
+// Qt6Spelling), learnt from its requests.
+func Remote(h *node.Host, m ItemModel, name string, roles []int, opts ...RemoteOption) (*Remoted, error) {
 	if h == nil || m == nil {
 		return nil, errors.New("qtro model: Remote needs a host and a model")
 	}
@@ -50,6 +82,9 @@ func Remote(h *node.Host, m ItemModel, name string, roles []int) (*Remoted, erro
 	rm := &Remoted{h: h, m: m, name: name, roles: slices.Clone(roles)}
 	src := node.NewSource(adapterClass())
 	rm.src = src
+	for _, o := range opts {
+		o(src)
+	}
 	if err := src.SetProperty("availableRoles", intList(roles)); err != nil {
 		return nil, err
 	}

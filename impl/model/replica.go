@@ -19,8 +19,9 @@ type InitialAction int
 
 // Initial actions, with Qt's values.
 const (
-	// FetchRootSize asks for the root's size only (replicaSizeRequest);
-	// rows are fetched when they are read. Qt's default.
+	// FetchRootSize asks for the root's size only; rows are fetched when
+	// they are read. Qt's default. (Qt asks with replicaSizeRequest, this
+	// package with a replicaCacheRequest for no items: see Replica.)
 	FetchRootSize InitialAction = iota
 	// PrefetchData asks for the first cache-size items with their data
 	// (replicaCacheRequest).
@@ -60,6 +61,11 @@ func WithCacheSize(rows int) Option {
 // ModelReset once the new size is known (also after the first
 // initialisation and after each re-initialisation), and DataChanged when
 // fetched data has arrived (the first fetch of rows too, as Qt).
+//
+// Its first request after each initialisation is a replicaCacheRequest
+// (for no items with FetchRootSize), whose reply teaches the connection
+// which Qt 6 spelling of the adapter's types the host uses; requests go
+// out in that spelling from then on.
 //
 // Its methods are safe for concurrent use. Observers run one at a time
 // on the replica's goroutine and must not block on the replica (Fetch,
@@ -108,10 +114,9 @@ type cachedCell struct {
 // Results of calls, sent to the replica's goroutine.
 type (
 	sizeResult struct {
-		gen  uint64
-		v    node.Variant
-		err  error
-		meta bool
+		gen uint64
+		v   node.Variant
+		err error
 	}
 	rowsResult struct {
 		gen         uint64
@@ -442,20 +447,24 @@ func (r *Replica) reset() {
 	r.minSeq = map[int]uint64{}
 	r.wakeLocked()
 	r.mu.Unlock()
-	var pc *node.PendingCall
-	var err error
-	meta := r.action == PrefetchData
-	if meta {
-		pc, err = r.rep.InvokeIndex(methCacheRequest, []node.Variant{qds.IntegerOf(qds.ULong, int64(r.cacheSize)), intList(r.hint)}, true)
-	} else {
-		pc, err = r.rep.InvokeIndex(methSizeRequest, []node.Variant{indexList(Path{})}, true)
+	// Unlike Qt's replica, which asks FetchRootSize's size with
+	// replicaSizeRequest, ask with replicaCacheRequest for no items
+	// (Qt's adapter answers the root's size, and no data): its arguments
+	// carry no model type, so the request is read whatever spelling the
+	// host has, and its reply's MetaAndDataEntries teaches the connection
+	// the host's spelling before any request with an index list goes out
+	// (node.RegisterQt6Spellings).
+	items := 0
+	if r.action == PrefetchData {
+		items = r.cacheSize
 	}
+	pc, err := r.rep.InvokeIndex(methCacheRequest, []node.Variant{qds.IntegerOf(qds.ULong, int64(items)), intList(r.hint)}, true)
 	if err != nil {
 		return // not Valid: the next Init resets again
 	}
 	go func() {
 		v, err := pc.Wait(r.ctx)
-		r.post(sizeResult{gen: gen, v: v, err: err, meta: meta})
+		r.post(sizeResult{gen: gen, v: v, err: err})
 	}()
 }
 
@@ -470,14 +479,8 @@ func (r *Replica) sized(s sizeResult) {
 		return
 	}
 	r.sizeGen = 0
-	var size qds.Size
-	var md wire.MetaAndDataEntries
-	if s.meta {
-		md, _ = s.v.Value().(wire.MetaAndDataEntries)
-		size = md.Size
-	} else {
-		size, _ = s.v.Value().(qds.Size)
-	}
+	md, _ := s.v.Value().(wire.MetaAndDataEntries)
+	size := md.Size
 	r.rows, r.cols = max(int(size.H), 0), max(int(size.W), 0)
 	roles := make([]int, len(md.Roles))
 	for i, x := range md.Roles {

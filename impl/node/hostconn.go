@@ -275,6 +275,7 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 		return
 	}
 	args := append([]Variant(nil), p.Args...)
+	learnSpelling(c.d, &c.q.spelling, args...)
 	if c.h.hooks != nil {
 		c.h.hooks.invoked(c, src, args)
 	}
@@ -316,7 +317,7 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 	if mutating("wrong-serial") {
 		serial++
 	}
-	if err := c.q.send(&wire.InvokeReply{Name: p.Name, Serial: serial, Value: localize(c.d, out)}); err != nil {
+	if err := c.q.send(&wire.InvokeReply{Name: p.Name, Serial: serial, Value: localize(c.d, c.replySpelling(src), out)}); err != nil {
 		c.fail(err)
 	}
 }

@@ -358,6 +358,7 @@ func (r *replicaImpl) unbind(c *clientConn) {
 
 // init applies an Init (class nil) or InitDynamic packet.
 func (r *replicaImpl) init(c *clientConn, def *wire.ClassDef, values []Variant, at time.Time) {
+	c.learnSpelling(values...)
 	r.mu.Lock()
 	if r.conn != c {
 		r.mu.Unlock()
@@ -488,6 +489,7 @@ func (r *replicaImpl) attachChildren(c *clientConn, kids []childInit, at time.Ti
 }
 
 func (r *replicaImpl) propertyChange(c *clientConn, p *wire.PropertyChangePacket, at time.Time) {
+	c.learnSpelling(p.Value)
 	r.mu.Lock()
 	if r.conn != c || r.class == nil || p.Index < 0 || int(p.Index) >= len(r.values) {
 		bound := r.conn == c
@@ -503,6 +505,7 @@ func (r *replicaImpl) propertyChange(c *clientConn, p *wire.PropertyChangePacket
 }
 
 func (r *replicaImpl) invoke(c *clientConn, p *wire.Invoke, at time.Time) {
+	c.learnSpelling(p.Args...)
 	r.mu.Lock()
 	if r.conn != c || r.class == nil {
 		r.mu.Unlock()
@@ -532,6 +535,7 @@ func (r *replicaImpl) invoke(c *clientConn, p *wire.Invoke, at time.Time) {
 }
 
 func (r *replicaImpl) reply(c *clientConn, p *wire.InvokeReply) {
+	c.learnSpelling(p.Value) // before the caller sends its next request
 	r.mu.Lock()
 	ch := r.pending[p.Serial]
 	delete(r.pending, p.Serial)
@@ -756,11 +760,13 @@ func (ri *replicaImpl) invokeLocked(i int, args []Variant, wantReply bool) (*Pen
 		ri.pending[serial] = pc.ch
 	}
 	if ri.conn != nil {
-		if _, d := ri.conn.queue(); d == wire.Qt6 {
-			// Registry locations are kept in Qt 5 spelling; send the dialect's names.
+		if q, d := ri.conn.queue(); d == wire.Qt6 && q != nil {
+			// Registry locations are kept in Qt 5 spelling; send the dialect's
+			// names, and the connection's spelling of RegisterQt6Spellings.
+			t := spellingOf(d, &q.spelling, 0)
 			la := make([]Variant, len(args))
 			for k, a := range args {
-				la[k] = localize(d, a)
+				la[k] = localize(d, t, a)
 			}
 			args = la
 		}

@@ -59,6 +59,9 @@ type sendQueue struct {
 	done    chan struct{} // closed once the queue is closed and no writer is left
 	errOnce sync.Once
 	onError func(error) // called once, without q.mu, when writing fails or the bound is hit
+	// spelling is the Qt 6 spelling of registered type families the peer
+	// was seen to use (RegisterQt6Spellings); nil: not learnt yet.
+	spelling atomic.Pointer[renames]
 	// writeTimeout, when set, fails the writer goroutine's write with
 	// ErrSlowConsumer once the peer has taken no byte for that long.
 	writeTimeout time.Duration

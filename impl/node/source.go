@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -54,6 +55,8 @@ type Source struct {
 	inv  wire.Invoke
 	args [1]Variant
 	la   []Variant // a signal's arguments in a dialect's spelling, reused
+
+	spelling int // SetQt6Spelling, on a root; under mu
 }
 
 // SourceEvent tells local observers what happened to a source: a property
@@ -354,13 +357,14 @@ const (
 	bcastSignal        // Invoke of signal i with args
 )
 
-// encodeLocked appends the packets of a broadcast in dialect d.
-func (s *Source) encodeLocked(e *qds.Encoder, d Dialect, kind, i int, args []Variant) {
+// encodeLocked appends the packets of a broadcast in dialect d, with
+// the type names of spelling t.
+func (s *Source) encodeLocked(e *qds.Encoder, d Dialect, t *renames, kind, i int, args []Variant) {
 	name := s.wireName(d)
 	s.inv = wire.Invoke{Name: name, Call: wire.CallInvokeMethod, Index: int32(i), Serial: -1, PropertyIndex: -1}
 	switch kind {
 	case bcastChange:
-		lv := localize(d, s.values[i])
+		lv := localize(d, t, s.values[i])
 		if !mutating("drop-property-change") {
 			s.pc = wire.PropertyChangePacket{Name: name, Index: int32(i), Value: lv}
 			wire.AppendPacket(e, &s.pc)
@@ -372,7 +376,7 @@ func (s *Source) encodeLocked(e *qds.Encoder, d Dialect, kind, i int, args []Var
 		if d == wire.Qt6 {
 			s.la = s.la[:0]
 			for _, a := range args {
-				s.la = append(s.la, localize(d, a))
+				s.la = append(s.la, localize(d, t, a))
 			}
 			s.inv.Args = s.la
 		}
@@ -466,32 +470,65 @@ func (s *Source) broadcastLocked(kind, i int, args []Variant) {
 	}
 	var frames wire.ByDialect[[]byte]
 	var failed wire.ByDialect[bool]
+	var spelt []speltFrame // frames in a spelling other than the dialect's default
 	inline := inlineBroadcast
 	for _, c := range root.listeners.list {
 		d := c.d
 		if failed.Get(d) {
 			continue
 		}
-		if frames.Get(d) == nil {
-			e := s.encs.Get(d)
-			if e == nil {
-				e = qds.NewEncoder(nil, d.Stream(), root.host.types.Get(d))
-				s.encs.Set(d, e)
+		t := spellingOf(d, &c.q.spelling, root.spelling)
+		var frame []byte
+		if t == spellingOf(d, nil, root.spelling) {
+			if frames.Get(d) == nil {
+				f, err := s.encodeFrameLocked(root, d, t, kind, i, args)
+				if err != nil {
+					failed.Set(d, true)
+					continue
+				}
+				frames.Set(d, f)
 			}
-			e.Reset(e.Bytes()[:0])
-			s.encodeLocked(e, d, kind, i, args)
-			if err := e.Err(); err != nil {
-				root.host.cfg.Logger.Warn("cannot encode for replicas", "source", s.wireName(d), "dialect", d, "err", err)
-				failed.Set(d, true)
-				continue
+			frame = frames.Get(d)
+		} else {
+			k := slices.IndexFunc(spelt, func(f speltFrame) bool { return f.t == t })
+			if k < 0 {
+				f, err := s.encodeFrameLocked(root, d, t, kind, i, args)
+				if err != nil {
+					continue
+				}
+				spelt = append(spelt, speltFrame{t: t, frame: slices.Clone(f)})
+				k = len(spelt) - 1
 			}
-			frames.Set(d, e.Bytes())
+			frame = spelt[k].frame
 		}
-		if err := c.q.sendRaw(frames.Get(d), inline > 0); err != nil {
+		if err := c.q.sendRaw(frame, inline > 0); err != nil {
 			c.fail(err)
 		}
 		inline--
 	}
+}
+
+// speltFrame is a broadcast's frame in one spelling (RegisterQt6Spellings).
+type speltFrame struct {
+	t     *renames
+	frame []byte
+}
+
+// encodeFrameLocked encodes a broadcast for dialect d and spelling t with
+// the source's encoder of d; the bytes are valid until its next use.
+func (s *Source) encodeFrameLocked(root *Source, d Dialect, t *renames, kind, i int, args []Variant) ([]byte, error) {
+	e := s.encs.Get(d)
+	if e == nil {
+		e = qds.NewEncoder(nil, d.Stream(), root.host.types.Get(d))
+		s.encs.Set(d, e)
+	}
+	e.Reset(e.Bytes()[:0])
+	s.encodeLocked(e, d, t, kind, i, args)
+	if err := e.Err(); err != nil {
+		root.host.cfg.Logger.Warn("cannot encode for replicas", "source", s.wireName(d), "dialect", d, "err", err)
+		return nil, err
+	}
+	return e.Bytes(), nil
 }
 
 // initFrame is one cached Init or InitDynamic frame (Source.inits).
@@ -509,7 +546,8 @@ type initFrame struct {
 // gadgets from definitions a client sent, and a type the host knows always
 // wins (wire.ClassDef.RegisterGadgets), so the host's values encode alike.
 func (s *Source) initFrameLocked(c *hostConn, dynamic bool) ([]byte, error) {
-	cacheable := !mutating("misorder-init") && !mutating("empty-init") && c.typesSentCount() == 0
+	cacheable := !mutating("misorder-init") && !mutating("empty-init") && c.typesSentCount() == 0 &&
+		spellingOf(c.d, &c.q.spelling, s.spelling) == spellingOf(c.d, nil, s.spelling) // the cache holds the preferred spelling
 	k := 0
 	if dynamic {
 		k = 1
@@ -554,7 +592,7 @@ func (s *Source) initPacketLocked(c *hostConn, dynamic bool) wire.Packet {
 func (s *Source) valuesLocked(c *hostConn, dynamic bool) []Variant {
 	vals := make([]Variant, len(s.values))
 	for i, v := range s.values {
-		vals[i] = localize(c.d, v)
+		vals[i] = localize(c.d, spellingOf(c.d, &c.q.spelling, s.root().spelling), v)
 		if ch := s.children[i]; ch != nil {
 			vals[i] = ch.descriptorLocked(c, dynamic)
 		}
@@ -634,9 +672,10 @@ func (s *Source) write(i int, v Variant) error {
 	return nil
 }
 
-// localize renames the registry's user types to the dialect's names: the
-// registry source keeps Qt 5 names internally.
-func localize(d Dialect, v Variant) Variant {
+// localize renames the registry's user types to the dialect's names (the
+// registry source keeps Qt 5 names internally), and the types of
+// RegisterQt6Spellings by t, the connection's spelling (spellingOf).
+func localize(d Dialect, t *renames, v Variant) Variant {
 	if d != wire.Qt6 || v.Type() != qds.User {
 		return v
 	}
@@ -646,7 +685,7 @@ func localize(d Dialect, v Variant) Variant {
 	case wire.Qt5.SourceLocationsType():
 		return qds.UserOf(wire.Qt6.SourceLocationsType(), v.Value())
 	}
-	if r, ok := qt6Name(v); ok { // types declared with RegisterQt6TypeName
+	if r, ok := t.rename(v); ok {
 		return r
 	}
 	return v

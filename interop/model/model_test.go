@@ -1,5 +1,6 @@
 // Package model_test checks item-model remoting (impl/model) against real
-// Qt 5.15 and Qt 6.4, as native processes: a Go model host read by Qt's
+// Qt 5.15 and Qt 6.4 and the Qt 6 of each row of ci/qt-versions.tsv (6.8,
+// 6.11), as native processes: a Go model host read by Qt's
 // QAbstractItemModelReplica (qtro-qtapp --model-replica), a Qt model host
 // (qtro-qtapp --model-host, a QAbstractTableModel remoted with
 // enableRemoting) read by a Go replica, and, as the control that the
@@ -7,7 +8,9 @@
 // the initial rows and then every change of one script: a data change,
 // inserts in the middle, a remove at the top, a move, a reset and a header
 // change, with both of Qt's initial actions. TestQtHostAbortsOnPathToNoItem
-// records that a real Qt model host aborts on a request naming no item.
+// records that a real Qt model host aborts on a request naming no item;
+// TestQt6ReplicasOfOneGoHost has Qt 6.4 and newer replicas, which spell
+// the model types differently, read one Go host at once.
 //
 // The Qt programs are built by ci/build-qtapps.sh; a test is skipped, with
 // the reason, only when that build fails or gives no program for its Qt.
@@ -37,47 +40,72 @@ import (
 
 const timeout = 10 * time.Second
 
-var (
-	qtAppsOnce sync.Once
-	qtApps     map[string]string
-	qtAppsErr  error
-)
+// qtVersion is a Qt the tests run against: the machine's Qt 5 and Qt 6
+// (Debian bookworm's 5.15 and 6.4), and the Qt 6 of each row of
+// ci/qt-versions.tsv (qt@trixie is Qt 6.8, qt@sid the newest), built in
+// that suite's root by ci/build-qtapps.sh SUITE.
+type qtVersion struct {
+	name  string // "qt5", "qt6", "qt@trixie"
+	which string // the ci/build-qtapps.sh argument: "5", "6", "trixie"
+	major int
+}
 
-// qtApp returns the qtro-qtapp binary of a Qt major version, building it
-// with ci/build-qtapps.sh (which does nothing when it is up to date), or
-// skips the test saying why there is none.
-func qtApp(t *testing.T, major int) string {
+func (v qtVersion) String() string { return v.name }
+
+// qtVersions are the Qts the tests run against, oldest first.
+func qtVersions() []qtVersion {
+	vs := []qtVersion{{"qt5", "5", 5}, {"qt6", "6", 6}}
+	suites, _ := checkout.QtSuites() // without a checkout, qtApp skips saying so
+	for _, s := range suites {
+		vs = append(vs, qtVersion{"qt@" + s.Suite, s.Suite, 6})
+	}
+	return vs
+}
+
+// qtBuild is one ci/build-qtapps.sh run: the binary or why there is none.
+type qtBuild struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+var qtBuilds sync.Map // which -> *qtBuild
+
+// qtApp returns the qtro-qtapp binary of a Qt, building it with
+// ci/build-qtapps.sh (which does nothing when it is up to date), or skips
+// the test saying why there is none.
+func qtApp(t *testing.T, v qtVersion) string {
 	t.Helper()
-	qtAppsOnce.Do(func() {
+	b, _ := qtBuilds.LoadOrStore(v.which, &qtBuild{})
+	qb := b.(*qtBuild)
+	qb.once.Do(func() {
 		root, err := checkout.Root()
 		if err != nil {
-			qtAppsErr = err
+			qb.err = err
 			return
 		}
-		cmd := exec.Command(filepath.Join(root, "ci", "build-qtapps.sh"), "5", "6")
+		cmd := exec.Command(filepath.Join(root, "ci", "build-qtapps.sh"), v.which)
 		cmd.Dir = root
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
 		if err != nil {
-			qtAppsErr = fmt.Errorf("ci/build-qtapps.sh: %w\n%s", err, stderr.String())
+			qb.err = fmt.Errorf("ci/build-qtapps.sh %s: %w\n%s", v.which, err, stderr.String())
 			return
 		}
-		qtApps = map[string]string{}
 		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			if k, v, ok := strings.Cut(line, " "); ok {
-				qtApps[k] = v
+			if k, p, ok := strings.Cut(line, " "); ok && (k == v.which || k == "qt"+v.which) {
+				qb.bin = p
 			}
 		}
 	})
-	if qtAppsErr != nil {
-		t.Skipf("SKIPPED, NOT PASSED: the Qt %d program qtro-qtapp is not built: %v", major, qtAppsErr)
+	if qb.err != nil {
+		t.Skipf("SKIPPED, NOT PASSED: the %s program qtro-qtapp is not built: %v", v, qb.err)
 	}
-	bin := qtApps[fmt.Sprintf("qt%d", major)]
-	if bin == "" {
-		t.Skipf("SKIPPED, NOT PASSED: ci/build-qtapps.sh built no Qt %d qtro-qtapp", major)
+	if qb.bin == "" {
+		t.Skipf("SKIPPED, NOT PASSED: ci/build-qtapps.sh built no %s qtro-qtapp", v)
 	}
-	return bin
+	return qb.bin
 }
 
 func dialect(major int) node.Dialect {
@@ -183,7 +211,7 @@ func cells(text string, user int) []model.Cell {
 	return []model.Cell{{model.DisplayRole: text, model.UserRole: user}, {model.DisplayRole: text + " c1"}}
 }
 
-func newGoHost(t *testing.T, d node.Dialect) *goHost {
+func newGoHost(t *testing.T, d node.Dialect, opts ...model.RemoteOption) *goHost {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: d})
@@ -199,7 +227,7 @@ func newGoHost(t *testing.T, d node.Dialect) *goHost {
 			t.Fatal(err)
 		}
 	}
-	rm, err := model.Remote(h, m, "Model", []int{model.DisplayRole, model.UserRole})
+	rm, err := model.Remote(h, m, "Model", []int{model.DisplayRole, model.UserRole}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -694,11 +722,18 @@ var actions = []struct {
 }{{"FetchRootSize", false, model.FetchRootSize}, {"PrefetchData", true, model.PrefetchData}}
 
 func TestQtReplicaOfGoHost(t *testing.T) {
-	for _, major := range []int{5, 6} {
+	for _, v := range qtVersions() {
 		for _, a := range actions {
-			t.Run(fmt.Sprintf("qt%d/%s", major, a.name), func(t *testing.T) {
-				bin := qtApp(t, major)
-				h := newGoHost(t, dialect(major))
+			t.Run(v.name+"/"+a.name, func(t *testing.T) {
+				bin := qtApp(t, v)
+				var opts []model.RemoteOption
+				if a.prefetch && strings.HasPrefix(v.name, "qt@") {
+					// A prefetching Qt replica's first request (replicaCacheRequest)
+					// shows no spelling; its reply must be in Qt >= 6.8's. A
+					// FetchRootSize replica shows it with its first request.
+					opts = append(opts, model.WithQt6Spelling(model.Qt68Spelling))
+				}
+				h := newGoHost(t, dialect(v.major), opts...)
 				r := newQtReplica(t, bin, h.url(), a.prefetch)
 				script(t, h, r)
 
@@ -720,10 +755,10 @@ func TestQtReplicaOfGoHost(t *testing.T) {
 }
 
 func TestGoReplicaOfQtHost(t *testing.T) {
-	for _, major := range []int{5, 6} {
+	for _, v := range qtVersions() {
 		for _, a := range actions {
-			t.Run(fmt.Sprintf("qt%d/%s", major, a.name), func(t *testing.T) {
-				h := newQtHost(t, qtApp(t, major))
+			t.Run(v.name+"/"+a.name, func(t *testing.T) {
+				h := newQtHost(t, qtApp(t, v))
 				r := newGoReplica(t, h.url(), a.action)
 				script(t, h, r)
 			})
@@ -731,12 +766,58 @@ func TestGoReplicaOfQtHost(t *testing.T) {
 	}
 }
 
+// One Go host serves Qt 6.4 and Qt >= 6.8 replicas at once, each in its
+// own spelling of the adapter's types (learnt from its requests): a
+// FetchRootSize replica of every Qt 6, and, with the host preferring
+// Qt 6.8's spelling for replicas that show none, a prefetching newer one
+// beside the Qt 6.4 ones.
+func TestQt6ReplicasOfOneGoHost(t *testing.T) {
+	var qt6s []qtVersion
+	for _, v := range qtVersions() {
+		if v.major == 6 {
+			qt6s = append(qt6s, v)
+		}
+	}
+	for _, pref := range []struct {
+		name string
+		opts []model.RemoteOption
+	}{{"default", nil}, {"prefer68", []model.RemoteOption{model.WithQt6Spelling(model.Qt68Spelling)}}} {
+		t.Run(pref.name, func(t *testing.T) {
+			h := newGoHost(t, node.Qt6, pref.opts...)
+			var rs []*qtReplica
+			for _, v := range qt6s {
+				bin := qtApp(t, v)
+				rs = append(rs, newQtReplica(t, bin, h.url(), false))
+				if pref.opts != nil && strings.HasPrefix(v.name, "qt@") {
+					rs = append(rs, newQtReplica(t, bin, h.url(), true))
+				}
+			}
+			if len(rs) < 2 {
+				t.Fatalf("%d Qt 6 replicas: nothing to compare", len(rs))
+			}
+			for _, r := range rs {
+				r.waitInit(t, 5, 2)
+				r.waitRows(t, initialRows())
+			}
+			h.set(t, 1, 0, model.DisplayRole, "both")
+			h.insert(t, 2, "new")
+			want := initialRows()
+			want[1].d0 = "both"
+			want = slices.Insert(want, 2, row{"new", 2, "new c1"})
+			for _, r := range rs {
+				r.waitChange(t, "rowsInserted", 2, 2)
+				r.waitRows(t, want)
+			}
+		})
+	}
+}
+
 // The control: Qt's own host and replica go through the same script.
 func TestQtReplicaOfQtHost(t *testing.T) {
-	for _, major := range []int{5, 6} {
+	for _, v := range qtVersions() {
 		for _, a := range actions {
-			t.Run(fmt.Sprintf("qt%d/%s", major, a.name), func(t *testing.T) {
-				bin := qtApp(t, major)
+			t.Run(v.name+"/"+a.name, func(t *testing.T) {
+				bin := qtApp(t, v)
 				h := newQtHost(t, bin)
 				script(t, h, newQtReplica(t, bin, h.url(), a.prefetch))
 			})
@@ -759,10 +840,10 @@ func mustValue(t *testing.T, x any) node.Variant {
 // size instead and goes on (impl/model TestHostileRequests). This test
 // records Qt's behaviour; it fails if Qt stops aborting.
 func TestQtHostAbortsOnPathToNoItem(t *testing.T) {
-	for _, major := range []int{5, 6} {
+	for _, v := range qtVersions() {
 		for _, slot := range []string{"replicaSizeRequest", "replicaSetData"} {
-			t.Run(fmt.Sprintf("qt%d/%s", major, slot), func(t *testing.T) {
-				bin := qtApp(t, major)
+			t.Run(v.name+"/"+slot, func(t *testing.T) {
+				bin := qtApp(t, v)
 				cmd := exec.Command(bin, "--model-host", "tcp://127.0.0.1:0", "Model")
 				var stderr strings.Builder
 				cmd.Stderr = &stderr
@@ -802,9 +883,15 @@ func TestQtHostAbortsOnPathToNoItem(t *testing.T) {
 				}
 				// A dynamic replica's class comes from Qt's definition, so
 				// the arguments are converted to Qt's own parameter types.
-				// "IndexList" goes out as Qt 6's "QList<ModelIndex>" on a Qt 6
-				// connection (impl/model registers the name with node).
-				path := qds.UserOf("IndexList", []wire.ModelIndex{{Row: 99, Column: 0}})
+				// "IndexList" goes out as Qt 6.4's "QList<ModelIndex>" on a Qt 6
+				// connection (impl/model registers the spellings with node);
+				// nothing has taught this connection Qt 6.8's spelling (only a
+				// reply or signal would), so it is named here for Qt >= 6.8.
+				name := "IndexList"
+				if strings.HasPrefix(v.name, "qt@") {
+					name = "QList<QtPrivate::ModelIndex>"
+				}
+				path := qds.UserOf(name, []wire.ModelIndex{{Row: 99, Column: 0}})
 				switch slot {
 				case "replicaSizeRequest":
 					_, err = r.InvokeIndex(0, []node.Variant{path}, true)
@@ -817,13 +904,13 @@ func TestQtHostAbortsOnPathToNoItem(t *testing.T) {
 				select {
 				case err := <-exited:
 					if err == nil || !strings.Contains(err.Error(), "aborted") {
-						t.Fatalf("Qt %d host ended with %v, want SIGABRT; stderr: %s", major, err, stderr.String())
+						t.Fatalf("%s host ended with %v, want SIGABRT; stderr: %s", v, err, stderr.String())
 					}
 					if !strings.Contains(stderr.String(), "Internal error: invalid index=ModelIndex[row=99, column=0]") {
-						t.Fatalf("Qt %d host stderr: %s", major, stderr.String())
+						t.Fatalf("%s host stderr: %s", v, stderr.String())
 					}
 				case <-time.After(timeout):
-					t.Fatalf("Qt %d host still runs after %s with a path to no item", major, slot)
+					t.Fatalf("%s host still runs after %s with a path to no item", v, slot)
 				}
 			})
 		}
@@ -833,9 +920,9 @@ func TestQtHostAbortsOnPathToNoItem(t *testing.T) {
 // A Go replica of a large Qt model reads rows far from the top without
 // fetching the rows before them, and keeps at most its cache size.
 func TestGoReplicaOfLargeQtModel(t *testing.T) {
-	for _, major := range []int{5, 6} {
-		t.Run(fmt.Sprintf("qt%d", major), func(t *testing.T) {
-			h := newQtHost(t, qtApp(t, major))
+	for _, v := range qtVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			h := newQtHost(t, qtApp(t, v))
 			h.command(t, "reset 20000")
 			n := node.NewNode(node.Config{RetryInterval: 50 * time.Millisecond})
 			t.Cleanup(func() { n.Close() })
@@ -885,10 +972,10 @@ func (p *qtProc) waitCurrent(t *testing.T, ev string, row, column int) {
 // host; a Qt host's selection model reaches a Go replica and the Go
 // replica's choice reaches the Qt host's selection model.
 func TestCurrentIndex(t *testing.T) {
-	for _, major := range []int{5, 6} {
-		t.Run(fmt.Sprintf("qt%d/GoHostQtReplica", major), func(t *testing.T) {
-			bin := qtApp(t, major)
-			h := newGoHost(t, dialect(major))
+	for _, v := range qtVersions() {
+		t.Run(v.name+"/GoHostQtReplica", func(t *testing.T) {
+			bin := qtApp(t, v)
+			h := newGoHost(t, dialect(v.major))
 			rm := h.remoted
 			r := newQtReplica(t, bin, h.url(), false)
 			r.waitInit(t, 5, 2)
@@ -903,8 +990,8 @@ func TestCurrentIndex(t *testing.T) {
 				time.Sleep(5 * time.Millisecond)
 			}
 		})
-		t.Run(fmt.Sprintf("qt%d/QtHostGoReplica", major), func(t *testing.T) {
-			h := newQtHost(t, qtApp(t, major))
+		t.Run(v.name+"/QtHostGoReplica", func(t *testing.T) {
+			h := newQtHost(t, qtApp(t, v))
 			r := newGoReplica(t, h.url(), model.FetchRootSize)
 			r.waitInit(t, 5, 2)
 			h.command(t, "current 1 1")
