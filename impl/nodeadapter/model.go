@@ -210,6 +210,9 @@ func (a *adapter) cmdRemoteModel(c contract.Command) {
 		hm.tree = &treeModel{TableModel: hm.table, children: children, roles: roles}
 		m = hm.tree
 	}
+	if mutating("model-swap-roles") || mutating("model-insert-off-by-one") || mutating("model-no-children") {
+		m = faultyModel{m}
+	}
 	rm, err := model.Remote(a.host, m, name, remoted)
 	if err != nil {
 		a.fail(c, contract.InvalidMessage, "enableRemoting: "+err.Error())
@@ -326,6 +329,9 @@ var changeNames = map[model.ChangeKind]string{
 
 // modelChanged writes a replica's change (§8.1 modelChanged).
 func (a *adapter) modelChanged(nm *nodeModel, ch model.Change) {
+	if ch.Kind == model.RowsMoved && mutating("model-drop-moved") || ch.Kind == model.CurrentChanged && mutating("model-drop-current") {
+		return
+	}
 	ev := event(contract.EvModelChanged, "model", nm.key, "change", changeNames[ch.Kind])
 	switch ch.Kind {
 	case model.DataChanged:
@@ -543,3 +549,38 @@ func modelHandlers() map[string]handler {
 }
 
 func init() { maps.Copy(handlers, modelHandlers()) }
+
+// faultyModel is a host model with the deliberate faults of mutation_on.go.
+type faultyModel struct{ model.ItemModel }
+
+// Data implements model.ItemModel.
+func (f faultyModel) Data(index model.Path, role int) node.Variant {
+	if mutating("model-swap-roles") {
+		switch role {
+		case model.DisplayRole:
+			role = model.UserRole + 1
+		case model.UserRole + 1:
+			role = model.DisplayRole
+		}
+	}
+	return f.ItemModel.Data(index, role)
+}
+
+// HasChildren implements model.ItemModel.
+func (f faultyModel) HasChildren(index model.Path) bool {
+	if mutating("model-no-children") && len(index) > 0 {
+		return false
+	}
+	return f.ItemModel.HasChildren(index)
+}
+
+// Observe implements model.ItemModel.
+func (f faultyModel) Observe(fn func(model.Change)) (cancel func()) {
+	return f.ItemModel.Observe(func(c model.Change) {
+		if c.Kind == model.RowsInserted && mutating("model-insert-off-by-one") {
+			c.First++
+			c.Last++
+		}
+		fn(c)
+	})
+}
