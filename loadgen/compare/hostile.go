@@ -92,6 +92,7 @@ func modelHostile(ctx context.Context, m *modelPair, w Workload, d time.Duration
 	const rate = 200
 	count := max(int64(rate*d.Seconds()), 1)
 	c := &Cell{Count: w.Replicas, States: map[string]any{}}
+	a := m.snap()
 	base, _, err := changeStep(ctx, m, w.Replicas, 1_000_000, count, rate, d)
 	if err != nil {
 		return nil, fmt.Errorf("changes before the hostile requests: %w", err)
@@ -212,6 +213,7 @@ func modelHostile(ctx context.Context, m *modelPair, w Workload, d time.Duration
 	close(stop)
 	wg.Wait()
 	rss1 := result.RSS(pid)
+	account(c, a, m.snap(), 0)
 	errorsSeen := len(m.host.Others("hostError"))
 	c.Errors = int64(errorsSeen)
 	lat := func(ev map[string]any) string {
