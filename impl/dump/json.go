@@ -275,25 +275,45 @@ func jsonValue(rv reflect.Value, depth int) any {
 		}
 		return out
 	case reflect.Map:
-		m := map[string]any{}
+		m := make(map[string]any, rv.Len())
 		it := rv.MapRange()
 		for it.Next() {
 			m[fmt.Sprint(it.Key().Interface())] = jsonValue(it.Value(), depth+1)
 		}
 		return m
 	case reflect.Struct:
-		m := map[string]any{}
-		t := rv.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			m[lowerFirst(f.Name)] = jsonValue(rv.Field(i), depth+1)
+		fields := jsonFields(rv.Type())
+		m := make(map[string]any, len(fields))
+		for _, f := range fields {
+			m[f.name] = jsonValue(rv.Field(f.index), depth+1)
 		}
 		return m
 	}
 	return fmt.Sprint(rv.Interface())
+}
+
+// jsonField is an exported struct field as jsonValue writes it.
+type jsonField struct {
+	index int
+	name  string // the field's name, first letter lower-cased
+}
+
+// structFields caches jsonFields by struct type.
+var structFields sync.Map // reflect.Type -> []jsonField
+
+// jsonFields returns t's exported fields, in order, with their JSON names.
+func jsonFields(t reflect.Type) []jsonField {
+	if f, ok := structFields.Load(t); ok {
+		return f.([]jsonField)
+	}
+	var fields []jsonField
+	for i := 0; i < t.NumField(); i++ {
+		if f := t.Field(i); f.IsExported() {
+			fields = append(fields, jsonField{i, lowerFirst(f.Name)})
+		}
+	}
+	structFields.Store(t, fields)
+	return fields
 }
 
 func lowerFirst(s string) string {
