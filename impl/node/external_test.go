@@ -267,3 +267,124 @@ func hostPort(t *testing.T, u transport.URL) string {
 	t.Helper()
 	return u.Opaque[2:]
 }
+
+// A Host is also a Node (Qt: QRemoteObjectHost is a QRemoteObjectNode): it
+// acquires replicas from a host it connects to, from hosts its registry
+// lists, and of its own sources (in process).
+func TestHostIsANode(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	reg, err := node.NewRegistryHost(ctx, "tcp://127.0.0.1:0", node.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close()
+	a, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	src := simpleSource(t, wire.Qt6)
+	if err := a.EnableRemoting(src, "Simple"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetRegistryURL(reg.URL()); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("connectToNode", func(t *testing.T) {
+		b, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if err := b.ConnectToNode(a.URL()); err != nil {
+			t.Fatal(err)
+		}
+		checkHostReplica(t, ctx, b, src, 7)
+	})
+	t.Run("registry", func(t *testing.T) {
+		b, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer b.Close()
+		if err := b.SetRegistryURL(reg.URL()); err != nil {
+			t.Fatal(err)
+		}
+		checkHostReplica(t, ctx, b, src, 8)
+	})
+	t.Run("in process", func(t *testing.T) {
+		checkHostReplica(t, ctx, a, src, 9)
+		checkHostReplica(t, ctx, a, src, 10) // a second acquire reuses the connection
+		if st := a.Stats(); st.Accepted != 3 {
+			// b twice (connectToNode, registry) and one in-process connection
+			t.Errorf("host a accepted %d connections, want 3", st.Accepted)
+		}
+	})
+	a.Close()
+	if _, err := a.AcquireDynamic("Simple"); !errors.Is(err, node.ErrClosed) {
+		t.Errorf("acquire on a closed host: %v", err)
+	}
+}
+
+// checkHostReplica acquires Simple through host h's node side, checks a
+// slot call, and that setting count to v on src reaches the replica.
+func checkHostReplica(t *testing.T, ctx context.Context, h *node.Host, src *node.Source, v int64) {
+	t.Helper()
+	got := make(chan int64, 16)
+	r, err := h.AcquireDynamic("Simple", node.WithSubscriber(func(ev node.Event) {
+		if ev.Kind == node.PropertyChanged && ev.Name == "count" {
+			got <- ev.Value.Int()
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	if err := r.WaitForSource(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.Call(ctx, "add", 2, 3); err != nil || res.Int() != 5 {
+		t.Fatalf("add(2, 3) = %v, %v", res, err)
+	}
+	if err := src.SetProperty("count", int32(v)); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case x := <-got:
+			if x == v {
+				return
+			}
+		case <-ctx.Done():
+			t.Fatalf("count %d never reached the replica", v)
+		}
+	}
+}
+
+// A host that acquires a name before remoting it gets the in-process
+// replica once it does.
+func TestHostAcquiresOwnSourceLater(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	r, err := h.AcquireDynamic("Simple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	src := simpleSource(t, wire.Qt6)
+	if err := h.EnableRemoting(src, "Simple"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.WaitForSource(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := r.Property("count"); err != nil || v.Int() != 7 {
+		t.Fatalf("count = %v, %v", v, err)
+	}
+}

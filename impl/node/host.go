@@ -17,7 +17,9 @@ import (
 )
 
 // Host is a host node (QRemoteObjectHost): it listens on one or more URLs
-// and remotes sources to every replica that connects.
+// and remotes sources to every replica that connects. Like Qt's, it is a
+// node too: it acquires replicas (ConnectToNode, SetRegistryURL, Acquire,
+// AcquireDynamic), its own sources in process.
 type Host struct {
 	cfg        Config
 	types      wire.ByDialect[*Types] // program types per dialect
@@ -30,8 +32,12 @@ type Host struct {
 	order     []string // names in enable order, for ObjectList
 	closed    bool
 	wg        sync.WaitGroup
-	regNode   *Node    // the registry client, with SetRegistryURL
-	registry  *Replica // its "Registry" replica
+	// node is the host's node side (Qt: a QRemoteObjectHost is a
+	// QRemoteObjectNode), made on first use: its connections to other
+	// hosts, its replicas, and its registry connection (SetRegistryURL).
+	node     *Node
+	registry *Replica // node's "Registry" replica, with SetRegistryURL
+	inproc   bool     // node has its in-process connection to this host
 	// hooks, when set (by a RegistryHost), follows the host's sources and
 	// connections; a plain host has none.
 	hooks hostHooks
@@ -275,6 +281,107 @@ func (h *Host) shedSilent() bool {
 // descriptor (the process's or the system's).
 func outOfDescriptors(err error) bool {
 	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// clientNode returns the host's node side, made on first use with the
+// host's configuration; its node errors are the host's (LastError,
+// OnError).
+func (h *Host) clientNode() (*Node, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil, ErrClosed
+	}
+	if h.node == nil {
+		h.node = NewNode(h.cfg)
+		h.node.errs.forwardTo(&h.errs)
+		h.node.own = h.listensOn
+	}
+	return h.node, nil
+}
+
+// listensOn reports whether url is one of the host's listeners' URLs.
+func (h *Host) listensOn(url string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, l := range h.listeners {
+		if l.url.String() == url {
+			return true
+		}
+	}
+	return false
+}
+
+// ConnectToNode connects the host's node side to another host at url (Qt:
+// QRemoteObjectHost is a QRemoteObjectNode), as Node.ConnectToNode does:
+// replicas the host acquires may then come from there.
+func (h *Host) ConnectToNode(url string) error {
+	n, err := h.clientNode()
+	if err != nil {
+		return err
+	}
+	return n.ConnectToNode(url)
+}
+
+// AddClientSideConnection gives the host's node side a connection to
+// another host made by the program, as Node.AddClientSideConnection does.
+func (h *Host) AddClientSideConnection(c net.Conn) error {
+	n, err := h.clientNode()
+	if err != nil {
+		c.Close()
+		return err
+	}
+	return n.AddClientSideConnection(c)
+}
+
+// AcquireDynamic acquires a dynamic replica through the host's node side,
+// as Node.AcquireDynamic does: from the hosts it connected to, the
+// registry (SetRegistryURL), or the host itself when it remotes the name
+// (Qt's in-process replica; here over an in-memory connection, so the
+// replica behaves as any other, only faster).
+func (h *Host) AcquireDynamic(name string, opts ...AcquireOption) (*Replica, error) {
+	n, err := h.nodeFor()
+	if err != nil {
+		return nil, err
+	}
+	return n.AcquireDynamic(name, opts...)
+}
+
+// Acquire acquires a static replica through the host's node side, as
+// AcquireDynamic does for a dynamic one.
+func (h *Host) Acquire(name string, class ClassProvider, opts ...AcquireOption) (*Replica, error) {
+	n, err := h.nodeFor()
+	if err != nil {
+		return nil, err
+	}
+	return n.Acquire(name, class, opts...)
+}
+
+// nodeFor returns the node side to acquire with, connected in process to
+// the host itself: its sources, remoted now or later, are acquired there
+// (and never by dialling its own URL, which a registry may list).
+func (h *Host) nodeFor() (*Node, error) {
+	n, err := h.clientNode()
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	connect := !h.inproc
+	if connect {
+		h.inproc = true
+	}
+	h.mu.Unlock()
+	if connect {
+		hostEnd, nodeEnd := net.Pipe()
+		if err := h.AddHostSideConnection(hostEnd, 0); err != nil {
+			nodeEnd.Close()
+			return nil, err
+		}
+		if err := n.AddClientSideConnection(nodeEnd); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
 }
 
 // handshakeFailed counts and logs (rate-limited) a connection lost to its
@@ -538,7 +645,7 @@ func (h *Host) shutdown(graceful bool) {
 	for c := range h.conns {
 		conns = append(conns, c)
 	}
-	reg := h.regNode
+	reg := h.node
 	h.mu.Unlock()
 	if first {
 		h.cancel() // before reclaimMu: a later reclaimSoon sees it and schedules nothing

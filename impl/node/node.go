@@ -22,10 +22,13 @@ type Node struct {
 	stop  context.CancelFunc
 	wg    sync.WaitGroup
 
-	mu            sync.Mutex
-	closed        bool
-	conns         map[string]*clientConn    // by URL
-	external      int                       // AddClientSideConnection calls, to name them
+	mu       sync.Mutex
+	closed   bool
+	conns    map[string]*clientConn // by URL
+	external int                    // AddClientSideConnection calls, to name them
+	// own, on a host's node side, tells the host's own URLs: a source the
+	// registry locates there is acquired in process, not by dialling itself.
+	own           func(url string) bool
 	sources       map[string]sourceInfo     // connectedSources: first connection offering a name wins
 	impls         map[string]*replicaImpl   // replicas by source name
 	registryURL   string                    // set by SetRegistryURL
@@ -194,7 +197,7 @@ func (n *Node) acquire(name string, class ClassProvider, opts []AcquireOption) (
 	switch {
 	case known:
 		ri.bind(src.conn, src.info)
-	case located:
+	case located && !(n.own != nil && n.own(loc.HostURL)):
 		n.connect(loc.HostURL, true)
 	}
 	return r, nil

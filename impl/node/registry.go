@@ -248,19 +248,18 @@ func (h *Host) advertisedURL() string { return h.URL() }
 // sources are registered again whenever the registry replica becomes Valid.
 func (h *Host) SetRegistryURL(url string) error {
 	h.mu.Lock()
-	if h.regNode != nil || h.hooks != nil {
-		h.mu.Unlock()
+	hosted := h.hooks != nil
+	h.mu.Unlock()
+	if hosted {
 		return h.errs.set(&Error{Code: RegistryAlreadyHosted, Op: "setRegistryUrl", URL: url})
 	}
-	cfg := h.cfg
-	cfg.HeartbeatInterval = 0
-	n := NewNode(cfg)
-	n.errs.forwardTo(&h.errs) // the registry connection's errors are the host's
-	h.regNode = n
-	h.mu.Unlock()
-	r, err := n.SetRegistryURL(url)
+	n, err := h.clientNode()
 	if err != nil {
 		return err
+	}
+	r, err := n.SetRegistryURL(url)
+	if err != nil {
+		return h.errs.set(err)
 	}
 	r.Subscribe(func(ev Event) {
 		if ev.Kind == StateChanged && ev.New == Valid {
