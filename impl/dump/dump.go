@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,12 +196,14 @@ func decodeStream(s capture.Stream, opts Options) Conn {
 		conn.Dialect = guessDialect(&s, lim)
 		conn.DialectBy = "guessed from the frame layout, as the capture holds no Handshake (force it with --dialect)"
 	}
-	var items []Item
+	// Both flows' items in one slice, grown once from the first flow's.
+	var flowItems [len(s.Flows)][]Item
 	for d := range s.Flows {
-		it, n := frames(&s.Flows[d], capture.Direction(d), conn.Dialect, lim)
-		items = append(items, it...)
+		var n []string
+		flowItems[d], n = frames(&s.Flows[d], capture.Direction(d), conn.Dialect, lim)
 		notes = append(notes, n...)
 	}
+	items := append(slices.Grow(flowItems[0], len(flowItems[1])), flowItems[1]...)
 	sort.SliceStable(items, func(i, j int) bool {
 		if items[i].order != items[j].order {
 			return items[i].order < items[j].order
