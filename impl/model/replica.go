@@ -96,6 +96,7 @@ type Replica struct {
 	cache     map[int]*cachedRow
 	tick      uint64 // LRU clock
 	inflight  map[int]bool
+	refetch   []int // rows dataChanged dropped, asked for when the queue is drained (Qt's fetchPendingData)
 	obs       observers
 	lastError error
 	current   Path
@@ -395,8 +396,47 @@ func (r *Replica) run() {
 		case <-r.done:
 			return
 		case x := <-r.queue:
+			if len(r.refetch) > 0 && !coalesces(x) {
+				r.flushRefetch()
+			}
 			r.handle(x)
+			if len(r.refetch) > 0 && len(r.queue) == 0 {
+				r.flushRefetch()
+			}
 		}
+	}
+}
+
+// coalesces says whether x may be handled before the rows dataChanged
+// dropped are asked for again: another dataChanged (its rows join the same
+// requests, as Qt's replica merges the requests of one event-loop turn),
+// a reply or a read. Anything that may change the shape flushes first.
+func coalesces(x any) bool {
+	switch x := x.(type) {
+	case node.Event:
+		return x.Kind == node.SignalEmitted && x.Child == "" && x.Index == sigDataChanged
+	case rowsResult, fetchRequest:
+		return true
+	}
+	return false
+}
+
+// flushRefetch asks for the rows dataChanged dropped, one request per
+// run of consecutive rows.
+func (r *Replica) flushRefetch() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rows := r.refetch
+	r.refetch = nil
+	slices.Sort(rows)
+	rows = slices.Compact(rows)
+	for k := 0; k < len(rows); {
+		end := k
+		for end+1 < len(rows) && rows[end+1] == rows[end]+1 {
+			end++
+		}
+		r.requestLocked(rows[k], rows[end])
+		k = end + 1
 	}
 }
 
@@ -668,19 +708,16 @@ func (r *Replica) signal(i int, args []node.Variant) {
 				}
 			}
 		}
+		// Asked for again once the queue is drained (flushRefetch), with
+		// the rows of the dataChanged signals queued behind this one. In
+		// flight meanwhile, so that reads do not ask for them too.
 		for _, row := range refetch {
 			delete(r.cache, row)
 			r.minSeq[row] = r.seq + 1
+			r.inflight[row] = true
 		}
+		r.refetch = append(r.refetch, refetch...)
 		r.wakeLocked()
-		for k := 0; k < len(refetch); {
-			end := k
-			for end+1 < len(refetch) && refetch[end+1] == refetch[end]+1 {
-				end++
-			}
-			r.requestLocked(refetch[k], refetch[end])
-			k = end + 1
-		}
 		r.mu.Unlock()
 	case sigRowsInserted, sigRowsRemoved:
 		first, last := argInt(1), argInt(2)
