@@ -694,6 +694,27 @@ func Goals(r *Report) []Goal {
 				Actual: actual})
 		}
 	}
+	// The model rows: Go at least 2× Qt 6 on each (issue 18 item 7).
+	for _, row := range r.Rows {
+		if row.Workload.Kind != KindModelFirst && row.Workload.Kind != KindModelInsert && row.Workload.Kind != KindModelChanges {
+			continue
+		}
+		g, q := row.cell("go"), row.cell("qt6")
+		if g == nil || q == nil {
+			continue
+		}
+		goal := Goal{Goal: fmt.Sprintf("Go ≥ 2× Qt 6 on %s (%s)", row.Workload.Name, row.Workload.Title)}
+		ratio, ok := row.Ratios["go/qt6"]
+		rowCells := row
+		switch {
+		case ok && ratio > 0:
+			goal.Met = ratio >= 2
+			goal.Actual = fmt.Sprintf("%.2f× (Go %s, Qt 6 %s)", ratio, cellText(rowCells, g), cellText(rowCells, q))
+		default:
+			goal.Actual = fmt.Sprintf("no ratio (Go %s; Qt 6 %s)", cellText(rowCells, g), cellText(rowCells, q))
+		}
+		gs = append(gs, goal)
+	}
 	// loadgen never the bottleneck: in the adapter rows loadgen is not in
 	// the data path; where it is (the raw reference, loadgen's receivers),
 	// its own capacity must exceed what the fastest target reaches.
