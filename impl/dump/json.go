@@ -51,7 +51,7 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 	defer putWriter(bw)
 	je := jsonEncoders.Get().(*jsonEncoder)
 	defer je.release()
-	put := func(v map[string]any) {
+	put := func(v any) {
 		var err error
 		if je.line, err = je.appendValue(je.line[:0], v); err == nil {
 			je.line = append(je.line, '\n')
@@ -59,6 +59,9 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 			return
 		}
 		// encoding/json says what is wrong, as it did before the fast path.
+		if po, ok := v.(*packetObject); ok {
+			v = po.asMap()
+		}
 		enc := json.NewEncoder(bw)
 		enc.SetEscapeHTML(false)
 		if err := enc.Encode(v); err != nil {
@@ -82,51 +85,59 @@ func writeJSON(w io.Writer, c *capture.Capture, conns []Conn, opts Options) erro
 		}
 		put(co)
 		packets, errs := 0, 0
-		// One map for every packet's object: each is written before the
-		// next is built.
-		o := make(map[string]any, 16)
+		// One object for every packet: each is written before the next is
+		// built.
+		var o packetObject
 		for i := range conn.Items {
 			it := &conn.Items[i]
-			clear(o)
-			o["kind"], o["conn"], o["time"], o["dir"], o["offset"] = "packet", conn.ID, nil, it.Dir.String(), it.Offset
+			o.reset()
+			o.set(pkKind, "packet")
+			o.set(pkConn, conn.ID)
+			o.set(pkTime, nil)
+			o.set(pkDir, it.Dir.String())
+			o.set(pkOffset, it.Offset)
 			if c.Timed {
-				o["time"] = it.Time.Seconds()
+				o.set(pkTime, it.Time.Seconds())
 			}
 			if len(it.Frame) >= 6 {
-				o["size"], o["type"], o["name"] = it.Size, int(it.Type), it.Type.String()
+				o.set(pkSize, it.Size)
+				o.set(pkType, int(it.Type))
+				o.set(pkName, it.Type.String())
 			}
 			if it.Err != nil {
 				errs++
-				o["kind"], o["error"], o["hex"] = "error", it.Err.Error(), hexString(it.Frame)
+				o.set(pkKind, "error")
+				o.set(pkError, it.Err.Error())
+				o.set(pkHex, hexString(it.Frame))
 				if name, ok := UnknownUserType(it.Err); ok && name != "" {
-					o["unknownType"] = name
+					o.set(pkUnknownType, name)
 				}
 				if it.Hint != "" {
-					o["hint"] = it.Hint
+					o.set(pkHint, it.Hint)
 				}
-				put(o)
+				put(&o)
 				continue
 			}
 			packets++
 			if t := it.Packet.Type(); t != wire.Handshake && t != wire.ObjectList {
-				o["object"] = it.Packet.ObjectName()
+				o.set(pkObject, it.Packet.ObjectName())
 			}
-			o["fields"] = packetFields(it.Packet)
-			o["text"] = wire.Describe(it.Packet)
+			o.set(pkFields, packetFields(it.Packet))
+			o.set(pkText, wire.Describe(it.Packet))
 			if m := it.Model; m != nil {
 				mo := map[string]any{"object": m.Object, "op": m.Op, "text": m.Text}
 				for k, v := range m.Fields {
 					mo[k] = v
 				}
-				o["model"] = mo
+				o.set(pkModel, mo)
 			}
 			if it.ModelNote != "" {
-				o["modelNote"] = it.ModelNote
+				o.set(pkModelNote, it.ModelNote)
 			}
 			if opts.Hex {
-				o["hex"] = hexString(it.Frame)
+				o.set(pkHex, hexString(it.Frame))
 			}
-			put(o)
+			put(&o)
 		}
 		put(map[string]any{"kind": "end", "conn": conn.ID, "packets": packets, "errors": errs,
 			"closed": map[string]string{capture.HostToClient.String(): conn.Closed[0], capture.ClientToHost.String(): conn.Closed[1]}})
@@ -348,6 +359,55 @@ func floatJSON(f float64) any {
 	return f
 }
 
+// The keys of a packet's object, in the order encoding/json writes a
+// map's keys (strings.Compare): packetKeys[pkConn] is "conn".
+const (
+	pkConn = iota
+	pkDir
+	pkError
+	pkFields
+	pkHex
+	pkHint
+	pkKind
+	pkModel
+	pkModelNote
+	pkName
+	pkObject
+	pkOffset
+	pkSize
+	pkText
+	pkTime
+	pkType
+	pkUnknownType
+	pkCount
+)
+
+var packetKeys = [pkCount]string{"conn", "dir", "error", "fields", "hex", "hint", "kind", "model", "modelNote", "name",
+	"object", "offset", "size", "text", "time", "type", "unknownType"}
+
+// packetObject is a packet's (or a fault's) JSON object: the values of the
+// keys set, written in packetKeys' order, as encoding/json writes the same
+// map[string]any, without hashing or sorting the keys of every packet.
+type packetObject struct {
+	has [pkCount]bool
+	val [pkCount]any
+}
+
+func (o *packetObject) reset() { *o = packetObject{} }
+
+func (o *packetObject) set(k int, v any) { o.has[k], o.val[k] = true, v }
+
+// asMap is o as the map encoding/json would be given.
+func (o *packetObject) asMap() map[string]any {
+	m := make(map[string]any, pkCount)
+	for k := range pkCount {
+		if o.has[k] {
+			m[packetKeys[k]] = o.val[k]
+		}
+	}
+	return m
+}
+
 // hexString is a frame written as a JSON string of lower-case hex digits,
 // straight from its bytes.
 type hexString []byte
@@ -437,6 +497,24 @@ func (je *jsonEncoder) appendValue(b []byte, v any) ([]byte, error) {
 			break
 		}
 		return appendJSONFloat64(b, v), nil
+	case *packetObject:
+		b = append(b, '{')
+		first := true
+		for k := range pkCount {
+			if !v.has[k] {
+				continue
+			}
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			b = append(appendJSONString(b, packetKeys[k]), ':')
+			var err error
+			if b, err = je.appendValue(b, v.val[k]); err != nil {
+				return b, err
+			}
+		}
+		return append(b, '}'), nil
 	case hexString:
 		b = append(hex.AppendEncode(append(b, '"'), v), '"')
 		return b, nil

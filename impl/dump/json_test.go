@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/qtro/qtro/impl/qds"
@@ -70,6 +71,23 @@ func TestJSONEncoderMatchesEncodingJSON(t *testing.T) {
 		got, err := je.appendValue(nil, v)
 		if err != nil || string(got)+"\n" != want.String() {
 			t.Errorf("%#v:\n got %s, %v\nwant %s", v, got, err, want.Bytes())
+		}
+	}
+	// A packet's object is written as the map of the keys it has.
+	if !slices.IsSorted(packetKeys[:]) {
+		t.Errorf("packetKeys are not in encoding/json's order: %q", packetKeys)
+	}
+	var o packetObject
+	for k := range pkCount {
+		o.set(k, vals[(k*7+3)%len(vals)])
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(o.asMap()); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := je.appendValue(nil, &o); err != nil || string(got)+"\n" != want.String() {
+			t.Errorf("packet object:\n got %s, %v\nwant %s", got, err, want.Bytes())
 		}
 	}
 	// A frame's hex is the string hex.EncodeToString makes, either way.
