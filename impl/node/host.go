@@ -37,7 +37,6 @@ type Host struct {
 	// hosts, its replicas, and its registry connection (SetRegistryURL).
 	node     *Node
 	registry *Replica // node's "Registry" replica, with SetRegistryURL
-	inproc   bool     // node has its in-process connection to this host
 	// hooks, when set (by a RegistryHost), follows the host's sources and
 	// connections; a plain host has none.
 	hooks hostHooks
@@ -284,20 +283,55 @@ func outOfDescriptors(err error) bool {
 }
 
 // clientNode returns the host's node side, made on first use with the
-// host's configuration; its node errors are the host's (LastError,
-// OnError).
+// host's configuration and connected in process to the host itself: its
+// sources, remoted now or later, are acquired there (never by dialling
+// its own URL, which a registry may list), and a registry host's node
+// side finds sources through its own registry, as Qt's does. Its node
+// errors are the host's (LastError, OnError).
 func (h *Host) clientNode() (*Node, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.closed {
+		h.mu.Unlock()
 		return nil, ErrClosed
 	}
-	if h.node == nil {
-		h.node = NewNode(h.cfg)
-		h.node.errs.forwardTo(&h.errs)
-		h.node.own = h.listensOn
+	n := h.node
+	fresh := n == nil
+	if fresh {
+		n = NewNode(h.cfg)
+		n.errs.forwardTo(&h.errs)
+		n.own = h.listensOn
+		h.node = n
 	}
-	return h.node, nil
+	registry := h.hooks != nil
+	h.mu.Unlock()
+	if !fresh {
+		return n, nil
+	}
+	hostEnd, nodeEnd := net.Pipe()
+	if err := h.AddHostSideConnection(hostEnd, 0); err != nil {
+		nodeEnd.Close()
+		return nil, err
+	}
+	if err := n.AddClientSideConnection(nodeEnd); err != nil {
+		return nil, err
+	}
+	if registry {
+		if _, err := n.useRegistry(h.URL(), false); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// Locations returns the sources the host's registry lists, as the host's
+// node side knows them (Node.Locations): those of the registry set with
+// SetRegistryURL, or a RegistryHost's own.
+func (h *Host) Locations() []SourceLocation {
+	n, err := h.clientNode()
+	if err != nil {
+		return nil
+	}
+	return n.Locations()
 }
 
 // listensOn reports whether url is one of the host's listeners' URLs.
@@ -340,7 +374,7 @@ func (h *Host) AddClientSideConnection(c net.Conn) error {
 // (Qt's in-process replica; here over an in-memory connection, so the
 // replica behaves as any other, only faster).
 func (h *Host) AcquireDynamic(name string, opts ...AcquireOption) (*Replica, error) {
-	n, err := h.nodeFor()
+	n, err := h.clientNode()
 	if err != nil {
 		return nil, err
 	}
@@ -350,38 +384,11 @@ func (h *Host) AcquireDynamic(name string, opts ...AcquireOption) (*Replica, err
 // Acquire acquires a static replica through the host's node side, as
 // AcquireDynamic does for a dynamic one.
 func (h *Host) Acquire(name string, class ClassProvider, opts ...AcquireOption) (*Replica, error) {
-	n, err := h.nodeFor()
-	if err != nil {
-		return nil, err
-	}
-	return n.Acquire(name, class, opts...)
-}
-
-// nodeFor returns the node side to acquire with, connected in process to
-// the host itself: its sources, remoted now or later, are acquired there
-// (and never by dialling its own URL, which a registry may list).
-func (h *Host) nodeFor() (*Node, error) {
 	n, err := h.clientNode()
 	if err != nil {
 		return nil, err
 	}
-	h.mu.Lock()
-	connect := !h.inproc
-	if connect {
-		h.inproc = true
-	}
-	h.mu.Unlock()
-	if connect {
-		hostEnd, nodeEnd := net.Pipe()
-		if err := h.AddHostSideConnection(hostEnd, 0); err != nil {
-			nodeEnd.Close()
-			return nil, err
-		}
-		if err := n.AddClientSideConnection(nodeEnd); err != nil {
-			return nil, err
-		}
-	}
-	return n, nil
+	return n.Acquire(name, class, opts...)
 }
 
 // handshakeFailed counts and logs (rate-limited) a connection lost to its

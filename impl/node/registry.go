@@ -320,6 +320,13 @@ func (h *Host) announce(r *Replica, name string, src *Source, method int) {
 // (Qt: setRegistryUrl), and returns the registry replica. The connection
 // is retried until the registry is reachable.
 func (n *Node) SetRegistryURL(url string) (*Replica, error) {
+	return n.useRegistry(url, true)
+}
+
+// useRegistry is SetRegistryURL; without dial the registry is reached
+// through a connection the node has (a registry host's node side, in
+// process).
+func (n *Node) useRegistry(url string, dial bool) (*Replica, error) {
 	n.mu.Lock()
 	if n.registry != nil {
 		n.mu.Unlock()
@@ -327,8 +334,10 @@ func (n *Node) SetRegistryURL(url string) (*Replica, error) {
 	}
 	n.registryURL = url
 	n.mu.Unlock()
-	if err := n.checkURL(url); err != nil {
-		return nil, err
+	if dial {
+		if err := n.checkURL(url); err != nil {
+			return nil, err
+		}
 	}
 	// Acquire and subscribe before connecting, so the registry's Init (and
 	// the table it carries) cannot arrive before anyone listens.
@@ -345,6 +354,9 @@ func (n *Node) SetRegistryURL(url string) (*Replica, error) {
 	n.mu.Lock()
 	n.registry = r
 	n.mu.Unlock()
+	if !dial {
+		return r, nil
+	}
 	if err := n.ConnectToNode(url); err != nil {
 		return nil, err
 	}
