@@ -29,6 +29,47 @@ type Remoted struct {
 	mu      sync.Mutex
 	roles   []int
 	current Path // the current index (Qt: of the selection model remoted with the model)
+
+	// order places replies among signals (answer): changed emits under
+	// it and counts the changes in gen.
+	order sync.Mutex
+	gen   uint64
+}
+
+// maxAnswerTries bounds how often answer computes a reply again because
+// the model changed meanwhile; after that the reply goes out as it is
+// (a model changing faster than a reply can be built).
+const maxAnswerTries = 100
+
+// answer sends the reply compute builds so that it reflects exactly the
+// changes whose signals went out before it, as Qt's adapter, which
+// answers within the event loop, does: it computes without holding the
+// model, and sends only if no change was signalled meanwhile (else it
+// computes again), with order held so that no change is signalled while
+// the reply is queued.
+func (rm *Remoted) answer(compute func() node.Variant, reply func(node.Variant)) {
+	for try := 0; ; try++ {
+		rm.order.Lock()
+		gen := rm.gen
+		rm.order.Unlock()
+		v := compute()
+		rm.order.Lock()
+		if rm.gen == gen || try >= maxAnswerTries {
+			reply(v)
+			rm.order.Unlock()
+			return
+		}
+		rm.order.Unlock()
+	}
+}
+
+// replying adapts a request handler to a node.ReplyingHandler that
+// answers through answer.
+func (rm *Remoted) replying(h node.MethodHandler) node.ReplyingHandler {
+	return func(ctx context.Context, args []node.Variant, reply func(node.Variant)) error {
+		rm.answer(func() node.Variant { v, _ := h(ctx, args); return v }, reply)
+		return nil
+	}
 }
 
 // Qt6Spelling is one of the names Qt 6 gives the adapter's types.
@@ -92,15 +133,23 @@ func Remote(h *node.Host, m ItemModel, name string, roles []int, opts ...RemoteO
 		return nil, err
 	}
 	handlers := map[string]node.MethodHandler{
-		"replicaSizeRequest":     rm.sizeRequest,
-		"replicaRowRequest":      rm.rowRequest,
-		"replicaHeaderRequest":   rm.headerRequest,
 		"replicaSetCurrentIndex": rm.setCurrentIndex,
 		"replicaSetData":         rm.setData,
-		"replicaCacheRequest":    rm.cacheRequest,
 	}
 	for n, fn := range handlers {
 		if err := src.HandleMethod(n, fn); err != nil {
+			return nil, err
+		}
+	}
+	// The requests whose replies carry the model's state.
+	requests := map[string]node.MethodHandler{
+		"replicaSizeRequest":   rm.sizeRequest,
+		"replicaRowRequest":    rm.rowRequest,
+		"replicaHeaderRequest": rm.headerRequest,
+		"replicaCacheRequest":  rm.cacheRequest,
+	}
+	for n, fn := range requests {
+		if err := src.HandleMethodReplying(n, rm.replying(fn)); err != nil {
 			return nil, err
 		}
 	}
@@ -174,6 +223,9 @@ func (rm *Remoted) availableRoles() []int {
 
 // changed sends a change of the model as Qt's adapter does.
 func (rm *Remoted) changed(c Change) {
+	rm.order.Lock()
+	defer rm.order.Unlock()
+	rm.gen++
 	var err error
 	switch c.Kind {
 	case DataChanged:

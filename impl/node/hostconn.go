@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -298,7 +299,13 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 	}
 	serial := p.Serial
 	// Handlers see the host's context: closing the host cancels them.
-	out, handled, notify, err := src.invoke(c.h.ctx, int(p.Index), args)
+	ctx := c.h.ctx
+	var slot *replySlot
+	if serial >= 0 && src.replies(int(p.Index)) {
+		slot = &replySlot{c: c, src: src, name: p.Name, serial: serial, method: int(p.Index)}
+		ctx = context.WithValue(ctx, replyKey{}, slot)
+	}
+	out, handled, notify, err := src.invoke(ctx, int(p.Index), args)
 	if notify != nil {
 		defer notify() // after the reply is queued
 	}
@@ -308,16 +315,11 @@ func (c *hostConn) invoke(p *wire.Invoke) {
 	if !handled {
 		c.h.cfg.Logger.Warn("no handler for method", "name", p.Name, "method", src.class.Methods[p.Index].Signature)
 	}
-	if serial < 0 {
+	if serial < 0 || (slot != nil && slot.sent) {
 		return
 	}
 	if err != nil {
 		out = Variant{}
 	}
-	if mutating("wrong-serial") {
-		serial++
-	}
-	if err := c.q.send(&wire.InvokeReply{Name: p.Name, Serial: serial, Value: localize(c.d, c.replySpelling(src), out)}); err != nil {
-		c.fail(err)
-	}
+	c.sendReply(src, p.Name, serial, out)
 }

@@ -56,7 +56,8 @@ type Source struct {
 	args [1]Variant
 	la   []Variant // a signal's arguments in a dialect's spelling, reused
 
-	spelling int // SetQt6Spelling, on a root; under mu
+	spelling int          // SetQt6Spelling, on a root; under mu
+	replying map[int]bool // methods of HandleMethodReplying; under mu
 }
 
 // SourceEvent tells local observers what happened to a source: a property
