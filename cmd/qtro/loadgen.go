@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -706,7 +707,9 @@ Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,
 }
 
 // compareTarget resolves a target name of qtro loadgen compare.
-func compareTarget(ctx context.Context, name string, adapters map[string][]string) (compare.Target, error) {
+// Without adapterNeeded a Qt target is resolved without its adapter peer
+// (only its model load program: model rows only).
+func compareTarget(ctx context.Context, name string, adapters map[string][]string, adapterNeeded bool) (compare.Target, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return compare.Target{}, err
@@ -721,6 +724,11 @@ func compareTarget(ctx context.Context, name string, adapters map[string][]strin
 			Model: []string{exe, "loadgen", "model-peer"}, ModelArgs: []string{"--dialect", d}}, nil
 	}
 	if d := scenario.QtDialect(name); d != "" {
+		if !adapterNeeded {
+			if app := qtApp(name); app != nil {
+				return compare.Target{Name: name, Dialect: d, Model: app}, nil
+			}
+		}
 		t, err := peer.Named(ctx, name, d, exe, nil)
 		if err != nil {
 			return compare.Target{}, err
@@ -798,13 +806,6 @@ func runCompare(cmd *cobra.Command, f *compareFlags) error {
 		adapters[k] = strings.Fields(v)
 	}
 	opts := compare.Options{Duration: f.duration, Progress: cmd.ErrOrStderr()}
-	for _, n := range f.targets {
-		t, err := compareTarget(ctx, n, adapters)
-		if err != nil {
-			return err
-		}
-		opts.Targets = append(opts.Targets, t)
-	}
 	all := append(compare.DefaultWorkloads(), compare.ModelWorkloads()...)
 	if len(f.workloads) == 0 {
 		opts.Workloads = all
@@ -819,6 +820,15 @@ func runCompare(cmd *cobra.Command, f *compareFlags) error {
 		if !found {
 			return fmt.Errorf("compare: unknown workload %q", n)
 		}
+	}
+	// Model rows need no adapter (no Qt peer build) when they are all there is.
+	adapterNeeded := slices.ContainsFunc(opts.Workloads, func(w compare.Workload) bool { return !compare.IsModel(w.Kind) })
+	for _, n := range f.targets {
+		t, err := compareTarget(ctx, n, adapters, adapterNeeded)
+		if err != nil {
+			return err
+		}
+		opts.Targets = append(opts.Targets, t)
 	}
 	if !f.noRef {
 		exe, err := os.Executable()

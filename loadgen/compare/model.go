@@ -36,6 +36,10 @@ const (
 	KindModelHostile = "model-hostile"
 )
 
+// IsModel reports whether a workload kind is an item-model row (run on
+// the target's model load program, not its adapter).
+func IsModel(kind string) bool { return isModel(kind) }
+
 func isModel(kind string) bool {
 	return kind == KindModelFirst || kind == KindModelInsert || kind == KindModelChanges || kind == KindModelHostile
 }
