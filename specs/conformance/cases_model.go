@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -419,4 +420,41 @@ var _ = ginkgo.Describe("Item models (replica)", func() {
 		e.waitModelRows(a, 3, 20*time.Second)
 		e.Expect(e.readRows(a, 0, 2, []int{roleDisplay})).To(equal(want(labels("s", 0, 2), 1, []int{roleDisplay})), "rows read from the restarted host")
 	})
+	Case("MODEL-27", func(e *Env) {
+		hostileModelSignal(e, "rowsRemoved of rows 50..60 of 5", func(s *modelServer) error {
+			return s.R.Source().EmitIndex(msigRowsRemoved, qds.UserOf("IndexList", []wire.ModelIndex{}), 50, 60)
+		})
+	})
+
+	Case("MODEL-28", func(e *Env) {
+		hostileModelSignal(e, "dataChanged of rows 0..2^31-1 of 5", func(s *modelServer) error {
+			return s.R.Source().EmitIndex(msigDataChanged, qds.UserOf("IndexList", []wire.ModelIndex{{Row: 0, Column: 0}}),
+				qds.UserOf("IndexList", []wire.ModelIndex{{Row: 1<<31 - 1, Column: 0}}),
+				qds.UserOf("QVector<int>", []qds.Variant{qds.IntOf(roleDisplay)}))
+		})
+	})
 })
+
+// hostileModelSignal sends a replica that has read every row of a 5-row
+// model a signal naming rows it does not have, then checks it survives:
+// its adapter answers, and after a model reset it reads the host's rows.
+func hostileModelSignal(e *Env, what string, send func(s *modelServer) error) {
+	s := e.serveModel("", 5, 1, []int{roleDisplay}, nil, "r")
+	a := e.modelNode(s, "fetchRootSize", nil)
+	e.waitModelRows(a, 5, 15*time.Second)
+	e.readRows(a, 0, 4, []int{roleDisplay})
+	e.NoErr(send(s), "sending "+what)
+	select {
+	case <-a.Exited():
+		e.Failf("the node %s after %s", a.ExitDescription(), what)
+	case <-time.After(500 * time.Millisecond):
+	}
+	ctx, cancel := context.WithTimeout(e.Ctx, 10*time.Second)
+	defer cancel()
+	if _, err := a.Do(ctx, adapter.Command{"cmd": contract.CmdModelState, "model": ModelName}); err != nil {
+		e.Failf("after %s the node does not answer modelState within 10 s: %v (%s)", what, err, a.ExitDescription())
+	}
+	e.NoErr(s.M.Reset(modelCells(labels("z", 0, 2), 1, []int{roleDisplay})...), "resetting the model")
+	e.waitModelRows(a, 3, 10*time.Second)
+	e.Expect(e.readRows(a, 0, 2, []int{roleDisplay})).To(equal(want(labels("z", 0, 2), 1, []int{roleDisplay})), "rows after "+what+" and a reset")
+}

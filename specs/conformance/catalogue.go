@@ -219,6 +219,8 @@ var Catalogue = []Requirement{
 	{"MODEL-24", Must, replica, "After a model reset at the host a replica reports modelReset and then the host's new row count and rows.", srcMR + " (onModelReset)"},
 	{"MODEL-25", Must, replica, "A replica whose host restarts on the same URL with other rows re-initialises: its row count and the rows read match the new host.", srcMR + " (initialize on every Init); " + srcProto + " §7.5"},
 	{"MODEL-26", Should, replica, "After rows move at the host, the rows a replica reads are in the host's new order. (Qt 5.15 and 6.x replicas clear only the moved rows' old and new positions and keep the rows in between where they were: they read stale rows.)", srcMR + " (onRowsMoved); docs/PROTOCOL-ERRATA.md (Item models)"},
+	{"MODEL-27", Must, replica, "A replica survives a host signalling rowsRemoved of rows it does not have (rows 50..60 of 5): it does not crash, keeps answering, and after the host's next reset reads the host's rows.", srcMR + " (onRowsRemoved); docs/PROTOCOL-ERRATA.md (Item models)"},
+	{"MODEL-28", Must, replica, "A replica survives a host signalling dataChanged of rows 0..2^31-1 of 5: it does not crash or stall, keeps answering, and after the host's next reset reads the host's rows.", srcMR + " (onDataChanged, clearCache); impl/model TestReplicaOfHostileHost"},
 }
 
 var (
