@@ -154,7 +154,7 @@ func (t *treeModel) HasChildren(index model.Path) bool {
 func intsOf(c contract.Command, key string) ([]int, bool) {
 	l, ok := c[key].([]any)
 	if !ok {
-		return nil, c.Has(key) == false
+		return nil, !c.Has(key)
 	}
 	out := make([]int, 0, len(l))
 	for i := range l {
@@ -174,6 +174,25 @@ func (a *adapter) models() *modelState {
 		a.modelSt = &modelState{hosted: map[string]*hostModel{}, replicas: map[string]*nodeModel{}}
 	}
 	return a.modelSt
+}
+
+// releaseModels releases the node's model replicas (their goroutines
+// end; reads still waiting fail) when the adapter closes.
+func (a *adapter) releaseModels() {
+	a.mu.Lock()
+	st := a.modelSt
+	a.mu.Unlock()
+	if st == nil {
+		return
+	}
+	st.mu.Lock()
+	reps := st.replicas
+	st.replicas = map[string]*nodeModel{}
+	st.mu.Unlock()
+	for _, nm := range reps {
+		nm.cancel()
+		nm.rep.Release()
+	}
 }
 
 // ---- host side ----
