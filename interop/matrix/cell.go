@@ -20,6 +20,10 @@ type Scenario struct {
 	// Registry: the host registers with a registry and the node is given
 	// only the registry's URL.
 	Registry bool
+	// Model: the host also remotes an item model and the node acquires it
+	// (contract 3 model commands); the script is ModelCheckNames' instead
+	// of CheckNames'.
+	Model bool
 }
 
 // The scenarios, in row order.
@@ -27,6 +31,7 @@ var Scenarios = []Scenario{
 	{ID: "static", Title: "host → static replica", Mode: "static"},
 	{ID: "dynamic", Title: "host → dynamic replica", Mode: "dynamic"},
 	{ID: "registry", Title: "host registered with a registry → static replica found through it", Mode: "static", Registry: true},
+	{ID: "model", Title: "host remotes an item model → model replica (acquireModel)", Mode: "static", Model: true},
 }
 
 // Side is one implementation: the Go reference node or the Qt peer of the
@@ -182,7 +187,11 @@ func (c Cell) Labels() []string {
 
 // Title describes the cell in a sentence.
 func (c Cell) Title() string {
-	s := fmt.Sprintf("%s host, %s %s replica", name(c.Direction.Host, c.Dialect), name(c.Direction.Node, c.dialectOf("node")), c.Scenario.Mode)
+	kind := c.Scenario.Mode
+	if c.Scenario.Model {
+		kind = "item-model"
+	}
+	s := fmt.Sprintf("%s host, %s %s replica", name(c.Direction.Host, c.Dialect), name(c.Direction.Node, c.dialectOf("node")), kind)
 	if c.Scenario.Registry {
 		s += fmt.Sprintf(", through a %s registry", name(c.Direction.Registry, c.Dialect))
 	}

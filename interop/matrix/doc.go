@@ -10,6 +10,10 @@
 // replica, disableRemoting -> Suspect, enableRemoting -> Valid) through the
 // adapter contract (specs/ADAPTER.md, driven by specs/adapter), and returns a
 // [Result] per check: pass, fail, or unsupported when an adapter exits 127.
+// The item-model row (scenario "model") plays [ModelCheckNames] instead: a
+// QAbstractItemModel remoted by the host and read through the node's model
+// replica (contract 3 model commands) while the host moves, inserts,
+// changes, removes and resets rows.
 // Each cell leaves its adapters' logs, pcaps and a decoded wire transcript
 // in its own directory; [WriteReport] renders all results as matrix.md and a
 // self-contained matrix.html.

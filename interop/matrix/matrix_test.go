@@ -14,7 +14,7 @@ import (
 //
 //	go test ./interop/matrix -ginkgo.label-filter='qt6 && tcp && !reference'
 //
-// Labels: static, dynamic, registry (scenario); go-qt, qt-go, go-go, qt-qt
+// Labels: static, dynamic, registry, model (scenario); go-qt, qt-go, go-go, qt-qt
 // (direction: host implementation, then replica side); qt5, qt6; tcp, local,
 // localabstract; interop or reference (same implementation on both sides).
 var _ = Describe("Go <-> Qt interop matrix", func() {

@@ -222,6 +222,10 @@ func markdown(info RunInfo, results map[string]*Result) string {
 	for _, c := range CheckNames {
 		fmt.Fprintf(&b, "| `%s` | %s |\n", c.Name, mdEscape(c.Asserts))
 	}
+	b.WriteString("\n## Checks of the item-model row (instead of init … revalid)\n\n| check | asserts |\n|---|---|\n")
+	for _, c := range ModelCheckNames {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", c.Name, mdEscape(c.Asserts))
+	}
 	b.WriteString("\n## Cells\n\n| cell | verdict | time | checks | reason / notes |\n|---|---|---|---|---|\n")
 	for _, r := range sorted(results) {
 		if r.Negative {
@@ -417,6 +421,10 @@ func htmlReport(info RunInfo, results map[string]*Result) string {
 	}
 	b.WriteString("</table>\n<h2>Checks</h2>\n<table><tr><th>check</th><th>asserts</th></tr>\n")
 	for _, c := range CheckNames {
+		fmt.Fprintf(&b, "<tr><td><code>%s</code></td><td>%s</td></tr>\n", e(c.Name), e(c.Asserts))
+	}
+	b.WriteString("</table>\n<h2>Checks of the item-model row (instead of init … revalid)</h2>\n<table><tr><th>check</th><th>asserts</th></tr>\n")
+	for _, c := range ModelCheckNames {
 		fmt.Fprintf(&b, "<tr><td><code>%s</code></td><td>%s</td></tr>\n", e(c.Name), e(c.Asserts))
 	}
 	b.WriteString("</table>\n")

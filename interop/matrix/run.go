@@ -230,6 +230,10 @@ func (cr *cellRun) script(ctx context.Context) {
 		cr.stopped = "setup failed"
 		return
 	}
+	if cr.cell.Scenario.Model {
+		cr.modelScript(ctx)
+		return
+	}
 	cr.check(ctx, "init", cr.checkInit)
 	if cr.stopped == "" && cr.res.Checks[len(cr.res.Checks)-1].Status != Pass {
 		cr.stopped = "the replica never initialized"
