@@ -37,9 +37,11 @@
 //	                            COUNT data changes, change j (0-based) at
 //	                            T0NS + j·1e9/RATE: UserRole of row
 //	                            (FIRST+j) mod rows becomes FIRST+j (one
-//	                            setData, one dataChanged); a sender that
-//	                            falls behind sends what is due in turns of up
-//	                            to 64 → {"event":"changed","count":COUNT,
+//	                            setData, one dataChanged); the sender wakes
+//	                            at most every millisecond (Qt's timers have
+//	                            millisecond resolution) and sends what is due,
+//	                            up to 64 changes a turn →
+//	                            {"event":"changed","count":COUNT,
 //	                            "endNs":E,"lagMaxNs":L}
 //
 // Replica commands:

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/qtro/qtro/impl/model"
 	"github.com/qtro/qtro/impl/node"
@@ -161,10 +162,19 @@ func hostCommand(ctx context.Context, m *model.TableModel, w []string, o *out) e
 			return fmt.Errorf("changes: need rows, count > 0 and rate > 0")
 		}
 		var lagMax int64
-		loop := pace.Loop{At: pace.Rate(t0, float64(rate)), Count: count, Batch: 64}
+		// Turns on a 1 ms grid, as Qt's timers (millisecond resolution)
+		// pace the Qt host: a turn sends every change due by then. The
+		// replicas time each change from its own intended time.
+		sched := pace.Rate(t0, float64(rate))
+		grid := func(i int64) (int64, bool) {
+			t, ok := sched(i)
+			return t0 + (t-t0+int64(time.Millisecond)-1)/int64(time.Millisecond)*int64(time.Millisecond), ok
+		}
+		loop := pace.Loop{At: grid, Count: count, Batch: 64}
 		var ferr error
 		loop.Run(ctx, func(t pace.Turn) bool {
-			lagMax = max(lagMax, clock.Now()-t.At)
+			intended, _ := sched(t.First)
+			lagMax = max(lagMax, clock.Now()-intended)
 			for k := t.First; k < t.First+t.N; k++ {
 				v := first + k
 				if ferr = m.Set(int(v%rows), 0, RoleValue, int(v)); ferr != nil {
