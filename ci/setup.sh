@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(qt6-base-dev qt6-remoteobjects-dev libqt6remoteobjects6-bin
       qtbase5-dev libqt5remoteobjects5-dev libqt5remoteobjects5-bin
+      qt6-websockets-dev libqt5websockets5-dev
       cmake g++ pkg-config python3-pyqt5.qtremoteobjects python3-pyqt6.qtremoteobjects
       tcpdump)
 missing=()

@@ -16,15 +16,10 @@ import (
 // secureSchemes are the built-in schemes plus tls+tcp, ws and wss with a
 // listener's (server) or a dialer's configuration from p.
 func secureSchemes(p *pki.PKI, server, mutual bool) *node.Schemes {
-	cfg := p.ClientConfig()
 	if server {
-		cfg = p.ServerConfig(mutual)
+		return transport.WithSecure(p.ServerConfig(mutual))
 	}
-	s := transport.Default()
-	s.Register(transport.TLSTCP, transport.TLS{Config: cfg})
-	s.Register(transport.WS, transport.WebSocket{TLS: cfg})
-	s.Register(transport.WSS, transport.WebSocket{TLS: cfg})
-	return s
+	return transport.WithSecure(p.ClientConfig())
 }
 
 // checkSimple acquires Simple through n and checks a property, a slot

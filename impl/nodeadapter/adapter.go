@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/qtro/qtro/impl/node"
+	"github.com/qtro/qtro/impl/transport"
 	"github.com/qtro/qtro/impl/wire"
 	"github.com/qtro/qtro/loadgen/adapterload"
 	"github.com/qtro/qtro/specs/contract"
@@ -77,6 +78,8 @@ type adapter struct {
 	log *slog.Logger
 	// nodeLog receives what impl/node warns about (what Qt prints).
 	nodeLog *slog.Logger
+	// schemes: the built-in ones plus tls+tcp, ws and wss (secureSchemes).
+	schemes *node.Schemes
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -105,6 +108,7 @@ func newAdapter(opt *Options, pio IO) *adapter {
 	a.nodeLog = slog.New(slog.NewTextHandler(pio.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", opt.Role)
 	a.ctx, a.cancel = context.WithCancel(context.Background())
 	a.loads.Report = a.loadEvent
+	a.schemes = a.secureSchemes()
 	return a
 }
 
@@ -114,7 +118,20 @@ func (a *adapter) config() node.Config {
 	if a.opt.Role != contract.RoleNode || a.opt.DialectGiven {
 		cfg.Dialect = a.opt.Dialect
 	}
+	cfg.Schemes = a.schemes
 	return cfg
+}
+
+// secureSchemes are the built-in schemes plus tls+tcp, ws and wss with the
+// TLS configuration of §11's environment (QTRO_TLS_CERT, QTRO_TLS_KEY,
+// QTRO_TLS_CA), made once: a load run makes thousands of nodes.
+func (a *adapter) secureSchemes() *node.Schemes {
+	tc, err := transport.LoadTLSConfig(os.Getenv("QTRO_TLS_CERT"), os.Getenv("QTRO_TLS_KEY"), os.Getenv("QTRO_TLS_CA"), a.opt.Role != contract.RoleNode)
+	if err != nil {
+		a.log.Error("TLS configuration from the environment", "err", err)
+		tc = nil // a listener then fails for want of a certificate; a dialer trusts the system's roots
+	}
+	return transport.WithSecure(tc)
 }
 
 // ---- start-up events ----

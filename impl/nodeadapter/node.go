@@ -11,7 +11,6 @@ import (
 	"github.com/qtro/qtro/impl/meta"
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/qds"
-	"github.com/qtro/qtro/impl/transport"
 	"github.com/qtro/qtro/impl/wire"
 	"github.com/qtro/qtro/specs/contract"
 )
@@ -58,12 +57,12 @@ func (a *adapter) startNode() int {
 	// A URL the node cannot use fails before ready, as Qt's setRegistryUrl
 	// and connectToNode do (their node error comes first: impl/node delivers
 	// it on its own goroutine, and Close waits for that).
-	if o.Registry != "" && !transport.Default().Supports(o.Registry) {
+	if o.Registry != "" && !a.schemes.Supports(o.Registry) {
 		_, err := a.node.SetRegistryURL(o.Registry)
 		_ = a.node.Close()
 		return a.fatal("registry", codeName(err), fmt.Sprint(err), contract.ExitFailure)
 	}
-	if o.URL != "" && !transport.Default().Supports(o.URL) {
+	if o.URL != "" && !a.schemes.Supports(o.URL) {
 		err := a.node.ConnectToNode(o.URL)
 		_ = a.node.Close()
 		return a.fatal("connect", codeName(err), fmt.Sprint(err), contract.ExitFailure)

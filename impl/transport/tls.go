@@ -3,9 +3,11 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -145,4 +147,46 @@ func (u URL) hostPortPath() (host string, port int, path string, err error) {
 		return "", 0, "", fmt.Errorf("%w: %s: %v", ErrInvalidURL, u, err)
 	}
 	return host, port, path, nil
+}
+
+// WithSecure returns the built-in schemes plus tls+tcp, ws and wss, whose
+// TLS uses cfg (a listener's or a dialer's configuration; ws ignores it).
+func WithSecure(cfg *tls.Config) *Schemes {
+	s := Default()
+	s.Register(TLSTCP, TLS{Config: cfg})
+	s.Register(WS, WebSocket{TLS: cfg})
+	s.Register(WSS, WebSocket{TLS: cfg})
+	return s
+}
+
+// LoadTLSConfig builds a TLS configuration from PEM files, any of which
+// may be "": certFile and keyFile are this side's certificate, caFile the
+// only CA trusted. For a server (a listener), a CA makes it require and
+// verify client certificates (mutual TLS); for a client it replaces the
+// system's roots.
+func LoadTLSConfig(certFile, keyFile, caFile string, server bool) (*tls.Config, error) {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if certFile != "" || keyFile != "" {
+		c, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: certificate %s, key %s: %w", certFile, keyFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{c}
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("tls: CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("tls: CA %s: no PEM certificate", caFile)
+		}
+		if server {
+			cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
+		} else {
+			cfg.RootCAs = pool
+		}
+	}
+	return cfg, nil
 }

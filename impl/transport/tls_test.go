@@ -26,18 +26,13 @@ func newPKI(t *testing.T) *pki.PKI {
 	return p
 }
 
-// secureSchemes registers tls+tcp, ws and wss with p's configurations,
-// for a listener (server) or a dialer (client).
+// secureSchemes are the built-in schemes plus tls+tcp, ws and wss with a
+// listener's (server) or a dialer's configuration from p.
 func secureSchemes(p *pki.PKI, server, mutual bool) *transport.Schemes {
-	cfg := p.ClientConfig()
 	if server {
-		cfg = p.ServerConfig(mutual)
+		return transport.WithSecure(p.ServerConfig(mutual))
 	}
-	s := transport.Default()
-	s.Register(transport.TLSTCP, transport.TLS{Config: cfg})
-	s.Register(transport.WS, transport.WebSocket{TLS: cfg})
-	s.Register(transport.WSS, transport.WebSocket{TLS: cfg})
-	return s
+	return transport.WithSecure(p.ClientConfig())
 }
 
 // tlsServing accepts on ln and finishes each connection's handshake as a
@@ -238,5 +233,34 @@ func TestSecureListenNeedsCertificate(t *testing.T) {
 		if _, _, err := s.Listen(testCtx(t), raw); !errors.Is(err, transport.ErrInvalidURL) {
 			t.Errorf("Listen(%s): %v, want ErrInvalidURL", raw, err)
 		}
+	}
+}
+
+// PEM files written by pki load into configurations that talk to each
+// other (mutual TLS), and bad files are reported.
+func TestLoadTLSConfig(t *testing.T) {
+	f, err := newPKI(t).WriteFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := transport.LoadTLSConfig(f.ServerCert, f.ServerKey, f.CA, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := transport.LoadTLSConfig(f.ClientCert, f.ClientKey, f.CA, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, u, err := transport.WithSecure(srv).Listen(testCtx(t), "tls+tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	roundTrip(t, transport.WithSecure(cli), ln, u.String())
+	if _, err := transport.LoadTLSConfig(f.ServerCert, f.ClientKey, "", true); err == nil {
+		t.Error("a certificate with another's key loaded")
+	}
+	if _, err := transport.LoadTLSConfig("", "", f.ServerKey, false); err == nil {
+		t.Error("a key loaded as a CA")
 	}
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // Transports are the URL schemes of §2.3's "transports".
-var Transports = []string{"tcp", "local", "localabstract"}
+var Transports = []string{"tcp", "local", "localabstract", "tls+tcp", "ws", "wss"}
 
 // Capabilities is what an adapter declares it can do (§2.3): the
 // "capabilities" of its hello and ready events. A nil list or flag means
@@ -16,7 +16,7 @@ var Transports = []string{"tcp", "local", "localabstract"}
 // empty list means "none". Field order is the order adapters write them.
 type Capabilities struct {
 	Roles      []string `json:"roles"`      // host, registry, node
-	Transports []string `json:"transports"` // tcp, local, localabstract
+	Transports []string `json:"transports"` // tcp, local, localabstract, tls+tcp, ws, wss
 	Types      []string `json:"types"`      // testobject, tick, plain
 	// HostTypes and NodeTypes, when given, replace Types for the host and
 	// registry roles and for the node role.
