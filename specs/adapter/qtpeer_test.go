@@ -241,6 +241,10 @@ var _ = Describe("Qt peer adapter", func() {
 				waitFor(ctx, node, mark, adapter.PropertyChanged("intProp", 9), "intProp 9")
 			}, SpecTimeout(specTimeout))
 
+			It("remotes an item model to a Qt model replica (contract 3): state, rows, changes, header, current index", func(ctx SpecContext) {
+				modelScenario(ctx, e, major)
+			}, SpecTimeout(specTimeout))
+
 			It("exits with the requested code, on SIGTERM and on stdin EOF", func(ctx SpecContext) {
 				a := e.start(ctx, major, adapter.Host, "--url", "tcp://127.0.0.1:0")
 				mark := a.Mark()
@@ -749,4 +753,53 @@ func procState(pid int) string {
 		return ""
 	}
 	return string(b[i+2])
+}
+
+// modelScenario drives the item-model commands (ADAPTER.md §6.5) between a
+// Qt host and a Qt node of one version.
+func modelScenario(ctx context.Context, e *env, major int) {
+	host := e.start(ctx, major, adapter.Host, "--url", "tcp://127.0.0.1:0")
+	Expect(host.Ready().Fields["contract"]).To(EqualJSON(3))
+	Expect(host.Ready().Fields["capabilities"].(map[string]any)["models"]).To(EqualJSON([]any{"host", "node"}))
+	waitFor(ctx, host, 0, adapter.Named("remoting"), "remoting")
+	do(ctx, host, adapter.Command{"cmd": "remoteModel", "name": "M", "rows": 4, "columns": 2, "roles": []any{0, 257}, "childRows": 1})
+	doFail(ctx, host, adapter.Command{"cmd": "remoteModel", "name": "M", "rows": 1}, "alreadyEnabled")
+	doFail(ctx, host, adapter.Command{"cmd": "modelMoveRows", "name": "M", "row": 0, "count": 2, "dest": 1}, "badArgs")
+	doFail(ctx, host, adapter.Command{"cmd": "acquireModel", "name": "M"}, "wrongRole")
+
+	node := e.start(ctx, major, adapter.Node, "--url", host.Ready().Str("url"), "--no-acquire")
+	do(ctx, node, adapter.Command{"cmd": "acquireModel", "name": "M", "action": "fetchRootSize"})
+	Eventually(func() []any {
+		st := do(ctx, node, adapter.Command{"cmd": "modelState", "model": "M"})
+		return []any{st.Fields["initialized"], st.Fields["rows"], st.Fields["columns"], st.Fields["availableRoles"]}
+	}).WithContext(ctx).WithTimeout(15 * time.Second).Should(EqualJSON([]any{true, 4, 2, []any{0, 257}}))
+	rows := do(ctx, node, adapter.Command{"cmd": "modelRows", "model": "M", "first": 2, "last": 2, "roles": []any{0, 257}})
+	Expect(rows.Fields["rows"]).To(EqualJSON([]any{[]any{
+		map[string]any{"0": map[string]any{"type": "QString", "value": "r2c0"}, "257": map[string]any{"type": "QString", "value": "257:r2c0"}},
+		map[string]any{"0": map[string]any{"type": "QString", "value": "r2c1"}, "257": map[string]any{"type": "QString", "value": "257:r2c1"}},
+	}}))
+
+	mark := len(node.Events())
+	Expect(do(ctx, host, adapter.Command{"cmd": "modelInsertRows", "name": "M", "row": 4, "count": 2, "label": "a"}).Fields["rows"]).To(EqualJSON(6))
+	waitFor(ctx, node, mark, adapter.Named("modelChanged", adapter.Field("change", "rowsInserted"), adapter.Field("first", 4),
+		adapter.Field("last", 5), adapter.Field("rows", 6)), "rowsInserted")
+	do(ctx, host, adapter.Command{"cmd": "modelSetHeader", "name": "M", "section": 1, "value": "H1"})
+	waitFor(ctx, node, mark, adapter.Named("modelChanged", adapter.Field("change", "headerDataChanged"), adapter.Field("first", 1)), "headerDataChanged")
+	Expect(do(ctx, node, adapter.Command{"cmd": "modelHeader", "model": "M", "section": 1}).Fields["value"]).
+		To(EqualJSON(map[string]any{"type": "QString", "value": "H1"}))
+	// The reset comes before the current index: a Qt replica echoes the host's current index back
+	// (replicaSetCurrentIndex), and a Qt host that has shrunk meanwhile aborts on it (PROTOCOL-ERRATA.md).
+	do(ctx, host, adapter.Command{"cmd": "modelReset", "name": "M", "rows": 1, "label": "z"})
+	waitFor(ctx, node, mark, adapter.Named("modelChanged", adapter.Field("change", "modelReset")), "modelReset")
+	Eventually(func() any {
+		return do(ctx, node, adapter.Command{"cmd": "modelRows", "model": "M", "first": 0, "last": 0, "roles": []any{0}}).Fields["rows"]
+	}).WithContext(ctx).WithTimeout(10 * time.Second).Should(EqualJSON([]any{[]any{
+		map[string]any{"0": map[string]any{"type": "QString", "value": "z0c0"}},
+		map[string]any{"0": map[string]any{"type": "QString", "value": "z0c1"}},
+	}}))
+	do(ctx, host, adapter.Command{"cmd": "modelSetCurrentIndex", "name": "M", "row": 0, "column": 1})
+	waitFor(ctx, node, mark, adapter.Named("modelChanged", adapter.Field("change", "currentChanged"),
+		adapter.Field("current", map[string]any{"row": 0, "column": 1})), "currentChanged")
+	doFail(ctx, node, adapter.Command{"cmd": "modelRows", "model": "M", "first": 0, "last": 0, "parent": []any{}}, "unsupported")
+	doFail(ctx, node, adapter.Command{"cmd": "modelState", "model": "nope"}, "noReplica")
 }
