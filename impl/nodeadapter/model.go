@@ -533,19 +533,36 @@ func (a *adapter) cmdModelSetCurrent(c contract.Command) {
 	a.ok(c)
 }
 
+// modelsIn reports whether the declared capabilities have the model
+// commands in role (--capabilities may narrow them away).
+func (a *adapter) modelsIn(role string) bool {
+	return slices.Contains(a.capabilities().Models, role)
+}
+
 // modelHandlers are the model commands (§6.5); a host command needs the
 // host role, a node command the node role.
 func modelHandlers() map[string]handler {
 	hostCmd := func(fn func(a *adapter, c contract.Command)) handler {
 		return handler{run: func(a *adapter, c contract.Command) {
-			if a.host == nil {
+			switch {
+			case a.host == nil:
 				a.fail(c, contract.WrongRole, c.Name()+" is a host command")
+			case !a.modelsIn(contract.RoleHost):
+				a.fail(c, contract.Unsupported, "model commands in the host role are outside the capabilities given with --capabilities")
+			default:
+				fn(a, c)
+			}
+		}}
+	}
+	nodeCmd := func(fn func(a *adapter, c contract.Command)) handler {
+		return handler{node: true, run: func(a *adapter, c contract.Command) {
+			if !a.modelsIn(contract.RoleNode) {
+				a.fail(c, contract.Unsupported, "model commands in the node role are outside the capabilities given with --capabilities")
 				return
 			}
 			fn(a, c)
 		}}
 	}
-	nodeCmd := func(fn func(a *adapter, c contract.Command)) handler { return handler{node: true, run: fn} }
 	h := map[string]handler{
 		contract.CmdRemoteModel:  hostCmd((*adapter).cmdRemoteModel),
 		contract.CmdAcquireModel: nodeCmd((*adapter).cmdAcquireModel),
@@ -553,11 +570,18 @@ func modelHandlers() map[string]handler {
 		contract.CmdModelRows:    nodeCmd((*adapter).cmdModelRows),
 		contract.CmdModelHeader:  nodeCmd((*adapter).cmdModelHeader),
 		contract.CmdModelSetCurrentIndex: {run: func(a *adapter, c contract.Command) {
-			if a.node == nil && a.host == nil {
-				a.fail(c, contract.WrongRole, "modelSetCurrentIndex needs a host or node role")
-				return
+			role := contract.RoleHost
+			if a.node != nil {
+				role = contract.RoleNode
 			}
-			a.cmdModelSetCurrent(c)
+			switch {
+			case a.node == nil && a.host == nil:
+				a.fail(c, contract.WrongRole, "modelSetCurrentIndex needs a host or node role")
+			case !a.modelsIn(role):
+				a.fail(c, contract.Unsupported, "model commands in the "+role+" role are outside the capabilities given with --capabilities")
+			default:
+				a.cmdModelSetCurrent(c)
+			}
 		}},
 	}
 	for _, n := range []string{contract.CmdModelInsertRows, contract.CmdModelRemoveRows, contract.CmdModelMoveRows,

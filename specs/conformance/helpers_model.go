@@ -606,7 +606,19 @@ func (e *Env) serveModel(url string, rows, cols int, roles, remoted []int, label
 // host and acquires the model with action and roles hint.
 func (e *Env) modelNode(s *modelServer, action string, hint []int) *adapter.Adapter {
 	e.needModels("node")
-	a := e.Node(Options{URL: s.URL, Extra: []string{"--no-acquire"}})
+	// --no-acquire: the node acquires nothing at start, so any object type
+	// it declares will do.
+	typ, caps := "testobject", e.caps()
+	if !caps.Can(adapter.CapNodeType, typ) {
+		types := caps.NodeTypes
+		if types == nil {
+			types = caps.Types
+		}
+		if len(types) > 0 {
+			typ = types[0]
+		}
+	}
+	a := e.Node(Options{URL: s.URL, Type: typ, Extra: []string{"--no-acquire"}})
 	c := adapter.Command{"cmd": contract.CmdAcquireModel, "name": ModelName, "action": action}
 	if hint != nil {
 		c["roles"] = hint
