@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -32,7 +33,7 @@ type Schemes struct {
 func Default() *Schemes {
 	s := &Schemes{}
 	s.Register(TCP, tcpTransport{})
-	s.Register(Local, localTransport{})
+	s.Register(Local, LocalSocket{Access: UserAccess})
 	s.Register(LocalAbstract, abstractTransport{})
 	return s
 }
@@ -129,19 +130,66 @@ func (tcpTransport) Dial(ctx context.Context, u URL) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", u.TCPAddr())
 }
 
-type localTransport struct{}
+// SocketAccess says who may connect to a local: socket (Qt 6:
+// QRemoteObjectHost::setLocalServerOptions with QLocalServer's
+// UserAccessOption, GroupAccessOption, OtherAccessOption): connecting
+// needs write permission on the socket file.
+type SocketAccess uint8
 
-var _ Transport = localTransport{}
+// Access bits; combine them with |.
+const (
+	UserAccess  SocketAccess = 1 << iota // the owner (mode 0700)
+	GroupAccess                          // the owner's group (0070)
+	OtherAccess                          // everyone else (0007)
+	// WorldAccess is all three (Qt: WorldAccessOption).
+	WorldAccess = UserAccess | GroupAccess | OtherAccess
+)
 
-func (localTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, error) {
+func (a SocketAccess) mode() os.FileMode {
+	var m os.FileMode
+	if a&UserAccess != 0 {
+		m |= 0o700
+	}
+	if a&GroupAccess != 0 {
+		m |= 0o070
+	}
+	if a&OtherAccess != 0 {
+		m |= 0o007
+	}
+	return m
+}
+
+// LocalSocket is the local: transport (Unix-domain sockets, at Qt's
+// paths). Access sets the socket file's permissions; zero leaves them to
+// the umask, as Qt's default (QLocalServer::NoOptions) does. Default
+// registers it with UserAccess: only the owner may connect, whatever the
+// umask (under the common umask 022 that is also what Qt's default gives).
+//
+// With an Access, the socket is bound in a fresh private directory,
+// given its mode there and then put into place, as QLocalServer does, so
+// that nobody can connect in the moment between bind and chmod.
+type LocalSocket struct {
+	Access SocketAccess
+}
+
+var _ Transport = LocalSocket{}
+
+// Listen listens on local:NAME.
+func (t LocalSocket) Listen(ctx context.Context, u URL) (net.Listener, URL, error) {
 	path := u.SocketPath()
 	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "unix", path)
+	bind := func() (net.Listener, error) {
+		if t.Access == 0 {
+			return lc.Listen(ctx, "unix", path)
+		}
+		return listenWithMode(ctx, path, t.Access.mode())
+	}
+	ln, err := bind()
 	if err != nil && errors.Is(err, syscall.EADDRINUSE) && stale(ctx, path) {
 		// Qt removes the file and listens again; so do we, but only when no
 		// server answers on it, so a live host is never hijacked.
 		_ = os.Remove(path)
-		ln, err = lc.Listen(ctx, "unix", path)
+		ln, err = bind()
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
@@ -150,6 +198,37 @@ func (localTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, err
 		return nil, URL{}, fmt.Errorf("%w: %v", ErrListen, err)
 	}
 	return ownSocket(ln.(*net.UnixListener), path), u, nil
+}
+
+// listenWithMode binds a unix socket at path with the file mode given:
+// in a private temporary directory beside path first, then linked into
+// place (a hard link, which unlike a rename fails if path exists: that is
+// EADDRINUSE, as bind(2) would say).
+func listenWithMode(ctx context.Context, path string, mode os.FileMode) (net.Listener, error) {
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".qtro-socket-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "s")
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "unix", tmp)
+	if err != nil {
+		return nil, err
+	}
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	if err := os.Chmod(tmp, mode); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		ln.Close()
+		if errors.Is(err, os.ErrExist) {
+			err = &net.OpError{Op: "listen", Net: "unix", Err: os.NewSyscallError("bind", syscall.EADDRINUSE)}
+		}
+		return nil, err
+	}
+	return ln, nil
 }
 
 // ownedSocket is a unix listener that removes its socket file on Close
@@ -196,7 +275,8 @@ func stale(ctx context.Context, path string) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT)
 }
 
-func (localTransport) Dial(ctx context.Context, u URL) (net.Conn, error) {
+// Dial connects to local:NAME.
+func (LocalSocket) Dial(ctx context.Context, u URL) (net.Conn, error) {
 	return dialUnix(ctx, u.SocketPath())
 }
 

@@ -455,3 +455,46 @@ func TestLocalCloseUnlinksOnlyItsOwnSocket(t *testing.T) {
 		t.Fatalf("a host that still owned its socket file left it behind: %v", err)
 	}
 }
+
+// The local: socket file gets the mode of its SocketAccess whatever the
+// umask (Default: the owner only), and a zero Access leaves it to the
+// umask as Qt's default does.
+func TestLocalSocketAccessMode(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		access transport.SocketAccess
+		want   os.FileMode
+	}{
+		{transport.UserAccess, 0o700},
+		{transport.UserAccess | transport.GroupAccess, 0o770},
+		{transport.WorldAccess, 0o777},
+	} {
+		s := transport.Default()
+		s.Register(transport.Local, transport.LocalSocket{Access: c.access})
+		path := filepath.Join(dir, uniqueName("mode"))
+		ln, _, err := s.Listen(testCtx(t), "local:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Lstat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != c.want {
+			t.Errorf("access %b: socket file mode %v, want %v", c.access, fi.Mode(), c.want)
+		}
+		roundTrip(t, s, ln, "local:"+path)
+		// A second host on the same live socket is refused, not linked over.
+		if _, _, err := s.Listen(testCtx(t), "local:"+path); !errors.Is(err, transport.ErrListen) {
+			t.Errorf("second listener on a live socket: %v", err)
+		}
+		ln.Close()
+		if _, err := os.Lstat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("socket file left after Close: %v", err)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		t.Errorf("left behind in the socket directory: %s", e.Name())
+	}
+}
