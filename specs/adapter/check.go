@@ -294,11 +294,12 @@ func (c *checker) verdict(name string, level CheckLevel, problems []string, okFo
 // ---------------------------------------------------------------- hello
 
 var helloVocabulary = map[string][]string{
-	"transports":   {"tcp", "local", "localabstract"},
+	"transports":   contract.Transports,
 	"types":        {"testobject", "tick", "plain"},
 	"sourceApis":   {"static", "dynamic"},
 	"replicaModes": {"static", "dynamic"},
 	"load":         {"props", "signals", "payload", "both", "receive", "replicas", "calls"},
+	"models":       {"host", "node"},
 }
 
 // checkHello runs `ADAPTER hello` itself (to see what Hello hides: exit codes, lines it ignores) and
@@ -768,6 +769,7 @@ func (c *checker) runRole(p startPlan, url string, a *Adapter, helper *Adapter) 
 		valid = c.checkNodeStartup(pre, a, helper != nil)
 	}
 	c.checkCommands(pre, p, a, valid)
+	c.checkModelCommands(pre, p, a)
 	c.checkExitCommand(pre, a)
 
 	fresh := func(label string) *Adapter {
@@ -1336,4 +1338,70 @@ func firstN(items []string, n int) []string {
 		return items
 	}
 	return append(items[:n:n], fmt.Sprintf("... %d more", len(items)-n))
+}
+
+// checkModelCommands checks the item-model commands (contract 3, §6.5) of a
+// host or node that declares them: a host remotes a model and changes it,
+// a node acquires one and reports its state (initialised or not: the
+// check has no model host for it). An adapter that does not declare them
+// and answers unknownCommand or unsupported is reported unsupported.
+func (c *checker) checkModelCommands(pre string, p startPlan, a *Adapter) {
+	role := map[Role]string{Host: "host", Node: "node"}[p.role]
+	if role == "" {
+		return
+	}
+	name := pre + "/models"
+	if !c.caps.Can(CapModel, role) {
+		c.unsupported(name, "no model commands declared in the %s role (contract %d)", role, c.caps.Contract)
+		return
+	}
+	declared := c.caps.DeclaresYes(CapModel, role)
+	var cmds []Command
+	if p.role == Host {
+		cmds = []Command{
+			{"cmd": contract.CmdRemoteModel, "name": "CheckModel", "rows": 3, "columns": 2, "roles": []any{0, 257}},
+			{"cmd": contract.CmdModelInsertRows, "name": "CheckModel", "row": 3, "count": 1, "label": "n"},
+			{"cmd": contract.CmdModelSetData, "name": "CheckModel", "row": 0, "column": 1, "role": 257, "value": "x"},
+		}
+	} else {
+		cmds = []Command{
+			{"cmd": contract.CmdAcquireModel, "name": "CheckModel", "action": "fetchRootSize"},
+			{"cmd": contract.CmdModelState, "model": "CheckModel"},
+		}
+	}
+	var problems []string
+	var last Event
+	for i, cmd := range cmds {
+		cmd["id"] = fmt.Sprintf("model%d", i)
+		ev, err := c.roundTrip(a, cmdLine(cmd))
+		if err == nil && !declared && i == 0 {
+			if code := ev.Str("error"); code == string(contract.UnknownCommand) || code == string(contract.Unsupported) {
+				c.unsupported(name, "the adapter answered %s with %s (model commands not declared)", cmd.Name(), code)
+				return
+			}
+		}
+		if pr := resultProblems(ev, err, true); len(pr) > 0 {
+			problems = append(problems, cmd.Name()+": "+strings.Join(pr, "; "))
+			break
+		}
+		last = ev
+	}
+	if len(problems) == 0 {
+		switch p.role {
+		case Host:
+			if n, ok := last.Int("rows"); !ok || n != 4 {
+				problems = append(problems, fmt.Sprintf(`modelSetData's result has "rows" %v, want 4 (3 rows and 1 inserted)`, last.Fields["rows"]))
+			}
+		default:
+			if _, ok := last.Bool("initialized"); !ok {
+				problems = append(problems, `modelState's result has no boolean "initialized"`)
+			}
+			for _, k := range []string{"rows", "columns"} {
+				if _, ok := last.Int(k); !ok {
+					problems = append(problems, fmt.Sprintf(`modelState's result has no integer %q`, k))
+				}
+			}
+		}
+	}
+	c.verdict(name, CheckMust, problems, "the model commands of the %s role answer as §6.5 says", role)
 }
