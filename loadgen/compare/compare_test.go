@@ -3,11 +3,13 @@ package compare_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/loadgen/compare"
 	"github.com/qtro/qtro/loadgen/internal/testadapter"
 	"go.uber.org/goleak"
@@ -191,5 +193,62 @@ func TestModelRows(t *testing.T) {
 	}
 	if c := r.Rows[1].Cells[0]; c.Received != 4 {
 		t.Errorf("insert: %d of 4 replicas complete", c.Received)
+	}
+}
+
+// The same rows, tiny, on the real Qt programs (fixtures/qtapps'
+// qtro-qtapp, built by ci/build-qtapps.sh): the Qt side of the model load
+// protocol does what the Go side does. Skipped where they are not built.
+func TestModelRowsQt(t *testing.T) {
+	root, err := checkout.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []compare.Target
+	for _, name := range []string{"qt6", "qt5"} {
+		p := filepath.Join(root, "build", "qtapps", name, "qtro-qtapp")
+		if _, err := os.Stat(p); err == nil {
+			targets = append(targets, compare.Target{Name: name, Model: []string{p}})
+		}
+	}
+	if len(targets) == 0 {
+		t.Skip("SKIPPED, NOT PASSED: no build/qtapps/qt{5,6}/qtro-qtapp (ci/build-qtapps.sh)")
+	}
+	ws := []compare.Workload{
+		{Name: "model-first100", Title: "first rows", Kind: compare.KindModelFirst, Rows: 3000, Count: 100, Replicas: 3},
+		{Name: "model-insert", Title: "insert", Kind: compare.KindModelInsert, Rows: 1500, Replicas: 4},
+		{Name: "model-changes", Title: "changes", Kind: compare.KindModelChanges, Rows: 100, Replicas: 3, Rate: 100},
+		{Name: "model-hostile", Title: "hostile", Kind: compare.KindModelHostile, Rows: 100, Replicas: 3},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := compare.Run(ctx, compare.Options{Targets: targets, Workloads: ws, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range r.Rows {
+		for _, c := range row.Cells {
+			if c.Error != "" {
+				t.Errorf("%s/%s: error %q", row.Workload.Name, c.Target, c.Error)
+				continue
+			}
+			switch row.Workload.Kind {
+			case compare.KindModelChanges:
+				st, _ := c.States["100"].(map[string]any)
+				if st == nil || st["complete"] != int64(3) || st["seen"] != int64(3*30) || c.Errors != 0 {
+					t.Errorf("%s/%s: first step %v, misplaced %d", row.Workload.Name, c.Target, st, c.Errors)
+				}
+			case compare.KindModelHostile:
+				// What a Qt host does is measured, not judged here (Qt 5.15 and
+				// 6.4 abort on rows under a parent that does not exist).
+				if c.Outcome == "" {
+					t.Errorf("%s/%s: no outcome: %s", row.Workload.Name, c.Target, c.Note)
+				}
+			default:
+				if c.Outcome != "complete" || c.Value <= 0 || c.Missing != 0 || c.Dup != 0 || c.Errors != 0 {
+					t.Errorf("%s/%s: outcome %q, value %v, missing %d, dup %d, errors %d: %s", row.Workload.Name, c.Target, c.Outcome, c.Value, c.Missing, c.Dup, c.Errors, c.Note)
+				}
+			}
+		}
 	}
 }
