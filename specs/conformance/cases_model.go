@@ -285,6 +285,7 @@ var _ = ginkgo.Describe("Item models (replica)", func() {
 		e.Expect(rows).To(equal([]int(nil)), "rows the replica asked for before any was read")
 		e.Expect(e.readRows(a, 200, 204, []int{roleDisplay})).To(equal(want(labels("r", 200, 204), 1, []int{roleDisplay})), "rows 200..204")
 		rows, _ = s.M.readRows()
+		e.Observe("rows the replica asked for to read rows 200..204 of 500: %v", rows)
 		for _, r := range []int{200, 204} {
 			if !slices.Contains(rows, r) {
 				e.Failf("row %d was read through the replica but not asked for (asked: %v)", r, rows)
@@ -301,6 +302,7 @@ var _ = ginkgo.Describe("Item models (replica)", func() {
 		a := e.modelNode(s, "prefetchData", []int{roleUser1})
 		e.waitModelRows(a, 50, 15*time.Second)
 		rows, roles := s.M.readRows()
+		e.Observe("with PrefetchData and roles hint [257] the replica asked for %d rows, roles %v, when it initialised", len(rows), roles)
 		e.Expect(roles).To(equal([]int{roleUser1}), "roles the replica asked for when it initialised")
 		if !slices.Contains(rows, 0) || !slices.Contains(rows, 2) {
 			e.Failf("with PrefetchData the replica did not ask for rows 0..2 when it initialised (asked: %v)", rows)
