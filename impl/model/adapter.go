@@ -109,6 +109,16 @@ func adapterClass() *meta.Class {
 	notify.Property = 0
 	return &meta.Class{
 		TypeName: AdapterTypeName,
+		// Enum arguments travel as ints: QtRO's encodeVariant converts
+		// every enum to the integer of its size before sending (real Qt's
+		// headerDataChanged carries an "int"); a Qt replica cannot load
+		// "QAbstractItemModel::LayoutChangeHint", which it never
+		// registers. Foreign enums are not part of the class definition.
+		ForeignEnums: []wire.EnumDef{
+			{Name: "Orientation", Size: 4, Keys: []wire.EnumKey{{Name: "Horizontal", Value: 1}, {Name: "Vertical", Value: 2}}},
+			{Name: "LayoutChangeHint", Size: 4, Keys: []wire.EnumKey{{Name: "NoLayoutChangeHint", Value: 0},
+				{Name: "VerticalSortHint", Value: 1}, {Name: "HorizontalSortHint", Value: 2}}},
+		},
 		Properties: []meta.Property{
 			{Name: "availableRoles", Type: typeIntList, Modifier: meta.ReadOnly, Notify: 0, Push: -1,
 				Default: intList(nil)},

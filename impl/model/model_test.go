@@ -27,7 +27,7 @@ func (c *changeLog) has(kind ChangeKind, first, last int) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, ch := range c.l {
-		if ch.Kind == kind && (kind == ModelReset || (ch.First == first && ch.Last == last) ||
+		if ch.Kind == kind && (kind == ModelReset || kind == LayoutChanged || (ch.First == first && ch.Last == last) ||
 			(kind == DataChanged && len(ch.TopLeft) == 1 && ch.TopLeft[0].Row <= first && ch.BottomRight[0].Row >= last)) {
 			return true
 		}

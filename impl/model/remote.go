@@ -260,13 +260,13 @@ func (rm *Remoted) changed(c Change) {
 	case ModelReset:
 		err = rm.src.EmitIndex(sigModelReset)
 	case HeaderDataChanged:
-		err = rm.src.EmitIndex(sigHeaderDataChanged, qds.UserOf(typeOrientation, int64(c.Orientation)), c.First, c.Last)
+		err = rm.src.EmitIndex(sigHeaderDataChanged, int(c.Orientation), c.First, c.Last)
 	case LayoutChanged:
 		var l []wire.ModelIndex
 		for _, p := range c.Parents {
 			l = append(l, p.toWire()...) // as Qt: the parents' lists concatenated
 		}
-		err = rm.src.EmitIndex(sigLayoutChanged, qds.UserOf(typeIndexList, l), qds.UserOf(typeLayoutHint, int64(0)))
+		err = rm.src.EmitIndex(sigLayoutChanged, qds.UserOf(typeIndexList, l), 0) // NoLayoutChangeHint
 	case CurrentChanged:
 		err = rm.src.EmitIndex(sigCurrentChanged, indexList(c.Current), indexList(c.Previous))
 	}

@@ -59,7 +59,9 @@ func WithCacheSize(rows int) Option {
 // observers about changes as Qt's replica signals them: RowsInserted,
 // RowsRemoved, RowsMoved, ColumnsInserted, HeaderDataChanged at once,
 // ModelReset once the new size is known (also after the first
-// initialisation and after each re-initialisation), and DataChanged when
+// initialisation and after each re-initialisation), LayoutChanged once the
+// rows after a layout change are known (Qt's replica asks for the first
+// cache-size items again), and DataChanged when
 // fetched data has arrived (the first fetch of rows too, as Qt).
 //
 // Its first request after each initialisation is a replicaCacheRequest
@@ -82,24 +84,26 @@ type Replica struct {
 	ctx      context.Context // ends with the replica: calls still waited for are given up
 	cancel   context.CancelFunc
 
-	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced on every change of state
-	inited    bool
-	rows      int
-	cols      int
-	roles     []int // available roles (the property)
-	names     map[int]string
-	gen       uint64         // bumped by every change of the source's shape (rows, columns, reset)
-	seq       uint64         // numbers row requests
-	minSeq    map[int]uint64 // row -> the first request whose reply may fill it (after a dataChanged)
-	sizeGen   uint64         // gen of the size or cache request in flight (0: none)
-	cache     map[int]*cachedRow
-	tick      uint64 // LRU clock
-	inflight  map[int]bool
-	refetch   []int // rows dataChanged dropped, asked for when the queue is drained (Qt's fetchPendingData)
-	obs       observers
-	lastError error
-	current   Path
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every change of state
+	inited  bool
+	rows    int
+	cols    int
+	roles   []int // available roles (the property)
+	names   map[int]string
+	gen     uint64         // bumped by every change of the source's shape (rows, columns, reset)
+	seq     uint64         // numbers row requests
+	minSeq  map[int]uint64 // row -> the first request whose reply may fill it (after a dataChanged)
+	sizeGen uint64         // gen of the size or cache request in flight (0: none)
+	// resetPending: the request in flight is a reset's (ModelReset follows), not a layout change's
+	resetPending bool
+	cache        map[int]*cachedRow
+	tick         uint64 // LRU clock
+	inflight     map[int]bool
+	refetch      []int // rows dataChanged dropped, asked for when the queue is drained (Qt's fetchPendingData)
+	obs          observers
+	lastError    error
+	current      Path
 }
 
 type cachedRow struct {
@@ -115,9 +119,10 @@ type cachedCell struct {
 // Results of calls, sent to the replica's goroutine.
 type (
 	sizeResult struct {
-		gen uint64
-		v   node.Variant
-		err error
+		gen    uint64
+		v      node.Variant
+		err    error
+		layout bool // after layoutChanged
 	}
 	rowsResult struct {
 		gen         uint64
@@ -477,8 +482,20 @@ func (r *Replica) event(ev node.Event) {
 }
 
 // reset drops everything and asks for the size (or the first items) again.
-func (r *Replica) reset() {
+func (r *Replica) reset() { r.reinit(false) }
+
+// reinit drops everything and asks for the size and items again: after
+// a reset (ModelReset follows), or after layoutChanged (LayoutChanged
+// follows; Qt's replica asks for the first cache-size items then, with
+// either initial action).
+func (r *Replica) reinit(layout bool) {
 	r.mu.Lock()
+	// A reset still unanswered stays a reset: the layout change is part
+	// of what its reply will show.
+	if r.resetPending {
+		layout = false
+	}
+	r.resetPending = !layout
 	r.gen++
 	gen := r.gen
 	r.sizeGen = gen
@@ -495,7 +512,7 @@ func (r *Replica) reset() {
 	// the host's spelling before any request with an index list goes out
 	// (node.RegisterQt6Spellings).
 	items := 0
-	if r.action == PrefetchData {
+	if r.action == PrefetchData || layout {
 		items = r.cacheSize
 	}
 	pc, err := r.rep.InvokeIndex(methCacheRequest, []node.Variant{qds.IntegerOf(qds.ULong, int64(items)), intList(r.hint)}, true)
@@ -504,7 +521,7 @@ func (r *Replica) reset() {
 	}
 	go func() {
 		v, err := pc.Wait(r.ctx)
-		r.post(sizeResult{gen: gen, v: v, err: err})
+		r.post(sizeResult{gen: gen, v: v, err: err, layout: layout})
 	}()
 }
 
@@ -514,11 +531,16 @@ func (r *Replica) sized(s sizeResult) {
 		stale := s.gen == r.sizeGen // our request, overtaken: ask again
 		r.mu.Unlock()
 		if stale && s.err == nil {
-			r.reset()
+			r.reinit(s.layout)
 		}
 		return
 	}
+	kind := ModelReset
+	if s.layout && r.inited {
+		kind = LayoutChanged
+	}
 	r.sizeGen = 0
+	r.resetPending = false
 	md, _ := s.v.Value().(wire.MetaAndDataEntries)
 	size := md.Size
 	r.rows, r.cols = max(int(size.H), 0), max(int(size.W), 0)
@@ -532,7 +554,7 @@ func (r *Replica) sized(s sizeResult) {
 	r.inited = true
 	r.wakeLocked()
 	r.mu.Unlock()
-	r.notify(Change{Kind: ModelReset})
+	r.notify(Change{Kind: kind})
 }
 
 // fillLocked stores one item of a reply (root rows only).
@@ -795,8 +817,10 @@ func (r *Replica) signal(i int, args []node.Variant) {
 		r.wakeLocked()
 		r.mu.Unlock()
 		r.notify(Change{Kind: ColumnsInserted, Parent: Path{}, First: first, Last: last})
-	case sigModelReset, sigLayoutChanged:
+	case sigModelReset:
 		r.reset()
+	case sigLayoutChanged:
+		r.reinit(true)
 	case sigHeaderDataChanged:
 		r.notify(Change{Kind: HeaderDataChanged, Orientation: Orientation(argInt(0)), First: argInt(1), Last: argInt(2)})
 	case sigCurrentChanged:

@@ -181,6 +181,64 @@ func (m *TableModel) MoveRows(first, count, dest int) error {
 	return nil
 }
 
+// InsertColumns inserts count empty columns before column at
+// (0 <= at <= ColumnCount) and signals ColumnsInserted
+// (QAbstractItemModel::insertColumns). There is no RemoveColumns: Qt's
+// adapter does not remote columnsRemoved (docs/PROTOCOL-ERRATA.md, Item
+// models), so no replica could follow one.
+func (m *TableModel) InsertColumns(at, count int) error {
+	if count <= 0 {
+		return nil
+	}
+	m.mu.Lock()
+	if at < 0 || at > m.columns {
+		n := m.columns
+		m.mu.Unlock()
+		return fmt.Errorf("qtro model: insert at column %d of %d", at, n)
+	}
+	for i, r := range m.rows {
+		nr := make([]cellData, 0, len(r)+count)
+		nr = append(nr, r[:at]...)
+		for range count {
+			nr = append(nr, cellData{})
+		}
+		m.rows[i] = append(nr, r[at:]...)
+	}
+	m.columns += count
+	m.notifyLocked(Change{Kind: ColumnsInserted, Parent: Path{}, First: at, Last: at + count - 1})
+	m.mu.Unlock()
+	return nil
+}
+
+// ReorderRows puts the rows in a new order, row i becoming the row that
+// was at order[i] (order is a permutation of the rows), and signals
+// LayoutChanged, as a sort does (layoutAboutToBeChanged/layoutChanged).
+func (m *TableModel) ReorderRows(order []int) error {
+	m.mu.Lock()
+	n := len(m.rows)
+	seen := make([]bool, n)
+	ok := len(order) == n
+	for _, o := range order {
+		if !ok || o < 0 || o >= n || seen[o] {
+			ok = false
+			break
+		}
+		seen[o] = true
+	}
+	if !ok {
+		m.mu.Unlock()
+		return fmt.Errorf("qtro model: %v is not an order of %d rows", order, n)
+	}
+	rows := make([][]cellData, n)
+	for i, o := range order {
+		rows[i] = m.rows[o]
+	}
+	m.rows = rows
+	m.notifyLocked(Change{Kind: LayoutChanged})
+	m.mu.Unlock()
+	return nil
+}
+
 // Set sets the value of the item at row, column for a role (nil removes
 // it) and signals DataChanged for that role.
 func (m *TableModel) Set(row, column, role int, x any) error {

@@ -481,7 +481,7 @@ func (q *qtReplica) waitChange(t *testing.T, kind string, first, last int) {
 	t.Helper()
 	i := q.p.waitLine(t, q.seen, kind, func(s string) bool {
 		ev := parse(t, s)
-		return ev.Event == kind && (kind == "modelReset" || (ev.First == first && ev.Last == last))
+		return ev.Event == kind && (kind == "modelReset" || kind == "layoutChanged" || (ev.First == first && ev.Last == last))
 	})
 	q.seen = i + 1
 }
@@ -641,7 +641,8 @@ func (g *goReplica) waitInit(t *testing.T, rows, cols int) {
 }
 
 var kinds = map[string]model.ChangeKind{"dataChanged": model.DataChanged, "rowsInserted": model.RowsInserted,
-	"rowsRemoved": model.RowsRemoved, "rowsMoved": model.RowsMoved, "currentChanged": model.CurrentChanged, "modelReset": model.ModelReset, "headerDataChanged": model.HeaderDataChanged}
+	"rowsRemoved": model.RowsRemoved, "rowsMoved": model.RowsMoved, "currentChanged": model.CurrentChanged, "modelReset": model.ModelReset, "headerDataChanged": model.HeaderDataChanged,
+	"layoutChanged": model.LayoutChanged, "columnsInserted": model.ColumnsInserted}
 
 func (g *goReplica) waitChange(t *testing.T, kind string, first, last int) {
 	t.Helper()
@@ -654,7 +655,7 @@ func (g *goReplica) waitChange(t *testing.T, kind string, first, last int) {
 			if c.Kind != k {
 				continue
 			}
-			ok := kind == "modelReset" || (c.First == first && c.Last == last)
+			ok := kind == "modelReset" || kind == "layoutChanged" || (c.First == first && c.Last == last)
 			if k == model.DataChanged {
 				ok = len(c.TopLeft) == 1 && c.TopLeft[0].Row <= first && c.BottomRight[0].Row >= last
 			}
@@ -1013,6 +1014,95 @@ func TestCurrentIndex(t *testing.T) {
 					t.Fatalf("Go replica: current index %v, want 4,1", r.r.CurrentIndex())
 				}
 				time.Sleep(5 * time.Millisecond)
+			}
+		})
+	}
+}
+
+// reversed is rows in reverse order.
+func reversed(rows []row) []row {
+	out := slices.Clone(rows)
+	slices.Reverse(out)
+	return out
+}
+
+// A layout change (the rows sorted in reverse, layoutAboutToBeChanged/
+// layoutChanged) and inserted columns go both ways as Qt's replica shows
+// them: layoutChanged, then the rows in their new order; columnsInserted
+// with the new column count. A removal of columns is not remoted at all
+// by Qt's adapter (it connects no columnsRemoved): the replicas keep the
+// old column count, a Qt replica of a Qt host as much as a Go one.
+func TestLayoutAndColumns(t *testing.T) {
+	for _, v := range qtVersions() {
+		t.Run(v.name+"/GoHostQtReplica", func(t *testing.T) {
+			bin := qtApp(t, v)
+			h := newGoHost(t, dialect(v.major))
+			r := newQtReplica(t, bin, h.url(), false)
+			r.waitInit(t, 5, 2)
+			r.waitRows(t, initialRows())
+			if err := h.m.ReorderRows([]int{4, 3, 2, 1, 0}); err != nil {
+				t.Fatal(err)
+			}
+			r.waitChange(t, "layoutChanged", 0, 0)
+			r.waitRows(t, reversed(initialRows()))
+			if err := h.m.InsertColumns(2, 1); err != nil {
+				t.Fatal(err)
+			}
+			r.p.waitLine(t, r.seen, "columnsInserted 2..2", func(s string) bool {
+				ev := parse(t, s)
+				return ev.Event == "columnsInserted" && ev.First == 2 && ev.Last == 2 && ev.Columns == 3
+			})
+		})
+		t.Run(v.name+"/QtHostGoReplica", func(t *testing.T) {
+			h := newQtHost(t, qtApp(t, v))
+			r := newGoReplica(t, h.url(), model.FetchRootSize)
+			r.waitInit(t, 5, 2)
+			r.waitRows(t, initialRows())
+			h.command(t, "reverse")
+			r.waitChange(t, "layoutChanged", 0, 0)
+			r.waitRows(t, reversed(initialRows()))
+			h.command(t, "insertcolumns 2 1")
+			r.waitChange(t, "columnsInserted", 2, 2)
+			if n := r.r.ColumnCount(); n != 3 {
+				t.Fatalf("Go replica: %d columns after columnsInserted, want 3", n)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			if err := r.r.Fetch(ctx, 0, 4); err != nil {
+				t.Fatal(err)
+			}
+			if d, _ := r.r.Data(0, 2, model.DisplayRole); d.Str() != "x2" {
+				t.Fatalf("Go replica: the new column holds %v, want x2", d)
+			}
+			// Removed columns are not remoted: a later change arrives, the count stays.
+			h.command(t, "removecolumns 2 1")
+			h.command(t, "set 1 0 0 after")
+			r.waitChange(t, "dataChanged", 1, 1)
+			if n := r.r.ColumnCount(); n != 3 {
+				t.Fatalf("Go replica: %d columns after a removal Qt does not remote, want 3 (as Qt's replica)", n)
+			}
+		})
+		t.Run(v.name+"/QtHostQtReplica", func(t *testing.T) {
+			bin := qtApp(t, v)
+			h := newQtHost(t, bin)
+			r := newQtReplica(t, bin, h.url(), false)
+			r.waitInit(t, 5, 2)
+			r.waitRows(t, initialRows())
+			h.command(t, "reverse")
+			r.waitChange(t, "layoutChanged", 0, 0)
+			r.waitRows(t, reversed(initialRows()))
+			h.command(t, "removecolumns 1 1")
+			h.command(t, "set 1 0 0 after")
+			i := r.p.waitLine(t, r.seen, "dataChanged of row 1", func(s string) bool {
+				ev := parse(t, s)
+				return ev.Event == "dataChanged" && ev.First == 1
+			})
+			r.p.mu.Lock()
+			defer r.p.mu.Unlock()
+			for _, l := range r.p.lines[r.seen:i] {
+				if strings.Contains(l, `"columnsRemoved"`) {
+					t.Fatalf("the Qt replica saw columnsRemoved (%s): Qt's adapter remotes it now; update the errata", l)
+				}
 			}
 		})
 	}
