@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 mirror="${QTRO_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
-pkgs=(qt6-base-dev qt6-remoteobjects-dev libqt6remoteobjects6-bin cmake g++ make pkg-config)
+pkgs=(qt6-base-dev qt6-remoteobjects-dev libqt6remoteobjects6-bin qt6-websockets-dev cmake g++ make pkg-config)
 recipe=2 # bump when the way a root is made changes
 cache="${QTRO_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/qtro}/qtroots"
 

@@ -88,6 +88,9 @@ type Program struct {
 var (
 	Qt5Peer = Program{Rel: "build/peers/qt5/qtro-peer", Env: EnvQt5Peer} // ci/build-peers.sh 5
 	Qt6Peer = Program{Rel: "build/peers/qt6/qtro-peer", Env: EnvQt6Peer} // ci/build-peers.sh 6
+	// Qt5App and Qt6App are fixtures/qtapps' qtro-qtapp (ci/build-qtapps.sh).
+	Qt5App = Program{Rel: "build/qtapps/qt5/qtro-qtapp", Env: "QTRO_QT5_QTAPP"}
+	Qt6App = Program{Rel: "build/qtapps/qt6/qtro-qtapp", Env: "QTRO_QT6_QTAPP"}
 	Qtro    = Program{Rel: "build/images/bin/qtro", Env: EnvGoBin}       // go build ./cmd/qtro
 )
 
@@ -108,7 +111,7 @@ func (p Program) Path(root string) string {
 
 var (
 	buildMu    sync.Mutex
-	buildCache = map[string]buildResult{} // by ci/build-peers.sh argument: "5", "6" or a suite
+	buildCache = map[string]buildResult{} // by script and argument: "build-peers.sh 5", "build-qtapps.sh 6", "build-peers.sh trixie"
 )
 
 type buildResult struct {
@@ -121,12 +124,23 @@ type buildResult struct {
 // once per process (it rebuilds only when the sources changed) and the path
 // it reports is returned. A build cut short by ctx is not remembered.
 func QtPeer(ctx context.Context, major int) (string, error) {
+	return qtProgram(ctx, major, "build-peers.sh", Qt5Peer, Qt6Peer)
+}
+
+// QtApp is QtPeer for fixtures/qtapps' qtro-qtapp (Qt programs with
+// classes of their own; $QTRO_QT5_QTAPP / $QTRO_QT6_QTAPP,
+// ci/build-qtapps.sh).
+func QtApp(ctx context.Context, major int) (string, error) {
+	return qtProgram(ctx, major, "build-qtapps.sh", Qt5App, Qt6App)
+}
+
+func qtProgram(ctx context.Context, major int, script string, qt5, qt6 Program) (string, error) {
 	if major != 5 && major != 6 {
-		return "", fmt.Errorf("checkout: no Qt %d peer (5 or 6)", major)
+		return "", fmt.Errorf("checkout: no Qt %d program (5 or 6)", major)
 	}
-	prog := Qt5Peer
+	prog := qt5
 	if major == 6 {
-		prog = Qt6Peer
+		prog = qt6
 	}
 	if p := os.Getenv(prog.Env); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -134,31 +148,37 @@ func QtPeer(ctx context.Context, major int) (string, error) {
 		}
 		return p, nil
 	}
-	return buildPeer(ctx, fmt.Sprint(major))
+	return build(ctx, script, fmt.Sprint(major))
 }
 
 // buildPeer runs ci/build-peers.sh WHICH once per process (WHICH is 5, 6 or
-// a suite of ci/qt-versions.tsv) and returns the path it reports. A build cut
-// short by ctx is not remembered.
+// a suite of ci/qt-versions.tsv) and returns the path it reports.
 func buildPeer(ctx context.Context, which string) (string, error) {
+	return build(ctx, "build-peers.sh", which)
+}
+
+// build runs ci/SCRIPT WHICH once per process and returns the path it
+// reports. A build cut short by ctx is not remembered.
+func build(ctx context.Context, script, which string) (string, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
-	if r, ok := buildCache[which]; ok {
+	key := script + " " + which
+	if r, ok := buildCache[key]; ok {
 		return r.path, r.err
 	}
-	path, err := runBuildPeers(ctx, which)
+	path, err := runBuild(ctx, script, which)
 	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		buildCache[which] = buildResult{path, err}
+		buildCache[key] = buildResult{path, err}
 	}
 	return path, err
 }
 
-func runBuildPeers(ctx context.Context, which string) (string, error) {
+func runBuild(ctx context.Context, name, which string) (string, error) {
 	root, err := Root()
 	if err != nil {
 		return "", err
 	}
-	script := filepath.Join(root, "ci", "build-peers.sh")
+	script := filepath.Join(root, "ci", name)
 	cmd := exec.CommandContext(ctx, script, which)
 	cmd.Dir = root
 	var stdout, stderr bytes.Buffer
@@ -174,12 +194,12 @@ func runBuildPeers(ctx context.Context, which string) (string, error) {
 		if p, ok := strings.CutPrefix(line, prefix); ok {
 			p = strings.TrimSpace(p)
 			if _, err := os.Stat(p); err != nil {
-				return "", fmt.Errorf("checkout: build-peers.sh reported %s: %w", p, err)
+				return "", fmt.Errorf("checkout: %s reported %s: %w", name, p, err)
 			}
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("checkout: build-peers.sh printed no %q line:\n%s", prefix, stdout.String())
+	return "", fmt.Errorf("checkout: %s printed no %q line:\n%s", name, prefix, stdout.String())
 }
 
 func lastLines(s string, n int) string {
