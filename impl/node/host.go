@@ -233,7 +233,8 @@ func (h *Host) accept(l *listener) {
 			h.cfg.Logger.Info("accepting again", "url", l.url.String(), "failedAccepts", failures)
 			delay, failures = 0, 0
 		}
-		// Go sets TCP_NODELAY on accepted connections, as Qt's backend does.
+		// Go sets TCP_NODELAY on accepted connections (Qt's backend does
+		// not: see transport's tcp Dial).
 		// Greet in parallel: in a connection storm the accept loop must
 		// only accept (one goroutine per connection was ~100 µs of serial work).
 		if max := h.cfg.MaxConnections; max > 0 && h.Stats().Open >= uint64(max) && !h.shedSilent() {

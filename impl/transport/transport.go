@@ -125,7 +125,11 @@ func (tcpTransport) Listen(ctx context.Context, u URL) (net.Listener, URL, error
 func (tcpTransport) Dial(ctx context.Context, u URL) (net.Conn, error) {
 	// No TCP keepalive, like QTcpSocket: four setsockopt calls per
 	// connection that a 10,000-replica storm pays for nothing. Go sets
-	// TCP_NODELAY on every TCP connection, as QtRO's Qt backends do.
+	// TCP_NODELAY on every TCP connection; QtRO's Qt backends do not (no
+	// LowDelayOption anywhere in qtremoteobjects; strace of Qt 5.15 and
+	// 6.4 agrees), so Qt's small writes may wait for Nagle's algorithm:
+	// fewer packets and less CPU at high rates, more latency. We keep
+	// NODELAY for latency; loadgen's rows show what each choice costs.
 	d := net.Dialer{KeepAlive: -1}
 	return d.DialContext(ctx, "tcp", u.TCPAddr())
 }
