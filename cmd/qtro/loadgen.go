@@ -653,6 +653,7 @@ type compareFlags struct {
 	noLoadgen bool
 	log       string
 	render    string
+	certDir   string
 }
 
 func newLoadgenCompareCmd() *cobra.Command {
@@ -688,6 +689,13 @@ model-changes (dataChanged/s on a 1,000-row model with 10 replicas, sustained at
 p99 ≤ 100 ms from the intended time), model-hostile (bad and hostile model
 requests at the host).
 
+Transport rows (issue 14 item 5; each target's adapter pair listens and connects on
+another URL scheme, with a throwaway CA and certificates made for the run, and each
+is set against its tcp:// row of the same run: throughput kept, CPU per change or per
+replica added): props-b1-tls, signals-b1-tls (tls+tcp), props-b1-ws, props-b1-wss,
+replicas-1k-tls, replicas-1k-wss (a TLS handshake per replica). Run them with their
+plain rows (props-b1, signals-b1, replicas-1k).
+
 Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCompare(cmd, &f) },
@@ -702,6 +710,7 @@ Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,
 	fs.BoolVar(&f.noRef, "no-reference", false, "skip the raw reference column")
 	fs.BoolVar(&f.noLoadgen, "no-loadgen-rows", false, "skip the rows with loadgen's own Go replicas")
 	fs.StringVar(&f.log, "log", "", "write every adapter's events and stderr to FILE")
+	fs.StringVar(&f.certDir, "cert-dir", "", "where the transport rows' throwaway CA and certificates go (default: a temporary directory, removed after the run)")
 	fs.StringVar(&f.render, "render", "", "only re-render the Markdown of an earlier comparison's JSON (writes FILE.md next to it)")
 	return cmd
 }
@@ -805,8 +814,8 @@ func runCompare(cmd *cobra.Command, f *compareFlags) error {
 		}
 		adapters[k] = strings.Fields(v)
 	}
-	opts := compare.Options{Duration: f.duration, Progress: cmd.ErrOrStderr()}
-	all := append(compare.DefaultWorkloads(), compare.ModelWorkloads()...)
+	opts := compare.Options{Duration: f.duration, Progress: cmd.ErrOrStderr(), CertDir: f.certDir}
+	all := append(append(compare.DefaultWorkloads(), compare.ModelWorkloads()...), compare.TLSWorkloads()...)
 	if len(f.workloads) == 0 {
 		opts.Workloads = all
 	}

@@ -96,6 +96,12 @@ type Workload struct {
 	// (insert), and the replicas (fresh ones in turn for first).
 	Rows     int64 `json:"rows,omitempty"`
 	Replicas int64 `json:"replicas,omitempty"`
+	// Transport is the URL scheme of the row's adapter pair (TransportTLS,
+	// TransportWS, TransportWSS; "": tcp://), and Plain the name of its
+	// tcp:// counterpart in the same run, against which each target's
+	// cost of the transport is computed (transportRatios).
+	Transport string `json:"transport,omitempty"`
+	Plain     string `json:"plain,omitempty"`
 }
 
 // DefaultWorkloads are the issue's: property changes at 1 and 100 per
@@ -128,6 +134,10 @@ type Options struct {
 	Reference func(ctx context.Context, w Workload, d time.Duration) (*Cell, error)
 	// Loadgen runs a KindLoadgen workload against a target (nil: skipped).
 	Loadgen func(ctx context.Context, t Target, w Workload, d time.Duration) (*Cell, error)
+	// CertDir is where the run's throwaway CA and certificates go when a
+	// row runs over tls+tcp or wss ("": a temporary directory, removed
+	// after the run).
+	CertDir string
 	// Log receives the adapters' lines (nil: none); Progress one line per
 	// measurement (nil: none).
 	Log, Progress io.Writer
@@ -162,6 +172,13 @@ type Cell struct {
 	Note       string         `json:"note,omitempty"`
 	Error      string         `json:"error,omitempty"`
 	Calibrated int64          `json:"calibration_count,omitempty"`
+	// CPUExtraNs: CPU per operation over the row's transport minus over
+	// tcp:// in its Plain row (same target, same run): the transport's
+	// cost per change, call or replica.
+	CPUExtraNs float64 `json:"cpu_extra_ns_per_op,omitempty"`
+	// URL is the host adapter's URL in rows over another transport than
+	// tcp:// (the scheme the cell was measured on).
+	URL string `json:"url,omitempty"`
 }
 
 // Row is one workload across targets.
@@ -212,16 +229,19 @@ func (p *pair) close() {
 	}
 }
 
-func start(ctx context.Context, t Target, log io.Writer) (*pair, error) {
+// start starts a target's host adapter listening on listen, and its node
+// adapter on the URL the host reports; hostEnv and nodeEnv are added to
+// the target's environment (the §11 certificates).
+func start(ctx context.Context, t Target, listen string, hostEnv, nodeEnv []string, log io.Writer) (*pair, error) {
 	p := &pair{t: t}
 	var err error
-	p.host, err = adapter.Start(ctx, adapter.Config{Command: t.Command, Role: adapter.Host, Name: t.Name + " host", Log: log, Env: t.Env,
-		Args: append([]string{"--url", "tcp://127.0.0.1:0", "--type", "tick"}, t.Args...)})
+	p.host, err = adapter.Start(ctx, adapter.Config{Command: t.Command, Role: adapter.Host, Name: t.Name + " host", Log: log, Env: append(slices.Clip(t.Env), hostEnv...),
+		Args: append([]string{"--url", listen, "--type", "tick"}, t.Args...)})
 	if err != nil {
 		return nil, fmt.Errorf("%s host: %w", t.Name, err)
 	}
 	p.url = p.host.Ready().Str("url")
-	p.node, err = adapter.Start(ctx, adapter.Config{Command: t.Command, Role: adapter.Node, Name: t.Name + " node", Log: log, Env: t.Env,
+	p.node, err = adapter.Start(ctx, adapter.Config{Command: t.Command, Role: adapter.Node, Name: t.Name + " node", Log: log, Env: append(slices.Clip(t.Env), nodeEnv...),
 		Args: append([]string{"--url", p.url, "--type", "tick"}, t.Args...)})
 	if err != nil {
 		p.close()
@@ -251,28 +271,59 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rep := &Report{Format: Format, Started: time.Now().UTC().Format(time.RFC3339), Env: result.Environment(),
 		Targets: opts.Targets, Duration: opts.Duration.String(), LoadBefore: result.LoadAvg()}
-	pairs := make([]*pair, len(opts.Targets))
+	// The adapter pairs per transport, for the workloads that use them
+	// (model rows start model processes of their own); those of another
+	// transport than tcp:// are started for its first row.
+	pairsBy := map[string][]*pair{}
+	var cs *certs
 	defer func() {
-		for _, p := range pairs {
-			if p != nil {
-				p.close()
+		for _, ps := range pairsBy {
+			for _, p := range ps {
+				if p != nil {
+					p.close()
+				}
 			}
 		}
+		cs.remove()
 	}()
-	// The adapter pairs, for the workloads that use them (model rows
-	// start model processes of their own).
-	for i, t := range opts.Targets {
-		if !slices.ContainsFunc(opts.Workloads, func(w Workload) bool { return !isModel(w.Kind) }) {
-			pairs[i] = &pair{t: t}
-			continue
+	pairsFor := func(transport string) ([]*pair, error) {
+		if ps, ok := pairsBy[transport]; ok {
+			return ps, nil
 		}
-		p, err := start(ctx, t, opts.Log)
-		if err != nil {
+		if secure(transport) && cs == nil {
+			var err error
+			if cs, err = makeCerts(opts.CertDir); err != nil {
+				return nil, err
+			}
+		}
+		ps := make([]*pair, len(opts.Targets))
+		pairsBy[transport] = ps
+		for i, t := range opts.Targets {
+			p, err := startFor(ctx, t, transport, cs, opts)
+			if err != nil {
+				return nil, err
+			}
+			ps[i] = p
+		}
+		return ps, nil
+	}
+	bare := make([]*pair, len(opts.Targets))
+	for i, t := range opts.Targets {
+		bare[i] = &pair{t: t}
+	}
+	if slices.ContainsFunc(opts.Workloads, func(w Workload) bool { return !isModel(w.Kind) && w.Transport == TransportTCP }) {
+		if _, err := pairsFor(TransportTCP); err != nil {
 			return nil, err
 		}
-		pairs[i] = p
 	}
 	for _, w := range opts.Workloads {
+		pairs := bare
+		if !isModel(w.Kind) && notApplicable(w.Kind, w.Transport) == "" {
+			var err error
+			if pairs, err = pairsFor(w.Transport); err != nil {
+				return nil, err
+			}
+		}
 		row := Row{Workload: w, Unit: "/s", Better: "higher", Ratios: map[string]float64{}}
 		if w.Kind == KindLatency || isStorm(w.Kind) || w.Kind == KindModelFirst || w.Kind == KindModelInsert {
 			row.Unit, row.Better = "ns", "lower"
@@ -283,26 +334,31 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		for _, p := range pairs {
 			var c *Cell
 			var err error
-			switch w.Kind {
-			case KindThroughput:
-				c, err = throughput(ctx, p, w, opts.Duration)
-			case KindLatency:
-				c, err = latency(ctx, p, w, opts.Duration)
-			case KindCalls:
-				c, err = calls(ctx, p, w, opts.Duration)
-			case KindReplicas:
-				c, err = replicas(ctx, p, w)
-			case KindEpollStorm:
-				c, err = epollStorm(ctx, p, w)
-			case KindModelFirst, KindModelInsert, KindModelChanges, KindModelHostile:
-				c, err = modelRow(ctx, p.t, w, opts.Duration, opts.Log)
-			case KindLoadgen, KindLoadgenStorm:
-				if opts.Loadgen == nil {
-					continue
+			if na := notApplicable(w.Kind, w.Transport); na != "" {
+				c = &Cell{Outcome: NotApplicable, Note: na}
+			}
+			if c == nil {
+				switch w.Kind {
+				case KindThroughput:
+					c, err = throughput(ctx, p, w, opts.Duration)
+				case KindLatency:
+					c, err = latency(ctx, p, w, opts.Duration)
+				case KindCalls:
+					c, err = calls(ctx, p, w, opts.Duration)
+				case KindReplicas:
+					c, err = replicas(ctx, p, w)
+				case KindEpollStorm:
+					c, err = epollStorm(ctx, p, w)
+				case KindModelFirst, KindModelInsert, KindModelChanges, KindModelHostile:
+					c, err = modelRow(ctx, p.t, w, opts.Duration, opts.Log)
+				case KindLoadgen, KindLoadgenStorm:
+					if opts.Loadgen == nil {
+						continue
+					}
+					c, err = opts.Loadgen(ctx, p.t, w, opts.Duration)
+				default:
+					return nil, fmt.Errorf("compare: workload %s: kind %q", w.Name, w.Kind)
 				}
-				c, err = opts.Loadgen(ctx, p.t, w, opts.Duration)
-			default:
-				return nil, fmt.Errorf("compare: workload %s: kind %q", w.Name, w.Kind)
 			}
 			if err != nil {
 				if ctx.Err() != nil {
@@ -311,6 +367,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 				c = &Cell{Error: err.Error()}
 			}
 			c.Target = p.t.Name
+			if w.Transport != TransportTCP && p.host != nil && c.Outcome != NotApplicable {
+				c.URL = p.url
+			}
 			rep.OthersMax = math.Max(rep.OthersMax, c.Others)
 			row.Cells = append(row.Cells, c)
 			if opts.Progress != nil {
@@ -334,6 +393,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.Rows = append(rep.Rows, row)
 	}
 	rep.LoadAfter = result.LoadAvg()
+	transportRatios(rep)
+	if cs != nil {
+		rep.Notes = append(rep.Notes, "rows over tls+tcp and wss: a throwaway CA (impl/transport/pki, ECDSA P-256) made for the run; the host adapters get the server certificate (QTRO_TLS_CERT, QTRO_TLS_KEY), the node adapters the CA (QTRO_TLS_CA) and verify the host's name; no client certificates (not mutual TLS). Each implementation negotiates with its own TLS stack (Go: crypto/tls; Qt: QSslSocket over OpenSSL)")
+	}
 	rep.Goals = Goals(rep)
 	if rep.OthersMax > 0.25 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("the machine was shared: other processes used up to %.2f of %d cores during a measurement (each cell records its own); every number is pessimistic, ratios measured in the same minute are the robust figures", rep.OthersMax, runtime.NumCPU()))
@@ -358,7 +421,7 @@ func (r *Row) ratios() {
 		return a / b
 	}
 	for _, c := range r.Cells[1:] {
-		if c.Error != "" || first.Error != "" {
+		if c.Error != "" || first.Error != "" || c.Outcome == NotApplicable || first.Outcome == NotApplicable {
 			continue
 		}
 		if (isStorm(r.Workload.Kind) || isModel(r.Workload.Kind)) && (c.Outcome != "complete" || first.Outcome != "complete") {

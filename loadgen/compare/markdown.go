@@ -17,6 +17,9 @@ func cellText(r Row, c *Cell) string {
 	if c.Error != "" {
 		return "error: " + firstLine(c.Error, 120)
 	}
+	if c.Outcome == NotApplicable {
+		return "n/a"
+	}
 	switch r.Workload.Kind {
 	case KindLatency:
 		return fmt.Sprintf("p50 %s, p99 %s", dur(c.P50), dur(c.P99))
@@ -105,7 +108,7 @@ func Markdown(w io.Writer, r *Report) {
 	seen := map[string]bool{}
 	for _, row := range r.Rows {
 		for _, k := range row.SortedRatios() {
-			if !strings.HasSuffix(k, "/raw") && !strings.HasPrefix(k, "cpu ") && !seen[k] {
+			if !strings.HasSuffix(k, "/raw") && !strings.HasPrefix(k, "cpu ") && !strings.Contains(k, " ") && !seen[k] {
 				seen[k] = true
 				ratioKeys = append(ratioKeys, k)
 			}
@@ -179,6 +182,7 @@ func Markdown(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "| %s |\n", strings.Join(cells, " | "))
 	}
 	fmt.Fprintln(w)
+	transportMarkdown(w, r, names)
 	if len(r.Goals) > 0 {
 		fmt.Fprintf(w, "## Targets of the issue\n\n| goal | met | actual |\n|---|---|---|\n")
 		for _, g := range r.Goals {
@@ -262,4 +266,57 @@ func Read(path string) (*Report, error) {
 		return nil, fmt.Errorf("compare: %s: format %q, want %q", path, r.Format, Format)
 	}
 	return &r, nil
+}
+
+// transportMarkdown writes the cost of each row's transport against its
+// plain tcp:// row, per target (nothing when no row has a transport).
+func transportMarkdown(w io.Writer, r *Report, names []string) {
+	var rows []Row
+	for _, row := range r.Rows {
+		if row.Workload.Transport != "" && row.Workload.Plain != "" && r.row(row.Workload.Plain) != nil {
+			rows = append(rows, row)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "## The cost of encryption and WebSocket framing\n\n"+
+		"Each row over tls+tcp, ws or wss against its tcp:// row, same target, same run (`T tls/tcp`: the value over the transport ÷ over tcp: "+
+		"throughput kept, or storm time multiplied; CPU per operation of host + node processes, and the extra CPU per operation):\n\n"+
+		"| workload | target | over tcp | over the transport | ratio | CPU/op tcp | CPU/op transport | extra CPU/op |\n|---|---|---|---|---|---|---|---|\n")
+	for _, row := range rows {
+		plain := r.row(row.Workload.Plain)
+		key := row.Workload.Transport + "/tcp"
+		for _, n := range names {
+			var c, p *Cell
+			for _, x := range row.Cells {
+				if x.Target == n {
+					c = x
+				}
+			}
+			for _, x := range plain.Cells {
+				if x.Target == n {
+					p = x
+				}
+			}
+			if c == nil {
+				continue
+			}
+			ratio, cpuP, cpuC, extra := "—", "—", "—", "—"
+			if v, ok := row.Ratios[n+" "+key]; ok && v > 0 {
+				ratio = fmt.Sprintf("**%.2f×**", v)
+			}
+			if p != nil && p.Error == "" && p.CPUPerOp > 0 {
+				cpuP = dur(int64(p.CPUPerOp))
+			}
+			if c.Error == "" && c.CPUPerOp > 0 {
+				cpuC = dur(int64(c.CPUPerOp))
+			}
+			if _, ok := row.Ratios["cpu "+n+" "+key]; ok {
+				extra = fmt.Sprintf("%+.1f µs", c.CPUExtraNs/1e3)
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", row.Workload.Name, n, cellText(*plain, p), cellText(row, c), ratio, cpuP, cpuC, extra)
+		}
+	}
+	fmt.Fprintln(w)
 }
