@@ -10,7 +10,9 @@
 // change, with both of Qt's initial actions. TestQtHostAbortsOnPathToNoItem
 // records that a real Qt model host aborts on a request naming no item;
 // TestQt6ReplicasOfOneGoHost has Qt 6.4 and newer replicas, which spell
-// the model types differently, read one Go host at once.
+// the model types differently, read one Go host at once;
+// TestLayoutAndColumns covers layout changes and columns both ways, and
+// TestQtReplicaReadsGoTree a Qt replica reading a Go tree lazily.
 //
 // The Qt programs are built by ci/build-qtapps.sh; a test is skipped, with
 // the reason, only when that build fails or gives no program for its Qt.
@@ -28,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -1104,6 +1107,140 @@ func TestLayoutAndColumns(t *testing.T) {
 					t.Fatalf("the Qt replica saw columnsRemoved (%s): Qt's adapter remotes it now; update the errata", l)
 				}
 			}
+		})
+	}
+}
+
+// treeModel is a Go tree: 3 rows of 2 columns under the root, and under
+// each row's column-0 item kids rows of 2 columns ("r<i>.<k>"). It counts
+// how often it was asked for the number of rows under an item, to tell a
+// lazy replica from an eager one.
+type treeModel struct {
+	kids      int
+	childAsks atomic.Int32
+}
+
+func (m *treeModel) parentOK(p model.Path) bool {
+	return len(p) == 1 && p[0].Row >= 0 && p[0].Row < 3 && p[0].Column == 0
+}
+
+func (m *treeModel) RowCount(p model.Path) int {
+	switch {
+	case len(p) == 0:
+		return 3
+	case m.parentOK(p):
+		m.childAsks.Add(1)
+		return m.kids
+	}
+	return 0
+}
+
+func (m *treeModel) ColumnCount(p model.Path) int {
+	if len(p) == 0 || m.parentOK(p) {
+		return 2
+	}
+	return 0
+}
+
+func (m *treeModel) Data(p model.Path, role int) node.Variant {
+	var label string
+	var user int
+	switch {
+	case len(p) == 1 && p[0].Row >= 0 && p[0].Row < 3 && p[0].Column >= 0 && p[0].Column < 2:
+		label, user = fmt.Sprintf("r%d", p[0].Row), p[0].Row
+	case len(p) == 2 && m.parentOK(p[:1]) && p[1].Row >= 0 && p[1].Row < m.kids && p[1].Column >= 0 && p[1].Column < 2:
+		label, user = fmt.Sprintf("r%d.%d", p[0].Row, p[1].Row), 100*p[0].Row+p[1].Row
+	default:
+		return node.Variant{}
+	}
+	col := p[len(p)-1].Column
+	switch {
+	case role == model.DisplayRole && col == 0:
+		return qds.StringOf(label)
+	case role == model.DisplayRole:
+		return qds.StringOf(label + " c1")
+	case role == model.UserRole && col == 0:
+		return qds.IntOf(int32(user))
+	}
+	return node.Variant{}
+}
+
+func (m *treeModel) Flags(p model.Path) model.ItemFlags {
+	f := model.ItemIsSelectable | model.ItemIsEnabled
+	if !m.HasChildren(p) {
+		f |= model.ItemNeverHasChildren
+	}
+	return f
+}
+
+func (m *treeModel) HasChildren(p model.Path) bool { return m.parentOK(p) && m.kids > 0 }
+
+func (m *treeModel) HeaderData(int, model.Orientation, int) node.Variant { return node.Variant{} }
+
+func (m *treeModel) RoleNames() map[int]string {
+	return map[int]string{model.DisplayRole: "display", model.UserRole: "value"}
+}
+
+func (m *treeModel) Observe(func(model.Change)) func() { return func() {} }
+
+// A real Qt replica reads a Go host's tree lazily, as it reads a Qt
+// host's: the top-level rows first, with no question about any row's
+// children; asked for the children of a row (rowCount of its item), it
+// asks the host their number (replicaSizeRequest of the item's path),
+// signals them inserted, and fetches their data (row requests under the
+// item).
+func TestQtReplicaReadsGoTree(t *testing.T) {
+	for _, v := range qtVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			bin := qtApp(t, v)
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			h, err := node.NewHost(ctx, "tcp://127.0.0.1:0", node.Config{Dialect: dialect(v.major)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { h.Close() })
+			tm := &treeModel{kids: 2}
+			if _, err := model.Remote(h, tm, "Model", []int{model.DisplayRole, model.UserRole}); err != nil {
+				t.Fatal(err)
+			}
+			r := newQtReplica(t, bin, h.URL(), false)
+			r.waitInit(t, 3, 2)
+			r.waitRows(t, []row{{"r0", 0, "r0 c1"}, {"r1", 1, "r1 c1"}, {"r2", 2, "r2 c1"}})
+			if n := tm.childAsks.Load(); n != 0 {
+				t.Fatalf("the host was asked %d times for rows under an item before the replica wanted children", n)
+			}
+			(&qtHost{p: r.p}).command(t, "children 1")
+			i := r.p.waitLine(t, 0, "the children of row 1", func(s string) bool {
+				return strings.Contains(s, `"event":"children"`) && strings.Contains(s, `"parent":1`)
+			})
+			r.p.mu.Lock()
+			line := r.p.lines[i]
+			r.p.mu.Unlock()
+			var ev struct {
+				Rows [][]map[string]json.RawMessage `json:"rows"`
+			}
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatal(err)
+			}
+			var got []row
+			for _, cells := range ev.Rows {
+				if len(cells) != 2 {
+					t.Fatalf("a child row of %d columns: %s", len(cells), line)
+				}
+				got = append(got, row{cellString(cells[0], model.DisplayRole), cellInt(cells[0], model.UserRole), cellString(cells[1], model.DisplayRole)})
+			}
+			if want := []row{{"r1.0", 100, "r1.0 c1"}, {"r1.1", 101, "r1.1 c1"}}; !slices.Equal(got, want) {
+				t.Fatalf("the Qt replica's children of row 1: %v, want %v", got, want)
+			}
+			if tm.childAsks.Load() == 0 {
+				t.Fatal("the children arrived without the host being asked for their number")
+			}
+			r.p.waitLine(t, 0, "childrenInserted 0..1 under row 1", func(s string) bool {
+				ev := parse(t, s)
+				return ev.Event == "childrenInserted" && ev.First == 0 && ev.Last == 1 && strings.Contains(s, `"parent":1`) &&
+					strings.Contains(s, `"children":2`)
+			})
 		})
 	}
 }
