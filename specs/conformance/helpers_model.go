@@ -597,7 +597,14 @@ func (e *Env) serveModel(url string, rows, cols int, roles, remoted []int, label
 	if remoted == nil {
 		remoted = roles
 	}
-	s.R, err = model.Remote(h, s.M, ModelName, remoted)
+	// A Qt >= 6.8 replica that prefetches asks replicaCacheRequest before
+	// it shows its spelling of the adapter's types: answer it in its
+	// Qt version's spelling, as a host of that version would.
+	spelling := model.Qt64Spelling
+	if qtAtLeast(e.caps().Qt, 6, 8) {
+		spelling = model.Qt68Spelling
+	}
+	s.R, err = model.Remote(h, s.M, ModelName, remoted, model.WithQt6Spelling(spelling))
 	e.NoErr(err, "remoting the model")
 	return s
 }
