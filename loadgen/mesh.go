@@ -85,6 +85,9 @@ func newMesh(sc *scenario.Scenario, sh Shard) (*mesh, error) {
 		m.objects = append(m.objects, objectName(o))
 	}
 	base := sc.Listen
+	if base == "" && sh.Count > 1 && sc.Transport != "tcp" && sc.Transport != "local" {
+		return nil, fmt.Errorf("loadgen: transport %s runs in one process (no shards)", sc.Transport)
+	}
 	if base == "" && sh.Count > 1 {
 		if sc.Transport == "local" {
 			base = "local:" + filepath.Join(os.TempDir(), "qtro-loadgen")
@@ -124,8 +127,13 @@ func newMesh(sc *scenario.Scenario, sh Shard) (*mesh, error) {
 }
 
 func (m *mesh) freeURL(transportName, tag string) string {
-	if transportName == "local" {
+	switch transportName {
+	case "local":
 		return "local:" + filepath.Join(os.TempDir(), fmt.Sprintf("qtro-loadgen-%d-%s", os.Getpid(), tag))
+	case "tls":
+		return "tls+tcp://127.0.0.1:0"
+	case "ws", "wss":
+		return transportName + "://127.0.0.1:0"
 	}
 	return "tcp://127.0.0.1:0"
 }

@@ -57,6 +57,9 @@ type Target struct {
 	Model     []string `json:"model,omitempty"`
 	ModelArgs []string `json:"model_args,omitempty"`
 	ModelEnv  []string `json:"-"`
+	// certs are the run's certificates, given to Options.Loadgen for a
+	// row over tls+tcp or wss (nil otherwise).
+	certs *certs
 }
 
 // Kinds of workloads.
@@ -177,7 +180,8 @@ type Cell struct {
 	// cost per change, call or replica.
 	CPUExtraNs float64 `json:"cpu_extra_ns_per_op,omitempty"`
 	// URL is the host adapter's URL in rows over another transport than
-	// tcp:// (the scheme the cell was measured on).
+	// tcp:// (the scheme the cell was measured on; rows of loadgen's Go
+	// replicas: the URL it was started to listen on, port 0).
 	URL string `json:"url,omitempty"`
 }
 
@@ -318,7 +322,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	for _, w := range opts.Workloads {
 		pairs := bare
-		if !isModel(w.Kind) && notApplicable(w.Kind, w.Transport) == "" {
+		if (w.Kind == KindLoadgen || w.Kind == KindLoadgenStorm) && secure(w.Transport) && cs == nil {
+			var err error
+			if cs, err = makeCerts(opts.CertDir); err != nil {
+				return nil, err
+			}
+		}
+		if !isModel(w.Kind) && w.Kind != KindLoadgen && w.Kind != KindLoadgenStorm && notApplicable(w.Kind, w.Transport) == "" {
 			var err error
 			if pairs, err = pairsFor(w.Transport); err != nil {
 				return nil, err
@@ -355,7 +365,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 					if opts.Loadgen == nil {
 						continue
 					}
-					c, err = opts.Loadgen(ctx, p.t, w, opts.Duration)
+					t := p.t
+					if secure(w.Transport) {
+						t.certs = cs
+					}
+					c, err = opts.Loadgen(ctx, t, w, opts.Duration)
 				default:
 					return nil, fmt.Errorf("compare: workload %s: kind %q", w.Name, w.Kind)
 				}

@@ -88,32 +88,53 @@ func stormCell(s *result.Summary) *Cell {
 // model, one run of w.Count updates as fast as the host goes.
 func LoadgenRun(ctx context.Context, t Target, w Workload, d time.Duration) (*Cell, error) {
 	pt := &peer.Target{Label: t.Name, Command: t.Command, Args: t.Args, Env: t.Env, Dialect: t.Dialect, Count: w.Count}
+	if err := secureTarget(pt, t, w.Transport); err != nil {
+		return nil, err
+	}
+	tr := "tcp"
+	if w.Transport != TransportTCP {
+		tr = w.Transport
+	}
 	if w.Kind == KindLoadgenStorm {
 		dialect := t.Dialect
 		if dialect == "" {
 			dialect = "qt6"
 		}
 		sc := scenario.Scenario{Name: w.Name + "-" + t.Name, Target: "adapter", Adapter: t.Command, Topology: scenario.Storm,
-			Replicas: int(w.Count), Workload: scenario.None, Dialect: dialect, Duration: scenario.Duration(time.Second),
+			Replicas: int(w.Count), Workload: scenario.None, Dialect: dialect, Duration: scenario.Duration(time.Second), Transport: tr,
 			ConnectTimeout: scenario.Duration(15 * time.Second)}
 		s, err := loadgen.Run(ctx, loadgen.Options{Scenario: sc, Target: pt})
 		if err != nil {
 			return nil, err
 		}
-		return stormCell(s), nil
+		c := stormCell(s)
+		c.URL = listenedOn(w.Transport)
+		return c, nil
 	}
 	dialect := t.Dialect
 	if dialect == "" {
 		dialect = "qt6"
 	}
 	sc := scenario.Scenario{Name: w.Name + "-" + t.Name, Target: "adapter", Adapter: t.Command, Topology: scenario.One,
-		Dialect: dialect, Workload: w.Mode, Model: scenario.Closed, Batch: int(max(w.Batch, 1)), Count: w.Count,
+		Dialect: dialect, Workload: w.Mode, Model: scenario.Closed, Batch: int(max(w.Batch, 1)), Count: w.Count, Transport: tr,
 		Duration: scenario.Duration(d), Drain: scenario.Duration(10 * time.Second)}
 	s, err := loadgen.Run(ctx, loadgen.Options{Scenario: sc, Target: pt})
 	if err != nil {
 		return nil, err
 	}
-	return cellOf(s, w), nil
+	c := cellOf(s, w)
+	c.URL = listenedOn(w.Transport)
+	return c, nil
+}
+
+// listenedOn is the listen URL of a loadgen run's host over a transport
+// ("" for tcp://, as the adapter rows record none there).
+func listenedOn(tr string) string {
+	if tr == TransportTCP {
+		return ""
+	}
+	u, _ := listenURL(tr)
+	return u
 }
 
 var _ target.Target = (*peer.Target)(nil)

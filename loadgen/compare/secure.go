@@ -2,10 +2,14 @@ package compare
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
+	"slices"
 
+	"github.com/qtro/qtro/impl/transport"
 	"github.com/qtro/qtro/impl/transport/pki"
+	"github.com/qtro/qtro/loadgen/target/peer"
 )
 
 // Transports of a workload (Workload.Transport): the URL scheme its
@@ -85,10 +89,10 @@ func (c *certs) nodeEnv() []string { return []string{"QTRO_TLS_CA=" + c.files.CA
 
 // notApplicable reports why a workload kind cannot run over a transport
 // ("" : it can). The adapter rows run in the adapters' own processes,
-// which speak every transport of the contract; loadgen's epoll replicas
+// which speak every transport of the contract, and so do loadgen's Go
+// replicas (impl/node with transport.WithSecure); loadgen's epoll replicas
 // are raw non-blocking sockets with a hand-written QtRO handshake (no TLS,
-// no WebSocket framing), and loadgen's Go replicas (loadgen/target/peer)
-// dial tcp:// only for now.
+// no WebSocket framing).
 func notApplicable(kind, transport string) string {
 	if transport == TransportTCP {
 		return ""
@@ -96,8 +100,6 @@ func notApplicable(kind, transport string) string {
 	switch kind {
 	case KindEpollStorm:
 		return "not applicable: loadgen's epoll replicas (loadgen/stormclient) are raw sockets with their own QtRO handshake and no TLS or WebSocket layer"
-	case KindLoadgen, KindLoadgenStorm:
-		return "not applicable: loadgen's Go replicas (loadgen/target/peer) dial tcp:// only"
 	}
 	if isModel(kind) {
 		return "not applicable: the model load programs (loadgen/modelload) listen on tcp:// only"
@@ -150,7 +152,9 @@ func transportRatios(rep *Report) {
 // comparison): single property changes and signals over tls+tcp, ws and
 // wss (the cost of encryption and of WebSocket framing per change), and
 // a 1,000-replica storm over tls+tcp and wss (the cost per connection:
-// a TLS handshake each).
+// a TLS handshake each), from the adapters' node processes; and the same
+// over tls+tcp with loadgen's Go replicas (one receiver; a 1,000-replica
+// storm, with its plain row).
 func TLSWorkloads() []Workload {
 	return []Workload{
 		{Name: "props-b1-tls", Title: "property changes/s, 1 per batch, over tls+tcp", Kind: KindThroughput, Mode: "props", Batch: 1, Count: 20_000,
@@ -165,7 +169,34 @@ func TLSWorkloads() []Workload {
 			Transport: TransportTLS, Plain: "replicas-1k"},
 		{Name: "replicas-1k-wss", Title: "1,000 replicas over wss: all Valid after", Kind: KindReplicas, Count: 1000,
 			Transport: TransportWSS, Plain: "replicas-1k"},
+		{Name: "props-b1-loadgen-tls", Title: "property changes/s, 1 per batch, into loadgen's Go replica over tls+tcp", Kind: KindLoadgen, Mode: "props", Batch: 1, Count: 200_000,
+			Transport: TransportTLS, Plain: "props-b1-loadgen"},
+		{Name: "replicas-1k-loadgen", Title: "1,000 of loadgen's Go replicas: all Valid after", Kind: KindLoadgenStorm, Count: 1000},
+		{Name: "replicas-1k-loadgen-tls", Title: "1,000 of loadgen's Go replicas over tls+tcp: all Valid after", Kind: KindLoadgenStorm, Count: 1000,
+			Transport: TransportTLS, Plain: "replicas-1k-loadgen"},
 	}
+}
+
+// secureTarget sets up a loadgen run over transport: the host adapter's
+// environment (its certificate) and the schemes loadgen's Go replicas
+// dial with (the run's CA as their only root).
+func secureTarget(pt *peer.Target, t Target, tr string) error {
+	if tr == TransportTCP {
+		return nil
+	}
+	var cfg *tls.Config
+	if secure(tr) {
+		if t.certs == nil {
+			return fmt.Errorf("compare: %s over %s without certificates", t.Name, tr)
+		}
+		pt.Env = append(slices.Clip(pt.Env), t.certs.hostEnv()...)
+		var err error
+		if cfg, err = transport.LoadTLSConfig("", "", t.certs.files.CA, false); err != nil {
+			return err
+		}
+	}
+	pt.Schemes = transport.WithSecure(cfg)
+	return nil
 }
 
 // startFor starts the adapter pair of a target for a transport.

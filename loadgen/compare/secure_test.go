@@ -28,13 +28,17 @@ func TestTransportRows(t *testing.T) {
 		{Name: "replicas-20", Title: "20 replicas", Kind: compare.KindReplicas, Count: 20},
 		{Name: "replicas-20-tls", Title: "20 replicas tls", Kind: compare.KindReplicas, Count: 20, Transport: compare.TransportTLS, Plain: "replicas-20"},
 		{Name: "epoll-tls", Title: "epoll tls", Kind: compare.KindEpollStorm, Count: 20, Transport: compare.TransportTLS},
+		{Name: "props-loadgen", Title: "props into loadgen", Kind: compare.KindLoadgen, Mode: "props", Batch: 1, Count: 1000},
+		{Name: "props-loadgen-tls", Title: "props into loadgen tls", Kind: compare.KindLoadgen, Mode: "props", Batch: 1, Count: 1000, Transport: compare.TransportTLS, Plain: "props-loadgen"},
+		{Name: "storm-loadgen", Title: "20 loadgen replicas", Kind: compare.KindLoadgenStorm, Count: 20},
+		{Name: "storm-loadgen-wss", Title: "20 loadgen replicas wss", Kind: compare.KindLoadgenStorm, Count: 20, Transport: compare.TransportWSS, Plain: "storm-loadgen"},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
 	var progress bytes.Buffer
 	r, err := compare.Run(ctx, compare.Options{Targets: []compare.Target{goTarget("go", "qt6"), goTarget("go5", "qt5")}, Workloads: ws,
-		Duration: 200 * time.Millisecond, CertDir: dir, Progress: &progress})
+		Duration: 200 * time.Millisecond, CertDir: dir, Loadgen: compare.LoadgenRun, Progress: &progress})
 	if err != nil {
 		t.Fatal(err)
 	}

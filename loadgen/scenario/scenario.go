@@ -58,7 +58,7 @@ type Scenario struct {
 	// Adapter is the adapter command of target "adapter" (argv prefix).
 	Adapter   []string `yaml:"adapter,omitempty" json:"adapter,omitempty"`
 	Topology  string   `yaml:"topology" json:"topology"`   // one | fanout | fanin | mesh | storm | churn | heartbeat
-	Transport string   `yaml:"transport" json:"transport"` // tcp | local
+	Transport string   `yaml:"transport" json:"transport"` // tcp | local | tls | ws | wss (tls+tcp://, ws://, wss://: one process, targets that take certificates)
 	Dialect   string   `yaml:"dialect" json:"dialect"`     // qt6 | qt5
 	Hosts     int      `yaml:"hosts" json:"hosts"`         // host nodes
 	Objects   int      `yaml:"objects" json:"objects"`     // Tick sources per host
@@ -263,9 +263,9 @@ func (s *Scenario) Validate() error {
 		return bad("kill_at %v must fall inside the load phase (%v)", s.KillAt, s.Duration)
 	}
 	switch s.Transport {
-	case "tcp", "local":
+	case "tcp", "local", "tls", "ws", "wss":
 	default:
-		return bad("transport %q (tcp, local)", s.Transport)
+		return bad("transport %q (tcp, local, tls, ws, wss)", s.Transport)
 	}
 	switch s.Dialect {
 	case "qt5", "qt6":

@@ -78,7 +78,11 @@ func Dialect(s string) wire.Dialect {
 }
 
 // Target is the Go reference node as a load-test target.
-type Target struct{}
+type Target struct {
+	// Schemes are the URL schemes its replica nodes dial (nil: the
+	// built-in ones; transport.WithSecure adds tls+tcp, ws and wss).
+	Schemes *node.Schemes
+}
 
 var _ target.Target = Target{}
 
@@ -209,11 +213,12 @@ func (h *host) Push(ctx context.Context, p target.Plan) (target.PushStats, error
 
 // clients is a set of Go replica nodes in this process.
 type clients struct {
-	spec  target.ClientSpec
-	mu    sync.Mutex
-	nodes []*replicaNode // by local index
-	wg    sync.WaitGroup
-	stop  context.CancelFunc
+	spec    target.ClientSpec
+	schemes *node.Schemes // nil: the built-in ones
+	mu      sync.Mutex
+	nodes   []*replicaNode // by local index
+	wg      sync.WaitGroup
+	stop    context.CancelFunc
 }
 
 // replicaNode is one node and its replicas.
@@ -223,11 +228,11 @@ type replicaNode struct {
 }
 
 // StartClients implements target.Target.
-func (Target) StartClients(ctx context.Context, spec target.ClientSpec) (target.Clients, error) {
+func (t Target) StartClients(ctx context.Context, spec target.ClientSpec) (target.Clients, error) {
 	if _, err := TickClass(Dialect(spec.Dialect)); err != nil {
 		return nil, err
 	}
-	c := &clients{spec: spec, nodes: make([]*replicaNode, len(spec.Nodes))}
+	c := &clients{spec: spec, schemes: t.Schemes, nodes: make([]*replicaNode, len(spec.Nodes))}
 	err := target.EachNode(ctx, spec, func(i int) error {
 		rn, err := c.open(i)
 		if err != nil {
@@ -253,7 +258,7 @@ func (c *clients) open(i int) (*replicaNode, error) {
 	// accept queue as long as Qt's nodes would, instead of reconnecting
 	// to the back of it (the host under test would then accept dead ones).
 	n := node.NewNode(node.Config{Dialect: Dialect(spec.Dialect), HeartbeatInterval: spec.Heartbeat, MaxSendQueue: spec.MaxSendQueue,
-		HandshakeTimeout: -1})
+		HandshakeTimeout: -1, Schemes: c.schemes})
 	n.OnError(spec.Run.Error)
 	rn := &replicaNode{n: n}
 	if spec.Registry != "" {

@@ -29,6 +29,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/internal/checkout"
 	"github.com/qtro/qtro/loadgen/clock"
 	"github.com/qtro/qtro/loadgen/metrics"
@@ -64,6 +65,10 @@ type Target struct {
 	Count int64
 	// Log receives the adapters' event and stderr lines (nil: none).
 	Log io.Writer
+	// Schemes are the URL schemes loadgen's Go replicas dial (nil: the
+	// built-in ones; transport.WithSecure for tls+tcp, ws and wss, with
+	// the CA that signed the certificate Env gives the host).
+	Schemes *node.Schemes
 }
 
 var _ target.Target = (*Target)(nil)
@@ -405,7 +410,7 @@ func (t *Target) StartClients(ctx context.Context, spec target.ClientSpec) (targ
 	if t.Dialect != "" {
 		spec.Dialect = t.Dialect
 	}
-	return gonode.Target{}.StartClients(ctx, spec)
+	return gonode.Target{Schemes: t.Schemes}.StartClients(ctx, spec)
 }
 
 // ProcCPU returns the user + system CPU time of process pid from
