@@ -56,6 +56,7 @@ var Areas = []Area{
 	{"RC", "Disconnect, reconnect and re-initialisation"},
 	{"HI", "Hostile input"},
 	{"MODEL", "Item models (QAbstractItemModel remoting)"},
+	{"XT", "External transports: TLS and WebSocket"},
 }
 
 const (
@@ -64,6 +65,7 @@ const (
 	srcNode    = "Qt source: qremoteobjectnode.cpp (onClientRead)"
 	srcReplica = "Qt source: qremoteobjectreplica.cpp"
 	srcReg     = "Qt source: qremoteobjectregistrysource.cpp, qremoteobjectregistry.cpp"
+	srcXT      = "Qt examples: examples/remoteobjects/ssl, examples/remoteobjects/websockets"
 	srcMA      = "Qt source: qremoteobjectabstractitemmodeladapter.cpp"
 	srcMR      = "Qt source: qremoteobjectabstractitemmodelreplica.cpp"
 	srcMV      = "tst_modelview"
@@ -221,6 +223,16 @@ var Catalogue = []Requirement{
 	{"MODEL-26", Should, replica, "After rows move at the host, the rows a replica reads are in the host's new order. (Qt 5.15 and 6.x replicas clear only the moved rows' old and new positions and keep the rows in between where they were: they read stale rows.)", srcMR + " (onRowsMoved); docs/PROTOCOL-ERRATA.md (Item models)"},
 	{"MODEL-27", Must, replica, "A replica survives a host signalling rowsRemoved of rows it does not have (rows 50..60 of 5): it does not crash, keeps answering, and after the host's next reset reads the host's rows.", srcMR + " (onRowsRemoved); docs/PROTOCOL-ERRATA.md (Item models)"},
 	{"MODEL-28", Must, replica, "A replica survives a host signalling dataChanged of rows 0..2^31-1 of 5: it does not crash or stall, keeps answering, and after the host's next reset reads the host's rows.", srcMR + " (onDataChanged, clearCache); impl/model TestReplicaOfHostileHost"},
+	// External transports (contract 3: tls+tcp, ws, wss; specs/ADAPTER.md §2.2, §11)
+	{"XT-1", Must, host, "A host on tls+tcp completes the TLS handshake with a client that trusts its certificate, then speaks QtRO as over tcp: Handshake with its protocol version, ObjectList, and an Init for AddObject.", srcXT + " (ssl example: QSslServer -> addHostSideConnection); " + srcProto + " §7.1"},
+	{"XT-2", Must, host, "A client on a tls+tcp port that sends QtRO bytes without TLS gets no QtRO data, and the host keeps serving TLS clients.", srcXT + " (ssl example: only encrypted sockets are added)"},
+	{"XT-3", Must, replica, "A node told to connect over tls+tcp to a host whose certificate no CA it trusts signed makes the connection attempt, fails the TLS handshake, and initialises no replica.", srcXT + " (sslcppclient: QSslSocket verifies the peer)"},
+	{"XT-4", Must, host, "A host on ws carries its QtRO stream in binary WebSocket messages only; their payloads, concatenated, are the frames it sends over tcp (Handshake, ObjectList).", srcXT + " (websockets example: WebSocketIoDevice::writeData -> sendBinaryMessage)"},
+	{"XT-5", Must, host, "A host on ws reads the QtRO stream across message boundaries: an AddObject sent one byte a message is answered with an Init, and two Pings in one message with two Pongs.", srcXT + " (WebSocketIoDevice appends every binary message to one buffer)"},
+	{"XT-6", Should, host, "A host on ws answers an HTTP request that is not a WebSocket upgrade with an HTTP error status, and keeps serving WebSocket clients.", srcXT + " (QWebSocketServer rejects a non-upgrade request); RFC 6455 §4.2.1"},
+	{"XT-7", Informational, host, "What a host on ws does with a text message (no QtRO peer sends one): Qt's example device ignores it (only binaryMessageReceived is connected); the Go node closes with status 1003.", srcXT + " (websockets example)"},
+	{"XT-8", Must, replica, "A node connects over ws and over wss to a host, sends AddObject in binary messages, and its replica becomes Valid on the host's Init.", srcXT + " (wsclient: QWebSocket -> addClientSideConnection)"},
+	{"XT-9", Must, host, "A host on wss completes TLS, then the WebSocket upgrade, then sends its Handshake and ObjectList in binary messages.", srcXT + " (websockets example, SecureMode)"},
 }
 
 var (

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,6 +44,7 @@ type Env struct {
 	cleanups []func()
 	observed []string
 	seq      int
+	tls      *caseTLS // the case's certificates (cases_transport.go), made on first use
 }
 
 // softFailure aborts a SHOULD (non-strict) or INFORMATIONAL case.
@@ -280,6 +282,7 @@ type Options struct {
 	// the other replica kind (the requirement is about that kind).
 	ExactMode bool
 	Extra     []string // more arguments
+	Env       []string // more environment (KEY=VALUE), e.g. §11's QTRO_TLS_*
 }
 
 func (o Options) args(def string) []string {
@@ -308,7 +311,7 @@ func (o Options) args(def string) []string {
 // start launches the target's adapter in a role; a role or feature the
 // target declared it lacks, or answered with exit 127, ends the case as
 // unsupported; exit 127 for something it declared it has fails the case.
-func (e *Env) start(role adapter.Role, args []string) *adapter.Adapter {
+func (e *Env) start(role adapter.Role, args, env []string) *adapter.Adapter {
 	t := e.Target
 	if t.URL != "" {
 		e.NotApplicable(fmt.Sprintf("an url: target is a host the suite only connects to; it cannot be started as %s %s", role, strings.Join(args, " ")))
@@ -320,7 +323,7 @@ func (e *Env) start(role adapter.Role, args []string) *adapter.Adapter {
 	if n, missing := t.Caps.Missing(needs); missing {
 		e.Unsupported(fmt.Sprintf("the %s adapter declares no %s (it declares %s)", t.Name, n, t.Caps.Describe()))
 	}
-	cfg := adapter.Config{Command: t.Command, Role: role, Args: args, Env: t.Env, TempDir: e.TempDir(),
+	cfg := adapter.Config{Command: t.Command, Role: role, Args: args, Env: append(slices.Clip(t.Env), env...), TempDir: e.TempDir(),
 		Name: fmt.Sprintf("%s %s", t.Name, role), Log: ginkgo.GinkgoWriter}
 	if role != adapter.Node {
 		cfg.Args = append(cfg.Args, t.HostArgs...)
@@ -471,7 +474,7 @@ func (e *Env) Host(o Options) (*adapter.Adapter, string) {
 	if o.Type == "" {
 		o.Type = e.hostType()
 	}
-	a := e.start(adapter.Host, o.args(e.freshURL()))
+	a := e.start(adapter.Host, o.args(e.freshURL()), o.Env)
 	// The contract has the host write `remoting` once the source is
 	// enabled; a client that connects before it may see an empty ObjectList.
 	_, _ = a.WaitFor(e.within(5*time.Second), 0, adapter.Named("remoting"))
@@ -480,7 +483,7 @@ func (e *Env) Host(o Options) (*adapter.Adapter, string) {
 
 // Registry starts the target as a registry.
 func (e *Env) Registry(o Options) (*adapter.Adapter, string) {
-	a := e.start(adapter.Registry, o.args(e.freshURL()))
+	a := e.start(adapter.Registry, o.args(e.freshURL()), o.Env)
 	return a, a.Ready().Str("url")
 }
 
@@ -492,7 +495,7 @@ func (e *Env) Node(o Options) *adapter.Adapter {
 	} else {
 		o.Extra = append(o.Extra, "--dynamic")
 	}
-	return e.start(adapter.Node, o.args(""))
+	return e.start(adapter.Node, o.args(""), o.Env)
 }
 
 // Dial opens a raw connection to a host under test. The test object's PODs

@@ -82,7 +82,8 @@ func ParseTargets(spec string) ([]*Target, error) {
 			// lives, for local: sockets); -e VAR forwards the contract's
 			// environment from the docker client to the adapter.
 			out = append(out, &Target{Name: s, Command: []string{"docker", "run", "-i", "--rm", "--network", "host",
-				"-v", "/tmp:/tmp", "-e", "TMPDIR", "-e", "TZ", "-e", "LC_ALL", "-e", "QTRO_ADAPTER_CONTRACT", "-e", "QTRO_DIALECT", img}})
+				"-v", "/tmp:/tmp", "-e", "TMPDIR", "-e", "TZ", "-e", "LC_ALL", "-e", "QTRO_ADAPTER_CONTRACT", "-e", "QTRO_DIALECT",
+				"-e", "QTRO_TLS_CERT", "-e", "QTRO_TLS_KEY", "-e", "QTRO_TLS_CA", img}})
 		case strings.HasPrefix(s, "url:"):
 			u := strings.TrimPrefix(s, "url:")
 			t := &Target{Name: s, URL: u}

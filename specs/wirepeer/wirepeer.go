@@ -68,7 +68,13 @@ func newConn(c net.Conn, d wire.Dialect, isHost bool) *Conn {
 
 // Dial connects to a host under test at url, speaking dialect d.
 func Dial(ctx context.Context, url string, d wire.Dialect) (*Conn, error) {
-	c, err := transport.Default().Dial(ctx, url)
+	return DialVia(ctx, transport.Default(), url, d)
+}
+
+// DialVia is Dial through the given schemes (e.g. transport.WithSecure for
+// tls+tcp, ws and wss).
+func DialVia(ctx context.Context, s *transport.Schemes, url string, d wire.Dialect) (*Conn, error) {
+	c, err := s.Dial(ctx, url)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +231,13 @@ type Server struct {
 
 // Listen listens on url (e.g. tcp://127.0.0.1:0) for replicas of dialect d.
 func Listen(ctx context.Context, url string, d wire.Dialect) (*Server, error) {
-	ln, u, err := transport.Default().Listen(ctx, url)
+	return ListenVia(ctx, transport.Default(), url, d)
+}
+
+// ListenVia is Listen through the given schemes. A connection with a
+// handshake of its own (TLS) finishes it in Accept.
+func ListenVia(ctx context.Context, s *transport.Schemes, url string, d wire.Dialect) (*Server, error) {
+	ln, u, err := s.Listen(ctx, url)
 	if err != nil {
 		return nil, err
 	}
@@ -245,6 +257,11 @@ func (s *Server) Accept(ctx context.Context) (*Conn, error) {
 	ch := make(chan res, 1)
 	go func() {
 		c, err := s.ln.Accept()
+		if err == nil {
+			if err = transport.Handshake(ctx, c); err != nil {
+				c.Close()
+			}
+		}
 		ch <- res{c, err}
 	}()
 	select {
