@@ -832,3 +832,78 @@ func (r *Replica) signal(i int, args []node.Variant) {
 		r.notify(Change{Kind: CurrentChanged, Current: parent, Previous: prev})
 	}
 }
+
+// A ChildItem is one item that Children read: its data by role, flags, and
+// whether it has rows under it.
+type ChildItem struct {
+	Data        map[int]node.Variant
+	Flags       ItemFlags
+	HasChildren bool
+}
+
+// Children reads rows first..last (clamped) of the rows under the item
+// at parent, a path from the root (a tree's children), as Qt's replica
+// does when a view expands an item: it asks the source for the size
+// under parent (replicaSizeRequest of its path), then for the items
+// (replicaRowRequest from parent's row first to its row last, with roles;
+// none: the available roles). It returns the rows and columns under
+// parent and one []ChildItem per row read. Unlike Qt's replica it keeps no
+// children: every call asks the source, and changes under an item are
+// not followed (the rows under the root are).
+func (r *Replica) Children(ctx context.Context, parent Path, first, last int, roles []int) (rows, columns int, items [][]ChildItem, err error) {
+	if len(parent) == 0 {
+		return 0, 0, nil, errors.New("qtro model: Children needs an item (the root's rows are Data's)")
+	}
+	if err := r.WaitForInit(ctx); err != nil {
+		return 0, 0, nil, err
+	}
+	call := func(method int, args ...node.Variant) (node.Variant, error) {
+		pc, err := r.rep.InvokeIndex(method, args, true)
+		if err != nil {
+			return node.Variant{}, err
+		}
+		return pc.Wait(ctx)
+	}
+	v, err := call(methSizeRequest, indexList(parent))
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	size, _ := v.Value().(qds.Size)
+	rows, columns = max(int(size.H), 0), max(int(size.W), 0)
+	first, last = max(first, 0), min(last, rows-1)
+	if first > last || columns == 0 {
+		return rows, columns, nil, nil
+	}
+	if len(roles) == 0 {
+		roles = r.AvailableRoles()
+	}
+	from := append(slices.Clone(parent), Index{first, 0})
+	to := append(slices.Clone(parent), Index{last, columns - 1})
+	v, err = call(methRowRequest, indexList(from), indexList(to), intList(roles))
+	if err != nil {
+		return rows, columns, nil, err
+	}
+	de, _ := v.Value().(wire.DataEntries)
+	items = make([][]ChildItem, last-first+1)
+	for i := range items {
+		items[i] = make([]ChildItem, columns)
+	}
+	for _, it := range de.Data {
+		p := pathOf(it.Index)
+		if len(p) != len(parent)+1 || !slices.Equal(p[:len(parent)], parent) {
+			continue
+		}
+		row, col := p[len(parent)].Row, p[len(parent)].Column
+		if row < first || row > last || col < 0 || col >= columns {
+			continue
+		}
+		data := make(map[int]node.Variant, len(roles))
+		for k, role := range roles {
+			if k < len(it.Data) && it.Data[k].IsValid() {
+				data[role] = it.Data[k]
+			}
+		}
+		items[row-first][col] = ChildItem{Data: data, Flags: ItemFlags(it.Flags), HasChildren: it.HasChildren}
+	}
+	return rows, columns, items, nil
+}

@@ -11,8 +11,10 @@
 // records that a real Qt model host aborts on a request naming no item;
 // TestQt6ReplicasOfOneGoHost has Qt 6.4 and newer replicas, which spell
 // the model types differently, read one Go host at once;
-// TestLayoutAndColumns covers layout changes and columns both ways, and
-// TestQtReplicaReadsGoTree a Qt replica reading a Go tree lazily.
+// TestLayoutAndColumns covers layout changes and columns both ways,
+// TestQtReplicaReadsGoTree a Qt replica reading a Go tree lazily and
+// TestGoReplicaReadsQtTree a Go replica reading the rows under an item of
+// a Qt host's tree (the Qt peer of the adapter contract, ci/build-peers.sh).
 //
 // The Qt programs are built by ci/build-qtapps.sh; a test is skipped, with
 // the reason, only when that build fails or gives no program for its Qt.
@@ -24,6 +26,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -39,6 +42,8 @@ import (
 	"github.com/qtro/qtro/impl/qds"
 	"github.com/qtro/qtro/impl/wire"
 	"github.com/qtro/qtro/internal/checkout"
+	"github.com/qtro/qtro/specs/adapter"
+	"github.com/qtro/qtro/specs/contract"
 )
 
 const timeout = 10 * time.Second
@@ -1241,6 +1246,114 @@ func TestQtReplicaReadsGoTree(t *testing.T) {
 				return ev.Event == "childrenInserted" && ev.First == 0 && ev.Last == 1 && strings.Contains(s, `"parent":1`) &&
 					strings.Contains(s, `"children":2`)
 			})
+		})
+	}
+}
+
+var qtPeers sync.Map // which -> *qtBuild
+
+// qtPeer returns the real Qt peer of the adapter contract (fixtures/peer,
+// ci/build-peers.sh) of a Qt, or skips the test saying why there is none.
+func qtPeer(t *testing.T, v qtVersion) string {
+	t.Helper()
+	b, _ := qtPeers.LoadOrStore(v.which, &qtBuild{})
+	qb := b.(*qtBuild)
+	qb.once.Do(func() {
+		root, err := checkout.Root()
+		if err != nil {
+			qb.err = err
+			return
+		}
+		cmd := exec.Command(filepath.Join(root, "ci", "build-peers.sh"), v.which)
+		cmd.Dir = root
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			qb.err = fmt.Errorf("ci/build-peers.sh %s: %w\n%s", v.which, err, stderr.String())
+			return
+		}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if k, p, ok := strings.Cut(line, " "); ok && (k == v.which || k == "qt"+v.which) {
+				qb.bin = p
+			}
+		}
+	})
+	if qb.err != nil {
+		t.Skipf("SKIPPED, NOT PASSED: the %s peer is not built: %v", v, qb.err)
+	}
+	if qb.bin == "" {
+		t.Skipf("SKIPPED, NOT PASSED: ci/build-peers.sh built no %s peer", v)
+	}
+	return qb.bin
+}
+
+// A Go replica reads the rows under an item of a real Qt host's tree (the
+// Qt peer's model of contract 3 with childRows: a QAbstractItemModel whose
+// every row's column-0 item has rows of its own, remoted with
+// enableRemoting), asking as Qt's replica does (replicaSizeRequest of the
+// item, then a row request under it).
+func TestGoReplicaReadsQtTree(t *testing.T) {
+	for _, v := range qtVersions() {
+		t.Run(v.name, func(t *testing.T) {
+			bin := qtPeer(t, v)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*timeout)
+			defer cancel()
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			url := "tcp://" + l.Addr().String()
+			l.Close()
+			h, err := adapter.Start(ctx, adapter.Config{Command: []string{bin}, Role: adapter.Host, Args: []string{"--url", url}, Name: "qt host"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = h.Close() }() // exit, then signals
+			if _, err := h.Do(ctx, adapter.Command{"cmd": contract.CmdRemoteModel, "name": "Model", "rows": 3, "columns": 2,
+				"roles": []int{0}, "childRows": 2}); err != nil {
+				t.Fatal(err)
+			}
+			n := node.NewNode(node.Config{RetryInterval: 50 * time.Millisecond})
+			defer n.Close()
+			r, err := model.Acquire(n, "Model", model.WithRolesHint(model.DisplayRole))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Release()
+			if err := n.ConnectToNode(url); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.WaitForInit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if r.RowCount() != 3 || r.ColumnCount() != 2 {
+				t.Fatalf("root: %d x %d", r.RowCount(), r.ColumnCount())
+			}
+			// Contract 3 §6.5: child k of row i is labelled r<i>.<k>; column c's role 0 is "<label>c<c>".
+			rows, cols, items, err := r.Children(ctx, model.Item(2, 0), 0, 9, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows != 2 || cols != 2 || len(items) != 2 {
+				t.Fatalf("under item 2,0: %d x %d, %d rows read", rows, cols, len(items))
+			}
+			for k, cells := range items {
+				for c, it := range cells {
+					if want := fmt.Sprintf("r2.%dc%d", k, c); it.Data[model.DisplayRole].Str() != want {
+						t.Fatalf("child %d column %d = %v, want %s", k, c, it.Data[model.DisplayRole], want)
+					}
+					if it.HasChildren {
+						t.Fatalf("child %d column %d says it has children", k, c)
+					}
+				}
+			}
+			if err := r.Fetch(ctx, 0, 2); err != nil {
+				t.Fatal(err)
+			}
+			if d, _ := r.Data(2, 0, model.DisplayRole); d.Str() != "r2c0" {
+				t.Fatalf("root row 2 = %v", d)
+			}
 		})
 	}
 }
