@@ -15,17 +15,21 @@
 // acquires it as a static replica with no signature, so the member order
 // below is the contract. The values are Qt's private model types
 // (wire.ModelIndex lists, wire.DataEntries, wire.MetaAndDataEntries),
-// spelled "IndexList", "QVector<int>", "QIntHash" in Qt 5.15 and
-// "QList<ModelIndex>", "QList<int>", "QHash<int,QByteArray>" in Qt 6.4.
+// spelled "IndexList", "QVector<int>", "QIntHash" in Qt 5.15,
+// "QList<ModelIndex>", "QList<int>", "QHash<int,QByteArray>" in Qt 6.4
+// and "QList<QtPrivate::ModelIndex>", "QtPrivate::DataEntries", … in
+// Qt 6.8 and later; a Qt 6 connection uses its peer's spelling
+// (node.RegisterQt6Spellings, WithQt6Spelling).
 //
 // The specification is Qt's own source (qtremoteobjects:
 // src/remoteobjects/qremoteobjectabstractitemmodeladapter*,
-// qremoteobjectabstractitemmodelreplica*), versions 5.15 and 6.4.
+// qremoteobjectabstractitemmodelreplica*), versions 5.15 to 6.8.
 //
-// What is here: list and table models (rows under the root) and the
-// current index (Remoted.SetCurrentIndex, Replica.SetCurrentIndex). A
-// host answers requests about trees (paths below the root), but
-// TableModel has none and Replica reads rows under the root only;
-// selections other than the current index are not remoted (nor are they
-// by Qt).
+// What is here: list and table models (rows under the root), layout
+// changes and inserted columns, and the current index
+// (Remoted.SetCurrentIndex, Replica.SetCurrentIndex). A host answers
+// requests about trees (paths below the root) of any ItemModel, but
+// TableModel has none; Replica follows the rows under the root and reads
+// the rows under an item on request (Children, uncached). Selections
+// other than the current index are not remoted (nor are they by Qt).
 package model

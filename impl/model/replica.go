@@ -52,8 +52,9 @@ func WithCacheSize(rows int) Option {
 	}
 }
 
-// Replica is a remote item model (Qt's QAbstractItemModelReplica), rows
-// under the root only. It mirrors the source's row and column counts,
+// Replica is a remote item model (Qt's QAbstractItemModelReplica): the
+// rows under the root, and those under an item on request (Children). It
+// mirrors the source's row and column counts,
 // keeps up to the cache size of rows, fetches the rows that are read and
 // not cached, refetches cached rows the source changes, and tells
 // observers about changes as Qt's replica signals them: RowsInserted,
