@@ -692,10 +692,11 @@ requests at the host).
 Transport rows (issue 14 item 5; each target's adapter pair listens and connects on
 another URL scheme, with a throwaway CA and certificates made for the run, and each
 is set against its tcp:// row of the same run: throughput kept, CPU per change or per
-replica added): props-b1-tls, signals-b1-tls (tls+tcp), props-b1-ws, props-b1-wss,
-replicas-1k-tls, replicas-1k-wss (a TLS handshake per replica), and with loadgen's Go
-replicas: props-b1-loadgen-tls, replicas-1k-loadgen-tls. Run them with their plain rows
-(props-b1, signals-b1, replicas-1k, props-b1-loadgen, replicas-1k-loadgen). loadgen's
+replica added): props-b1-tls, signals-b1-tls, signals-latency-tls (tls+tcp; the last at
+a fixed 5,000/s), props-b1-ws, props-b1-wss, replicas-1k-tls, replicas-1k-wss (a TLS
+handshake per replica), and with loadgen's Go replicas: props-b1-loadgen-tls,
+replicas-1k-loadgen-tls. Run them with their plain rows (props-b1, signals-b1,
+signals-latency, replicas-1k, props-b1-loadgen, replicas-1k-loadgen). loadgen's
 epoll replicas have no TLS or WebSocket layer: such a row says "not applicable".
 
 Writes OUT/NAME.json and OUT/NAME.md, and prints the table.`,

@@ -282,7 +282,7 @@ func transportMarkdown(w io.Writer, r *Report, names []string) {
 	}
 	fmt.Fprintf(w, "## The cost of encryption and WebSocket framing\n\n"+
 		"Each row over tls+tcp, ws or wss against its tcp:// row, same target, same run (`T tls/tcp`: the value over the transport ÷ over tcp: "+
-		"throughput kept, or storm time multiplied; CPU per operation of host + node processes, and the extra CPU per operation):\n\n"+
+		"throughput kept, or latency or storm time multiplied; CPU per operation of host + node processes, and the extra CPU per operation):\n\n"+
 		"| workload | target | over tcp | over the transport | ratio | CPU/op tcp | CPU/op transport | extra CPU/op |\n|---|---|---|---|---|---|---|---|\n")
 	for _, row := range rows {
 		plain := r.row(row.Workload.Plain)

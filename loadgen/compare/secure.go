@@ -114,8 +114,8 @@ const NotApplicable = "not applicable"
 // transportRatios fills, for every row over another transport with a
 // Plain row in the report, each target's cost of that transport against
 // its own plain tcp:// cell of the same run: Ratios["T tls/tcp"] (value
-// over the transport ÷ value over tcp: throughput kept, or storm time
-// multiplied) and Ratios["cpu T tls/tcp"] (CPU per operation ÷), and the
+// over the transport ÷ value over tcp: throughput kept, or latency or
+// storm time multiplied) and Ratios["cpu T tls/tcp"] (CPU per operation ÷), and the
 // cell's CPUExtraNs (CPU per operation over the transport − over tcp).
 func transportRatios(rep *Report) {
 	for i := range rep.Rows {
@@ -150,7 +150,10 @@ func transportRatios(rep *Report) {
 // TLSWorkloads are the rows of issue 14 item 5, each with its plain
 // tcp:// counterpart (a row of DefaultWorkloads, run in the same
 // comparison): single property changes and signals over tls+tcp, ws and
-// wss (the cost of encryption and of WebSocket framing per change), and
+// wss (the cost of encryption and of WebSocket framing per change, under
+// a flood, where writes carry many changes), signals at a fixed 5,000/s
+// over tls+tcp (each change a write, a TLS record, of its own: latency
+// and CPU per change), and
 // a 1,000-replica storm over tls+tcp and wss (the cost per connection:
 // a TLS handshake each), from the adapters' node processes; and the same
 // over tls+tcp with loadgen's Go replicas (one receiver; a 1,000-replica
@@ -161,6 +164,8 @@ func TLSWorkloads() []Workload {
 			Transport: TransportTLS, Plain: "props-b1"},
 		{Name: "signals-b1-tls", Title: "signals/s, 1 per batch, over tls+tcp", Kind: KindThroughput, Mode: "signals", Batch: 1, Count: 20_000,
 			Transport: TransportTLS, Plain: "signals-b1"},
+		{Name: "signals-latency-tls", Title: "signal latency at 5,000/s (one-way) over tls+tcp", Kind: KindLatency, Mode: "signals", Batch: 1, Rate: 5000,
+			Transport: TransportTLS, Plain: "signals-latency"},
 		{Name: "props-b1-ws", Title: "property changes/s, 1 per batch, over ws", Kind: KindThroughput, Mode: "props", Batch: 1, Count: 20_000,
 			Transport: TransportWS, Plain: "props-b1"},
 		{Name: "props-b1-wss", Title: "property changes/s, 1 per batch, over wss", Kind: KindThroughput, Mode: "props", Batch: 1, Count: 20_000,

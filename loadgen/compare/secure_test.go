@@ -23,6 +23,8 @@ func TestTransportRows(t *testing.T) {
 		{Name: "props-b1-tls", Title: "props tls", Kind: compare.KindThroughput, Mode: "props", Batch: 1, Count: 1000, Transport: compare.TransportTLS, Plain: "props-b1"},
 		{Name: "signals-b1", Title: "signals", Kind: compare.KindThroughput, Mode: "signals", Batch: 1, Count: 1000},
 		{Name: "signals-b1-tls", Title: "signals tls", Kind: compare.KindThroughput, Mode: "signals", Batch: 1, Count: 1000, Transport: compare.TransportTLS, Plain: "signals-b1"},
+		{Name: "latency", Title: "latency", Kind: compare.KindLatency, Mode: "signals", Batch: 1, Rate: 1000},
+		{Name: "latency-tls", Title: "latency tls", Kind: compare.KindLatency, Mode: "signals", Batch: 1, Rate: 1000, Transport: compare.TransportTLS, Plain: "latency"},
 		{Name: "props-b1-ws", Title: "props ws", Kind: compare.KindThroughput, Mode: "props", Batch: 1, Count: 1000, Transport: compare.TransportWS, Plain: "props-b1"},
 		{Name: "props-b1-wss", Title: "props wss", Kind: compare.KindThroughput, Mode: "props", Batch: 1, Count: 1000, Transport: compare.TransportWSS, Plain: "props-b1"},
 		{Name: "replicas-20", Title: "20 replicas", Kind: compare.KindReplicas, Count: 20},

@@ -15,6 +15,6 @@ mkdir -p out/loadgen
 go build -o "$bin" ./cmd/qtro
 ./ci/build-peers.sh 6 >/dev/null
 nice -n 5 "$bin" loadgen compare --targets go,qt6 \
-  --workloads props-b1,props-b1-tls,signals-b1,signals-b1-tls,props-b1-ws,props-b1-wss,replicas-1k,replicas-1k-tls,replicas-1k-wss,props-b1-loadgen,props-b1-loadgen-tls,replicas-1k-loadgen,replicas-1k-loadgen-tls \
+  --workloads props-b1,props-b1-tls,signals-b1,signals-b1-tls,signals-latency,signals-latency-tls,props-b1-ws,props-b1-wss,replicas-1k,replicas-1k-tls,replicas-1k-wss,props-b1-loadgen,props-b1-loadgen-tls,replicas-1k-loadgen,replicas-1k-loadgen-tls \
   --duration 3s --no-reference \
   --out loadgen/results --name "comparison-$(date -u +%Y-%m-%d)-tls${1:+-$1}" --log out/loadgen/comparison-tls.log
