@@ -222,6 +222,9 @@ type pair struct {
 	host *adapter.Adapter
 	node *adapter.Adapter
 	url  string
+	// failed: the pair of a transport row could not start (its cells
+	// carry the error; the other targets' rows still run).
+	failed error
 }
 
 func (p *pair) close() {
@@ -305,7 +308,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		for i, t := range opts.Targets {
 			p, err := startFor(ctx, t, transport, cs, opts)
 			if err != nil {
-				return nil, err
+				if transport == TransportTCP || ctx.Err() != nil {
+					return nil, err
+				}
+				p = &pair{t: t, failed: err}
 			}
 			ps[i] = p
 		}
@@ -346,6 +352,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			var err error
 			if na := notApplicable(w.Kind, w.Transport); na != "" {
 				c = &Cell{Outcome: NotApplicable, Note: na}
+			} else if p.failed != nil {
+				c = &Cell{Error: p.failed.Error()}
 			}
 			if c == nil {
 				switch w.Kind {
@@ -381,7 +389,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 				c = &Cell{Error: err.Error()}
 			}
 			c.Target = p.t.Name
-			if w.Transport != TransportTCP && p.host != nil && c.Outcome != NotApplicable {
+			if w.Transport != TransportTCP && p.host != nil && c.Outcome != NotApplicable && c.Error == "" {
 				c.URL = p.url
 			}
 			rep.OthersMax = math.Max(rep.OthersMax, c.Others)

@@ -101,3 +101,26 @@ func TestTransportRows(t *testing.T) {
 		}
 	}
 }
+
+// A transport pair that cannot start fails its row's cells, not the run.
+func TestTransportPairFails(t *testing.T) {
+	ws := []compare.Workload{
+		{Name: "props-b1-bogus", Title: "props over nothing", Kind: compare.KindThroughput, Mode: "props", Batch: 1, Count: 500, Transport: "bogus", Plain: "props-b1"},
+		{Name: "props-b1", Title: "props", Kind: compare.KindThroughput, Mode: "props", Batch: 1, Count: 500},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r, err := compare.Run(ctx, compare.Options{Targets: []compare.Target{goTarget("go", "qt6")}, Workloads: ws, Duration: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Rows[0].Cells[0]; !strings.Contains(c.Error, "bogus") || c.Value != 0 || c.URL != "" {
+		t.Errorf("bogus transport: %+v", c)
+	}
+	if c := r.Rows[1].Cells[0]; c.Error != "" || c.Value <= 0 {
+		t.Errorf("plain row after a failed transport: %+v", c)
+	}
+	if len(r.Rows[0].Ratios) != 0 {
+		t.Errorf("ratios for a failed row: %v", r.Rows[0].Ratios)
+	}
+}
