@@ -95,8 +95,10 @@ build_in_root() {
   cat >"$bin.tmp" <<WRAP
 #!/bin/sh
 # $binname built against Qt $ver (Debian $suite) in $r by ci/build-qt.sh:
-# run with that root's dynamic loader and libraries.
-exec "$r/lib64/ld-linux-x86-64.so.2" --library-path "$libdirs" "$bin.bin" "\$@"
+# run with that root's dynamic loader and libraries, and its Qt plugins (the TLS backend of
+# QSslSocket is one: the machine's own Qt plugins are of another Qt version).
+QT_PLUGIN_PATH="\${QT_PLUGIN_PATH:-$r/usr/lib/x86_64-linux-gnu/qt6/plugins}" \\
+  exec "$r/lib64/ld-linux-x86-64.so.2" --library-path "$libdirs" "$bin.bin" "\$@"
 WRAP
   chmod +x "$bin.tmp" && mv -f "$bin.tmp" "$bin"
   echo "$ver" >"$dir/QT_VERSION"
