@@ -91,7 +91,7 @@ var (
 	// Qt5App and Qt6App are fixtures/qtapps' qtro-qtapp (ci/build-qtapps.sh).
 	Qt5App = Program{Rel: "build/qtapps/qt5/qtro-qtapp", Env: "QTRO_QT5_QTAPP"}
 	Qt6App = Program{Rel: "build/qtapps/qt6/qtro-qtapp", Env: "QTRO_QT6_QTAPP"}
-	Qtro    = Program{Rel: "build/images/bin/qtro", Env: EnvGoBin}       // go build ./cmd/qtro
+	Qtro   = Program{Rel: "build/images/bin/qtro", Env: EnvGoBin} // go build ./cmd/qtro
 )
 
 // Path is where the program is: its environment override, else Rel
