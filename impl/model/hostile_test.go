@@ -2,7 +2,10 @@ package model
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +18,13 @@ import (
 // to send it requests no well-behaved replica sends.
 func rawReplica(t *testing.T, d node.Dialect, rows int) (*TableModel, *node.Replica) {
 	t.Helper()
+	m, _, r := rawReplicaOf(t, d, rows)
+	return m, r
+}
+
+// rawReplicaOf is rawReplica that also returns the remoted model.
+func rawReplicaOf(t *testing.T, d node.Dialect, rows int) (*TableModel, *Remoted, *node.Replica) {
+	t.Helper()
 	ctx, h := startHost(t, d, 10*time.Second)
 	m := NewTableModel(2, nil)
 	for i := range rows {
@@ -22,7 +32,8 @@ func rawReplica(t *testing.T, d node.Dialect, rows int) (*TableModel, *node.Repl
 			t.Fatal(err)
 		}
 	}
-	if _, err := Remote(h, m, "Model", []int{DisplayRole}); err != nil {
+	rm, err := Remote(h, m, "Model", []int{DisplayRole})
+	if err != nil {
 		t.Fatal(err)
 	}
 	n := node.NewNode(node.Config{})
@@ -37,7 +48,7 @@ func rawReplica(t *testing.T, d node.Dialect, rows int) (*TableModel, *node.Repl
 	if err := r.WaitForSource(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return m, r
+	return m, rm, r
 }
 
 func call(t *testing.T, r *node.Replica, method int, args ...node.Variant) node.Variant {
@@ -308,5 +319,52 @@ func TestReplicaOfHostileHost(t *testing.T) {
 				return resets >= 2 && rep.RowCount() == huge && rep.ColumnCount() == 3
 			})
 		})
+	}
+}
+
+// Requests the host cannot answer as asked are reported to OnError (and
+// counted), each as ErrBadRequest naming the method; well-formed ones,
+// rows past the end included (a replica racing a removal asks for them),
+// are not.
+func TestBadRequestsReported(t *testing.T) {
+	_, rm, r := rawReplicaOf(t, node.Qt6, 10)
+	var got []error
+	var mu sync.Mutex
+	cancel := rm.OnError(func(err error) {
+		mu.Lock()
+		got = append(got, err)
+		mu.Unlock()
+	})
+	defer cancel()
+	roles := intList([]int{DisplayRole})
+	call(t, r, methRowRequest, indexList(Item(0, 0)), indexList(Item(3, 1)), roles)
+	call(t, r, methRowRequest, indexList(Item(8, 0)), indexList(Item(1_000_000, 1)), roles)
+	call(t, r, methSizeRequest, indexList(nil))
+	if n := rm.BadRequests(); n != 0 {
+		t.Fatalf("well-formed requests reported: %d (%v)", n, got)
+	}
+	bad := []struct {
+		method int
+		args   []node.Variant
+		name   string
+	}{
+		{methRowRequest, []node.Variant{indexList(Path{{99, 0}, {0, 0}}), indexList(Path{{99, 0}, {3, 0}}), roles}, "replicaRowRequest"},
+		{methRowRequest, []node.Variant{indexList(Item(0, 0)), indexList(Path{{0, 0}, {1, 0}}), roles}, "replicaRowRequest"},
+		{methSizeRequest, []node.Variant{indexList(Item(99, 0))}, "replicaSizeRequest"},
+		{methHeaderRequest, []node.Variant{intList([]int{1})}, "replicaHeaderRequest"},
+		{methCacheRequest, []node.Variant{qds.IntOf(1 << 30), roles}, "replicaCacheRequest"},
+	}
+	for _, b := range bad {
+		call(t, r, b.method, b.args...)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != len(bad) || rm.BadRequests() != uint64(len(bad)) {
+		t.Fatalf("reported %d (counted %d), want %d: %v", len(got), rm.BadRequests(), len(bad), got)
+	}
+	for i, err := range got {
+		if !errors.Is(err, ErrBadRequest) || !strings.Contains(err.Error(), bad[i].name) {
+			t.Errorf("report %d: %v, want ErrBadRequest naming %s", i, err, bad[i].name)
+		}
 	}
 }

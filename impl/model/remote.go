@@ -3,8 +3,10 @@ package model
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/qtro/qtro/impl/node"
 	"github.com/qtro/qtro/impl/qds"
@@ -17,6 +19,13 @@ import (
 // full). A Qt replica asks for at most its cache size (1000 rows by
 // default) at a time.
 const MaxItemsPerRequest = 1 << 16
+
+// ErrBadRequest is what Remoted.OnError reports for a replica's request
+// the host could not answer as asked: arguments of the wrong shape, a
+// path to no item (Qt's adapter stops the host process on one), or more
+// than MaxItemsPerRequest items (the answer is cut there). The replica
+// still gets an answer (empty, or cut), and the connection stays.
+var ErrBadRequest = errors.New("qtro model: bad replica request")
 
 // Remoted is an item model remoted by a Host (Remote).
 type Remoted struct {
@@ -34,6 +43,50 @@ type Remoted struct {
 	// it and counts the changes in gen.
 	order sync.Mutex
 	gen   uint64
+
+	bad    atomic.Uint64 // requests reported to OnError
+	errMu  sync.Mutex
+	onErr  map[int]func(error)
+	nextID int
+}
+
+// OnError calls fn with an error wrapping ErrBadRequest for every request
+// of a replica the host could not answer as asked, until the returned
+// function is called. fn runs on the connection's goroutine and must not
+// block. BadRequests counts them whether anyone listens or not.
+func (rm *Remoted) OnError(fn func(error)) (cancel func()) {
+	rm.errMu.Lock()
+	defer rm.errMu.Unlock()
+	if rm.onErr == nil {
+		rm.onErr = map[int]func(error){}
+	}
+	id := rm.nextID
+	rm.nextID++
+	rm.onErr[id] = fn
+	return func() {
+		rm.errMu.Lock()
+		delete(rm.onErr, id)
+		rm.errMu.Unlock()
+	}
+}
+
+// BadRequests is how many replica requests OnError reported.
+func (rm *Remoted) BadRequests() uint64 { return rm.bad.Load() }
+
+// badRequest counts and reports a request of method the host could not
+// answer as asked.
+func (rm *Remoted) badRequest(method, format string, args ...any) {
+	rm.bad.Add(1)
+	err := fmt.Errorf("%w: %s: %s", ErrBadRequest, method, fmt.Sprintf(format, args...))
+	rm.errMu.Lock()
+	fns := make([]func(error), 0, len(rm.onErr))
+	for _, fn := range rm.onErr {
+		fns = append(fns, fn)
+	}
+	rm.errMu.Unlock()
+	for _, fn := range fns {
+		fn(err)
+	}
 }
 
 // maxAnswerTries bounds how often answer computes a reply again because
@@ -286,11 +339,13 @@ func valid(m ItemModel, p Path) bool {
 
 func (rm *Remoted) sizeRequest(_ context.Context, args []node.Variant) (node.Variant, error) {
 	if len(args) < 1 {
+		rm.badRequest("replicaSizeRequest", "%d arguments", len(args))
 		return qds.SizeOf(qds.Size{}), nil
 	}
 	parent, ok := pathArg(args[0])
 	if !ok || !valid(rm.m, parent) {
 		// Qt's adapter stops the host process (qFatal) on a path to no item.
+		rm.badRequest("replicaSizeRequest", "no item at %v", args[0])
 		return qds.SizeOf(qds.Size{}), nil
 	}
 	return qds.SizeOf(qds.Size{W: int32(rm.m.ColumnCount(parent)), H: int32(rm.m.RowCount(parent))}), nil
@@ -309,11 +364,13 @@ func (rm *Remoted) rowRequest(_ context.Context, args []node.Variant) (node.Vari
 	var entries wire.DataEntries
 	reply := func() (node.Variant, error) { return qds.UserOf(typeDataEntries, entries), nil }
 	if len(args) < 3 {
+		rm.badRequest("replicaRowRequest", "%d arguments", len(args))
 		return reply()
 	}
 	start, ok1 := pathArg(args[0])
 	end, ok2 := pathArg(args[1])
 	if !ok1 || !ok2 || len(start) == 0 || len(start) != len(end) {
+		rm.badRequest("replicaRowRequest", "start %v and end %v are no range", args[0], args[1])
 		return reply()
 	}
 	roles := ints(args[2])
@@ -322,6 +379,7 @@ func (rm *Remoted) rowRequest(_ context.Context, args []node.Variant) (node.Vari
 	}
 	parent := start[:len(start)-1]
 	if !valid(rm.m, parent) {
+		rm.badRequest("replicaRowRequest", "no item at the parent of %v", args[0])
 		return reply()
 	}
 	rows, cols := rm.m.RowCount(parent), rm.m.ColumnCount(parent)
@@ -332,6 +390,7 @@ func (rm *Remoted) rowRequest(_ context.Context, args []node.Variant) (node.Vari
 	for row := firstRow; row <= endRow; row++ {
 		for col := firstCol; col <= endCol; col++ {
 			if n >= MaxItemsPerRequest {
+				rm.badRequest("replicaRowRequest", "rows %d..%d, columns %d..%d: more than %d items, answered with the first", firstRow, endRow, firstCol, endCol, MaxItemsPerRequest)
 				return reply()
 			}
 			n++
@@ -344,6 +403,7 @@ func (rm *Remoted) rowRequest(_ context.Context, args []node.Variant) (node.Vari
 
 func (rm *Remoted) headerRequest(_ context.Context, args []node.Variant) (node.Variant, error) {
 	if len(args) < 3 {
+		rm.badRequest("replicaHeaderRequest", "%d arguments", len(args))
 		return qds.ListOf(nil), nil
 	}
 	orients := ints(args[0])
@@ -374,12 +434,17 @@ func (rm *Remoted) setData(_ context.Context, args []node.Variant) (node.Variant
 // fetchTree), the roles they carry and the size of the root.
 func (rm *Remoted) cacheRequest(_ context.Context, args []node.Variant) (node.Variant, error) {
 	var res wire.MetaAndDataEntries
-	if len(args) >= 2 {
-		size := min(args[0].Uint(), MaxItemsPerRequest)
+	if len(args) < 2 {
+		rm.badRequest("replicaCacheRequest", "%d arguments", len(args))
+	} else {
+		size := args[0].Uint()
 		if args[0].Type() == qds.Int || args[0].Type() == qds.LongLong {
 			size = uint64(max(args[0].Int(), 0))
 		}
-		size = min(size, MaxItemsPerRequest)
+		if size > MaxItemsPerRequest {
+			rm.badRequest("replicaCacheRequest", "%d items: more than %d, answered with the first", size, MaxItemsPerRequest)
+			size = MaxItemsPerRequest
+		}
 		roles := ints(args[1])
 		if len(roles) == 0 {
 			roles = rm.availableRoles()
