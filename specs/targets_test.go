@@ -230,8 +230,8 @@ exec ` + peer + ` "$@"
 // TestPartialStack runs the suite against a dynamic-only, local-only stack
 // (the Go node narrowed by --capabilities): every requirement such a stack
 // can meet must be exercised, on local: sockets and with dynamic replicas,
-// and only those about TCP, the abstract namespace and static replicas may
-// be unsupported.
+// and only those about TCP, the abstract namespace, static replicas and
+// the external transports (area XT: tls+tcp, ws, wss) may be unsupported.
 func TestPartialStack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds qtro and runs the whole suite")
@@ -241,6 +241,11 @@ func TestPartialStack(t *testing.T) {
 	r := runConformance(t, bin, "--target", "adapter:"+bin+" adapter --dialect qt6 --capabilities "+caps)
 	t.Logf("%s %v", r.Summary(), r.Counts)
 	want := []string{"URL-1", "URL-4", "URL-6", "URL-9", "INIT-5", "INIT-7", "INIT-10"}
+	for _, req := range conformance.Catalogue {
+		if strings.HasPrefix(req.ID, "XT-") {
+			want = append(want, req.ID)
+		}
+	}
 	var unsupported []string
 	for _, c := range r.Results {
 		switch c.Outcome {
@@ -251,7 +256,7 @@ func TestPartialStack(t *testing.T) {
 		}
 	}
 	if strings.Join(unsupported, " ") != strings.Join(want, " ") {
-		t.Errorf("unsupported: %v, want exactly %v (TCP, localabstract, static replicas)", unsupported, want)
+		t.Errorf("unsupported: %v, want exactly %v (TCP, localabstract, static replicas, external transports)", unsupported, want)
 	}
 	if r.Exercised != r.Total-len(want) {
 		t.Errorf("%d of %d exercised, want all but the %d unsupported", r.Exercised, r.Total, len(want))
