@@ -324,7 +324,6 @@ func TestHostIsANode(t *testing.T) {
 	}
 }
 
-
 // A host that acquires a name before remoting it gets the in-process
 // replica once it does.
 func TestHostAcquiresOwnSourceLater(t *testing.T) {
